@@ -1,0 +1,510 @@
+/* autograd.c — recording nodes, PyTorch's backward engine, and events. */
+#include "autograd.h"
+#include "ops.h"
+
+#include <string.h>
+
+G_DEFINE_QUARK (autograd-error-quark, autograd_error)
+
+/* Per-thread state, as in PyTorch: grad mode, anomaly mode, the observer and the
+ * module stack belong to the thread that runs the computation. */
+static _Thread_local bool grad_disabled;
+static _Thread_local bool anomaly_enabled;
+static _Thread_local EventFn observer_fn;
+static _Thread_local gpointer observer_data;
+static _Thread_local GPtrArray *module_stack;   /* of interned paths */
+
+/* Sequence numbers grow across threads, like PyTorch's. */
+static gint next_seq;
+static gint next_id;
+static gint live_nodes;
+
+gint
+node_live_count (void)
+{
+  return g_atomic_int_get (&live_nodes);
+}
+
+bool
+grad_mode_is_enabled (void)
+{
+  return !grad_disabled;
+}
+
+bool
+grad_mode_set_enabled (bool enabled)
+{
+  bool previous = !grad_disabled;
+  grad_disabled = !enabled;
+  return previous;
+}
+
+bool
+anomaly_mode_is_enabled (void)
+{
+  return anomaly_enabled;
+}
+
+bool
+anomaly_mode_set_enabled (bool enabled)
+{
+  bool previous = anomaly_enabled;
+  anomaly_enabled = enabled;
+  return previous;
+}
+
+void
+autograd_set_observer (EventFn fn, gpointer user_data)
+{
+  observer_fn = fn;
+  observer_data = user_data;
+}
+
+bool
+autograd_has_observer (void)
+{
+  return observer_fn != NULL;
+}
+
+gboolean
+autograd_emit (const Event *event)
+{
+  if (G_LIKELY (observer_fn == NULL))
+    return TRUE;
+  return observer_fn (event, observer_data);
+}
+
+/* --- Modules ------------------------------------------------------------- */
+
+void
+autograd_module_push (const char *path)
+{
+  if (module_stack == NULL)
+    module_stack = g_ptr_array_new ();
+  const char *interned = g_intern_string (path);
+  g_ptr_array_add (module_stack, (gpointer) interned);
+  autograd_emit (&(Event){ .kind = EVENT_MODULE_ENTER, .module = interned });
+}
+
+void
+autograd_module_pop (void)
+{
+  g_return_if_fail (module_stack != NULL && module_stack->len > 0);
+  const char *path = g_ptr_array_steal_index (module_stack, module_stack->len - 1);
+  autograd_emit (&(Event){ .kind = EVENT_MODULE_LEAVE, .module = path });
+  if (module_stack->len == 0)
+    g_clear_pointer (&module_stack, g_ptr_array_unref);
+}
+
+const char *
+autograd_module_current (void)
+{
+  if (module_stack == NULL || module_stack->len == 0)
+    return "";
+  return g_ptr_array_index (module_stack, module_stack->len - 1);
+}
+
+/* --- Nodes --------------------------------------------------------------- */
+
+const char *
+node_name (const Node *node)
+{
+  return op_info[node->op].name;
+}
+
+Node *
+node_ref (Node *node)
+{
+  g_atomic_int_inc (&node->ref_count);
+  return node;
+}
+
+static void
+node_free_saved (Node *node)
+{
+  bool had = node_has_saved (node);
+  for (int i = 0; i < node->n_saved; i++)
+    g_clear_pointer (&node->saved[i], tensor_unref);
+  if (node->extra && node->extra_free)
+    node->extra_free (node->extra);
+  node->extra = NULL;
+  node->saved_freed = node->saved_freed || had;
+}
+
+void
+node_unref (Node *node)
+{
+  if (node == NULL || !g_atomic_int_dec_and_test (&node->ref_count))
+    return;
+  /* Deep graphs (resnet18 has ~70 nodes in a chain) recurse through edges; the
+   * depth stays small enough for the stack. */
+  node_free_saved (node);
+  g_clear_pointer (&node->grad_buffer, tensor_unref);
+  for (int i = 0; i < node->n_next; i++)
+    node_unref (node->next[i].node);
+  if (node->variable)
+    {
+      if (node->variable->grad_accumulator == node)
+        node->variable->grad_accumulator = NULL;
+      tensor_unref (node->variable);
+    }
+  g_free (node);
+  g_atomic_int_add (&live_nodes, -1);
+}
+
+bool
+node_has_saved (const Node *node)
+{
+  for (int i = 0; i < node->n_saved; i++)
+    if (node->saved[i])
+      return true;
+  return node->extra != NULL;
+}
+
+static Node *
+node_new (OpKind op)
+{
+  Node *node = g_new0 (Node, 1);
+  node->ref_count = 1;
+  g_atomic_int_inc (&live_nodes);
+  node->op = op;
+  node->id = (guint) g_atomic_int_add (&next_id, 1);
+  node->seq = op == OP_ACCUMULATE_GRAD ? UINT64_MAX : (guint) g_atomic_int_add (&next_seq, 1);
+  node->module = g_intern_string (autograd_module_current ());
+  return node;
+}
+
+/* The leaf's AccumulateGrad: one per leaf while any graph holds it (PyTorch keeps a
+ * weak pointer in the leaf, strong ones in the graph). */
+static Node *
+accumulate_grad_for (Tensor *leaf)
+{
+  if (leaf->grad_accumulator)
+    return node_ref (leaf->grad_accumulator);
+  Node *node = node_new (OP_ACCUMULATE_GRAD);
+  node->variable = tensor_ref (leaf);
+  node->out_ndim = leaf->ndim;
+  memcpy (node->out_shape, leaf->shape, sizeof leaf->shape);
+  leaf->grad_accumulator = node;
+  autograd_emit (&(Event){ .kind = EVENT_NODE_RECORDED, .node = node, .tensor = leaf,
+                           .module = node->module });
+  return node;
+}
+
+bool
+autograd_any_requires_grad (int n_inputs, Tensor *const *inputs)
+{
+  for (int i = 0; i < n_inputs; i++)
+    if (inputs[i] && inputs[i]->requires_grad)
+      return true;
+  return false;
+}
+
+Node *
+autograd_record (OpKind op, Tensor *out, int n_inputs, Tensor *const *inputs)
+{
+  g_assert (n_inputs <= NODE_MAX_EDGES);
+  if (grad_disabled || !autograd_any_requires_grad (n_inputs, inputs))
+    return NULL;
+
+  Node *node = node_new (op);
+  node->n_next = n_inputs;
+  for (int i = 0; i < n_inputs; i++)
+    {
+      Tensor *in = inputs[i];
+      if (in)
+        {
+          node->input_ndim[i] = in->ndim;
+          memcpy (node->input_shape[i], in->shape, sizeof in->shape);
+        }
+      if (in == NULL || !in->requires_grad)
+        continue;  /* a None slot */
+      node->next[i].node = in->grad_fn ? node_ref (in->grad_fn) : accumulate_grad_for (in);
+    }
+  node->out_ndim = out->ndim;
+  memcpy (node->out_shape, out->shape, sizeof out->shape);
+  g_clear_pointer (&out->grad_fn, node_unref);
+  out->grad_fn = node;
+  out->requires_grad = true;
+  return node;
+}
+
+void
+node_save (Node *node, const char *name, const Tensor *t)
+{
+  g_assert (node->n_saved < NODE_MAX_SAVED);
+  node->saved_names[node->n_saved] = name;
+  node->saved[node->n_saved] = tensor_alias (t);
+  node->n_saved++;
+}
+
+void
+node_set_extra (Node *node, void *extra, GDestroyNotify extra_free)
+{
+  node->extra = extra;
+  node->extra_free = extra_free;
+}
+
+void
+autograd_commit (Node *node)
+{
+  autograd_emit (&(Event){ .kind = EVENT_NODE_RECORDED, .node = node, .module = node->module });
+}
+
+GPtrArray *
+autograd_collect_nodes (Node *root)
+{
+  GPtrArray *nodes = g_ptr_array_new ();
+  if (root == NULL)
+    return nodes;
+  GHashTable *seen = g_hash_table_new (NULL, NULL);
+  g_ptr_array_add (nodes, root);
+  g_hash_table_add (seen, root);
+  for (guint i = 0; i < nodes->len; i++)
+    {
+      Node *n = g_ptr_array_index (nodes, i);
+      for (int j = 0; j < n->n_next; j++)
+        {
+          Node *m = n->next[j].node;
+          if (m && !g_hash_table_contains (seen, m))
+            {
+              g_hash_table_add (seen, m);
+              g_ptr_array_add (nodes, m);
+            }
+        }
+    }
+  g_hash_table_unref (seen);
+  return nodes;
+}
+
+/* --- Backward ------------------------------------------------------------ */
+
+/* Ready nodes by priority: AccumulateGrad (seq UINT64_MAX) first, then the highest
+ * sequence number. A sorted insert: graphs here have at most a few ready nodes. */
+static void
+ready_push (GPtrArray *ready, Node *node)
+{
+  guint i = 0;
+  while (i < ready->len && ((Node *) g_ptr_array_index (ready, i))->seq < node->seq)
+    i++;
+  g_ptr_array_insert (ready, i, node);
+  node->state = NODE_READY;
+}
+
+static void
+accumulate_into (Tensor **slot, Tensor *grad)
+{
+  if (*slot == NULL)
+    {
+      *slot = grad;  /* takes the reference */
+      return;
+    }
+  Tensor *sum = *slot;
+  for (int64_t i = 0; i < sum->numel; i++)
+    sum->data[i] += grad->data[i];
+  tensor_unref (grad);
+}
+
+static void
+run_accumulate_grad (Node *node, Tensor *grad)
+{
+  Tensor *leaf = node->variable;
+  if (leaf->grad == NULL)
+    {
+      /* The first backward sets .grad: a copy, never an alias of the buffer. */
+      leaf->grad = tensor_copy (grad);
+      leaf->grad_passes = 1;
+    }
+  else
+    {
+      for (int64_t i = 0; i < leaf->grad->numel; i++)
+        leaf->grad->data[i] += grad->data[i];
+      leaf->grad_passes++;
+    }
+}
+
+/* retain_grad: a non-leaf's .grad is the whole gradient its grad_fn received. */
+static void
+retain_into (Tensor *t, const Tensor *grad)
+{
+  if (t->grad == NULL)
+    {
+      t->grad = tensor_copy (grad);
+      t->grad_passes = 1;
+      return;
+    }
+  for (int64_t i = 0; i < t->grad->numel; i++)
+    t->grad->data[i] += grad->data[i];
+  t->grad_passes++;
+}
+
+static gboolean
+check_finite (Node *node, Tensor *const *grads, GError **error)
+{
+  for (int i = 0; i < node->n_next; i++)
+    if (grads[i] && !tensor_all_finite (grads[i]))
+      {
+        g_set_error (error, AUTOGRAD_ERROR, AUTOGRAD_ERROR_NOT_FINITE,
+                     "Function '%s'%s%s returned nan values in its %dth output.",
+                     node_name (node), *node->module ? " in " : "", node->module, i);
+        return FALSE;
+      }
+  return TRUE;
+}
+
+gboolean
+tensor_backward (Tensor *root, const Tensor *gradient, bool retain_graph, GError **error)
+{
+  g_return_val_if_fail (root != NULL, FALSE);
+
+  if (!root->requires_grad)
+    {
+      g_set_error (error, AUTOGRAD_ERROR, AUTOGRAD_ERROR_NO_GRAD,
+                   "element 0 of tensors does not require grad and does not have a grad_fn");
+      return FALSE;
+    }
+  if (gradient == NULL && root->numel != 1)
+    {
+      g_set_error (error, AUTOGRAD_ERROR, AUTOGRAD_ERROR_NOT_SCALAR,
+                   "grad can be implicitly created only for scalar outputs");
+      return FALSE;
+    }
+  if (gradient && gradient->numel != root->numel)
+    {
+      g_autofree char *gs = tensor_shape_string (gradient);
+      g_autofree char *rs = tensor_shape_string (root);
+      g_set_error (error, AUTOGRAD_ERROR, AUTOGRAD_ERROR_SHAPE,
+                   "Mismatch in shape: grad_output[0] has a shape of torch.Size(%s) and "
+                   "output[0] has a shape of torch.Size(%s).", gs, rs);
+      return FALSE;
+    }
+
+  Tensor *seed = gradient ? tensor_copy (gradient) : tensor_new_ones (root->ndim, root->shape);
+  tensor_reshape_inplace (seed, root->ndim, root->shape);
+
+  /* A leaf root: its own AccumulateGrad, as in PyTorch. */
+  Node *root_node = root->grad_fn ? node_ref (root->grad_fn) : accumulate_grad_for (root);
+
+  bool was_enabled = grad_mode_set_enabled (false);
+  gboolean ok = TRUE;
+
+  /* Count dependencies: how many edges point at each node. */
+  g_autoptr (GPtrArray) nodes = autograd_collect_nodes (root_node);
+  for (guint i = 0; i < nodes->len; i++)
+    {
+      Node *n = g_ptr_array_index (nodes, i);
+      n->deps_total = n->deps_arrived = 0;
+      n->state = NODE_WAITING;
+      g_clear_pointer (&n->grad_buffer, tensor_unref);
+      memset (n->grad_norm_out, 0, sizeof n->grad_norm_out);
+    }
+  for (guint i = 0; i < nodes->len; i++)
+    {
+      Node *n = g_ptr_array_index (nodes, i);
+      for (int j = 0; j < n->n_next; j++)
+        if (n->next[j].node)
+          n->next[j].node->deps_total++;
+    }
+
+  autograd_emit (&(Event){ .kind = EVENT_BACKWARD_BEGIN, .node = root_node, .tensor = root });
+
+  g_autoptr (GPtrArray) ready = g_ptr_array_new ();
+  root_node->grad_buffer = seed;
+  ready_push (ready, root_node);
+
+  while (ok && ready->len > 0)
+    {
+      Node *node = g_ptr_array_steal_index (ready, ready->len - 1);
+      Tensor *grad = g_steal_pointer (&node->grad_buffer);
+
+      if (node->saved_freed)
+        {
+          g_set_error_literal (error, AUTOGRAD_ERROR, AUTOGRAD_ERROR_GRAPH_FREED,
+                               "Trying to backward through the graph a second time (or directly "
+                               "access saved tensors after they have already been freed). Saved "
+                               "intermediate values of the graph are freed when you call "
+                               ".backward() or autograd.grad(). Specify retain_graph=True if you "
+                               "need to backward through the graph a second time or if you need "
+                               "to access saved tensors after calling backward.");
+          tensor_unref (grad);
+          ok = FALSE;
+          break;
+        }
+
+      node->state = NODE_RUNNING;
+      if (!autograd_emit (&(Event){ .kind = EVENT_NODE_BEGIN, .node = node,
+                                    .module = node->module }))
+        {
+          tensor_unref (grad);
+          ok = FALSE;
+          g_set_error_literal (error, AUTOGRAD_ERROR, AUTOGRAD_ERROR_CANCELLED, "cancelled");
+          break;
+        }
+
+      if (node->retained)
+        retain_into (node->retained, grad);
+
+      Tensor *grads[NODE_MAX_EDGES] = { NULL };
+      if (node->op == OP_ACCUMULATE_GRAD)
+        {
+          run_accumulate_grad (node, grad);
+          node->state = NODE_DONE;
+          autograd_emit (&(Event){ .kind = EVENT_NODE_END, .node = node, .module = node->module });
+          autograd_emit (&(Event){ .kind = EVENT_GRAD_ACCUMULATED, .node = node,
+                                   .tensor = node->variable, .module = node->module });
+          tensor_unref (grad);
+          continue;
+        }
+
+      op_info[node->op].backward (node, grad, grads);
+      tensor_unref (grad);
+      if (anomaly_enabled && !check_finite (node, grads, error))
+        ok = FALSE;
+      for (int j = 0; j < node->n_next; j++)
+        if (grads[j])
+          node->grad_norm_out[j] = tensor_norm2 (grads[j]);
+      node->state = NODE_DONE;
+      if (!autograd_emit (&(Event){ .kind = EVENT_NODE_END, .node = node, .module = node->module,
+                                    .grads = grads, .n_grads = node->n_next }))
+        {
+          ok = FALSE;
+          g_set_error_literal (error, AUTOGRAD_ERROR, AUTOGRAD_ERROR_CANCELLED, "cancelled");
+        }
+
+      for (int j = 0; j < node->n_next; j++)
+        {
+          Node *next = node->next[j].node;
+          if (next == NULL || !ok)
+            {
+              g_clear_pointer (&grads[j], tensor_unref);
+              continue;
+            }
+          g_assert (grads[j] != NULL);
+          accumulate_into (&next->grad_buffer, g_steal_pointer (&grads[j]));
+          next->deps_arrived++;
+          if (next->deps_arrived == next->deps_total)
+            ready_push (ready, next);
+        }
+    }
+
+  /* Whatever did not run keeps no stale buffers. */
+  for (guint i = 0; i < nodes->len; i++)
+    {
+      Node *n = g_ptr_array_index (nodes, i);
+      g_clear_pointer (&n->grad_buffer, tensor_unref);
+      if (n->state != NODE_DONE)
+        n->state = NODE_IDLE;
+    }
+
+  if (!retain_graph)
+    {
+      for (guint i = 0; i < nodes->len; i++)
+        node_free_saved (g_ptr_array_index (nodes, i));
+      autograd_emit (&(Event){ .kind = EVENT_GRAPH_FREED, .node = root_node, .tensor = root });
+    }
+  autograd_emit (&(Event){ .kind = EVENT_BACKWARD_END, .node = root_node, .tensor = root });
+
+  grad_mode_set_enabled (was_enabled);
+  node_unref (root_node);
+  return ok;
+}

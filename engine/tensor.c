@@ -1,0 +1,410 @@
+/* tensor.c — tensor lifetime, shapes, statistics and torch's random generator. */
+#include "autograd.h"
+
+#include <math.h>
+#include <string.h>
+
+struct _TensorStorage
+{
+  gint ref_count;
+  size_t n;
+  float *data;                     /* (n), 64-byte aligned */
+};
+
+static TensorStorage *
+storage_new (size_t n, bool zero)
+{
+  TensorStorage *s = g_new (TensorStorage, 1);
+  s->ref_count = 1;
+  s->n = n;
+  /* Aligned for AVX-512 loads; at least one float so data is never NULL. */
+  size_t bytes = (n > 0 ? n : 1) * sizeof (float);
+  bytes = (bytes + 63) & ~(size_t) 63;
+  s->data = aligned_alloc (64, bytes);
+  if (s->data == NULL)
+    g_error ("out of memory allocating %zu bytes for a tensor", bytes);
+  if (zero)
+    memset (s->data, 0, bytes);
+  return s;
+}
+
+static void
+storage_unref (TensorStorage *s)
+{
+  if (g_atomic_int_dec_and_test (&s->ref_count))
+    {
+      free (s->data);
+      g_free (s);
+    }
+}
+
+static gint live_tensors;
+
+gint
+tensor_live_count (void)
+{
+  return g_atomic_int_get (&live_tensors);
+}
+
+static Tensor *
+tensor_alloc (int ndim, const int64_t *shape, TensorStorage *storage, bool zero)
+{
+  g_assert (ndim >= 0 && ndim <= TENSOR_MAX_DIMS);
+  Tensor *t = g_new0 (Tensor, 1);
+  t->ref_count = 1;
+  g_atomic_int_inc (&live_tensors);
+  t->ndim = ndim;
+  t->numel = 1;
+  for (int i = 0; i < ndim; i++)
+    {
+      g_assert (shape[i] >= 0);
+      t->shape[i] = shape[i];
+      t->numel *= shape[i];
+    }
+  if (storage)
+    {
+      g_atomic_int_inc (&storage->ref_count);
+      t->storage = storage;
+    }
+  else
+    t->storage = storage_new (t->numel, zero);
+  t->data = t->storage->data;
+  return t;
+}
+
+Tensor *
+tensor_new_empty (int ndim, const int64_t *shape)
+{
+  return tensor_alloc (ndim, shape, NULL, false);
+}
+
+Tensor *
+tensor_new_zeros (int ndim, const int64_t *shape)
+{
+  return tensor_alloc (ndim, shape, NULL, true);
+}
+
+Tensor *
+tensor_new_full (int ndim, const int64_t *shape, float value)
+{
+  Tensor *t = tensor_alloc (ndim, shape, NULL, false);
+  for (int64_t i = 0; i < t->numel; i++)
+    t->data[i] = value;
+  return t;
+}
+
+Tensor *
+tensor_new_ones (int ndim, const int64_t *shape)
+{
+  return tensor_new_full (ndim, shape, 1.0f);
+}
+
+Tensor *
+tensor_new_from_data (int ndim, const int64_t *shape, const float *data)
+{
+  Tensor *t = tensor_alloc (ndim, shape, NULL, false);
+  memcpy (t->data, data, t->numel * sizeof (float));
+  return t;
+}
+
+Tensor *
+tensor_new_scalar (float value)
+{
+  return tensor_new_full (0, NULL, value);
+}
+
+Tensor *
+tensor_new_like (const Tensor *t)
+{
+  return tensor_new_zeros (t->ndim, t->shape);
+}
+
+Tensor *
+tensor_copy (const Tensor *t)
+{
+  return tensor_new_from_data (t->ndim, t->shape, t->data);
+}
+
+Tensor *
+tensor_alias (const Tensor *t)
+{
+  return tensor_alloc (t->ndim, t->shape, t->storage, false);
+}
+
+Tensor *
+tensor_ref (Tensor *t)
+{
+  g_return_val_if_fail (t != NULL, NULL);
+  g_atomic_int_inc (&t->ref_count);
+  return t;
+}
+
+void
+tensor_unref (Tensor *t)
+{
+  if (t == NULL || !g_atomic_int_dec_and_test (&t->ref_count))
+    return;
+  /* The AccumulateGrad node holds its leaf strongly, so a leaf that dies has
+   * no accumulator left pointing at it. */
+  g_assert (t->grad_accumulator == NULL);
+  if (t->grad_fn && t->grad_fn->retained == t)
+    t->grad_fn->retained = NULL;
+  g_clear_pointer (&t->grad, tensor_unref);
+  g_clear_pointer (&t->grad_fn, node_unref);
+  storage_unref (t->storage);
+  g_free (t->name);
+  g_free (t);
+  g_atomic_int_add (&live_tensors, -1);
+}
+
+bool
+tensor_is_leaf (const Tensor *t)
+{
+  return t->grad_fn == NULL;
+}
+
+void
+tensor_set_name (Tensor *t, const char *name)
+{
+  g_free (t->name);
+  t->name = g_strdup (name);
+}
+
+gboolean
+tensor_set_requires_grad (Tensor *t, bool requires_grad, GError **error)
+{
+  if (!tensor_is_leaf (t))
+    {
+      /* PyTorch's wording for x.requires_grad_() on a non-leaf. */
+      g_set_error (error, AUTOGRAD_ERROR, AUTOGRAD_ERROR_NOT_LEAF,
+                   "you can only change requires_grad flags of leaf variables.");
+      return FALSE;
+    }
+  t->requires_grad = requires_grad;
+  return TRUE;
+}
+
+gboolean
+tensor_retain_grad (Tensor *t, GError **error)
+{
+  if (!t->requires_grad)
+    {
+      g_set_error (error, AUTOGRAD_ERROR, AUTOGRAD_ERROR_NO_GRAD,
+                   "can't retain_grad on Tensor that has requires_grad=False");
+      return FALSE;
+    }
+  if (!tensor_is_leaf (t))
+    {
+      t->retains_grad = true;
+      t->grad_fn->retained = t;
+    }
+  return TRUE;
+}
+
+Tensor *
+tensor_detach (Tensor *t)
+{
+  Tensor *d = tensor_alias (t);
+  if (t->name)
+    d->name = g_strdup (t->name);
+  return d;
+}
+
+void
+tensor_zero_grad (Tensor *t)
+{
+  g_clear_pointer (&t->grad, tensor_unref);
+  t->grad_passes = 0;
+}
+
+bool
+tensor_same_shape (const Tensor *a, const Tensor *b)
+{
+  if (a->ndim != b->ndim)
+    return false;
+  for (int i = 0; i < a->ndim; i++)
+    if (a->shape[i] != b->shape[i])
+      return false;
+  return true;
+}
+
+gboolean
+tensor_reshape_inplace (Tensor *t, int ndim, const int64_t *shape)
+{
+  int64_t n = 1;
+  for (int i = 0; i < ndim; i++)
+    n *= shape[i];
+  if (n != t->numel || ndim > TENSOR_MAX_DIMS)
+    return FALSE;
+  t->ndim = ndim;
+  memset (t->shape, 0, sizeof t->shape);
+  memcpy (t->shape, shape, ndim * sizeof (int64_t));
+  return TRUE;
+}
+
+char *
+shape_to_string (int ndim, const int64_t *shape)
+{
+  GString *s = g_string_new ("(");
+  for (int i = 0; i < ndim; i++)
+    g_string_append_printf (s, "%s%" G_GINT64_FORMAT, i ? ", " : "", shape[i]);
+  g_string_append_c (s, ')');
+  return g_string_free (s, FALSE);
+}
+
+char *
+tensor_shape_string (const Tensor *t)
+{
+  return shape_to_string (t->ndim, t->shape);
+}
+
+/* --- Statistics ---------------------------------------------------------- */
+
+void
+tensor_stats (const Tensor *t, TensorStats *st)
+{
+  double sum = 0, sumsq = 0;
+  int64_t n = 0;
+  memset (st, 0, sizeof *st);
+  st->min = INFINITY;
+  st->max = -INFINITY;
+  for (int64_t i = 0; i < t->numel; i++)
+    {
+      float v = t->data[i];
+      if (isnan (v))
+        {
+          st->n_nan++;
+          continue;
+        }
+      if (isinf (v))
+        {
+          st->n_inf++;
+          continue;
+        }
+      st->min = MIN (st->min, v);
+      st->max = MAX (st->max, v);
+      sum += v;
+      sumsq += (double) v * v;
+      n++;
+    }
+  if (n == 0)
+    {
+      st->min = st->max = st->mean = st->std = NAN;
+      return;
+    }
+  double mean = sum / n;
+  st->mean = mean;
+  /* Unbiased, as torch.std; by the two-pass formula for accuracy. */
+  double ss = 0;
+  for (int64_t i = 0; i < t->numel; i++)
+    if (isfinite (t->data[i]))
+      ss += (t->data[i] - mean) * (t->data[i] - mean);
+  st->std = n > 1 ? sqrt (ss / (n - 1)) : NAN;
+  st->norm = sqrt (sumsq);
+}
+
+double
+tensor_norm2 (const Tensor *t)
+{
+  double s = 0;
+  for (int64_t i = 0; i < t->numel; i++)
+    s += (double) t->data[i] * t->data[i];
+  return sqrt (s);
+}
+
+bool
+tensor_all_finite (const Tensor *t)
+{
+  for (int64_t i = 0; i < t->numel; i++)
+    if (!isfinite (t->data[i]))
+      return false;
+  return true;
+}
+
+/* --- torch's generator: mt19937 ------------------------------------------ */
+
+void
+generator_init (Generator *gen, uint64_t seed)
+{
+  /* at::mt19937 seeds with the low 32 bits, the standard recurrence. */
+  gen->mt[0] = (uint32_t) (seed & 0xffffffffu);
+  for (int i = 1; i < 624; i++)
+    gen->mt[i] = 1812433253u * (gen->mt[i - 1] ^ (gen->mt[i - 1] >> 30)) + i;
+  gen->index = 624;
+  gen->has_next_normal = false;
+}
+
+uint32_t
+generator_next_u32 (Generator *gen)
+{
+  if (gen->index >= 624)
+    {
+      for (int i = 0; i < 624; i++)
+        {
+          uint32_t y = (gen->mt[i] & 0x80000000u) | (gen->mt[(i + 1) % 624] & 0x7fffffffu);
+          gen->mt[i] = gen->mt[(i + 397) % 624] ^ (y >> 1) ^ ((y & 1u) ? 0x9908b0dfu : 0u);
+        }
+      gen->index = 0;
+    }
+  uint32_t y = gen->mt[gen->index++];
+  y ^= y >> 11;
+  y ^= (y << 7) & 0x9d2c5680u;
+  y ^= (y << 15) & 0xefc60000u;
+  y ^= y >> 18;
+  return y;
+}
+
+uint64_t
+generator_next_u64 (Generator *gen)
+{
+  uint64_t hi = generator_next_u32 (gen);
+  uint64_t lo = generator_next_u32 (gen);
+  return (hi << 32) | lo;
+}
+
+float
+generator_uniform_float (Generator *gen)
+{
+  /* at::uniform_real_distribution<float>: the low 24 bits of one draw, / 2^24. */
+  return (float) (generator_next_u32 (gen) & ((1u << 24) - 1)) * (1.0f / (1u << 24));
+}
+
+double
+generator_normal (Generator *gen)
+{
+  /* Box–Muller on two 53-bit uniforms, caching the second value. */
+  if (gen->has_next_normal)
+    {
+      gen->has_next_normal = false;
+      return gen->next_normal;
+    }
+  double u1 = (generator_next_u64 (gen) >> 11) * (1.0 / 9007199254740992.0);
+  double u2 = (generator_next_u64 (gen) >> 11) * (1.0 / 9007199254740992.0);
+  double r = sqrt (-2.0 * log (1.0 - u2));
+  double theta = 2.0 * G_PI * u1;
+  gen->next_normal = r * sin (theta);
+  gen->has_next_normal = true;
+  return r * cos (theta);
+}
+
+void
+tensor_fill_uniform (Tensor *t, Generator *gen, float lo, float hi)
+{
+  for (int64_t i = 0; i < t->numel; i++)
+    t->data[i] = generator_uniform_float (gen) * (hi - lo) + lo;
+}
+
+void
+tensor_fill_normal (Tensor *t, Generator *gen, float mean, float std)
+{
+  for (int64_t i = 0; i < t->numel; i++)
+    t->data[i] = (float) (generator_normal (gen) * std + mean);
+}
+
+Tensor *
+tensor_new_rand (int ndim, const int64_t *shape, Generator *gen)
+{
+  Tensor *t = tensor_new_empty (ndim, shape);
+  tensor_fill_uniform (t, gen, 0.0f, 1.0f);
+  return t;
+}
