@@ -1,0 +1,121 @@
+/* module.h — nn.Module: a tree of named modules with parameters and buffers.
+ *
+ * Names are torchvision's: a parameter's full name is its module path and its own
+ * name ("layer2.0.downsample.1.running_var", "fc.bias"). Forward passes push the
+ * module path on the autograd module stack, so every node knows where it was made.
+ *
+ *   g_autoptr (Module) model = resnet18_new (1000, 0);          // torchvision's init, seeded
+ *   g_autoptr (Tensor) pred = module_forward (model, data, &error);
+ *   module_set_requires_grad (model, FALSE);                    // freeze everything
+ *   module_replace_child (model, "fc", linear_new (512, 10, &gen));
+ *
+ * The type of module decides forward; a module is one struct with a kind tag and
+ * the few fields its kind uses.
+ */
+#pragma once
+
+#include "nn.h"
+#include "state-dict.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  MODULE_SEQUENTIAL,    /* children in order (layer1, downsample) */
+  MODULE_CONV2D,
+  MODULE_BATCH_NORM2D,
+  MODULE_RELU,
+  MODULE_MAX_POOL2D,
+  MODULE_ADAPTIVE_AVG_POOL2D,
+  MODULE_LINEAR,
+  MODULE_BASIC_BLOCK,   /* conv1 bn1 relu conv2 bn2 (+ downsample), out += identity, relu */
+  MODULE_RESNET,        /* conv1 bn1 relu maxpool layer1..4 avgpool flatten fc */
+  MODULE_KIND_COUNT
+} ModuleKind;
+
+typedef struct _Module Module;
+
+typedef struct
+{
+  char *name;           /* own name: "weight", "running_mean" */
+  Tensor *tensor;       /* parameters: leaves that may require grad */
+} NamedTensor;
+
+struct _Module
+{
+  gint ref_count;
+  ModuleKind kind;
+  char *name;           /* own name in its parent: "0", "conv1", "fc"; "" for the root */
+  char *path;           /* full path: "layer1.0.conv1"; "" for the root */
+  Module *parent;       /* weak */
+  GPtrArray *children;  /* of Module *, in registration order */
+  GArray *params;       /* of NamedTensor: weight, bias */
+  GArray *buffers;      /* of NamedTensor: running_mean, running_var (float) */
+  int64_t num_batches_tracked;  /* BatchNorm2d's int64 buffer */
+  bool training;
+
+  /* Hyper-parameters by kind. */
+  int in_channels, out_channels, kernel, stride, padding;
+  float eps, momentum;  /* batch norm */
+};
+
+Module     *module_ref                 (Module *m);
+void        module_unref               (Module *m);
+
+Tensor     *module_forward             (Module *m, Tensor *x, GError **error);
+const char *module_kind_name           (ModuleKind kind);   /* "Conv2d", "BasicBlock", ... */
+
+Module     *module_get_child           (Module *m, const char *name);
+/* Looks up "layer1.0.conv1" from m. */
+Module     *module_find                (Module *m, const char *path);
+/* model.fc = Linear(512, 10): the new child takes the old one's name and place. */
+void        module_replace_child       (Module *m, const char *name, Module *child);
+
+/* Every parameter below m as (full name, tensor), in torchvision's order
+ * (model.named_parameters()). Free with g_ptr_array_unref; entries borrowed. */
+typedef struct
+{
+  char *name;           /* full: "layer1.0.bn1.weight" */
+  Tensor *tensor;
+  Module *module;       /* its owner */
+  bool is_buffer;
+} ModuleTensor;
+GPtrArray  *module_named_parameters    (Module *m);
+/* Parameters and buffers (num_batches_tracked excluded: see module_state_dict). */
+GPtrArray  *module_named_tensors       (Module *m);
+
+void        module_set_requires_grad   (Module *m, bool requires_grad);  /* m and below */
+void        module_train               (Module *m, bool training);       /* m and below */
+void        module_zero_grad           (Module *m);                      /* .grad = None */
+
+typedef struct
+{
+  int64_t total, trainable, frozen;
+} ParamCounts;
+void        module_count_parameters    (Module *m, ParamCounts *counts);
+
+/* torchvision's state_dict: parameters, running stats and num_batches_tracked (I64). */
+StateDict  *module_state_dict          (Module *m);
+/* Copies every tensor of m from state (a missing or mis-shaped one is an error naming
+ * it, and m is left unchanged); names in state that m lacks go to *unexpected
+ * (may be NULL) and are otherwise ignored. */
+gboolean    module_load_state_dict     (Module *m, const StateDict *state,
+                                        GPtrArray **unexpected, GError **error);
+
+/* Builders. gen drives the initialisation (torchvision's schemes). */
+Module     *conv2d_new                 (int in_ch, int out_ch, int kernel, int stride,
+                                        int padding, bool bias, Generator *gen);
+Module     *batch_norm2d_new           (int channels);
+Module     *linear_new                 (int in_features, int out_features, Generator *gen);
+Module     *relu_new                   (void);
+Module     *max_pool2d_new             (int kernel, int stride, int padding);
+
+/* torchvision.models.resnet18 (num_classes), initialised from seed; width is the
+ * first stage's channels (64 for resnet18; smaller gives a narrow resnet of the same
+ * topology, for small fixtures). */
+Module     *resnet18_new               (int num_classes, uint64_t seed);
+Module     *resnet18_new_with_width    (int num_classes, int width, uint64_t seed);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Module, module_unref)
+
+G_END_DECLS
