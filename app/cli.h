@@ -1,0 +1,36 @@
+/* cli.h: gradlens-cli's subcommands
+ *
+ * Each subcommand is one function and one row of the table in gradlens-cli.c:
+ *
+ *   { "info", "Show versions of GradLens and its libraries", cli_info },
+ *
+ * It receives its own name as argv[0] followed by its arguments, parses them
+ * itself (cli_option_context_new gives a context with the right usage line),
+ * prints its results on stdout, and returns FALSE with @error set on failure;
+ * the dispatcher prints the error and exits with status 1.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef gboolean (*CliCommandFunc) (int      argc,
+                                    char   **argv,
+                                    GError **error);
+
+typedef struct
+{
+  const char     *name;
+  const char     *summary;
+  CliCommandFunc  run;
+} CliCommand;
+
+GOptionContext *cli_option_context_new (const char *command,
+                                        const char *parameter_string,
+                                        const char *summary);
+
+/* One line per subcommand, in the table's order. */
+gboolean cli_info (int argc, char **argv, GError **error);
+
+G_END_DECLS
