@@ -1,0 +1,373 @@
+/* test-window.c: the real application opens its main window and draws it
+ *
+ * Runs GradlensApplication as `gradlens` does, waits until the window is
+ * mapped and has painted, checks its widget tree, its actions and its
+ * accelerators, saves a PNG of it under G_TEST_BUILDDIR (window.png), and
+ * quits through app.quit. Needs a display: run it under xvfb-run.
+ */
+
+#include <string.h>
+
+#include <gtk/gtk.h>
+
+#include "gradlens-application.h"
+#include "gradlens-window.h"
+
+#define PAINTS_BEFORE_SNAPSHOT 2
+#define GIVE_UP_SECONDS 30
+
+typedef struct
+{
+  GradlensApplication *app;
+  GtkWindow           *window;   /* weak */
+  GdkFrameClock       *frame_clock;
+  gulong               after_paint_id;
+  guint                n_paints;
+  guint                poll_id;
+  gboolean             checked;
+} Fixture;
+
+static void
+collect_widgets (GtkWidget *widget,
+                 GType      type,
+                 GPtrArray *found)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+    g_ptr_array_add (found, widget);
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    collect_widgets (child, type, found);
+}
+
+static GtkWidget *
+find_label (GtkWidget  *root,
+            const char *text)
+{
+  g_autoptr (GPtrArray) labels = g_ptr_array_new ();
+
+  collect_widgets (root, GTK_TYPE_LABEL, labels);
+  for (guint i = 0; i < labels->len; i++)
+    if (g_strcmp0 (gtk_label_get_text (labels->pdata[i]), text) == 0)
+      return labels->pdata[i];
+
+  return NULL;
+}
+
+/* The menu's actions in order, sections flattened: "app.about", ... */
+static void
+collect_menu_actions (GMenuModel *model,
+                      GPtrArray  *actions)
+{
+  for (int i = 0; i < g_menu_model_get_n_items (model); i++)
+    {
+      g_autoptr (GMenuModel) section = NULL;
+      char *action = NULL;
+
+      section = g_menu_model_get_item_link (model, i, G_MENU_LINK_SECTION);
+      if (section != NULL)
+        collect_menu_actions (section, actions);
+      else if (g_menu_model_get_item_attribute (model, i, G_MENU_ATTRIBUTE_ACTION, "s", &action))
+        g_ptr_array_add (actions, action);
+    }
+}
+
+static gboolean
+accels_contain (GtkApplication *app,
+                const char     *action,
+                const char     *accel)
+{
+  g_auto (GStrv) accels = gtk_application_get_accels_for_action (app, action);
+
+  return accels != NULL && g_strv_contains ((const char * const *) accels, accel);
+}
+
+static void
+check_widget_tree (Fixture *fx)
+{
+  GtkWidget *window = GTK_WIDGET (fx->window);
+  GtkWidget *titlebar;
+  GtkWidget *title_label;
+  GtkWidget *placeholder_title;
+  GtkWidget *child;
+  GtkMenuButton *menu_button = NULL;
+  g_autoptr (GPtrArray) buttons = g_ptr_array_new ();
+  g_autoptr (GPtrArray) actions = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) paneds = g_ptr_array_new ();
+
+  g_assert_true (GRADLENS_IS_WINDOW (window));
+  g_assert_cmpstr (gtk_window_get_title (fx->window), ==, "GradLens");
+  g_assert_true (gtk_window_get_application (fx->window) == GTK_APPLICATION (fx->app));
+
+  /* Header bar, showing the title. */
+  titlebar = gtk_window_get_titlebar (fx->window);
+  g_assert_true (GTK_IS_HEADER_BAR (titlebar));
+  g_assert_true (gtk_widget_get_mapped (titlebar));
+  title_label = find_label (titlebar, "GradLens");
+  g_assert_nonnull (title_label);
+  g_assert_true (gtk_widget_get_mapped (title_label));
+
+  /* The primary menu button and its menu: Keyboard Shortcuts, About, Quit. */
+  collect_widgets (titlebar, GTK_TYPE_MENU_BUTTON, buttons);
+  for (guint i = 0; i < buttons->len; i++)
+    if (g_strcmp0 (gtk_menu_button_get_icon_name (buttons->pdata[i]), "open-menu-symbolic") == 0)
+      menu_button = buttons->pdata[i];
+  g_assert_nonnull (menu_button);
+  g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (menu_button)));
+  g_assert_true (gtk_menu_button_get_primary (menu_button));
+  g_assert_nonnull (gtk_menu_button_get_menu_model (menu_button));
+  collect_menu_actions (gtk_menu_button_get_menu_model (menu_button), actions);
+  g_assert_cmpuint (actions->len, ==, 3);
+  g_assert_cmpstr (actions->pdata[0], ==, "app.shortcuts");
+  g_assert_cmpstr (actions->pdata[1], ==, "app.about");
+  g_assert_cmpstr (actions->pdata[2], ==, "app.quit");
+  for (guint i = 0; i < actions->len; i++)
+    {
+      const char *name = (const char *) actions->pdata[i] + strlen ("app.");
+
+      g_assert_true (g_action_group_has_action (G_ACTION_GROUP (fx->app), name));
+      g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (fx->app), name));
+    }
+  g_assert_true (accels_contain (GTK_APPLICATION (fx->app), "app.quit", "<Control>q"));
+  g_assert_true (accels_contain (GTK_APPLICATION (fx->app), "app.shortcuts", "<Control>question"));
+
+  /* The help overlay is a shortcuts window. */
+  g_assert_true (GTK_IS_SHORTCUTS_WINDOW (
+    gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (fx->window))));
+
+  /* The central area: code | (graph / inspector), each pane a placeholder. */
+  child = gtk_window_get_child (fx->window);
+  g_assert_true (GTK_IS_PANED (child));
+  g_assert_cmpint (gtk_orientable_get_orientation (GTK_ORIENTABLE (child)), ==,
+                   GTK_ORIENTATION_HORIZONTAL);
+  g_assert_true (GTK_IS_PANED (gtk_paned_get_end_child (GTK_PANED (child))));
+  collect_widgets (child, GTK_TYPE_PANED, paneds);
+  g_assert_cmpuint (paneds->len, ==, 2);
+  placeholder_title = find_label (child, "Pick a Lesson to Begin");
+  g_assert_nonnull (placeholder_title);
+  g_assert_true (gtk_widget_get_mapped (placeholder_title));
+  g_assert_cmpint (gtk_widget_get_width (placeholder_title), >, 0);
+}
+
+static GdkTexture *
+render_window (GtkWidget *widget)
+{
+  g_autoptr (GdkPaintable) paintable = NULL;
+  g_autoptr (GskRenderNode) node = NULL;
+  GtkSnapshot *snapshot;
+  GskRenderer *renderer;
+  int width = gtk_widget_get_width (widget);
+  int height = gtk_widget_get_height (widget);
+
+  g_assert_cmpint (width, >, 0);
+  g_assert_cmpint (height, >, 0);
+
+  paintable = gtk_widget_paintable_new (widget);
+  snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
+  node = gtk_snapshot_free_to_node (snapshot);
+  g_assert_nonnull (node);
+
+  renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
+  g_assert_nonnull (renderer);
+
+  return gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
+}
+
+/* A drawn window has a header bar, text and icons: many distinct colours,
+ * and it is opaque. A blank or failed render is one colour or transparent. */
+static void
+check_texture_is_drawn (GdkTexture *texture)
+{
+  int width = gdk_texture_get_width (texture);
+  int height = gdk_texture_get_height (texture);
+  gsize stride = (gsize) width * 4;
+  g_autofree guint32 *pixels = g_new (guint32, (gsize) width * height);
+  g_autoptr (GHashTable) colours = g_hash_table_new (NULL, NULL);
+  gsize opaque = 0;
+
+  gdk_texture_download (texture, (guchar *) pixels, stride);
+
+  for (gsize i = 0; i < (gsize) width * height; i++)
+    {
+      /* CAIRO_FORMAT_ARGB32, native endian: alpha in the top byte. */
+      if ((pixels[i] >> 24) == 0xff)
+        opaque++;
+      if (g_hash_table_size (colours) < 4096)
+        g_hash_table_add (colours, GUINT_TO_POINTER (pixels[i]));
+    }
+
+  g_test_message ("%d×%d, %u distinct colours, %.1f%% opaque",
+                  width, height, g_hash_table_size (colours),
+                  100.0 * opaque / ((double) width * height));
+  g_assert_cmpuint (g_hash_table_size (colours), >=, 64);
+  g_assert_cmpfloat ((double) opaque, >=, 0.9 * width * height);
+}
+
+static void
+check_snapshot (Fixture *fx)
+{
+  GtkWidget *window = GTK_WIDGET (fx->window);
+  g_autoptr (GdkTexture) texture = NULL;
+  g_autofree char *path = NULL;
+
+  texture = render_window (window);
+  g_assert_nonnull (texture);
+  g_assert_cmpint (gdk_texture_get_width (texture), ==, gtk_widget_get_width (window));
+  g_assert_cmpint (gdk_texture_get_height (texture), ==, gtk_widget_get_height (window));
+  check_texture_is_drawn (texture);
+
+  path = g_test_build_filename (G_TEST_BUILT, "window.png", NULL);
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+  g_test_message ("saved %s", path);
+}
+
+static GtkAboutDialog *
+find_about_dialog (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();  /* not ours */
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr (GtkWindow) window = g_list_model_get_item (toplevels, i);
+
+      if (GTK_IS_ABOUT_DIALOG (window) && gtk_widget_get_visible (GTK_WIDGET (window)))
+        return GTK_ABOUT_DIALOG (window);
+    }
+
+  return NULL;
+}
+
+static void
+check_dialogs (Fixture *fx)
+{
+  GtkShortcutsWindow *overlay;
+  GtkAboutDialog *about;
+
+  overlay = gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (fx->window));
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (overlay)));
+  g_action_group_activate_action (G_ACTION_GROUP (fx->app), "shortcuts", NULL);
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (overlay)));
+  g_assert_true (gtk_window_get_transient_for (GTK_WINDOW (overlay)) == fx->window);
+  gtk_widget_set_visible (GTK_WIDGET (overlay), FALSE);
+
+  g_assert_null (find_about_dialog ());
+  g_action_group_activate_action (G_ACTION_GROUP (fx->app), "about", NULL);
+  about = find_about_dialog ();
+  g_assert_nonnull (about);
+  g_assert_cmpstr (gtk_about_dialog_get_program_name (about), ==, "GradLens");
+  g_assert_cmpstr (gtk_about_dialog_get_version (about), ==, GRADLENS_VERSION);
+  g_assert_cmpint (gtk_about_dialog_get_license_type (about), ==, GTK_LICENSE_GPL_3_0);
+  g_assert_cmpstr (gtk_about_dialog_get_logo_icon_name (about), ==, GRADLENS_APPLICATION_ID);
+  g_assert_true (gtk_window_get_transient_for (GTK_WINDOW (about)) == fx->window);
+  gtk_window_close (GTK_WINDOW (about));
+}
+
+static void
+on_after_paint (GdkFrameClock *frame_clock,
+                Fixture       *fx)
+{
+  fx->n_paints++;
+}
+
+/* Polled from the main loop until the window is mapped and has painted. */
+static gboolean
+poll_window (gpointer user_data)
+{
+  Fixture *fx = user_data;
+
+  if (fx->window == NULL || !gtk_widget_get_mapped (GTK_WIDGET (fx->window)))
+    return G_SOURCE_CONTINUE;
+
+  if (fx->frame_clock == NULL)
+    {
+      fx->frame_clock = gtk_widget_get_frame_clock (GTK_WIDGET (fx->window));
+      g_assert_nonnull (fx->frame_clock);
+      fx->after_paint_id = g_signal_connect (fx->frame_clock, "after-paint",
+                                             G_CALLBACK (on_after_paint), fx);
+      gtk_widget_queue_draw (GTK_WIDGET (fx->window));
+    }
+
+  if (fx->n_paints < PAINTS_BEFORE_SNAPSHOT)
+    {
+      gtk_widget_queue_draw (GTK_WIDGET (fx->window));
+      return G_SOURCE_CONTINUE;
+    }
+
+  g_clear_signal_handler (&fx->after_paint_id, fx->frame_clock);
+  check_widget_tree (fx);
+  check_snapshot (fx);
+  check_dialogs (fx);
+  fx->checked = TRUE;
+
+  /* Quit the way the menu and <Control>q do. */
+  fx->poll_id = 0;
+  g_action_group_activate_action (G_ACTION_GROUP (fx->app), "quit", NULL);
+
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+give_up (gpointer user_data)
+{
+  Fixture *fx = user_data;
+
+  g_error ("the window did not draw within %d s (mapped: %d, paints: %u)",
+           GIVE_UP_SECONDS,
+           fx->window != NULL && gtk_widget_get_mapped (GTK_WIDGET (fx->window)),
+           fx->n_paints);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_activate (GApplication *app,
+             Fixture      *fx)
+{
+  /* Runs after GradlensApplication's own activate, which presented the window. */
+  fx->window = gtk_application_get_active_window (GTK_APPLICATION (app));
+  g_assert_nonnull (fx->window);
+  g_object_add_weak_pointer (G_OBJECT (fx->window), (gpointer *) &fx->window);
+  fx->poll_id = g_timeout_add (20, poll_window, fx);
+}
+
+static void
+test_window_shell (void)
+{
+  Fixture fx = { 0 };
+  guint give_up_id;
+  int status;
+
+  fx.app = gradlens_application_new ();
+  g_assert_cmpstr (g_application_get_application_id (G_APPLICATION (fx.app)), ==,
+                   "io.github.gradlens.GradLens");
+
+  /* Tests may run side by side on one session bus: never hand over to a peer. */
+  g_application_set_flags (G_APPLICATION (fx.app), G_APPLICATION_NON_UNIQUE);
+  g_signal_connect_after (fx.app, "activate", G_CALLBACK (on_activate), &fx);
+  give_up_id = g_timeout_add_seconds (GIVE_UP_SECONDS, give_up, &fx);
+
+  status = g_application_run (G_APPLICATION (fx.app), 0, NULL);
+
+  g_source_remove (give_up_id);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_true (fx.checked);
+  /* app.quit destroyed the window. */
+  g_assert_null (fx.window);
+  g_assert_null (gtk_application_get_windows (GTK_APPLICATION (fx.app)));
+
+  g_clear_object (&fx.app);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  gtk_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/ui/window/shell", test_window_shell);
+
+  return g_test_run ();
+}
