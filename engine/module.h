@@ -68,8 +68,11 @@ const char *module_kind_name           (ModuleKind kind);   /* "Conv2d", "BasicB
 Module     *module_get_child           (Module *m, const char *name);
 /* Looks up "layer1.0.conv1" from m. */
 Module     *module_find                (Module *m, const char *path);
-/* model.fc = Linear(512, 10): the new child takes the old one's name and place. */
+/* model.fc = Linear(512, 10): the new child takes the old one's name and place.
+ * Takes the reference to child; the old child is released (and detached from m). */
 void        module_replace_child       (Module *m, const char *name, Module *child);
+/* Appends child under name (setattr in __init__). Takes the reference to child. */
+void        module_add_child           (Module *m, const char *name, Module *child);
 
 /* Every parameter below m as (full name, tensor), in torchvision's order
  * (model.named_parameters()). Free with g_ptr_array_unref; entries borrowed. */
@@ -85,6 +88,10 @@ GPtrArray  *module_named_parameters    (Module *m);
 GPtrArray  *module_named_tensors       (Module *m);
 
 void        module_set_requires_grad   (Module *m, bool requires_grad);  /* m and below */
+/* Sets requires_grad of every parameter whose full name is prefix or starts with
+ * prefix followed by '.': a module ("layer1", "layer2.0.bn1") or a parameter
+ * ("conv1.weight"). Returns how many parameters matched ("" matches all). */
+int         module_set_requires_grad_prefix (Module *m, const char *prefix, bool requires_grad);
 void        module_train               (Module *m, bool training);       /* m and below */
 void        module_zero_grad           (Module *m);                      /* .grad = None */
 
@@ -102,19 +109,30 @@ StateDict  *module_state_dict          (Module *m);
 gboolean    module_load_state_dict     (Module *m, const StateDict *state,
                                         GPtrArray **unexpected, GError **error);
 
-/* Builders. gen drives the initialisation (torchvision's schemes). */
+/* Builders. gen drives the initialisation, drawing from it exactly as PyTorch's
+ * reset_parameters() does from torch's generator: Conv2d and Linear weights
+ * kaiming_uniform_(a=√5), i.e. U(±1/√fan_in), biases U(±1/√fan_in). */
 Module     *conv2d_new                 (int in_ch, int out_ch, int kernel, int stride,
                                         int padding, bool bias, Generator *gen);
 Module     *batch_norm2d_new           (int channels);
 Module     *linear_new                 (int in_features, int out_features, Generator *gen);
 Module     *relu_new                   (void);
 Module     *max_pool2d_new             (int kernel, int stride, int padding);
+Module     *adaptive_avg_pool2d_new    (void);                       /* output (1, 1) */
+Module     *sequential_new             (void);                       /* add with module_add_child */
 
 /* torchvision.models.resnet18 (num_classes), initialised from seed; width is the
  * first stage's channels (64 for resnet18; smaller gives a narrow resnet of the same
  * topology, for small fixtures). */
 Module     *resnet18_new               (int num_classes, uint64_t seed);
 Module     *resnet18_new_with_width    (int num_classes, int width, uint64_t seed);
+/* The same from a generator, left where torch's would be after
+ * `torch.manual_seed(seed); model = resnet18(num_classes)`: the next draws from gen
+ * (say, linear_new for a new fc) match PyTorch's next ones. Constructing draws the
+ * modules' own default init (construction order), then torchvision's re-init: conv
+ * weights kaiming_normal_(mode='fan_out', nonlinearity='relu') = N(0, √(2/fan_out)),
+ * by torch's normal_ algorithm for float tensors; BN weight 1, bias 0. */
+Module     *resnet18_new_from_generator(int num_classes, int width, Generator *gen);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Module, module_unref)
 

@@ -1,0 +1,150 @@
+/* sgd.c — torch.optim.SGD (the single-tensor path), operation for operation in float:
+ *
+ *   d = grad                                   (p.grad is not None)
+ *   d = d + weight_decay·p                     if weight_decay ≠ 0
+ *   buf = clone(d)                             first time, when momentum ≠ 0
+ *   buf = momentum·buf + (1 − dampening)·d     later
+ *   d = d + momentum·buf  (nesterov)  |  d = buf
+ *   p = p + (−lr)·d
+ */
+#include "sgd.h"
+
+#include <string.h>
+
+static void
+sgd_param_clear (gpointer p)
+{
+  SgdParam *sp = p;
+  g_clear_pointer (&sp->name, g_free);
+  g_clear_pointer (&sp->param, tensor_unref);
+  g_clear_pointer (&sp->momentum_buffer, tensor_unref);
+  g_clear_pointer (&sp->last_update, tensor_unref);
+}
+
+Sgd *
+sgd_new (Module *model, const SgdOptions *options)
+{
+  g_return_val_if_fail (model != NULL && options != NULL, NULL);
+  g_return_val_if_fail (options->lr >= 0 && options->momentum >= 0
+                        && options->weight_decay >= 0, NULL);
+  /* PyTorch: "Nesterov momentum requires a momentum and zero dampening". */
+  g_return_val_if_fail (!options->nesterov
+                        || (options->momentum > 0 && options->dampening == 0), NULL);
+
+  Sgd *sgd = g_new0 (Sgd, 1);
+  sgd->options = *options;
+  sgd->params = g_array_new (FALSE, TRUE, sizeof (SgdParam));
+  g_array_set_clear_func (sgd->params, sgd_param_clear);
+  g_autoptr (GPtrArray) named = module_named_parameters (model);
+  for (guint i = 0; i < named->len; i++)
+    {
+      ModuleTensor *mt = g_ptr_array_index (named, i);
+      SgdParam sp = { g_strdup (mt->name), tensor_ref (mt->tensor), NULL, NULL };
+      g_array_append_val (sgd->params, sp);
+    }
+  return sgd;
+}
+
+void
+sgd_free (Sgd *sgd)
+{
+  if (sgd == NULL)
+    return;
+  g_array_unref (sgd->params);
+  g_free (sgd);
+}
+
+/* One parameter's update; writes p_after − p_before into upd. */
+static void
+sgd_update (const SgdOptions *o, SgdParam *sp)
+{
+  Tensor *p = sp->param;
+  int64_t n = p->numel;
+  const float *g = p->grad->data;              /* (n) */
+  float wd = o->weight_decay, mom = o->momentum;
+  float one_minus_damp = (float) (1.0 - (double) o->dampening);
+  float neg_lr = -o->lr;
+
+  g_autoptr (Tensor) d = tensor_new_empty (p->ndim, p->shape);  /* (n) */
+  for (int64_t i = 0; i < n; i++)
+    d->data[i] = wd != 0 ? g[i] + wd * p->data[i] : g[i];
+
+  if (mom != 0)
+    {
+      if (sp->momentum_buffer == NULL)
+        sp->momentum_buffer = tensor_copy (d);
+      else
+        {
+          float *buf = sp->momentum_buffer->data;
+          for (int64_t i = 0; i < n; i++)
+            {
+              float scaled = buf[i] * mom;
+              buf[i] = scaled + one_minus_damp * d->data[i];
+            }
+        }
+      const float *buf = sp->momentum_buffer->data;
+      for (int64_t i = 0; i < n; i++)
+        d->data[i] = o->nesterov ? d->data[i] + mom * buf[i] : buf[i];
+    }
+
+  if (sp->last_update == NULL || !tensor_same_shape (sp->last_update, p))
+    {
+      g_clear_pointer (&sp->last_update, tensor_unref);
+      sp->last_update = tensor_new_empty (p->ndim, p->shape);
+    }
+  float *upd = sp->last_update->data;
+  for (int64_t i = 0; i < n; i++)
+    {
+      float before = p->data[i];
+      float after = before + neg_lr * d->data[i];
+      p->data[i] = after;
+      upd[i] = after - before;
+    }
+}
+
+void
+sgd_step (Sgd *sgd)
+{
+  g_return_if_fail (sgd != NULL);
+  for (guint i = 0; i < sgd->params->len; i++)
+    {
+      SgdParam *sp = &g_array_index (sgd->params, SgdParam, i);
+      /* Only .grad decides, as in PyTorch: not requires_grad. */
+      if (sp->param->grad == NULL)
+        {
+          g_clear_pointer (&sp->last_update, tensor_unref);
+          continue;
+        }
+      if (!tensor_same_shape (sp->param->grad, sp->param))
+        {
+          g_critical ("sgd_step: the gradient of “%s” does not have its shape", sp->name);
+          continue;
+        }
+      sgd_update (&sgd->options, sp);
+      autograd_emit (&(Event){ .kind = EVENT_PARAM_UPDATED, .tensor = sp->param,
+                               .text = sp->name });
+    }
+  sgd->steps++;
+}
+
+void
+sgd_zero_grad (Sgd *sgd)
+{
+  g_return_if_fail (sgd != NULL);
+  for (guint i = 0; i < sgd->params->len; i++)
+    tensor_zero_grad (g_array_index (sgd->params, SgdParam, i).param);
+  autograd_emit (&(Event){ .kind = EVENT_GRADS_ZEROED, .text = "optimizer.zero_grad()" });
+}
+
+const SgdParam *
+sgd_find (const Sgd *sgd, const char *name)
+{
+  g_return_val_if_fail (sgd != NULL && name != NULL, NULL);
+  for (guint i = 0; i < sgd->params->len; i++)
+    {
+      const SgdParam *sp = &g_array_index (sgd->params, SgdParam, i);
+      if (g_str_equal (sp->name, name))
+        return sp;
+    }
+  return NULL;
+}
