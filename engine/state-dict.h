@@ -53,6 +53,7 @@ void              state_dict_add_i64    (StateDict *sd, const char *name, int nd
 const StateEntry *state_dict_lookup     (const StateDict *sd, const char *name);
 guint             state_dict_size       (const StateDict *sd);
 const StateEntry *state_dict_entry      (const StateDict *sd, guint i);
+int64_t           state_entry_numel     (const StateEntry *e);
 
 /* safetensors (F32 and I64 only; other dtypes are rejected with a clear error).
  * Every check happens before anything is allocated for the tensors; errors name
@@ -63,6 +64,10 @@ StateDict        *safetensors_load_bytes(const guint8 *data, gsize size, const c
 /* Written to a temporary file in the same folder, flushed, then renamed over path:
  * a failure leaves any old file untouched. */
 gboolean          safetensors_save      (const StateDict *sd, const char *path, GError **error);
+/* The bytes safetensors_save writes: the header JSON as the safetensors library
+ * writes it (I64 tensors before F32 ones, each group by name; padded with spaces
+ * to a multiple of 8 bytes), then the data, little-endian. */
+GBytes           *safetensors_save_bytes(const StateDict *sd);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (StateDict, state_dict_free)
 
