@@ -103,25 +103,38 @@ typedef struct
   bool x_grad, w_grad;     /* which inputs require grad (w_grad: weight and bias) */
 } LayerCase;
 
+/* CONV (name, x shape, w shape, stride, padding, bias, x requires grad, w/b require grad);
+ * BN (name, x shape, affine, training, x grad, w/b grad); MAXPOOL (name, x, k, s, p). */
+#define CONV(nm, x, w, s, p, b, xg, wg) \
+  { .name = nm, .kind = K_CONV, .x_shape = x, .w_shape = w, .stride = s, .padding = p, \
+    .bias = b, .x_grad = xg, .w_grad = wg }
+#define BN(nm, x, affine, train, xg, wg) \
+  { .name = nm, .kind = K_BN, .x_shape = x, .bias = affine, .training = train, \
+    .x_grad = xg, .w_grad = wg }
+#define MAXPOOL(nm, x, k, s, p) \
+  { .name = nm, .kind = K_MAXPOOL, .x_shape = x, .kernel = k, .stride = s, .padding = p, \
+    .x_grad = true }
+#define S4(a, b, c, d) { a, b, c, d }
+
 static const LayerCase layer_cases[] = {
-  { "conv-s1-p0-bias", K_CONV, { 2, 3, 5, 6 }, { 4, 3, 3, 3 }, 1, 0, 0, true, false, true, true },
-  { "conv-s1-p1", K_CONV, { 2, 2, 5, 5 }, { 3, 2, 3, 3 }, 1, 1, 0, false, false, true, true },
-  { "conv-s2-p1", K_CONV, { 1, 3, 7, 6 }, { 2, 3, 3, 3 }, 2, 1, 0, false, false, true, true },
-  { "conv-s2-p3-bias", K_CONV, { 2, 2, 9, 9 }, { 3, 2, 7, 7 }, 2, 3, 0, true, false, true, true },
-  { "conv-1x1-s1", K_CONV, { 2, 4, 3, 3 }, { 5, 4, 1, 1 }, 1, 0, 0, true, false, true, true },
-  { "conv-1x1-s2-p0", K_CONV, { 2, 4, 5, 5 }, { 3, 4, 1, 1 }, 2, 0, 0, false, false, true, true },
-  { "conv-frozen-input", K_CONV, { 1, 3, 6, 6 }, { 2, 3, 3, 3 }, 2, 1, 0, true, false, false, true },
-  { "conv-frozen-weight", K_CONV, { 2, 2, 5, 5 }, { 3, 2, 3, 3 }, 1, 1, 0, true, false, true, false },
-  { "bn-train-n2", K_BN, { 2, 3, 3, 4 }, { 0 }, 0, 0, 0, true, true, true, true },
-  { "bn-train-n1", K_BN, { 1, 3, 2, 3 }, { 0 }, 0, 0, 0, true, true, true, true },
-  { "bn-train-frozen-input", K_BN, { 2, 2, 2, 3 }, { 0 }, 0, 0, 0, true, true, false, true },
-  { "bn-train-frozen-affine", K_BN, { 2, 2, 2, 3 }, { 0 }, 0, 0, 0, true, true, true, false },
-  { "bn-train-no-affine", K_BN, { 3, 2, 2, 2 }, { 0 }, 0, 0, 0, false, true, true, false },
-  { "bn-eval", K_BN, { 2, 3, 3, 2 }, { 0 }, 0, 0, 0, true, false, true, true },
-  { "maxpool-3-2-1", K_MAXPOOL, { 2, 2, 7, 6 }, { 0 }, 2, 1, 3, false, false, true, false },
-  { "maxpool-2-2-0", K_MAXPOOL, { 1, 3, 6, 5 }, { 0 }, 2, 0, 2, false, false, true, false },
-  { "maxpool-3-1-1", K_MAXPOOL, { 1, 2, 5, 5 }, { 0 }, 1, 1, 3, false, false, true, false },
-  { "avgpool-1x1", K_AVGPOOL, { 2, 3, 3, 4 }, { 0 }, 0, 0, 0, false, false, true, false },
+  CONV ("conv-s1-p0-bias", S4 (2, 3, 5, 6), S4 (4, 3, 3, 3), 1, 0, true, true, true),
+  CONV ("conv-s1-p1", S4 (2, 2, 5, 5), S4 (3, 2, 3, 3), 1, 1, false, true, true),
+  CONV ("conv-s2-p1", S4 (1, 3, 7, 6), S4 (2, 3, 3, 3), 2, 1, false, true, true),
+  CONV ("conv-s2-p3-bias", S4 (2, 2, 9, 9), S4 (3, 2, 7, 7), 2, 3, true, true, true),
+  CONV ("conv-1x1-s1", S4 (2, 4, 3, 3), S4 (5, 4, 1, 1), 1, 0, true, true, true),
+  CONV ("conv-1x1-s2-p0", S4 (2, 4, 5, 5), S4 (3, 4, 1, 1), 2, 0, false, true, true),
+  CONV ("conv-frozen-input", S4 (1, 3, 6, 6), S4 (2, 3, 3, 3), 2, 1, true, false, true),
+  CONV ("conv-frozen-weight", S4 (2, 2, 5, 5), S4 (3, 2, 3, 3), 1, 1, true, true, false),
+  BN ("bn-train-n2", S4 (2, 3, 3, 4), true, true, true, true),
+  BN ("bn-train-n1", S4 (1, 3, 2, 3), true, true, true, true),
+  BN ("bn-train-frozen-input", S4 (2, 2, 2, 3), true, true, false, true),
+  BN ("bn-train-frozen-affine", S4 (2, 2, 2, 3), true, true, true, false),
+  BN ("bn-train-no-affine", S4 (3, 2, 2, 2), false, true, true, false),
+  BN ("bn-eval", S4 (2, 3, 3, 2), true, false, true, true),
+  MAXPOOL ("maxpool-3-2-1", S4 (2, 2, 7, 6), 3, 2, 1),
+  MAXPOOL ("maxpool-2-2-0", S4 (1, 3, 6, 5), 2, 2, 0),
+  MAXPOOL ("maxpool-3-1-1", S4 (1, 2, 5, 5), 3, 1, 1),
+  { .name = "avgpool-1x1", .kind = K_AVGPOOL, .x_shape = S4 (2, 3, 3, 4), .x_grad = true },
 };
 
 /* The batch-norm buffers a case runs with (the running stats move in training). */
@@ -346,11 +359,13 @@ test_edges_and_saved (void)
 
     g_autoptr (Tensor) c1 = tensor_conv2d (x, w1, NULL, 2, 3, &error);
     g_assert_no_error (error);
-    g_autoptr (Tensor) n1 = tensor_batch_norm (c1, g1, b1, rm1, rv1, &t1, true, 0.1f, 1e-5f, &error);
+    g_autoptr (Tensor) n1 = tensor_batch_norm (c1, g1, b1, rm1, rv1, &t1, true, 0.1f, 1e-5f,
+                                               &error);
     g_autoptr (Tensor) r1 = tensor_relu (n1);
     g_autoptr (Tensor) p1 = tensor_max_pool2d (r1, 3, 2, 1, &error);
     g_autoptr (Tensor) c2 = tensor_conv2d (p1, w2, NULL, 1, 1, &error);
-    g_autoptr (Tensor) n2 = tensor_batch_norm (c2, g2, b2, rm2, rv2, &t2, true, 0.1f, 1e-5f, &error);
+    g_autoptr (Tensor) n2 = tensor_batch_norm (c2, g2, b2, rm2, rv2, &t2, true, 0.1f, 1e-5f,
+                                               &error);
     g_autoptr (Tensor) a = tensor_adaptive_avg_pool2d_1x1 (n2, &error);
     g_assert_no_error (error);
     g_autoptr (Tensor) loss = tensor_sum (a);
