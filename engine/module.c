@@ -202,8 +202,18 @@ own_tensor (const Module *m, GArray *list, const char *name)
 
 /* --- Builders -------------------------------------------------------------- */
 
-/* nn.init.kaiming_uniform_(w, a=√5) and the bias's U(±1/√fan_in), computed in
- * double as torch.nn.init does, drawn in float as uniform_ does. */
+/* Tensor.uniform_(lo, hi) as torch's CPU kernel computes it: u·(hi − lo) + lo in
+ * float, u from 24 random bits; the kernel is built for AVX2+FMA, so the product
+ * and sum are one fused operation (bit for bit with torch). */
+static void
+fill_uniform_torch (Tensor *t, Generator *gen, float lo, float hi)
+{
+  for (int64_t i = 0; i < t->numel; i++)
+    t->data[i] = fmaf (generator_uniform_float (gen), hi - lo, lo);
+}
+
+/* nn.init.kaiming_uniform_(w, a=√5) and the bias's U(±1/√fan_in), bounds computed
+ * in double as torch.nn.init does, then drawn in float. */
 static void
 init_default (Tensor *weight, Tensor *bias, int64_t fan_in, Generator *gen)
 {
@@ -211,11 +221,11 @@ init_default (Tensor *weight, Tensor *bias, int64_t fan_in, Generator *gen)
   double gain = sqrt (2.0 / (1 + a * a));
   double std = gain / sqrt ((double) fan_in);
   double bound = sqrt (3.0) * std;
-  tensor_fill_uniform (weight, gen, (float) -bound, (float) bound);
+  fill_uniform_torch (weight, gen, (float) -bound, (float) bound);
   if (bias)
     {
       double b = fan_in > 0 ? 1 / sqrt ((double) fan_in) : 0;
-      tensor_fill_uniform (bias, gen, (float) -b, (float) b);
+      fill_uniform_torch (bias, gen, (float) -b, (float) b);
     }
 }
 
