@@ -305,14 +305,16 @@ accumulate_into (Tensor **slot, Tensor *grad)
   tensor_unref (grad);
 }
 
+/* Takes grad (the node's summed buffer). */
 static void
 run_accumulate_grad (Node *node, Tensor *grad)
 {
   Tensor *leaf = node->variable;
   if (leaf->grad == NULL)
     {
-      /* The first backward sets .grad: a copy, never an alias of the buffer. */
-      leaf->grad = tensor_copy (grad);
+      /* The first backward sets .grad. The buffer is the engine's own and nothing
+       * else holds it, so it becomes .grad without a copy (PyTorch steals it too). */
+      leaf->grad = tensor_is_exclusive (grad) ? tensor_ref (grad) : tensor_copy (grad);
       leaf->grad_passes = 1;
     }
   else
@@ -460,9 +462,11 @@ tensor_backward (Tensor *root, const Tensor *gradient, bool retain_graph, GError
       tensor_unref (grad);
       if (anomaly_enabled && !check_finite (node, grads, error))
         ok = FALSE;
-      for (int j = 0; j < node->n_next; j++)
-        if (grads[j])
-          node->grad_norm_out[j] = tensor_norm2 (grads[j]);
+      /* Edge magnitudes are for pictures: only worth a pass when someone watches. */
+      if (autograd_has_observer ())
+        for (int j = 0; j < node->n_next; j++)
+          if (grads[j])
+            node->grad_norm_out[j] = tensor_norm2 (grads[j]);
       node->state = NODE_DONE;
       if (!autograd_emit (&(Event){ .kind = EVENT_NODE_END, .node = node, .module = node->module,
                                     .grads = grads, .n_grads = node->n_next }))

@@ -131,6 +131,12 @@ tensor_alias (const Tensor *t)
   return tensor_alloc (t->ndim, t->shape, t->storage, false);
 }
 
+bool
+tensor_is_exclusive (const Tensor *t)
+{
+  return g_atomic_int_get (&t->ref_count) == 1 && g_atomic_int_get (&t->storage->ref_count) == 1;
+}
+
 Tensor *
 tensor_ref (Tensor *t)
 {

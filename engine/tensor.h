@@ -88,6 +88,8 @@ gboolean tensor_reshape_inplace    (Tensor *t, int ndim, const int64_t *shape);
 /* An alias of t's data without grad_fn or grad: what a node saves for backward
  * (PyTorch's SavedVariable), so a node that saves its own output makes no cycle. */
 Tensor  *tensor_alias              (const Tensor *t);
+/* Nothing else refers to t or its data: it may be taken over instead of copied. */
+bool     tensor_is_exclusive       (const Tensor *t);
 
 /* "(2, 3)" / "(1, 3, 64, 64)"; "()" for a scalar. */
 char    *tensor_shape_string       (const Tensor *t);
