@@ -54,50 +54,49 @@ sgd_free (Sgd *sgd)
   g_free (sgd);
 }
 
-/* One parameter's update; writes p_after − p_before into upd. */
+/* One parameter's update, element by element with PyTorch's float operations in
+ * PyTorch's order; writes p_after − p_before into last_update. */
 static void
 sgd_update (const SgdOptions *o, SgdParam *sp)
 {
   Tensor *p = sp->param;
   int64_t n = p->numel;
   const float *g = p->grad->data;              /* (n) */
+  float *w = p->data;                          /* (n) */
   float wd = o->weight_decay, mom = o->momentum;
   float one_minus_damp = (float) (1.0 - (double) o->dampening);
   float neg_lr = -o->lr;
+  bool first = sp->momentum_buffer == NULL;
 
-  g_autoptr (Tensor) d = tensor_new_empty (p->ndim, p->shape);  /* (n) */
-  for (int64_t i = 0; i < n; i++)
-    d->data[i] = wd != 0 ? g[i] + wd * p->data[i] : g[i];
-
-  if (mom != 0)
-    {
-      if (sp->momentum_buffer == NULL)
-        sp->momentum_buffer = tensor_copy (d);
-      else
-        {
-          float *buf = sp->momentum_buffer->data;
-          for (int64_t i = 0; i < n; i++)
-            {
-              float scaled = buf[i] * mom;
-              buf[i] = scaled + one_minus_damp * d->data[i];
-            }
-        }
-      const float *buf = sp->momentum_buffer->data;
-      for (int64_t i = 0; i < n; i++)
-        d->data[i] = o->nesterov ? d->data[i] + mom * buf[i] : buf[i];
-    }
-
+  if (mom != 0 && first)
+    sp->momentum_buffer = tensor_new_empty (p->ndim, p->shape);
+  float *buf = mom != 0 ? sp->momentum_buffer->data : NULL;  /* (n) */
   if (sp->last_update == NULL || !tensor_same_shape (sp->last_update, p))
     {
       g_clear_pointer (&sp->last_update, tensor_unref);
       sp->last_update = tensor_new_empty (p->ndim, p->shape);
     }
-  float *upd = sp->last_update->data;
+  float *upd = sp->last_update->data;          /* (n) */
+
   for (int64_t i = 0; i < n; i++)
     {
-      float before = p->data[i];
-      float after = before + neg_lr * d->data[i];
-      p->data[i] = after;
+      float d = g[i];
+      if (wd != 0)
+        d = d + wd * w[i];                     /* d_p.add(p, alpha=weight_decay) */
+      if (buf)
+        {
+          if (first)
+            buf[i] = d;                        /* torch.clone(d_p) */
+          else
+            {
+              float scaled = buf[i] * mom;     /* buf.mul_(momentum) */
+              buf[i] = scaled + one_minus_damp * d;  /* .add_(d_p, alpha=1-dampening) */
+            }
+          d = o->nesterov ? d + mom * buf[i] : buf[i];
+        }
+      float before = w[i];
+      float after = before + neg_lr * d;       /* p.add_(d_p, alpha=-lr) */
+      w[i] = after;
       upd[i] = after - before;
     }
 }

@@ -1,0 +1,359 @@
+/* cli-train.c: `gradlens-cli train`, the tutorial's training steps of resnet18
+ *
+ * The PyTorch program it runs, option by option:
+ *
+ *   torch.manual_seed(seed)
+ *   model = torchvision.models.resnet18(num_classes=C)   # C, width: from --weights, else 1000, 64
+ *   model.load_state_dict(W)                             # --weights W
+ *   for p in model.parameters(): p.requires_grad = False # --finetune N
+ *   model.fc = nn.Linear(512, N)                         #   (drawn right after the model)
+ *   for each --freeze P: freeze parameters named P or P.*
+ *   optimizer = SGD(model.parameters(), lr=lr, momentum=momentum)
+ *   torch.manual_seed(seed)                              # unless --data
+ *   data = torch.rand(B, 3, S, S); labels = torch.rand(B, classes)
+ *   for step in range(K):
+ *       prediction = model(data)
+ *       loss = (prediction - labels).sum()
+ *       optimizer.zero_grad()                            # --zero-grad
+ *       loss.backward()
+ *       optimizer.step()
+ */
+
+#include <string.h>
+
+#include "cli.h"
+#include "sgd.h"
+
+#define UNSET (-1)   /* --size and --batch: taken from --data, else 64 and 1 */
+
+typedef struct
+{
+  char *model;
+  int size, batch, steps, finetune;
+  double lr, momentum;
+  gint64 seed;
+  char **freeze;
+  char *weights, *data, *save_grads, *save_weights;
+  gboolean zero_grad;
+} TrainOptions;
+
+static void
+train_options_clear (TrainOptions *o)
+{
+  g_free (o->model);
+  g_strfreev (o->freeze);
+  g_free (o->weights);
+  g_free (o->data);
+  g_free (o->save_grads);
+  g_free (o->save_weights);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (TrainOptions, train_options_clear)
+
+static gboolean
+bad_value (GError **error, const char *format, ...) G_GNUC_PRINTF (2, 3);
+
+static gboolean
+bad_value (GError **error, const char *format, ...)
+{
+  va_list args;
+  va_start (args, format);
+  g_autofree char *message = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, message);
+  return FALSE;
+}
+
+static gboolean
+check_options (const TrainOptions *o, GError **error)
+{
+  if (!g_str_equal (o->model, "resnet18"))
+    return bad_value (error, "unknown model “%s” (the only one is resnet18)", o->model);
+  if ((o->size != UNSET && o->size < 1) || (o->batch != UNSET && o->batch < 1))
+    return bad_value (error, "--size and --batch must be positive");
+  if (o->steps < 1)
+    return bad_value (error, "--steps must be at least 1");
+  if (o->finetune < 0)
+    return bad_value (error, "--finetune must be a positive number of classes");
+  if (!(o->lr >= 0) || !(o->momentum >= 0))
+    return bad_value (error, "--lr and --momentum must be non-negative numbers");
+  if (o->seed < 0)
+    return bad_value (error, "--seed must be non-negative");
+  return TRUE;
+}
+
+/* The width and class count a weights file was made for: conv1 (w, 3, 7, 7) and
+ * fc (C, 8w). Absent or odd entries leave the defaults (loading names them). */
+static void
+infer_architecture (const StateDict *sd, int *width, int *classes)
+{
+  const StateEntry *conv1 = state_dict_lookup (sd, "conv1.weight");
+  const StateEntry *fc = state_dict_lookup (sd, "fc.weight");
+  if (conv1 && conv1->ndim == 4 && conv1->shape[0] > 0 && conv1->shape[0] <= 4096)
+    *width = (int) conv1->shape[0];
+  if (fc && fc->ndim == 2 && fc->shape[0] > 0 && fc->shape[0] <= 1000000)
+    *classes = (int) fc->shape[0];
+}
+
+/* input (B, 3, S, S) and labels (B, classes) from a file, checked. */
+static gboolean
+load_data (const char *path, const StateDict *sd, int classes, Tensor **input,
+           Tensor **labels, GError **error)
+{
+  const char *names[2] = { "input", "labels" };
+  const StateEntry *e[2];
+  for (int i = 0; i < 2; i++)
+    {
+      e[i] = state_dict_lookup (sd, names[i]);
+      if (e[i] == NULL)
+        return bad_value (error, "%s: no tensor “%s”", path, names[i]);
+      if (e[i]->dtype != STATE_DTYPE_F32)
+        return bad_value (error, "%s: tensor “%s” is I64, expected F32", path, names[i]);
+    }
+  g_autofree char *in_shape = shape_to_string (e[0]->ndim, e[0]->shape);
+  g_autofree char *lab_shape = shape_to_string (e[1]->ndim, e[1]->shape);
+  if (e[0]->ndim != 4 || e[0]->shape[1] != 3 || e[0]->shape[0] < 1)
+    return bad_value (error, "%s: tensor “input” has shape %s, expected (N, 3, H, W)", path,
+                      in_shape);
+  if (e[1]->ndim != 2 || e[1]->shape[0] != e[0]->shape[0] || e[1]->shape[1] != classes)
+    return bad_value (error, "%s: tensor “labels” has shape %s, expected (%" G_GINT64_FORMAT
+                      ", %d) for input %s and a model with %d classes",
+                      path, lab_shape, e[0]->shape[0], classes, in_shape, classes);
+  *input = tensor_copy (e[0]->f32);
+  *labels = tensor_copy (e[1]->f32);
+  return TRUE;
+}
+
+/* A state dict of every parameter's .grad, under the parameter's name. */
+static StateDict *
+grads_state_dict (Module *model)
+{
+  StateDict *sd = state_dict_new ();
+  g_autoptr (GPtrArray) params = module_named_parameters (model);
+  for (guint i = 0; i < params->len; i++)
+    {
+      ModuleTensor *mt = g_ptr_array_index (params, i);
+      if (mt->tensor->grad)
+        state_dict_add_f32 (sd, mt->name, mt->tensor->grad);
+    }
+  return sd;
+}
+
+static double
+ms_since (gint64 start)
+{
+  return (g_get_monotonic_time () - start) / 1000.0;
+}
+
+static gboolean
+run_train (const TrainOptions *o, GError **error)
+{
+  g_autoptr (StateDict) weights = NULL;
+  g_autoptr (StateDict) data_file = NULL;
+  int width = 64, classes = 1000;
+
+  if (o->weights)
+    {
+      weights = safetensors_load (o->weights, error);
+      if (weights == NULL)
+        return FALSE;
+      infer_architecture (weights, &width, &classes);
+    }
+
+  /* torch.manual_seed(seed); model = resnet18(num_classes) */
+  Generator gen;
+  generator_init (&gen, (uint64_t) o->seed);
+  g_autoptr (Module) model = resnet18_new_from_generator (classes, width, &gen);
+
+  if (weights)
+    {
+      g_autoptr (GPtrArray) unexpected = NULL;
+      if (!module_load_state_dict (model, weights, &unexpected, error))
+        {
+          g_prefix_error (error, "%s: ", o->weights);
+          return FALSE;
+        }
+      /* Tensors the model lacks are ignored; input and labels are expected when the
+       * same file is the data. */
+      bool same_file = o->data && g_str_equal (o->data, o->weights);
+      g_autoptr (GString) list = g_string_new (NULL);
+      for (guint i = 0; i < unexpected->len; i++)
+        {
+          const char *name = g_ptr_array_index (unexpected, i);
+          if (same_file && (g_str_equal (name, "input") || g_str_equal (name, "labels")))
+            continue;
+          g_string_append_printf (list, "%s%s", list->len ? ", " : "", name);
+        }
+      if (list->len)
+        g_printerr ("gradlens-cli train: warning: %s: ignoring tensors resnet18 does not have: %s\n",
+                    o->weights, list->str);
+    }
+
+  int out_classes = classes;
+  if (o->finetune > 0)
+    {
+      /* for p in model.parameters(): p.requires_grad = False; model.fc = Linear(8w, N) */
+      module_set_requires_grad (model, false);
+      module_replace_child (model, "fc", linear_new (8 * width, o->finetune, &gen));
+      out_classes = o->finetune;
+      /* A fine-tuning checkpoint already holds the new head: take it. */
+      const StateEntry *fw = weights ? state_dict_lookup (weights, "fc.weight") : NULL;
+      const StateEntry *fb = weights ? state_dict_lookup (weights, "fc.bias") : NULL;
+      if (fw && fb && fw->dtype == STATE_DTYPE_F32 && fb->dtype == STATE_DTYPE_F32
+          && fw->ndim == 2 && fw->shape[0] == o->finetune && fw->shape[1] == 8 * width)
+        {
+          g_autoptr (StateDict) head = state_dict_new ();
+          state_dict_add_f32 (head, "weight", fw->f32);
+          state_dict_add_f32 (head, "bias", fb->f32);
+          if (!module_load_state_dict (module_find (model, "fc"), head, NULL, error))
+            {
+              g_prefix_error (error, "%s: fc: ", o->weights);
+              return FALSE;
+            }
+        }
+    }
+
+  for (int i = 0; o->freeze && o->freeze[i]; i++)
+    if (module_set_requires_grad_prefix (model, o->freeze[i], false) == 0)
+      return bad_value (error, "--freeze “%s” matches no parameter (give a module or "
+                        "parameter name, e.g. layer1 or conv1.weight)", o->freeze[i]);
+
+  /* The data: from a file, or torch.manual_seed(seed); torch.rand(...) twice. */
+  g_autoptr (Tensor) input = NULL;
+  g_autoptr (Tensor) labels = NULL;
+  if (o->data)
+    {
+      bool same_file = weights && g_str_equal (o->data, o->weights);
+      if (!same_file && (data_file = safetensors_load (o->data, error)) == NULL)
+        return FALSE;
+      if (!load_data (o->data, data_file ? data_file : weights, out_classes, &input, &labels,
+                      error))
+        return FALSE;
+      if ((o->batch != UNSET && o->batch != input->shape[0])
+          || (o->size != UNSET && (o->size != input->shape[2] || o->size != input->shape[3])))
+        {
+          g_autofree char *s = tensor_shape_string (input);
+          return bad_value (error, "%s: input %s does not match --batch/--size", o->data, s);
+        }
+    }
+  else
+    {
+      int64_t b = o->batch != UNSET ? o->batch : 1, s = o->size != UNSET ? o->size : 64;
+      Generator data_gen;
+      generator_init (&data_gen, (uint64_t) o->seed);
+      input = tensor_new_rand (4, (int64_t[]){ b, 3, s, s }, &data_gen);
+      labels = tensor_new_rand (2, (int64_t[]){ b, out_classes }, &data_gen);
+    }
+
+  g_autoptr (Sgd) optim = sgd_new (model, &(SgdOptions){ .lr = (float) o->lr,
+                                                          .momentum = (float) o->momentum });
+  ParamCounts counts;
+  module_count_parameters (model, &counts);
+  g_autofree char *in_shape = tensor_shape_string (input);
+  g_print ("model: resnet18 (width %d, %d classes), input %s, SGD lr %g momentum %g%s\n",
+           width, out_classes, in_shape, o->lr, o->momentum,
+           o->zero_grad ? ", zero_grad before each backward" : "");
+  g_print ("parameters: %" G_GINT64_FORMAT " total, %" G_GINT64_FORMAT " trainable, %"
+           G_GINT64_FORMAT " frozen\n", counts.total, counts.trainable, counts.frozen);
+
+  for (int step = 1; step <= o->steps; step++)
+    {
+      gint64 t0 = g_get_monotonic_time ();
+      g_autoptr (Tensor) pred = module_forward (model, input, error);
+      if (pred == NULL)
+        return FALSE;
+      g_autoptr (Tensor) diff = tensor_sub (pred, labels, error);
+      if (diff == NULL)
+        return FALSE;
+      g_autoptr (Tensor) loss = tensor_sum (diff);
+      double forward_ms = ms_since (t0);
+
+      gint64 t1 = g_get_monotonic_time ();
+      if (o->zero_grad)
+        sgd_zero_grad (optim);
+      double zero_ms = ms_since (t1);
+
+      gint64 t2 = g_get_monotonic_time ();
+      if (!tensor_backward (loss, NULL, false, error))
+        return FALSE;
+      double backward_ms = ms_since (t2);
+
+      gint64 t3 = g_get_monotonic_time ();
+      sgd_step (optim);
+      double optimizer_ms = zero_ms + ms_since (t3);
+
+      g_print ("step %d  loss %.9g  forward %.1f ms  backward %.1f ms  optimizer %.1f ms\n",
+               step, loss->data[0], forward_ms, backward_ms, optimizer_ms);
+    }
+
+  if (o->save_grads)
+    {
+      g_autoptr (StateDict) grads = grads_state_dict (model);
+      if (!safetensors_save (grads, o->save_grads, error))
+        return FALSE;
+    }
+  if (o->save_weights)
+    {
+      g_autoptr (StateDict) sd = module_state_dict (model);
+      if (!safetensors_save (sd, o->save_weights, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+cli_train (int      argc,
+           char   **argv,
+           GError **error)
+{
+  g_autoptr (GOptionContext) context = NULL;
+  g_auto (TrainOptions) o = {
+    .model = g_strdup ("resnet18"), .size = UNSET, .batch = UNSET, .steps = 1, .lr = 0.01,
+    .momentum = 0.9,
+  };
+  const GOptionEntry entries[] = {
+    { "model", 0, 0, G_OPTION_ARG_STRING, &o.model, "The model (resnet18)", "NAME" },
+    { "size", 0, 0, G_OPTION_ARG_INT, &o.size, "Image side with random data (64)", "S" },
+    { "batch", 0, 0, G_OPTION_ARG_INT, &o.batch, "Images per batch with random data (1)", "N" },
+    { "steps", 0, 0, G_OPTION_ARG_INT, &o.steps, "Training steps (1)", "K" },
+    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &o.lr, "SGD learning rate (0.01)", "LR" },
+    { "momentum", 0, 0, G_OPTION_ARG_DOUBLE, &o.momentum, "SGD momentum (0.9)", "M" },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &o.seed, "Seed of the initialisation and data (0)", "SEED" },
+    { "freeze", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.freeze,
+      "Freeze a module or parameter and what is below it (repeatable)", "PATTERN" },
+    { "finetune", 0, 0, G_OPTION_ARG_INT, &o.finetune,
+      "Freeze everything, then fc = Linear(512, N)", "N" },
+    { "weights", 0, 0, G_OPTION_ARG_FILENAME, &o.weights,
+      "Start from this state dict (safetensors, torchvision's names)", "FILE" },
+    { "data", 0, 0, G_OPTION_ARG_FILENAME, &o.data,
+      "Tensors “input” (N, 3, S, S) and “labels” (N, classes) (safetensors)", "FILE" },
+    { "save-grads", 0, 0, G_OPTION_ARG_FILENAME, &o.save_grads,
+      "Save each parameter's .grad after the last backward", "FILE" },
+    { "save-weights", 0, 0, G_OPTION_ARG_FILENAME, &o.save_weights,
+      "Save the state dict after the last step", "FILE" },
+    { "zero-grad", 0, 0, G_OPTION_ARG_NONE, &o.zero_grad,
+      "Call zero_grad() before each backward (otherwise gradients accumulate)", NULL },
+    { NULL }
+  };
+
+  context = cli_option_context_new ("train", NULL,
+                                    "Train resnet18 on one batch: loss = (model(input) - labels).sum(),\n"
+                                    "backward, SGD step; one line per step.");
+  g_option_context_set_description (context,
+    "As PyTorch (after torch.manual_seed(SEED)): model = resnet18() with torchvision's\n"
+    "initialisation; --weights loads a state dict into it (its width and class count are\n"
+    "taken from the file's conv1.weight and fc.weight); --finetune N then freezes every\n"
+    "parameter and replaces fc by nn.Linear(512, N), drawn right after the model (or taken\n"
+    "from --weights when it holds an fc of that shape); --freeze follows. Without --data,\n"
+    "torch.manual_seed(SEED) again, then input = torch.rand(N, 3, S, S) and\n"
+    "labels = torch.rand(N, classes). --data may be the --weights file.");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, error))
+    return FALSE;
+  if (argc > 1)
+    return bad_value (error, "unexpected argument “%s”", argv[1]);
+  if (!check_options (&o, error))
+    return FALSE;
+
+  return run_train (&o, error);
+}
