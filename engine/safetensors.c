@@ -123,8 +123,8 @@ get_count (const JsonValue *v, uint64_t *out, const char *file, const char *tens
                     "%s is %g, too large for any file", what, v->number.value);
       else
         load_error (error, STATE_DICT_ERROR_FORMAT, file, tensor,
-                    "%s must be a whole number (no fraction or exponent), but it is %g", what,
-                    v->number.value);
+                    "%s must be a whole number, written without a decimal point or an "
+                    "exponent, but it is %g written with one", what, v->number.value);
       return FALSE;
     }
   if (v->number.integer < 0)
@@ -251,7 +251,7 @@ check_tensor (const char *file, const char *name, const JsonValue *v, uint64_t d
     {
       g_autofree char *s = shape_of_json (shape);
       load_error (error, STATE_DICT_ERROR_FORMAT, file, name,
-                  "a %s tensor of shape %s takes %" G_GUINT64_FORMAT " bytes, but its "
+                  "an %s tensor of shape %s takes %" G_GUINT64_FORMAT " bytes, but its "
                   "data_offsets [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT "] hold %"
                   G_GUINT64_FORMAT, dtypes[d].name, s, nbytes, info->begin, info->end,
                   info->end - info->begin);

@@ -1,0 +1,1068 @@
+/* test-safetensors.c — StateDict, the JSON parser, and .safetensors files: round
+ * trips, PyTorch-made fixtures, the safetensors library's own byte layout, a
+ * table of broken files, saves that fail, and every fuzzer crasher replayed. */
+#define _GNU_SOURCE
+#include "json.h"
+#include "state-dict.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <linux/fs.h>
+#include <math.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* ---- helpers --------------------------------------------------------------- */
+
+static char *
+make_tmp_dir (void)
+{
+  g_autoptr (GError) error = NULL;
+  char *dir = g_dir_make_tmp ("gradlens-safetensors-XXXXXX", &error);
+  g_assert_no_error (error);
+  return dir;
+}
+
+/* Removes a folder this test made and the files in it (one level). */
+static void
+remove_tmp_dir (const char *dir)
+{
+  GDir *d = g_dir_open (dir, 0, NULL);
+  if (d == NULL)
+    return;
+  const char *name;
+  while ((name = g_dir_read_name (d)))
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      if (g_file_test (path, G_FILE_TEST_IS_DIR))
+        remove_tmp_dir (path);
+      else
+        g_unlink (path);
+    }
+  g_dir_close (d);
+  g_rmdir (dir);
+}
+
+static guint
+count_files (const char *dir)
+{
+  GDir *d = g_dir_open (dir, 0, NULL);
+  g_assert_nonnull (d);
+  guint n = 0;
+  while (g_dir_read_name (d))
+    n++;
+  g_dir_close (d);
+  return n;
+}
+
+static Tensor *
+tensor_arange (int ndim, const int64_t *shape, float start, float step)
+{
+  Tensor *t = tensor_new_empty (ndim, shape);
+  for (int64_t i = 0; i < t->numel; i++)
+    t->data[i] = start + step * i;
+  return t;
+}
+
+/* A few tensors of every kind the format carries for us. */
+static StateDict *
+sample_state_dict (void)
+{
+  StateDict *sd = state_dict_new ();
+  g_autoptr (Tensor) w4 = tensor_arange (4, (int64_t[]){ 2, 3, 2, 2 }, -1.5f, 0.25f);
+  g_autoptr (Tensor) b1 = tensor_arange (1, (int64_t[]){ 5 }, 0.1f, 1e-3f);
+  g_autoptr (Tensor) s0 = tensor_new_scalar (-0.0f);
+  g_autoptr (Tensor) e2 = tensor_new_zeros (2, (int64_t[]){ 0, 7 });
+  g_autoptr (Tensor) sp = tensor_new_from_data (1, (int64_t[]){ 5 },
+                                                (float[]){ INFINITY, -INFINITY, NAN, 1e-45f,
+                                                           3.4028235e38f });
+  state_dict_add_f32 (sd, "layer1.0.conv1.weight", w4);
+  state_dict_add_f32 (sd, "fc.bias", b1);
+  state_dict_add_f32 (sd, "scalar", s0);
+  state_dict_add_f32 (sd, "empty", e2);
+  state_dict_add_f32 (sd, "special", sp);
+  state_dict_add_i64 (sd, "bn1.num_batches_tracked", 0, NULL, (int64_t[]){ 42 });
+  state_dict_add_i64 (sd, "counts", 2, (int64_t[]){ 2, 2 },
+                      (int64_t[]){ -1, G_MAXINT64, G_MININT64, (int64_t) 1 << 40 });
+  return sd;
+}
+
+/* Same names in the same order, same dtypes, shapes and bits. */
+static void
+assert_state_dicts_equal (const StateDict *a, const StateDict *b)
+{
+  g_assert_cmpuint (state_dict_size (a), ==, state_dict_size (b));
+  for (guint i = 0; i < state_dict_size (a); i++)
+    {
+      const StateEntry *x = state_dict_entry (a, i);
+      const StateEntry *y = state_dict_lookup (b, x->name);
+      g_assert_nonnull (y);
+      g_assert_cmpint (x->dtype, ==, y->dtype);
+      g_assert_cmpint (x->ndim, ==, y->ndim);
+      for (int k = 0; k < x->ndim; k++)
+        g_assert_cmpint (x->shape[k], ==, y->shape[k]);
+      int64_t n = state_entry_numel (x);
+      if (x->dtype == STATE_DTYPE_F32)
+        {
+          g_assert_cmpint (x->f32->numel, ==, n);
+          g_assert_cmpint (y->f32->numel, ==, n);
+          g_assert_cmpmem (x->f32->data, n * 4, y->f32->data, n * 4);
+        }
+      else
+        g_assert_cmpmem (x->i64, n * 8, y->i64, n * 8);
+    }
+}
+
+static GBytes *
+read_file (const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  char *contents;
+  gsize len;
+  g_file_get_contents (path, &contents, &len, &error);
+  g_assert_no_error (error);
+  return g_bytes_new_take (contents, len);
+}
+
+/* ---- StateDict ------------------------------------------------------------- */
+
+static void
+test_state_dict_order (void)
+{
+  gint live = tensor_live_count ();
+  {
+    g_autoptr (StateDict) sd = state_dict_new ();
+    g_autoptr (Tensor) a = tensor_new_ones (1, (int64_t[]){ 3 });
+    g_autoptr (Tensor) b = tensor_new_zeros (2, (int64_t[]){ 2, 2 });
+    state_dict_add_f32 (sd, "z.weight", a);
+    state_dict_add_i64 (sd, "a.count", 1, (int64_t[]){ 2 }, (int64_t[]){ 5, 6 });
+    state_dict_add_f32 (sd, "m.bias", b);
+    g_assert_cmpuint (state_dict_size (sd), ==, 3);
+    g_assert_cmpstr (state_dict_entry (sd, 0)->name, ==, "z.weight");
+    g_assert_cmpstr (state_dict_entry (sd, 1)->name, ==, "a.count");
+    g_assert_cmpstr (state_dict_entry (sd, 2)->name, ==, "m.bias");
+    g_assert_true (state_dict_lookup (sd, "z.weight")->f32 == a);    /* a reference, not a copy */
+    g_assert_cmpint (a->ref_count, ==, 2);
+    g_assert_cmpint (state_dict_lookup (sd, "a.count")->i64[1], ==, 6);
+    g_assert_cmpint (state_entry_numel (state_dict_lookup (sd, "m.bias")), ==, 4);
+    g_assert_null (state_dict_lookup (sd, "nope"));
+
+    /* Assigning an existing name replaces it in place, as in an OrderedDict. */
+    state_dict_add_f32 (sd, "a.count", b);
+    g_assert_cmpuint (state_dict_size (sd), ==, 3);
+    g_assert_cmpstr (state_dict_entry (sd, 1)->name, ==, "a.count");
+    g_assert_cmpint (state_dict_entry (sd, 1)->dtype, ==, STATE_DTYPE_F32);
+    g_assert_true (state_dict_lookup (sd, "a.count") == state_dict_entry (sd, 1));
+    state_dict_add_i64 (sd, "z.weight", 0, NULL, (int64_t[]){ 9 });
+    g_assert_cmpint (a->ref_count, ==, 1);
+    g_assert_cmpint (state_dict_entry (sd, 0)->i64[0], ==, 9);
+    g_assert_cmpint (state_entry_numel (state_dict_entry (sd, 0)), ==, 1);
+  }
+  g_assert_cmpint (tensor_live_count (), ==, live);
+}
+
+/* ---- JSON ------------------------------------------------------------------ */
+
+static JsonValue *
+parse_ok (const char *text, gssize len)
+{
+  g_autoptr (GError) error = NULL;
+  JsonValue *v = json_parse (text, len, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (v);
+  return v;
+}
+
+static void
+test_json_valid (void)
+{
+  g_autoptr (JsonValue) v = parse_ok (" {\"a\" : [1, -2.5e1, 0, -0, 9223372036854775807, "
+                                      "-9223372036854775808, 9223372036854775808, 1E400],"
+                                      "\"b\":{\"t\":true,\"f\":false,\"n\":null}, \"c\": \"\"}\r\n",
+                                      -1);
+  g_assert_cmpint (v->type, ==, JSON_OBJECT);
+  g_assert_cmpuint (v->object.n, ==, 3);
+  g_assert_cmpstr (v->object.members[0].key, ==, "a");
+  const JsonValue *a = json_value_member (v, "a");
+  g_assert_cmpint (a->type, ==, JSON_ARRAY);
+  g_assert_cmpuint (a->array.n, ==, 8);
+  g_assert_true (a->array.items[0]->number.is_integer);
+  g_assert_cmpint (a->array.items[0]->number.integer, ==, 1);
+  g_assert_false (a->array.items[1]->number.is_integer);
+  g_assert_cmpfloat (a->array.items[1]->number.value, ==, -25.0);
+  g_assert_cmpint (a->array.items[3]->number.integer, ==, 0);
+  g_assert_cmpint (a->array.items[4]->number.integer, ==, G_MAXINT64);
+  g_assert_cmpint (a->array.items[5]->number.integer, ==, G_MININT64);
+  g_assert_false (a->array.items[6]->number.is_integer);    /* past int64 */
+  g_assert_cmpfloat (a->array.items[6]->number.value, ==, 9223372036854775808.0);
+  g_assert_true (isinf (a->array.items[7]->number.value));
+  const JsonValue *b = json_value_member (v, "b");
+  g_assert_cmpint (json_value_member (b, "t")->type, ==, JSON_TRUE);
+  g_assert_cmpint (json_value_member (b, "f")->type, ==, JSON_FALSE);
+  g_assert_cmpint (json_value_member (b, "n")->type, ==, JSON_NULL);
+  g_assert_null (json_value_member (b, "x"));
+  g_assert_cmpuint (json_value_member (v, "c")->string.len, ==, 0);
+
+  /* Escapes: the simple ones, \u in and out of the BMP (a surrogate pair),
+   * \u0000 inside a string, raw UTF-8 passed through. */
+  g_autoptr (JsonValue) s = parse_ok ("[\"\\\"\\\\\\/\\b\\f\\n\\r\\t\", \"\\u00fc\\u20AC\", "
+                                      "\"\\ud83d\\ude00\", \"a\\u0000b\", \"grüße 😀\"]", -1);
+  g_assert_cmpstr (s->array.items[0]->string.str, ==, "\"\\/\b\f\n\r\t");
+  g_assert_cmpstr (s->array.items[1]->string.str, ==, "ü€");
+  g_assert_cmpstr (s->array.items[2]->string.str, ==, "😀");
+  g_assert_cmpuint (s->array.items[3]->string.len, ==, 3);
+  g_assert_cmpmem (s->array.items[3]->string.str, 4, "a\0b", 4);
+  g_assert_cmpstr (s->array.items[4]->string.str, ==, "grüße 😀");
+
+  /* Any value at the top; a length that stops before a NUL-free end. */
+  g_autoptr (JsonValue) n = parse_ok ("42xyz", 2);
+  g_assert_cmpint (n->number.integer, ==, 42);
+  g_autoptr (JsonValue) str = parse_ok ("\"x\"", -1);
+  g_assert_cmpint (str->type, ==, JSON_STRING);
+
+  /* Exactly at the depth limit is fine. */
+  const JsonLimits limits = { .max_depth = 3 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonValue) deep = json_parse ("[[{\"a\":[]}]]", -1, &limits, &error);
+  g_assert_null (deep);
+  g_assert_error (error, JSON_ERROR, JSON_ERROR_LIMIT);
+  g_autoptr (JsonValue) ok = json_parse ("[[{\"a\":1}]]", -1, &limits, NULL);
+  g_assert_nonnull (ok);
+}
+
+static void
+test_json_invalid (void)
+{
+  static const struct
+  {
+    const char *text;
+    gssize len;
+    const char *reason;
+  } cases[] = {
+    { "", -1, "expected a value, found the end of the text" },
+    { "   ", -1, "at byte 3: expected a value" },
+    { "[1,]", -1, "expected a value, found ‘]’" },
+    { "{\"a\":1,}", -1, "a key" },
+    { "[1 2]", -1, "‘,’ or ‘]’" },
+    { "{\"a\" 1}", -1, "‘:’ after a key" },
+    { "{a:1}", -1, "a key (a string in double quotes)" },
+    { "{'a':1}", -1, "a key" },
+    { "[01]", -1, "leading zero" },
+    { "[-]", -1, "a digit" },
+    { "[1.]", -1, "after the decimal point" },
+    { "[.5]", -1, "expected a value, found ‘.’" },
+    { "[1e]", -1, "exponent" },
+    { "[+1]", -1, "found ‘+’" },
+    { "[NaN]", -1, "found ‘N’" },
+    { "[Infinity]", -1, "found ‘I’" },
+    { "[tru]", -1, "expected a value" },
+    { "nul", -1, "expected a value" },
+    { "\"abc", -1, "ends inside a string" },
+    { "\"a\tb\"", -1, "control character 0x09" },
+    { "\"\\x\"", -1, "unknown escape \\x" },
+    { "\"\\u12\"", -1, "four hex digits" },
+    { "\"\\ud83d\"", -1, "without its low surrogate" },
+    { "\"\\ud83dx\\ude00\"", -1, "without its low surrogate" },
+    { "\"\\ud83d\\u0041\"", -1, "without its low surrogate" },
+    { "\"\\ude00\"", -1, "lone low surrogate" },
+    { "\"\xc0\xaf\"", -1, "invalid UTF-8" },                   /* overlong '/' */
+    { "\"\xed\xa0\x80\"", -1, "invalid UTF-8" },               /* a surrogate, encoded */
+    { "\"\xf4\x90\x80\x80\"", -1, "invalid UTF-8" },           /* past U+10FFFF */
+    { "\"\xe2\x82\"", -1, "invalid UTF-8" },                   /* cut short */
+    { "\"\xff\"", -1, "invalid UTF-8" },
+    { "\xef\xbb\xbf{}", -1, "byte 0xEF" },                     /* a BOM */
+    { "{} x", -1, "‘x’ after the end of the value (trailing garbage)" },
+    { "{}\0", 3, "byte 0x00 after the end" },
+    { "[1] // comment", -1, "trailing garbage" },
+    { "/* c */ 1", -1, "found ‘/’" },
+    { "{\"a\":1,\"b\":2,\"a\":3}", -1, "the key “a” twice" },
+    { "{\"x\":{\"k\":1,\"k\":1}}", -1, "at byte 5: the object here has the key “k” twice" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (JsonValue) v = json_parse (cases[i].text, cases[i].len, NULL, &error);
+      g_test_message ("case %u: %s", i, error ? error->message : "(parsed)");
+      g_assert_null (v);
+      g_assert_nonnull (error);
+      g_assert_true (error->domain == JSON_ERROR);
+      if (strstr (error->message, cases[i].reason) == NULL)
+        g_error ("case %u (%s): “%s” does not say “%s”", i, cases[i].text, error->message,
+                 cases[i].reason);
+    }
+
+  /* The default depth limit: 64 nested arrays parse, 65 do not. */
+  for (int depth = 64; depth <= 65; depth++)
+    {
+      g_autofree char *open = g_strnfill (depth, '[');
+      g_autofree char *close = g_strnfill (depth, ']');
+      g_autofree char *text = g_strconcat (open, close, NULL);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (JsonValue) v = json_parse (text, -1, NULL, &error);
+      if (depth == 64)
+        g_assert_no_error (error);
+      else
+        {
+          g_assert_error (error, JSON_ERROR, JSON_ERROR_LIMIT);
+          g_assert_cmpstr (error->message, ==, "at byte 64: arrays and objects nested more than 64 deep");
+        }
+    }
+
+  /* The value limit. */
+  const JsonLimits limits = { .max_values = 4 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonValue) v = json_parse ("[1,2,3,4]", -1, &limits, &error);
+  g_assert_error (error, JSON_ERROR, JSON_ERROR_LIMIT);
+  g_autoptr (JsonValue) ok = json_parse ("[1,2,3]", -1, &limits, NULL);
+  g_assert_nonnull (ok);
+}
+
+/* ---- safetensors: layout and round trips ---------------------------------- */
+
+/* The safetensors library's own unit tests (safetensors/src/tensor.rs,
+ * test_serialization and test_empty): the exact bytes it writes. */
+static void
+test_reference_bytes (void)
+{
+  static const guint8 attn[] = {
+    64, 0, 0, 0, 0, 0, 0, 0, 123, 34, 97, 116, 116, 110, 46, 48, 34, 58, 123, 34, 100,
+    116, 121, 112, 101, 34, 58, 34, 70, 51, 50, 34, 44, 34, 115, 104, 97, 112, 101, 34,
+    58, 91, 49, 44, 50, 44, 51, 93, 44, 34, 100, 97, 116, 97, 95, 111, 102, 102, 115,
+    101, 116, 115, 34, 58, 91, 48, 44, 50, 52, 93, 125, 125, 0, 0, 0, 0, 0, 0, 128, 63,
+    0, 0, 0, 64, 0, 0, 64, 64, 0, 0, 128, 64, 0, 0, 160, 64
+  };
+  static const guint8 empty[] = { 8, 0, 0, 0, 0, 0, 0, 0, 123, 125, 32, 32, 32, 32, 32, 32 };
+
+  g_autoptr (StateDict) sd = state_dict_new ();
+  g_autoptr (Tensor) t = tensor_arange (3, (int64_t[]){ 1, 2, 3 }, 0, 1);
+  state_dict_add_f32 (sd, "attn.0", t);
+  g_autoptr (GBytes) bytes = safetensors_save_bytes (sd);
+  gsize len;
+  const guint8 *data = g_bytes_get_data (bytes, &len);
+  g_assert_cmpmem (data, len, attn, sizeof attn);
+
+  g_autoptr (StateDict) none = state_dict_new ();
+  g_autoptr (GBytes) none_bytes = safetensors_save_bytes (none);
+  data = g_bytes_get_data (none_bytes, &len);
+  g_assert_cmpmem (data, len, empty, sizeof empty);
+
+  g_autoptr (GError) error = NULL;
+  g_autoptr (StateDict) back = safetensors_load_bytes (attn, sizeof attn, "attn", &error);
+  g_assert_no_error (error);
+  assert_state_dicts_equal (sd, back);
+  g_autoptr (StateDict) back0 = safetensors_load_bytes (empty, sizeof empty, "empty", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (state_dict_size (back0), ==, 0);
+}
+
+static void
+test_round_trip (void)
+{
+  gint live = tensor_live_count ();
+  g_autofree char *dir = make_tmp_dir ();
+  g_autofree char *path = g_build_filename (dir, "weights.safetensors", NULL);
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (StateDict) sd = sample_state_dict ();
+    g_assert_true (safetensors_save (sd, path, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (count_files (dir), ==, 1);          /* no temporary file left */
+
+    /* The file is what safetensors_save_bytes describes, in the library's layout:
+     * header a multiple of 8 long, I64 tensors first, then F32, each by name. */
+    g_autoptr (GBytes) file = read_file (path);
+    g_autoptr (GBytes) mem = safetensors_save_bytes (sd);
+    g_assert_true (g_bytes_equal (file, mem));
+    gsize len;
+    const char *data = g_bytes_get_data (file, &len);
+    guint64 n;
+    memcpy (&n, data, 8);
+    n = GUINT64_FROM_LE (n);
+    g_assert_cmpuint (n % 8, ==, 0);
+    g_autofree char *header = g_strndup (data + 8, n);
+    const char *order[] = { "\"bn1.num_batches_tracked\"", "\"counts\"", "\"empty\"",
+                            "\"fc.bias\"", "\"layer1.0.conv1.weight\"", "\"scalar\"",
+                            "\"special\"" };
+    const char *at = header;
+    for (guint i = 0; i < G_N_ELEMENTS (order); i++)
+      {
+        const char *p = strstr (header, order[i]);
+        g_assert_nonnull (p);
+        g_assert_true (p > at || i == 0);
+        at = p;
+      }
+    g_assert_nonnull (strstr (header, "\"counts\":{\"dtype\":\"I64\",\"shape\":[2,2],"
+                                      "\"data_offsets\":[8,40]}"));
+    g_assert_nonnull (strstr (header, "\"scalar\":{\"dtype\":\"F32\",\"shape\":[],"));
+    g_assert_nonnull (strstr (header, "\"empty\":{\"dtype\":\"F32\",\"shape\":[0,7],"));
+
+    g_autoptr (StateDict) back = safetensors_load (path, &error);
+    g_assert_no_error (error);
+    assert_state_dicts_equal (sd, back);
+    /* Loaded in file order. */
+    g_assert_cmpstr (state_dict_entry (back, 0)->name, ==, "bn1.num_batches_tracked");
+    g_assert_cmpstr (state_dict_entry (back, 6)->name, ==, "special");
+    g_assert_cmpint (state_dict_lookup (back, "counts")->i64[2], ==, G_MININT64);
+    g_assert_true (signbit (state_dict_lookup (back, "scalar")->f32->data[0]));
+
+    /* Saving over an existing file replaces it and keeps its permissions. */
+    g_assert_cmpint (g_chmod (path, 0640), ==, 0);
+    g_autoptr (Tensor) extra = tensor_new_ones (1, (int64_t[]){ 1000 });
+    state_dict_add_f32 (sd, "extra", extra);
+    g_assert_true (safetensors_save (sd, path, &error));
+    g_assert_no_error (error);
+    GStatBuf st;
+    g_assert_cmpint (g_stat (path, &st), ==, 0);
+    g_assert_cmpint (st.st_mode & 0777, ==, 0640);
+    g_assert_cmpuint (count_files (dir), ==, 1);
+    g_autoptr (StateDict) back2 = safetensors_load (path, &error);
+    g_assert_no_error (error);
+    assert_state_dicts_equal (sd, back2);
+
+    /* A new file gets 0666 less the umask, like any file (not mkstemp's 0600). */
+    g_autofree char *fresh = g_build_filename (dir, "fresh.safetensors", NULL);
+    mode_t mask = umask (022);
+    g_assert_true (safetensors_save (sd, fresh, &error));
+    umask (mask);
+    g_assert_cmpint (g_stat (fresh, &st), ==, 0);
+    g_assert_cmpint (st.st_mode & 0777, ==, 0644);
+  }
+  remove_tmp_dir (dir);
+  g_assert_cmpint (tensor_live_count (), ==, live);
+}
+
+/* ---- safetensors: PyTorch-made fixtures ----------------------------------- */
+
+/* expected.txt: name \t dtype \t shape \t values, one line per tensor. */
+static void
+assert_matches_expected (const StateDict *sd, const char *expected_path)
+{
+  g_autoptr (GBytes) text = read_file (expected_path);
+  g_autofree char *copy = g_strndup (g_bytes_get_data (text, NULL), g_bytes_get_size (text));
+  g_auto (GStrv) lines = g_strsplit (copy, "\n", -1);
+  guint n_lines = 0;
+  for (guint i = 0; lines[i] && lines[i][0]; i++, n_lines++)
+    {
+      g_auto (GStrv) f = g_strsplit (lines[i], "\t", 4);
+      g_assert_cmpuint (g_strv_length (f), ==, 4);
+      const StateEntry *e = state_dict_lookup (sd, f[0]);
+      if (e == NULL)
+        g_error ("tensor “%s” missing", f[0]);
+      g_assert_cmpint (e->dtype, ==, strcmp (f[1], "F32") == 0 ? STATE_DTYPE_F32 : STATE_DTYPE_I64);
+      g_auto (GStrv) dims = g_strsplit (f[2], ",", -1);
+      g_assert_cmpint (e->ndim, ==, f[2][0] ? (int) g_strv_length (dims) : 0);
+      for (int k = 0; k < e->ndim; k++)
+        g_assert_cmpint (e->shape[k], ==, g_ascii_strtoll (dims[k], NULL, 10));
+      g_auto (GStrv) values = g_strsplit (f[3], " ", -1);
+      int64_t numel = state_entry_numel (e);
+      g_assert_cmpint (f[3][0] ? (int64_t) g_strv_length (values) : 0, ==, numel);
+      for (int64_t k = 0; k < numel; k++)
+        if (e->dtype == STATE_DTYPE_F32)
+          {
+            float want = (float) g_ascii_strtod (values[k], NULL), got = e->f32->data[k];
+            if (isnan (want))
+              g_assert_true (isnan (got));
+            else
+              g_assert_cmpmem (&got, 4, &want, 4);       /* bits: -0. and denormals too */
+          }
+        else
+          g_assert_cmpint (e->i64[k], ==, g_ascii_strtoll (values[k], NULL, 10));
+    }
+  g_assert_cmpuint (n_lines, ==, state_dict_size (sd));
+}
+
+static void
+test_pytorch_fixtures (void)
+{
+  g_autofree char *expected = g_test_build_filename (G_TEST_DIST, "data", "safetensors",
+                                                     "expected.txt", NULL);
+  g_autofree char *small = g_test_build_filename (G_TEST_DIST, "data", "safetensors",
+                                                  "small.safetensors", NULL);
+  g_autofree char *unordered = g_test_build_filename (G_TEST_DIST, "data", "safetensors",
+                                                      "unordered.safetensors", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (StateDict) a = safetensors_load (small, &error);
+  g_assert_no_error (error);
+  assert_matches_expected (a, expected);
+  g_autoptr (StateDict) b = safetensors_load (unordered, &error);
+  g_assert_no_error (error);
+  assert_matches_expected (b, expected);
+  g_assert_cmpstr (state_dict_entry (b, 0)->name, ==, "😀.bias");   /* header order */
+
+  /* Written back, both are byte for byte the file laid out as the library does. */
+  g_autoptr (GBytes) want = read_file (small);
+  g_autoptr (GBytes) from_a = safetensors_save_bytes (a);
+  g_autoptr (GBytes) from_b = safetensors_save_bytes (b);
+  g_assert_true (g_bytes_equal (from_a, want));
+  g_assert_true (g_bytes_equal (from_b, want));
+}
+
+/* ---- safetensors: bad files ----------------------------------------------- */
+
+/* The valid file every bad one is made from: n (I64, scalar), a (F32, 2×3),
+ * b (F32, 4); its header is
+ *   {"n":{"dtype":"I64","shape":[],"data_offsets":[0,8]},
+ *    "a":{"dtype":"F32","shape":[2,3],"data_offsets":[8,32]},
+ *    "b":{"dtype":"F32","shape":[4],"data_offsets":[32,48]}}     */
+static GBytes *
+base_file (void)
+{
+  g_autoptr (StateDict) sd = state_dict_new ();
+  g_autoptr (Tensor) a = tensor_arange (2, (int64_t[]){ 2, 3 }, 1, 1);
+  g_autoptr (Tensor) b = tensor_arange (1, (int64_t[]){ 4 }, -1, 0.5f);
+  state_dict_add_f32 (sd, "a", a);
+  state_dict_add_f32 (sd, "b", b);
+  state_dict_add_i64 (sd, "n", 0, NULL, (int64_t[]){ 3 });
+  return safetensors_save_bytes (sd);
+}
+
+typedef struct
+{
+  const char *name;
+  const char *find, *replace;   /* an edit of the header text, or NULL */
+  int data_delta;               /* bytes added to (> 0) or cut from (< 0) the end */
+  guint64 length_word;          /* written instead of the header length, if not 0 */
+  int truncate_to;              /* the whole file cut to this many bytes, if ≥ 0 */
+  StateDictError code;
+  const char *tensor;           /* the tensor the message must name, or NULL */
+  const char *reason;           /* what the message must say */
+} BadFile;
+
+#define A "\"a\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[8,32]}"
+#define B "\"b\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[32,48]}"
+#define KEEP .truncate_to = -1
+
+static const BadFile bad_files[] = {
+  { "empty", .truncate_to = 0, .code = STATE_DICT_ERROR_FORMAT,
+    .reason = "is 0 bytes long, too short for a safetensors file" },
+  { "truncated-header", .truncate_to = 5, .code = STATE_DICT_ERROR_FORMAT,
+    .reason = "is 5 bytes long, too short" },
+  { "cut-in-header", .truncate_to = 60, .code = STATE_DICT_ERROR_FORMAT,
+    .reason = "announce a header of 164 bytes, but only 52 bytes follow" },
+  { "header-length-beyond-file", .length_word = (guint64) 1 << 40, KEEP,
+    .code = STATE_DICT_ERROR_FORMAT, .reason = "announce a header of 1099511627776 bytes" },
+  { "header-length-max", .length_word = G_MAXUINT64, KEEP, .code = STATE_DICT_ERROR_FORMAT,
+    .reason = "announce a header of 18446744073709551615 bytes" },
+  { "header-length-short", .length_word = 100, KEEP, .code = STATE_DICT_ERROR_FORMAT,
+    .reason = "not valid JSON" },
+  { "bad-json", "\"dtype\":\"F32\",\"shape\":[4]", "\"dtype\":F32,\"shape\":[4]", KEEP,
+    .code = STATE_DICT_ERROR_FORMAT, .reason = "is not valid JSON: at byte 122: expected a value, found ‘F’" },
+  { "json-trailing-comma", "]}}", "]},}", KEEP, .code = STATE_DICT_ERROR_FORMAT,
+    .reason = "not valid JSON" },
+  { "json-garbage-after", "]}}", "]}}}", KEEP, .code = STATE_DICT_ERROR_FORMAT,
+    .reason = "(trailing garbage)" },
+  { "json-too-deep", "\"shape\":[4]", "\"shape\":[[[[[[[[[4]]]]]]]]]", KEEP,
+    .code = STATE_DICT_ERROR_TOO_LARGE, .reason = "nested more than 8 deep" },
+  { "json-invalid-utf8", "\"b\":", "\"\xff\":", KEEP, .code = STATE_DICT_ERROR_FORMAT,
+    .reason = "invalid UTF-8" },
+  { "unclosed-array", "{\"n\"", "[{\"n\"", KEEP, .code = STATE_DICT_ERROR_FORMAT,
+    .reason = "at byte 165: expected ‘,’ or ‘]’ in an array, found the end of the text" },
+  { "array-header", "*", "[1, 2, 3]", KEEP, .code = STATE_DICT_ERROR_FORMAT,
+    .reason = "its header must be a JSON object {\"name\": {\"dtype\", \"shape\", \"data_offsets\"}, "
+              "...}, but it is an array" },
+  { "string-header", "*", "\"weights\"", KEEP, .code = STATE_DICT_ERROR_FORMAT,
+    .reason = "but it is a string" },
+  { "entry-not-object", A, "\"a\":[8,32]", KEEP, .code = STATE_DICT_ERROR_FORMAT,
+    .tensor = "a", .reason = "its header entry must be an object" },
+  { "unknown-dtype", "\"dtype\":\"F32\",\"shape\":[2", "\"dtype\":\"F33\",\"shape\":[2", KEEP,
+    .code = STATE_DICT_ERROR_FORMAT, .tensor = "a", .reason = "unknown dtype “F33”" },
+  { "dtype-f16", "\"dtype\":\"F32\",\"shape\":[2", "\"dtype\":\"F16\",\"shape\":[2", KEEP,
+    .code = STATE_DICT_ERROR_DTYPE, .tensor = "a",
+    .reason = "its dtype is F16 (torch.float16), but GradLens reads only F32" },
+  { "dtype-bf16", "\"dtype\":\"F32\",\"shape\":[4", "\"dtype\":\"BF16\",\"shape\":[4", KEEP,
+    .code = STATE_DICT_ERROR_DTYPE, .tensor = "b", .reason = "BF16 (torch.bfloat16)" },
+  { "dtype-f64", "\"dtype\":\"F32\",\"shape\":[4", "\"dtype\":\"F64\",\"shape\":[4", KEEP,
+    .code = STATE_DICT_ERROR_DTYPE, .tensor = "b", .reason = "F64 (torch.float64)" },
+  { "dtype-i32", "\"dtype\":\"I64\"", "\"dtype\":\"I32\"", KEEP, .code = STATE_DICT_ERROR_DTYPE,
+    .tensor = "n", .reason = "I32 (torch.int32)" },
+  { "dtype-not-string", "\"dtype\":\"I64\"", "\"dtype\":64", KEEP, .code = STATE_DICT_ERROR_FORMAT,
+    .tensor = "n", .reason = "“dtype” must be a string such as \"F32\", but it is a number" },
+  { "negative-shape", "[2,3]", "[-2,3]", KEEP, .code = STATE_DICT_ERROR_FORMAT, .tensor = "a",
+    .reason = "size 0 of its shape is -2, but sizes and offsets cannot be negative" },
+  { "fractional-shape", "[2,3]", "[2,3.0]", KEEP, .code = STATE_DICT_ERROR_FORMAT, .tensor = "a",
+    .reason = "size 1 of its shape must be a whole number" },
+  { "shape-not-numbers", "[2,3]", "[2,\"3\"]", KEEP, .code = STATE_DICT_ERROR_FORMAT,
+    .tensor = "a", .reason = "size 1 of its shape must be a whole number, but it is a string" },
+  { "overflowing-shape", "[2,3]", "[4294967296,4294967296]", KEEP,
+    .code = STATE_DICT_ERROR_FORMAT, .tensor = "a",
+    .reason = "its shape [4294967296, 4294967296] is impossibly large (its size in bytes overflows 64 bits)" },
+  { "overflowing-shape-2", "[2,3]", "[9223372036854775807,2]", KEEP,
+    .code = STATE_DICT_ERROR_FORMAT, .tensor = "a", .reason = "overflows 64 bits" },
+  { "shape-past-int64", "[2,3]", "[18446744073709551616,0]", KEEP,
+    .code = STATE_DICT_ERROR_FORMAT, .tensor = "a",
+    .reason = "size 0 of its shape is 1.84467e+19, too large for any file" },
+  { "five-dims", "[2,3]", "[1,1,1,2,3]", KEEP, .code = STATE_DICT_ERROR_SHAPE, .tensor = "a",
+    .reason = "its shape [1, 1, 1, 2, 3] has 5 dimensions, but GradLens tensors have at most 4" },
+  { "shape-not-array", "[2,3]", "6", KEEP, .code = STATE_DICT_ERROR_FORMAT, .tensor = "a",
+    .reason = "“shape” must be an array" },
+  { "wrong-byte-count", "[2,3]", "[2,2]", KEEP, .code = STATE_DICT_ERROR_FORMAT, .tensor = "a",
+    .reason = "an F32 tensor of shape [2, 2] takes 16 bytes, but its data_offsets [8, 32] hold 24" },
+  { "zero-size-but-bytes", "[2,3]", "[0,3]", KEEP, .code = STATE_DICT_ERROR_FORMAT, .tensor = "a",
+    .reason = "takes 0 bytes" },
+  { "offsets-out-of-range", "[4],\"data_offsets\":[32,48]", "[4],\"data_offsets\":[48,64]", KEEP,
+    .code = STATE_DICT_ERROR_FORMAT, .tensor = "b",
+    .reason = "its data_offsets [48, 64] go past the end of the data, which is 48 bytes long" },
+  { "offsets-huge", "[32,48]", "[18446744073709551600,18446744073709551616]", KEEP,
+    .code = STATE_DICT_ERROR_FORMAT, .tensor = "b", .reason = "too large for any file" },
+  { "offsets-negative", "[32,48]", "[-16,0]", KEEP, .code = STATE_DICT_ERROR_FORMAT,
+    .tensor = "b", .reason = "its begin offset is -16, but sizes and offsets cannot be negative" },
+  { "offsets-reversed", "[32,48]", "[48,32]", KEEP, .code = STATE_DICT_ERROR_FORMAT,
+    .tensor = "b", .reason = "its data_offsets [48, 32] end before they begin" },
+  { "overlapping-offsets", "[32,48]", "[24,40]", KEEP, .code = STATE_DICT_ERROR_FORMAT,
+    .reason = "tensors “a” (data bytes 8–32) and “b” (data bytes 24–40) overlap" },
+  { "same-offsets", "\"data_offsets\":[0,8]", "\"data_offsets\":[32,40]", .data_delta = 0, KEEP,
+    .code = STATE_DICT_ERROR_FORMAT, .reason = "data bytes 0–8 belong to no tensor" },
+  { "gap", "[32,48]", "[36,52]", .data_delta = 4, KEEP, .code = STATE_DICT_ERROR_FORMAT,
+    .reason = "data bytes 32–36 belong to no tensor (a gap before tensor “b”)" },
+  { "trailing-garbage", .data_delta = 3, KEEP, .code = STATE_DICT_ERROR_FORMAT,
+    .reason = "3 bytes follow the last tensor's data (trailing garbage)" },
+  { "truncated-data", .data_delta = -4, KEEP, .code = STATE_DICT_ERROR_FORMAT, .tensor = "b",
+    .reason = "which is 44 bytes long: the file is truncated" },
+  { "missing-data-offsets", ",\"data_offsets\":[8,32]", "", KEEP, .code = STATE_DICT_ERROR_FORMAT,
+    .tensor = "a", .reason = "its header entry has no “data_offsets”" },
+  { "missing-dtype", "\"dtype\":\"F32\",\"shape\":[4]", "\"shape\":[4]", KEEP,
+    .code = STATE_DICT_ERROR_FORMAT, .tensor = "b", .reason = "has no “dtype”" },
+  { "missing-shape", "\"shape\":[4],", "", KEEP, .code = STATE_DICT_ERROR_FORMAT, .tensor = "b",
+    .reason = "has no “shape”" },
+  { "offsets-one-number", "[32,48]", "[32]", KEEP, .code = STATE_DICT_ERROR_FORMAT,
+    .tensor = "b", .reason = "“data_offsets” must be an array [begin, end] of two byte offsets" },
+  { "offsets-not-array", "[32,48]", "\"32-48\"", KEEP, .code = STATE_DICT_ERROR_FORMAT,
+    .tensor = "b", .reason = "but it is a string" },
+  { "duplicate-name", B, "\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[32,48]}", KEEP,
+    .code = STATE_DICT_ERROR_FORMAT, .reason = "has the key “a” twice" },
+  { "nul-in-name", "\"b\":", "\"b\\u0000x\":", KEEP, .code = STATE_DICT_ERROR_FORMAT,
+    .tensor = "b", .reason = "its name holds a NUL character" },
+  { "metadata-not-strings", "{\"n\"", "{\"__metadata__\":{\"epoch\":3},\"n\"", KEEP,
+    .code = STATE_DICT_ERROR_FORMAT, .reason = "“__metadata__” must map names to strings, but “epoch” is a number" },
+  { "metadata-not-object", "{\"n\"", "{\"__metadata__\":[],\"n\"", KEEP,
+    .code = STATE_DICT_ERROR_FORMAT, .reason = "“__metadata__” must be an object of strings" },
+  { "pytorch-zip", "*", "PK\x03\x04", KEEP, .code = STATE_DICT_ERROR_FORMAT,
+    .reason = "this is a zip archive, probably a PyTorch .pth/.pt file" },
+};
+
+/* Applies one BadFile's mutation to the base file. */
+static GBytes *
+mutate (GBytes *base, const BadFile *c)
+{
+  gsize size;
+  const guint8 *data = g_bytes_get_data (base, &size);
+  guint64 n;
+  memcpy (&n, data, 8);
+  n = GUINT64_FROM_LE (n);
+  g_autofree char *header = g_strndup ((const char *) data + 8, n);
+  g_strchomp (header);                       /* the padding; any length loads */
+
+  if (c->find && strcmp (c->find, "*") == 0 && g_str_has_prefix (c->replace, "PK"))
+    return g_bytes_new (c->replace, strlen (c->replace));
+  if (c->find && strcmp (c->find, "*") == 0)
+    {
+      g_free (header);
+      header = g_strdup (c->replace);
+    }
+  else if (c->find)
+    {
+      char *at = strstr (header, c->find);
+      g_assert_nonnull (at);                  /* the base has what the case edits */
+      *at = '\0';
+      char *edited = g_strconcat (header, c->replace, at + strlen (c->find), NULL);
+      g_free (header);
+      header = edited;
+    }
+
+  GByteArray *out = g_byte_array_new ();
+  guint64 word = GUINT64_TO_LE (c->length_word ? c->length_word : strlen (header));
+  g_byte_array_append (out, (const guint8 *) &word, 8);
+  g_byte_array_append (out, (const guint8 *) header, strlen (header));
+  gsize data_len = size - 8 - n;
+  g_byte_array_append (out, data + 8 + n, c->data_delta < 0 ? data_len + c->data_delta : data_len);
+  for (int i = 0; i < c->data_delta; i++)
+    g_byte_array_append (out, (const guint8 *) "\x7f", 1);
+  if (c->truncate_to >= 0)
+    g_byte_array_set_size (out, MIN ((guint) c->truncate_to, out->len));
+  return g_byte_array_free_to_bytes (out);
+}
+
+static void
+test_bad_files (void)
+{
+  g_autoptr (GBytes) base = base_file ();
+  g_autofree char *dir = make_tmp_dir ();
+
+  /* The base itself loads, through the same path as the bad ones. */
+  {
+    g_autofree char *path = g_build_filename (dir, "base.safetensors", NULL);
+    g_assert_true (g_file_set_contents (path, g_bytes_get_data (base, NULL),
+                                        g_bytes_get_size (base), NULL));
+    g_autoptr (GError) error = NULL;
+    g_autoptr (StateDict) sd = safetensors_load (path, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (state_dict_size (sd), ==, 3);
+  }
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad_files); i++)
+    {
+      const BadFile *c = &bad_files[i];
+      g_autoptr (GBytes) bytes = mutate (base, c);
+      g_autofree char *base_name = g_strdup_printf ("%s.safetensors", c->name);
+      g_autofree char *path = g_build_filename (dir, base_name, NULL);
+      g_assert_true (g_file_set_contents (path, g_bytes_get_data (bytes, NULL),
+                                          g_bytes_get_size (bytes), NULL));
+
+      gint live = tensor_live_count ();
+      g_autoptr (GError) error = NULL;
+      g_autoptr (StateDict) sd = safetensors_load (path, &error);
+      g_test_message ("%s: %s", c->name, error ? error->message : "(loaded)");
+      if (sd != NULL)
+        g_error ("%s: loaded", c->name);
+      /* Rejected before a single tensor was made. */
+      g_assert_cmpint (tensor_live_count (), ==, live);
+      g_assert_nonnull (error);
+      g_assert_true (error->domain == STATE_DICT_ERROR);
+      if (error->code != (int) c->code)
+        g_error ("%s: error code %d, expected %d (%s)", c->name, error->code, c->code,
+                 error->message);
+      g_autofree char *says_file = g_strdup_printf ("Cannot load “%s”: ", path);
+      g_autofree char *says_tensor = c->tensor ? g_strdup_printf ("tensor “%s”: ", c->tensor)
+                                               : NULL;
+      if (!g_str_has_prefix (error->message, says_file)
+          || (says_tensor && strstr (error->message, says_tensor) == NULL)
+          || strstr (error->message, c->reason) == NULL)
+        g_error ("%s: “%s” should name the file%s%s and say “%s”", c->name, error->message,
+                 c->tensor ? " and tensor " : "", c->tensor ? c->tensor : "", c->reason);
+
+      /* From memory: the same verdict, under the given name. */
+      g_autoptr (GError) error2 = NULL;
+      g_autoptr (StateDict) sd2 = safetensors_load_bytes (g_bytes_get_data (bytes, NULL),
+                                                          g_bytes_get_size (bytes), "mem.st",
+                                                          &error2);
+      g_assert_null (sd2);
+      g_assert_error (error2, STATE_DICT_ERROR, c->code);
+      g_assert_true (g_str_has_prefix (error2->message, "Cannot load “mem.st”: "));
+    }
+
+  /* Files that are not there, or not files. */
+  {
+    g_autofree char *missing = g_build_filename (dir, "missing.safetensors", NULL);
+    g_autoptr (GError) error = NULL;
+    g_assert_null (safetensors_load (missing, &error));
+    g_assert_error (error, STATE_DICT_ERROR, STATE_DICT_ERROR_IO);
+    g_autofree char *want = g_strdup_printf ("Cannot load “%s”: %s", missing, g_strerror (ENOENT));
+    g_assert_cmpstr (error->message, ==, want);
+    g_clear_error (&error);
+    g_assert_null (safetensors_load (dir, &error));
+    g_assert_error (error, STATE_DICT_ERROR, STATE_DICT_ERROR_IO);
+    g_assert_nonnull (strstr (error->message, "it is a folder, not a file"));
+  }
+  remove_tmp_dir (dir);
+}
+
+/* ---- safetensors: saves that fail ----------------------------------------- */
+
+/* A state dict of 64 KiB of floats: more than the limits below allow. */
+static StateDict *
+big_state_dict (void)
+{
+  StateDict *sd = state_dict_new ();
+  g_autoptr (Tensor) t = tensor_arange (2, (int64_t[]){ 128, 128 }, 0, 1);
+  state_dict_add_f32 (sd, "big.weight", t);
+  return sd;
+}
+
+static const char old_contents[] = "the old weights, which must survive a failed save";
+
+static char *
+write_old_file (const char *dir)
+{
+  char *path = g_build_filename (dir, "model.safetensors", NULL);
+  g_assert_true (g_file_set_contents (path, old_contents, sizeof old_contents, NULL));
+  return path;
+}
+
+static gboolean
+old_file_intact (const char *path)
+{
+  g_autofree char *contents = NULL;
+  gsize len;
+  return g_file_get_contents (path, &contents, &len, NULL) && len == sizeof old_contents
+         && memcmp (contents, old_contents, len) == 0;
+}
+
+/* In a child process (the limit and the signal stay there): exit 0 when the
+ * save failed with `reason`, the old file is intact and no temporary is left. */
+static int
+child_save_fails (const char *dir, const char *path, const char *reason)
+{
+  g_autoptr (StateDict) sd = big_state_dict ();
+  GError *error = NULL;
+  if (safetensors_save (sd, path, &error))
+    return 10;
+  g_autofree char *file_part = g_strdup_printf ("Cannot save “%s”: ", path);
+  int rc = 0;
+  if (!g_str_has_prefix (error->message, file_part) || !strstr (error->message, reason)
+      || !strstr (error->message, "The existing file was left untouched."))
+    {
+      g_printerr ("unexpected message: %s\n", error->message);
+      rc = 11;
+    }
+  else if (!old_file_intact (path))
+    rc = 12;
+  else if (count_files (dir) != 1)
+    rc = 13;
+  g_printerr ("child: %s\n", error->message);
+  g_error_free (error);
+  return rc;
+}
+
+/* RLIMIT_FSIZE: writes past 16 KiB fail with EFBIG, as on a full quota. */
+static void
+test_save_fsize_limit (void)
+{
+  g_autofree char *dir = make_tmp_dir ();
+  g_autofree char *path = write_old_file (dir);
+  fflush (NULL);
+  pid_t pid = fork ();
+  g_assert_cmpint (pid, >=, 0);
+  if (pid == 0)
+    {
+      struct rlimit lim = { 16384, 16384 };
+      signal (SIGXFSZ, SIG_IGN);           /* else the kernel kills us at the limit */
+      if (setrlimit (RLIMIT_FSIZE, &lim) != 0)
+        _exit (20);
+      _exit (child_save_fails (dir, path, g_strerror (EFBIG)));
+    }
+  int status;
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+  g_assert_true (old_file_intact (path));
+  g_assert_cmpuint (count_files (dir), ==, 1);
+  remove_tmp_dir (dir);
+}
+
+/* A full disk: a 32 KiB tmpfs, mounted in a private user and mount namespace so
+ * no privilege is needed and nothing outlives the child. Skipped where the
+ * kernel does not allow unprivileged namespaces. */
+/* In place: g_file_set_contents would write a temporary file and rename it. */
+static gboolean
+write_proc (const char *path, const char *text)
+{
+  int fd = open (path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return FALSE;
+  gboolean ok = write (fd, text, strlen (text)) == (ssize_t) strlen (text);
+  close (fd);
+  return ok;
+}
+
+static int
+child_full_disk (const char *dir)
+{
+  uid_t uid = geteuid ();
+  gid_t gid = getegid ();
+  if (unshare (CLONE_NEWUSER | CLONE_NEWNS) != 0)
+    return 77;
+  g_autofree char *uid_map = g_strdup_printf ("0 %u 1\n", (unsigned) uid);
+  g_autofree char *gid_map = g_strdup_printf ("0 %u 1\n", (unsigned) gid);
+  if (!write_proc ("/proc/self/setgroups", "deny") || !write_proc ("/proc/self/uid_map", uid_map)
+      || !write_proc ("/proc/self/gid_map", gid_map))
+    return 77;
+  if (mount ("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0
+      || mount ("gradlens-test", dir, "tmpfs", 0, "size=32k") != 0)
+    return 77;
+  g_autofree char *path = write_old_file (dir);
+  return child_save_fails (dir, path, g_strerror (ENOSPC));
+}
+
+static void
+test_save_full_disk (void)
+{
+  g_autofree char *dir = make_tmp_dir ();
+  fflush (NULL);
+  pid_t pid = fork ();
+  g_assert_cmpint (pid, >=, 0);
+  if (pid == 0)
+    _exit (child_full_disk (dir));
+  int status;
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_assert_true (WIFEXITED (status));
+  remove_tmp_dir (dir);
+  if (WEXITSTATUS (status) == 77)
+    g_test_skip ("cannot mount a small tmpfs here (no unprivileged user namespaces)");
+  else
+    g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+}
+
+/* A folder nobody may write to. As root, permission bits do not stop writes:
+ * the folder is made immutable instead (FS_IMMUTABLE_FL, chattr +i), where the
+ * file system allows it. */
+static void
+test_save_read_only_folder (void)
+{
+  g_autofree char *dir = make_tmp_dir ();
+  g_autofree char *path = write_old_file (dir);
+  g_autoptr (StateDict) sd = big_state_dict ();
+  int dfd = -1, flags = 0;
+  gboolean immutable = FALSE;
+  if (geteuid () != 0)
+    g_assert_cmpint (g_chmod (dir, 0555), ==, 0);
+  else
+    {
+      dfd = open (dir, O_RDONLY | O_DIRECTORY);
+      g_assert_cmpint (dfd, >=, 0);
+      int want = 0;
+      if (ioctl (dfd, FS_IOC_GETFLAGS, &flags) == 0)
+        {
+          want = flags | FS_IMMUTABLE_FL;
+          immutable = ioctl (dfd, FS_IOC_SETFLAGS, &want) == 0;
+        }
+      if (!immutable)
+        {
+          close (dfd);
+          remove_tmp_dir (dir);
+          g_test_skip ("running as root on a file system without chattr +i");
+          return;
+        }
+    }
+
+  GError *error = NULL;
+  gboolean saved = safetensors_save (sd, path, &error);
+  gboolean intact = old_file_intact (path);
+  guint n_files = count_files (dir);
+  /* Undo before asserting, so a failure leaves nothing undeletable behind. */
+  if (immutable)
+    {
+      ioctl (dfd, FS_IOC_SETFLAGS, &flags);
+      close (dfd);
+    }
+  else
+    g_chmod (dir, 0755);
+  remove_tmp_dir (dir);
+
+  g_assert_false (saved);
+  g_assert_error (error, STATE_DICT_ERROR, STATE_DICT_ERROR_IO);
+  g_test_message ("%s", error->message);
+  g_autofree char *want = g_strdup_printf ("Cannot save “%s”: cannot create a temporary file in "
+                                           "the folder “%s”: %s. The existing file was left "
+                                           "untouched.", path, dir,
+                                           g_strerror (immutable ? EPERM : EACCES));
+  g_assert_cmpstr (error->message, ==, want);
+  g_assert_true (intact);
+  g_assert_cmpuint (n_files, ==, 1);
+  g_error_free (error);
+}
+
+static void
+test_save_bad_targets (void)
+{
+  g_autofree char *dir = make_tmp_dir ();
+  g_autoptr (StateDict) sd = big_state_dict ();
+  g_autoptr (GError) error = NULL;
+
+  /* The target is a folder. */
+  g_autofree char *sub = g_build_filename (dir, "checkpoints", NULL);
+  g_assert_cmpint (g_mkdir (sub, 0755), ==, 0);
+  g_assert_false (safetensors_save (sd, sub, &error));
+  g_assert_error (error, STATE_DICT_ERROR, STATE_DICT_ERROR_IO);
+  g_autofree char *want = g_strdup_printf ("Cannot save “%s”: it is a folder; give a file name "
+                                           "such as “%s/model.safetensors”", sub, sub);
+  g_assert_cmpstr (error->message, ==, want);
+  g_assert_cmpuint (count_files (sub), ==, 0);
+  g_clear_error (&error);
+
+  /* In a folder that does not exist. */
+  g_autofree char *nowhere = g_build_filename (dir, "no-such-folder", "model.safetensors", NULL);
+  g_assert_false (safetensors_save (sd, nowhere, &error));
+  g_assert_error (error, STATE_DICT_ERROR, STATE_DICT_ERROR_IO);
+  g_assert_nonnull (strstr (error->message, nowhere));
+  g_assert_nonnull (strstr (error->message, g_strerror (ENOENT)));
+  g_assert_nonnull (strstr (error->message, "No file was written."));
+  g_clear_error (&error);
+
+  /* In a "folder" that is a file. */
+  g_autofree char *plain = g_build_filename (dir, "notes.txt", NULL);
+  g_assert_true (g_file_set_contents (plain, "x", 1, NULL));
+  g_autofree char *under = g_build_filename (plain, "model.safetensors", NULL);
+  g_assert_false (safetensors_save (sd, under, &error));
+  g_assert_error (error, STATE_DICT_ERROR, STATE_DICT_ERROR_IO);
+  g_assert_nonnull (strstr (error->message, g_strerror (ENOTDIR)));
+  g_clear_error (&error);
+
+  g_assert_cmpuint (count_files (dir), ==, 2);
+  remove_tmp_dir (dir);
+}
+
+/* ---- crashers and seed corpora -------------------------------------------- */
+
+/* Every input a fuzzer ever crashed on, and every seed, through both readers:
+ * none may crash; seeds must load. */
+static void
+replay_folder (const char *sub, const char *kind, gboolean must_load)
+{
+  g_autofree char *dir = g_test_build_filename (G_TEST_DIST, "data", sub, NULL);
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  if (d == NULL)
+    return;
+  const char *name;
+  guint n = 0;
+  while ((name = g_dir_read_name (d)))
+    {
+      if (g_str_has_prefix (name, "README"))
+        continue;
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_autoptr (GBytes) bytes = read_file (path);
+      gsize len;
+      const guint8 *data = g_bytes_get_data (bytes, &len);
+      gint live = tensor_live_count ();
+      g_autoptr (GError) json_error = NULL;
+      g_autoptr (JsonValue) v = json_parse ((const char *) data, len, NULL, &json_error);
+      g_autoptr (GError) st_error = NULL;
+      g_autoptr (StateDict) sd = safetensors_load_bytes (data, len, name, &st_error);
+      g_test_message ("%s/%s: json %s, safetensors %s", sub, name,
+                      v ? "ok" : json_error->message, sd ? "ok" : st_error->message);
+      g_assert_true ((v == NULL) == (json_error != NULL));
+      g_assert_true ((sd == NULL) == (st_error != NULL));
+      if (sd == NULL)
+        g_assert_cmpint (tensor_live_count (), ==, live);
+      if (must_load && strcmp (kind, "json") == 0)
+        g_assert_no_error (json_error);
+      if (must_load && strcmp (kind, "safetensors") == 0)
+        g_assert_no_error (st_error);
+      n++;
+    }
+  g_test_message ("%s: %u files", sub, n);
+}
+
+static void
+test_crashers (void)
+{
+  replay_folder ("crashers", "any", FALSE);
+  replay_folder ("fuzz/safetensors", "safetensors", TRUE);
+  replay_folder ("fuzz/json", "json", TRUE);
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/engine/state-dict/order", test_state_dict_order);
+  g_test_add_func ("/engine/json/valid", test_json_valid);
+  g_test_add_func ("/engine/json/invalid", test_json_invalid);
+  g_test_add_func ("/engine/safetensors/reference-bytes", test_reference_bytes);
+  g_test_add_func ("/engine/safetensors/round-trip", test_round_trip);
+  g_test_add_func ("/engine/safetensors/pytorch-fixtures", test_pytorch_fixtures);
+  g_test_add_func ("/engine/safetensors/bad-files", test_bad_files);
+  g_test_add_func ("/engine/safetensors/save/fsize-limit", test_save_fsize_limit);
+  g_test_add_func ("/engine/safetensors/save/full-disk", test_save_full_disk);
+  g_test_add_func ("/engine/safetensors/save/read-only-folder", test_save_read_only_folder);
+  g_test_add_func ("/engine/safetensors/save/bad-targets", test_save_bad_targets);
+  g_test_add_func ("/engine/safetensors/crashers", test_crashers);
+  return g_test_run ();
+}
