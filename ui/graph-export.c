@@ -1,0 +1,266 @@
+/* graph-export.c: the graph as PNG, SVG or PDF, for slides and papers */
+
+#include "graph-export.h"
+
+#include <cairo-pdf.h>
+#include <cairo-svg.h>
+#include <gio/gio.h>
+#include <math.h>
+
+G_DEFINE_QUARK (graph-export-error-quark, graph_export_error)
+
+/* cairo's image surfaces address pixels with 16-bit coordinates. */
+#define PNG_MAX_SIDE 32767
+
+static const char *const format_names[] = {
+  [GRAPH_EXPORT_PNG] = "png",
+  [GRAPH_EXPORT_SVG] = "svg",
+  [GRAPH_EXPORT_PDF] = "pdf",
+};
+
+gboolean
+graph_export_format_from_string (const char        *name,
+                                 GraphExportFormat *format,
+                                 GError           **error)
+{
+  g_return_val_if_fail (format != NULL, FALSE);
+
+  for (guint i = 0; name != NULL && i < G_N_ELEMENTS (format_names); i++)
+    if (g_ascii_strcasecmp (name, format_names[i]) == 0)
+      {
+        *format = i;
+        return TRUE;
+      }
+
+  g_set_error (error, GRAPH_EXPORT_ERROR, GRAPH_EXPORT_ERROR_FORMAT,
+               "Unknown picture format “%s” (expected png, svg or pdf)", name ? name : "");
+  return FALSE;
+}
+
+gboolean
+graph_export_format_from_filename (const char        *filename,
+                                   GraphExportFormat *format)
+{
+  const char *dot;
+
+  g_return_val_if_fail (format != NULL, FALSE);
+
+  dot = filename != NULL ? strrchr (filename, '.') : NULL;
+  if (dot == NULL)
+    return FALSE;
+
+  return graph_export_format_from_string (dot + 1, format, NULL);
+}
+
+const char *
+graph_export_format_to_string (GraphExportFormat format)
+{
+  g_return_val_if_fail (format < G_N_ELEMENTS (format_names), NULL);
+
+  return format_names[format];
+}
+
+void
+graph_export_page_size (const GraphLayout *layout,
+                        gboolean           legend,
+                        double            *width,
+                        double            *height)
+{
+  double w = layout->width + 2 * GRAPH_EXPORT_MARGIN;
+  double h = layout->height + 2 * GRAPH_EXPORT_MARGIN;
+
+  if (legend)
+    {
+      double lw, lh;
+
+      graph_legend_size (layout, &lw, &lh);
+      w += lw + GRAPH_EXPORT_MARGIN;
+      h = MAX (h, lh + 2 * GRAPH_EXPORT_MARGIN);
+    }
+
+  *width = ceil (w);
+  *height = ceil (h);
+}
+
+void
+graph_export_paint (cairo_t           *cr,
+                    const GraphLayout *layout,
+                    const GraphTheme  *theme,
+                    double             scale,
+                    gboolean           legend)
+{
+  GraphPaintState state;
+  Viewport viewport;
+  double w, h;
+
+  g_return_if_fail (cr != NULL && layout != NULL && theme != NULL && scale > 0);
+
+  graph_export_page_size (layout, legend, &w, &h);
+  graph_paint_state_init (&state, theme);
+  state.layers = GRAPH_PAINT_BACKGROUND | GRAPH_PAINT_GRAPH;
+
+  viewport_init (&viewport, w, h);
+  viewport.min_zoom = viewport.max_zoom = 1.0;
+  viewport_anchor (&viewport, 0, 0, GRAPH_EXPORT_MARGIN, GRAPH_EXPORT_MARGIN);
+
+  cairo_save (cr);
+  cairo_scale (cr, scale, scale);
+  graph_paint (cr, layout, &state, &viewport);
+  if (legend)
+    graph_paint_legend (cr, layout, theme, layout->width + 2 * GRAPH_EXPORT_MARGIN,
+                        GRAPH_EXPORT_MARGIN);
+  cairo_restore (cr);
+}
+
+typedef struct
+{
+  GOutputStream *stream;
+  GError *error;
+} StreamClosure;
+
+static cairo_status_t
+write_to_stream (void                *closure,
+                 const unsigned char *data,
+                 unsigned int         length)
+{
+  StreamClosure *sc = closure;
+
+  if (sc->error != NULL)
+    return CAIRO_STATUS_WRITE_ERROR;
+  if (!g_output_stream_write_all (sc->stream, data, length, NULL, NULL, &sc->error))
+    return CAIRO_STATUS_WRITE_ERROR;
+
+  return CAIRO_STATUS_SUCCESS;
+}
+
+static gboolean
+check_cairo (cairo_status_t  status,
+             StreamClosure  *sc,
+             const char     *path,
+             GError        **error)
+{
+  if (sc->error != NULL)
+    {
+      g_propagate_prefixed_error (error, g_steal_pointer (&sc->error),
+                                  "Could not write “%s”: ", path);
+      return FALSE;
+    }
+  if (status != CAIRO_STATUS_SUCCESS)
+    {
+      g_set_error (error, GRAPH_EXPORT_ERROR, GRAPH_EXPORT_ERROR_CAIRO,
+                   "Could not draw “%s”: %s", path, cairo_status_to_string (status));
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+gboolean
+graph_export (const GraphLayout *layout,
+              const GraphTheme  *theme,
+              GraphExportFormat  format,
+              double             scale,
+              gboolean           legend,
+              const char        *path,
+              GError           **error)
+{
+  g_autoptr (GFile) file = NULL;
+  g_autoptr (GFileOutputStream) out = NULL;
+  StreamClosure sc = { 0 };
+  GraphTheme light;
+  cairo_surface_t *surface;
+  cairo_t *cr;
+  cairo_status_t status;
+  double w, h;
+  gboolean ok;
+
+  g_return_val_if_fail (layout != NULL, FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!(scale > 0) || !isfinite (scale))
+    {
+      g_set_error (error, GRAPH_EXPORT_ERROR, GRAPH_EXPORT_ERROR_SCALE,
+                   "Cannot export “%s” at scale %g: the scale must be positive", path, scale);
+      return FALSE;
+    }
+  if (format > GRAPH_EXPORT_PDF)
+    {
+      g_set_error (error, GRAPH_EXPORT_ERROR, GRAPH_EXPORT_ERROR_FORMAT,
+                   "Cannot export “%s”: unknown format %d", path, (int) format);
+      return FALSE;
+    }
+  if (theme == NULL)
+    {
+      graph_theme_init_light (&light);
+      theme = &light;
+    }
+
+  graph_export_page_size (layout, legend, &w, &h);
+  if (format == GRAPH_EXPORT_PNG && (ceil (w * scale) > PNG_MAX_SIDE || ceil (h * scale) > PNG_MAX_SIDE))
+    {
+      g_set_error (error, GRAPH_EXPORT_ERROR, GRAPH_EXPORT_ERROR_SCALE,
+                   "Cannot export “%s”: %.0f×%.0f pixels at scale %g is larger than a PNG "
+                   "cairo can draw (%d pixels a side); use a smaller scale, or SVG or PDF",
+                   path, ceil (w * scale), ceil (h * scale), scale, PNG_MAX_SIDE);
+      return FALSE;
+    }
+
+  file = g_file_new_for_path (path);
+  out = g_file_replace (file, NULL, FALSE, G_FILE_CREATE_REPLACE_DESTINATION, NULL, error);
+  if (out == NULL)
+    {
+      g_prefix_error (error, "Could not write “%s”: ", path);
+      return FALSE;
+    }
+  sc.stream = G_OUTPUT_STREAM (out);
+
+  switch (format)
+    {
+    case GRAPH_EXPORT_SVG:
+      surface = cairo_svg_surface_create_for_stream (write_to_stream, &sc, w * scale, h * scale);
+      break;
+    case GRAPH_EXPORT_PDF:
+      surface = cairo_pdf_surface_create_for_stream (write_to_stream, &sc, w * scale, h * scale);
+      cairo_pdf_surface_set_metadata (surface, CAIRO_PDF_METADATA_TITLE, "Autograd graph");
+      cairo_pdf_surface_set_metadata (surface, CAIRO_PDF_METADATA_CREATOR,
+                                      "GradLens " GRADLENS_VERSION);
+      break;
+    case GRAPH_EXPORT_PNG:
+    default:
+      surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, (int) ceil (w * scale),
+                                            (int) ceil (h * scale));
+      break;
+    }
+
+  cr = cairo_create (surface);
+  graph_export_paint (cr, layout, theme, scale, legend);
+  status = cairo_status (cr);
+  cairo_destroy (cr);
+
+  if (status == CAIRO_STATUS_SUCCESS && format == GRAPH_EXPORT_PNG)
+    status = cairo_surface_write_to_png_stream (surface, write_to_stream, &sc);
+  cairo_surface_finish (surface);
+  if (status == CAIRO_STATUS_SUCCESS)
+    status = cairo_surface_status (surface);
+  cairo_surface_destroy (surface);
+
+  ok = check_cairo (status, &sc, path, error);
+  if (!ok)
+    {
+      /* Leave the old file in place: abandon the replacement. */
+      g_autoptr (GCancellable) cancel = g_cancellable_new ();
+
+      g_cancellable_cancel (cancel);
+      g_output_stream_close (G_OUTPUT_STREAM (out), cancel, NULL);
+      return FALSE;
+    }
+
+  if (!g_output_stream_close (G_OUTPUT_STREAM (out), NULL, error))
+    {
+      g_prefix_error (error, "Could not write “%s”: ", path);
+      return FALSE;
+    }
+
+  return TRUE;
+}
