@@ -33,5 +33,7 @@ GOptionContext *cli_option_context_new (const char *command,
 /* One line per subcommand, in the table's order. */
 gboolean cli_info (int argc, char **argv, GError **error);
 gboolean cli_train (int argc, char **argv, GError **error);
+gboolean cli_lesson (int argc, char **argv, GError **error);
+gboolean cli_graph (int argc, char **argv, GError **error);
 
 G_END_DECLS

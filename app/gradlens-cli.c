@@ -15,6 +15,8 @@
 static const CliCommand commands[] = {
   { "info", "Show versions of GradLens and its libraries", cli_info },
   { "train", "Train resnet18 with SGD on one batch: loss, step times, gradients", cli_train },
+  { "lesson", "Run a lesson without pauses, printing what its PyTorch program prints", cli_lesson },
+  { "graph", "Write a lesson's autograd graph as JSON or Graphviz DOT", cli_graph },
 };
 
 static const CliCommand *

@@ -1,0 +1,183 @@
+/* cli-graph.c: `gradlens-cli graph NAME`, a lesson's autograd graph
+ *
+ *   gradlens-cli graph resnet18-step                    JSON after the forward pass
+ *   gradlens-cli graph autograd --at backward --format dot -o q.dot
+ *
+ * The lesson runs in the stepper until the moment asked for (--at forward: when
+ * backward is about to start, so the whole forward graph is there; --at backward:
+ * when the phase after the first backward starts; --at end), and the graph below
+ * the lesson's graph variable (loss, Q, y, ...) is written out.
+ */
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cli-lesson.h"
+#include "stepper.h"
+
+typedef enum
+{
+  GRAPH_FORMAT_JSON,
+  GRAPH_FORMAT_DOT,
+} GraphFormat;
+
+static const struct
+{
+  const char *name;
+  GraphFormat format;
+} formats[] = {
+  { "json", GRAPH_FORMAT_JSON },
+  { "dot", GRAPH_FORMAT_DOT },
+};
+
+/* Run the stepper to the moment named by at; FALSE with error if the lesson failed
+ * on the way. */
+static gboolean
+run_to (Stepper     *stepper,
+        const char  *at,
+        GError     **error)
+{
+  StepperStatus status;
+
+  if (g_str_equal (at, "forward"))
+    status = stepper_run_to_phase_sync (stepper, LESSON_PHASE_BACKWARD);
+  else if (g_str_equal (at, "backward"))
+    {
+      status = stepper_run_to_phase_sync (stepper, LESSON_PHASE_BACKWARD);
+      if (status == STEPPER_PAUSED)
+        status = stepper_run_to_phase_end_sync (stepper);
+    }
+  else
+    status = stepper_run_to_end_sync (stepper);
+
+  if (status == STEPPER_FINISHED)
+    return stepper_get_result (stepper, error);
+  return TRUE;
+}
+
+/* The picture formats (png, svg, pdf) are drawn by ui/: they go here, as cases of
+ * the same switch. */
+static char *
+graph_export (LessonRun    *run,
+              Node         *root,
+              GraphFormat   format,
+              gsize        *length,
+              GError      **error)
+{
+  char *text = NULL;
+
+  switch (format)
+    {
+    case GRAPH_FORMAT_JSON:
+      text = lesson_graph_to_json (run, root);
+      break;
+    case GRAPH_FORMAT_DOT:
+      text = lesson_graph_to_dot (run, root);
+      break;
+    }
+  *length = strlen (text);
+  return text;
+}
+
+gboolean
+cli_graph (int      argc,
+           char   **argv,
+           GError **error)
+{
+  g_autoptr (GOptionContext) context = NULL;
+  g_autofree char *at = NULL;
+  g_autofree char *format_name = NULL;
+  g_autofree char *output = NULL;
+  g_autofree char *data = NULL;
+  CliLessonOptions opts;
+  LessonParams params;
+  GraphFormat format = GRAPH_FORMAT_JSON;
+  const Lesson *lesson;
+  Stepper *stepper;
+  Node *root;
+  gsize length = 0;
+  gboolean ok, format_known = FALSE;
+  const GOptionEntry entries[] = {
+    { "at", 0, 0, G_OPTION_ARG_STRING, &at,
+      "When: forward (the forward pass done, default), backward (after it), end", "WHEN" },
+    { "format", 'f', 0, G_OPTION_ARG_STRING, &format_name, "json (default) or dot", "FORMAT" },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write to FILE instead of stdout",
+      "FILE" },
+    { NULL }
+  };
+  GOptionGroup *group;
+
+  cli_lesson_options_init (&opts);
+  context = cli_option_context_new ("graph", "NAME",
+                                    "Write a lesson's autograd graph (nodes and next_functions "
+                                    "edges) as JSON or Graphviz DOT.");
+  group = cli_lesson_options_group (&opts);
+  g_option_group_add_entries (group, entries);
+  g_option_context_set_main_group (context, group);
+  if (!g_option_context_parse (context, &argc, &argv, error))
+    {
+      cli_lesson_options_clear (&opts);
+      return FALSE;
+    }
+
+  if (at == NULL)
+    at = g_strdup ("forward");
+  if (!g_str_equal (at, "forward") && !g_str_equal (at, "backward") && !g_str_equal (at, "end"))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--at %s: give forward, backward or end", at);
+      cli_lesson_options_clear (&opts);
+      return FALSE;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (formats); i++)
+    if (format_name == NULL || g_str_equal (format_name, formats[i].name))
+      {
+        format = formats[i].format;
+        format_known = TRUE;
+        break;
+      }
+  if (!format_known)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--format %s: give json or dot", format_name);
+      cli_lesson_options_clear (&opts);
+      return FALSE;
+    }
+
+  lesson = cli_lesson_from_args (argc, argv, error);
+  ok = lesson != NULL && cli_lesson_options_finish (&opts, &params, error);
+  cli_lesson_options_clear (&opts);
+  if (!ok)
+    return FALSE;
+
+  stepper = stepper_new (lesson, &params, 0, NULL, NULL, NULL);
+  lesson_params_clear (&params);
+
+  ok = run_to (stepper, at, error);
+  if (ok)
+    {
+      /* Paused or finished: the graph can be read. */
+      root = lesson_run_get_graph_root (stepper_get_run (stepper));
+      if (root == NULL)
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                       "lesson %s has no graph at %s (%s has no grad_fn)", lesson->name, at,
+                       lesson->graph_variable);
+          ok = FALSE;
+        }
+      else
+        {
+          data = graph_export (stepper_get_run (stepper), root, format, &length, error);
+          ok = data != NULL;
+        }
+    }
+  stepper_free (stepper);
+  if (!ok)
+    return FALSE;
+
+  if (output)
+    return g_file_set_contents (output, data, length, error);
+  fwrite (data, 1, length, stdout);
+  return fflush (stdout) == 0;
+}

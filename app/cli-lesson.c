@@ -1,0 +1,330 @@
+/* cli-lesson.c: `gradlens-cli lesson NAME`, a lesson run straight through
+ *
+ *   gradlens-cli lesson --list
+ *   gradlens-cli lesson autograd                 prints what PyTorch prints
+ *   gradlens-cli lesson resnet18-step --steps 3 --no-zero-grad --trace run.jsonl
+ *   gradlens-cli lesson freeze --freeze layer1 --freeze fc --source
+ *
+ * It runs the lesson through the stepper without pauses: the code path the
+ * window steps through, so what the tests check is what the student sees.
+ */
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cli-lesson.h"
+#include "stepper.h"
+
+/* --- Options shared with `graph` ------------------------------------------------ */
+
+void
+cli_lesson_options_init (CliLessonOptions *opts)
+{
+  LessonParams defaults;
+
+  lesson_params_init (&defaults);
+  *opts = (CliLessonOptions){
+    .size = defaults.size,
+    .seed = (gint64) defaults.seed,
+    .lr = defaults.lr,
+    .momentum = defaults.momentum,
+    .steps = defaults.steps,
+    .zero_grad = defaults.zero_grad,
+  };
+}
+
+void
+cli_lesson_options_clear (CliLessonOptions *opts)
+{
+  g_clear_pointer (&opts->freeze, g_strfreev);
+  g_clear_pointer (&opts->weights, g_free);
+}
+
+static gboolean
+parse_zero_grad (const char *option_name,
+                 const char *value,
+                 gpointer    data,
+                 GError    **error)
+{
+  CliLessonOptions *opts = data;
+
+  if (g_str_equal (option_name, "--no-zero-grad"))
+    opts->zero_grad = FALSE;
+  else if (value == NULL || g_ascii_strcasecmp (value, "yes") == 0
+           || g_ascii_strcasecmp (value, "on") == 0 || g_ascii_strcasecmp (value, "true") == 0)
+    opts->zero_grad = TRUE;
+  else if (g_ascii_strcasecmp (value, "no") == 0 || g_ascii_strcasecmp (value, "off") == 0
+           || g_ascii_strcasecmp (value, "false") == 0)
+    opts->zero_grad = FALSE;
+  else
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--zero-grad takes yes or no, not “%s”", value);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+parse_freeze (const char *option_name,
+              const char *value,
+              gpointer    data,
+              GError    **error)
+{
+  CliLessonOptions *opts = data;
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+
+  /* --freeze= (empty) freezes nothing, overriding the freeze lesson's default. */
+  opts->freeze_given = TRUE;
+  if (opts->freeze)
+    g_strv_builder_addv (builder, (const char **) opts->freeze);
+  if (value && *value)
+    g_strv_builder_add (builder, value);
+  g_strfreev (opts->freeze);
+  opts->freeze = g_strv_builder_end (builder);
+  return TRUE;
+}
+
+GOptionGroup *
+cli_lesson_options_group (CliLessonOptions *opts)
+{
+  const GOptionEntry entries[] = {
+    { "size", 0, 0, G_OPTION_ARG_INT, &opts->size,
+      "Input height and width of resnet lessons: 64 or 224 (64)", "N" },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &opts->seed, "torch.manual_seed (0)", "N" },
+    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &opts->lr, "SGD learning rate (0.01)", "X" },
+    { "momentum", 0, 0, G_OPTION_ARG_DOUBLE, &opts->momentum, "SGD momentum (0.9)", "X" },
+    { "steps", 0, 0, G_OPTION_ARG_INT, &opts->steps, "Training steps (1)", "N" },
+    { "zero-grad", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, parse_zero_grad,
+      "Call optim.zero_grad() before each step: yes (default) or no", "[yes|no]" },
+    { "no-zero-grad", 0, G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK, parse_zero_grad,
+      "Let gradients accumulate across steps", NULL },
+    { "freeze", 0, 0, G_OPTION_ARG_CALLBACK, parse_freeze,
+      "Freeze a module or parameter (freeze lesson; repeatable; --freeze= for none)", "NAME" },
+    { "weights", 0, 0, G_OPTION_ARG_FILENAME, &opts->weights,
+      "Load resnet18 weights from a .safetensors file", "FILE" },
+    { NULL }
+  };
+  GOptionGroup *group;
+
+  group = g_option_group_new ("lesson", "Lesson parameters:", "Show the lesson parameters", opts,
+                              NULL);
+  g_option_group_add_entries (group, entries);
+  return group;
+}
+
+gboolean
+cli_lesson_options_finish (CliLessonOptions *opts,
+                           LessonParams     *params,
+                           GError          **error)
+{
+  if (opts->size != 64 && opts->size != 224)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--size %d: the lessons take 64 or 224", opts->size);
+      return FALSE;
+    }
+  if (opts->seed < 0)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--seed %" G_GINT64_FORMAT ": give a non-negative seed", opts->seed);
+      return FALSE;
+    }
+  if (opts->steps < 1 || opts->steps > 10000)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--steps %d: give between 1 and 10000", opts->steps);
+      return FALSE;
+    }
+  if (!(opts->lr >= 0 && opts->lr < 1e6) || !(opts->momentum >= 0 && opts->momentum < 1e6))
+    {
+      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                           "--lr and --momentum take non-negative numbers");
+      return FALSE;
+    }
+  if (opts->weights && !g_file_test (opts->weights, G_FILE_TEST_IS_REGULAR))
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
+                   "--weights %s: no such file", opts->weights);
+      return FALSE;
+    }
+
+  lesson_params_init (params);
+  params->size = opts->size;
+  params->seed = (guint64) opts->seed;
+  params->lr = (float) opts->lr;
+  params->momentum = (float) opts->momentum;
+  params->steps = opts->steps;
+  params->zero_grad = opts->zero_grad;
+  if (opts->freeze_given)
+    params->frozen = opts->freeze ? g_strdupv (opts->freeze) : g_new0 (char *, 1);
+  params->weights = g_strdup (opts->weights);
+  return TRUE;
+}
+
+const Lesson *
+cli_lesson_from_args (int      argc,
+                      char   **argv,
+                      GError **error)
+{
+  if (argc < 2)
+    {
+      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                           "which lesson? Give its NAME (see --list)");
+      return NULL;
+    }
+  if (argc > 2)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "unexpected argument “%s”", argv[2]);
+      return NULL;
+    }
+  return lesson_find (argv[1], error);
+}
+
+/* --- lesson ------------------------------------------------------------------- */
+
+typedef struct
+{
+  FILE *file;
+  const char *path;
+  int errno_saved;
+} Trace;
+
+/* On the lesson's thread: one JSON object per event. */
+static void
+trace_event (const Event *event,
+             LessonRun   *run,
+             guint64      index,
+             gpointer     data)
+{
+  Trace *trace = data;
+  g_autofree char *json = NULL;
+
+  if (trace->errno_saved)
+    return;
+  json = stepper_event_to_json (event, run, index);
+  if (fputs (json, trace->file) == EOF || fputc ('\n', trace->file) == EOF)
+    trace->errno_saved = errno ? errno : EIO;
+}
+
+static void
+print_output (const char *text,
+              gpointer    data)
+{
+  fputs (text, stdout);
+  fflush (stdout);
+}
+
+static void
+list_lessons (void)
+{
+  guint n;
+  const Lesson *const *lessons = lesson_list (&n);
+  int width = 0;
+
+  for (guint i = 0; i < n; i++)
+    width = MAX (width, (int) strlen (lessons[i]->name));
+  for (guint i = 0; i < n; i++)
+    g_print ("%-*s  %s\n", width, lessons[i]->name, lessons[i]->summary);
+}
+
+gboolean
+cli_lesson (int      argc,
+            char   **argv,
+            GError **error)
+{
+  g_autoptr (GOptionContext) context = NULL;
+  CliLessonOptions opts;
+  LessonParams params;
+  gboolean list = FALSE, source = FALSE, ok;
+  g_autofree char *trace_path = NULL;
+  const Lesson *lesson;
+  Trace trace = { NULL };
+  Stepper *stepper;
+  const GOptionEntry entries[] = {
+    { "list", 'l', 0, G_OPTION_ARG_NONE, &list, "List the lessons, one line each", NULL },
+    { "source", 0, 0, G_OPTION_ARG_NONE, &source,
+      "Print the lesson's PyTorch program (with the parameters) instead of running it", NULL },
+    { "trace", 't', 0, G_OPTION_ARG_FILENAME, &trace_path,
+      "Write every event as one JSON object per line to FILE", "FILE.jsonl" },
+    { NULL }
+  };
+  GOptionGroup *group;
+
+  cli_lesson_options_init (&opts);
+  context = cli_option_context_new ("lesson", "NAME",
+                                    "Run a lesson without pauses and print what its PyTorch "
+                                    "program prints.");
+  group = cli_lesson_options_group (&opts);
+  g_option_group_add_entries (group, entries);
+  g_option_context_set_main_group (context, group);
+  if (!g_option_context_parse (context, &argc, &argv, error))
+    {
+      cli_lesson_options_clear (&opts);
+      return FALSE;
+    }
+
+  if (list)
+    {
+      cli_lesson_options_clear (&opts);
+      list_lessons ();
+      return TRUE;
+    }
+
+  lesson = cli_lesson_from_args (argc, argv, error);
+  ok = lesson != NULL && cli_lesson_options_finish (&opts, &params, error);
+  cli_lesson_options_clear (&opts);
+  if (!ok)
+    return FALSE;
+
+  if (source)
+    {
+      g_autofree char *text = lesson_source (lesson, &params);
+
+      g_print ("%s", text);
+      lesson_params_clear (&params);
+      return TRUE;
+    }
+
+  if (trace_path)
+    {
+      trace.path = trace_path;
+      trace.file = fopen (trace_path, "w");
+      if (trace.file == NULL)
+        {
+          int saved = errno;
+
+          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                       "cannot write the trace to %s: %s", trace_path, g_strerror (saved));
+          lesson_params_clear (&params);
+          return FALSE;
+        }
+    }
+
+  stepper = stepper_new (lesson, &params, 0, NULL, NULL, NULL);
+  lesson_params_clear (&params);
+  lesson_run_set_output_func (stepper_get_run (stepper), print_output, NULL);
+  if (trace.file)
+    stepper_set_event_hook (stepper, trace_event, &trace);
+
+  stepper_run_to_end_sync (stepper);
+  ok = stepper_get_result (stepper, error);
+  stepper_free (stepper);
+
+  if (trace.file)
+    {
+      if (fclose (trace.file) != 0 && trace.errno_saved == 0)
+        trace.errno_saved = errno;
+      if (trace.errno_saved && ok)
+        {
+          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (trace.errno_saved),
+                       "cannot write the trace to %s: %s", trace_path,
+                       g_strerror (trace.errno_saved));
+          ok = FALSE;
+        }
+    }
+  return ok;
+}

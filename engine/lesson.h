@@ -1,0 +1,215 @@
+/* lesson.h — the tutorial's lessons: short PyTorch programs mirrored in C.
+ *
+ * A Lesson is a PyTorch program (its text, shown by the UI beside the graph, lines
+ * numbered from 1) and a C function that does what the program does, statement by
+ * statement, with the engine's ops. Before each statement the C code announces the
+ * line (EVENT_LINE), and when the computation moves on (forward → backward → SGD
+ * step → zero_grad) the phase (EVENT_PHASE), so the stepper can pause there and the
+ * UI can highlight the line. What the Python program prints, the lesson prints.
+ *
+ *   a = torch.tensor([2., 3.], requires_grad=True)        line 3
+ *
+ *   LESSON_LINE (run, 3);
+ *   Tensor *a = lesson_run_keep (run, "a", tensor_new_from_data (1, shape, data));
+ *
+ * A LessonRun is one execution: it owns every tensor, the model and the optimizer
+ * the program creates, under their Python names ("a", "Q", "model", "loss"), until
+ * it is freed, so the inspector can show them while the stepper is paused.
+ *
+ *   const Lesson *lesson = lesson_find ("autograd");
+ *   LessonParams params;
+ *   lesson_params_init (&params);
+ *   LessonRun *run = lesson_run_new (lesson, &params);
+ *   lesson_run_execute (run, &error);          // on this thread, no pauses
+ *   g_print ("%s", lesson_run_get_output (run));
+ *   lesson_run_free (run);
+ *
+ * The stepper (stepper.h) runs the same function on a worker thread and pauses it.
+ */
+#pragma once
+
+#include "autograd.h"
+
+G_BEGIN_DECLS
+
+#define LESSON_ERROR (lesson_error_quark ())
+GQuark lesson_error_quark (void);
+
+typedef enum
+{
+  LESSON_ERROR_UNKNOWN,         /* no lesson of that name */
+  LESSON_ERROR_PARAMS,          /* a parameter the lesson cannot take */
+  LESSON_ERROR_CANCELLED,       /* stopped by the stepper (reset) */
+} LessonError;
+
+/* Where the program is. EVENT_PHASE carries one of these in its `line` field. */
+typedef enum
+{
+  LESSON_PHASE_FORWARD,         /* building tensors and the graph (set-up included) */
+  LESSON_PHASE_BACKWARD,        /* .backward(): gradients flow */
+  LESSON_PHASE_OPTIMIZER,       /* optim.step(): parameters move */
+  LESSON_PHASE_ZERO_GRAD,       /* optim.zero_grad(): .grad = None */
+  LESSON_PHASE_DONE,            /* the program ended */
+  LESSON_PHASE_COUNT
+} LessonPhase;
+
+const char *lesson_phase_name (LessonPhase phase);   /* "forward", "zero_grad", ... */
+
+/* What a lesson can be given. The program text shows the values. */
+typedef struct
+{
+  int size;                     /* input height and width: 64 or 224 */
+  guint64 seed;                 /* torch.manual_seed */
+  float lr;                     /* SGD */
+  float momentum;
+  int steps;                    /* training steps (resnet lessons) */
+  bool zero_grad;               /* call optim.zero_grad() before each step */
+  char **frozen;                /* module or parameter names to freeze (freeze lesson);
+                                 * NULL: the lesson's default; an empty list: none */
+  char *weights;                /* .safetensors file to load into resnet18, or NULL */
+} LessonParams;
+
+/* size 64, seed 0, lr 1e-2, momentum 0.9, 1 step, zero_grad on, no weights. */
+void     lesson_params_init     (LessonParams *params);
+void     lesson_params_copy     (LessonParams *dest, const LessonParams *src);
+void     lesson_params_clear    (LessonParams *params);   /* frees frozen and weights */
+
+typedef struct _LessonRun LessonRun;
+
+/* The C mirror of the program. Returns FALSE with error set on a real failure
+ * (a missing weights file, a cancelled run); errors the Python program catches and
+ * prints are output, not failures. */
+typedef gboolean (*LessonFn) (LessonRun *run, GError **error);
+
+typedef struct
+{
+  const char *name;             /* "autograd": the command line's NAME */
+  const char *title;            /* "Autograd basics" */
+  const char *summary;          /* one line, for --list and the lesson picker */
+  const char *source;           /* the program; @SEED@, @SIZE@, ... stand for parameters */
+  const char *graph_variable;   /* the variable whose grad_fn is "the graph": "Q", "loss" */
+  bool uses_resnet;             /* takes size, lr, momentum, steps, weights */
+  LessonFn run;
+} Lesson;
+
+/* The six lessons, in teaching order. */
+const Lesson *const *lesson_list     (guint *n_lessons);
+const Lesson       *lesson_find      (const char *name, GError **error);
+/* The program with the parameters written in: what the UI shows, and what
+ * /usr/bin/python3 runs to make the test fixtures. */
+char               *lesson_source    (const Lesson *lesson, const LessonParams *params);
+/* The module or parameter names the lesson freezes: params->frozen, or the freeze
+ * lesson's default ("conv1", "bn1", "layer1") when that is NULL. */
+char              **lesson_frozen_names (const Lesson *lesson, const LessonParams *params);
+
+/* --- A run --------------------------------------------------------------- */
+
+typedef enum
+{
+  LESSON_VAR_TENSOR,
+  LESSON_VAR_MODULE,            /* value: Module * */
+  LESSON_VAR_OPTIMIZER,         /* value: Sgd * */
+} LessonVarKind;
+
+typedef struct
+{
+  char *name;                   /* the Python name: "a", "model", "optim" */
+  LessonVarKind kind;
+  gpointer value;               /* owned by the run */
+  GDestroyNotify destroy;
+} LessonVar;
+
+/* Writes what the program prints, as it prints it (on the thread running it). */
+typedef void (*LessonOutputFn) (const char *text, gpointer user_data);
+
+LessonRun   *lesson_run_new            (const Lesson *lesson, const LessonParams *params);
+void         lesson_run_free           (LessonRun *run);
+void         lesson_run_set_output_func(LessonRun *run, LessonOutputFn fn, gpointer user_data);
+/* Runs the program on the calling thread, once. Events go to that thread's observer. */
+gboolean     lesson_run_execute        (LessonRun *run, GError **error);
+
+const Lesson       *lesson_run_get_lesson   (LessonRun *run);
+const LessonParams *lesson_run_get_params   (LessonRun *run);
+const char  *lesson_run_get_source     (LessonRun *run);
+/* Line n (from 1) of the program, without its newline; "" out of range. */
+const char  *lesson_run_get_source_line(LessonRun *run, int line);
+int          lesson_run_get_n_lines    (LessonRun *run);
+const char  *lesson_run_get_output     (LessonRun *run);   /* everything printed so far */
+LessonPhase  lesson_run_get_phase      (LessonRun *run);
+int          lesson_run_get_line       (LessonRun *run);   /* 0 before the first line */
+/* Losses of the resnet lessons, one per step (double). */
+GArray      *lesson_run_get_losses     (LessonRun *run);
+
+/* The variables, in the order the program made them: a GPtrArray of LessonVar *. */
+GPtrArray   *lesson_run_get_variables  (LessonRun *run);
+const LessonVar *lesson_run_lookup     (LessonRun *run, const char *name);
+Tensor      *lesson_run_get_tensor     (LessonRun *run, const char *name);  /* borrowed */
+gpointer     lesson_run_get_model      (LessonRun *run);   /* Module *, or NULL */
+gpointer     lesson_run_get_optimizer  (LessonRun *run);   /* Sgd *, or NULL */
+/* The lesson's graph: graph_variable's grad_fn (borrowed), or NULL. */
+Node        *lesson_run_get_graph_root (LessonRun *run);
+/* A tensor's name for people: its variable or parameter name ("b", "fc.weight"),
+ * or NULL. */
+const char  *lesson_run_tensor_name    (LessonRun *run, const Tensor *t);
+/* The kind of the module at path in the run's model ("BasicBlock"), or NULL. */
+const char  *lesson_run_module_kind    (LessonRun *run, const char *path);
+
+/* The graph below root (every node reachable through next_functions, root first,
+ * breadth-first) as JSON:
+ *   {"nodes": [{"id", "type", "module", "shape", "leaf_name", "leaf_shape"}, ...],
+ *    "edges": [[from, to], ...]}
+ * ids are Node.id (as in traces); "shape" is the node's output; leaf_* only for
+ * AccumulateGrad; one edge per non-None next_functions slot. run (may be NULL)
+ * names the leaves. Or as Graphviz DOT, edges from a node to its next_functions. */
+char        *lesson_graph_to_json      (LessonRun *run, Node *root);
+char        *lesson_graph_to_dot       (LessonRun *run, Node *root);
+
+/* --- For the lessons' C code ------------------------------------------- */
+
+/* Emit EVENT_LINE / EVENT_PHASE. FALSE: the stepper asked the lesson to stop. */
+gboolean     lesson_line               (LessonRun *run, int line);
+gboolean     lesson_phase              (LessonRun *run, LessonPhase phase);
+gboolean     lesson_cancelled          (GError **error);   /* sets the error, returns FALSE */
+
+#define LESSON_LINE(run, n)                                 \
+  G_STMT_START                                              \
+  {                                                         \
+    if (!lesson_line ((run), (n)))                          \
+      return lesson_cancelled (error);                      \
+  }                                                         \
+  G_STMT_END
+
+#define LESSON_PHASE(run, phase)                            \
+  G_STMT_START                                              \
+  {                                                         \
+    if (!lesson_phase ((run), (phase)))                     \
+      return lesson_cancelled (error);                      \
+  }                                                         \
+  G_STMT_END
+
+/* print(...): appends a line (a newline is added). */
+void         lesson_print              (LessonRun *run, const char *format, ...) G_GNUC_PRINTF (2, 3);
+/* print(t): PyTorch's repr. */
+void         lesson_print_tensor       (LessonRun *run, const Tensor *t);
+
+/* Keep t (a new reference is taken over: the run owns it) as variable name,
+ * replacing any previous value (Python's rebinding). Returns t, borrowed. The
+ * tensor gets the name if it has none. */
+Tensor      *lesson_run_keep           (LessonRun *run, const char *name, Tensor *t);
+void         lesson_run_keep_object    (LessonRun *run, const char *name, LessonVarKind kind,
+                                        gpointer value, GDestroyNotify destroy);
+/* Names for tensors that are not variables (the model's parameters). */
+void         lesson_run_name_tensor    (LessonRun *run, const Tensor *t, const char *name);
+void         lesson_run_push_loss      (LessonRun *run, double loss);
+/* A generator seeded from the run's seed (torch.manual_seed (seed)). */
+void         lesson_run_seed           (LessonRun *run, Generator *gen);
+
+/* The lessons, by file. */
+extern const Lesson lesson_autograd;
+extern const Lesson lesson_requires_grad;
+extern const Lesson lesson_dynamic;
+extern const Lesson lesson_resnet18_step;
+extern const Lesson lesson_finetune;
+extern const Lesson lesson_freeze;
+
+G_END_DECLS

@@ -1,0 +1,380 @@
+/* lessons-resnet.c — the resnet18 lessons: resnet18-step, finetune, freeze.
+ *
+ * All three build torchvision's resnet18 from torch.manual_seed(seed) (the same
+ * generator then draws the new fc, the data and the labels, as torch's would), then
+ * train it for `steps` steps of SGD:
+ *
+ *   for step in range(steps):
+ *       optim.zero_grad(set_to_none=True)     (or not: the zero_grad switch)
+ *       prediction = model(data)              forward: 134 nodes for the whole model
+ *       loss = (prediction - labels).sum()
+ *       print(f"step {step}: loss {loss.item():.4f}")
+ *       loss.backward()
+ *       optim.step()
+ */
+#include "lesson.h"
+#include "module.h"
+#include "sgd.h"
+#include "state-dict.h"
+
+/* Where the training loop's statements are in each program. */
+typedef struct
+{
+  int loop, zero_grad, forward, loss, print, backward, step;
+} LoopLines;
+
+const char *
+lesson_run_module_kind (LessonRun *run, const char *path)
+{
+  Module *model = lesson_run_get_model (run);
+  if (model == NULL || path == NULL)
+    return NULL;
+  Module *m = module_find (model, path);
+  return m ? module_kind_name (m->kind) : NULL;
+}
+
+/* model = resnet18() from the run's generator, then the weights file if any. */
+static Module *
+build_model (LessonRun *run, Generator *gen, GError **error)
+{
+  Module *model = resnet18_new_from_generator (1000, 64, gen);
+  lesson_run_keep_object (run, "model", LESSON_VAR_MODULE, model, (GDestroyNotify) module_unref);
+  return model;
+}
+
+static gboolean
+load_weights (LessonRun *run, Module *model, GError **error)
+{
+  const char *path = lesson_run_get_params (run)->weights;
+  if (path == NULL)
+    return TRUE;
+  g_autoptr (StateDict) sd = safetensors_load (path, error);
+  if (sd == NULL)
+    return FALSE;
+  if (!module_load_state_dict (model, sd, NULL, error))
+    {
+      g_prefix_error (error, "%s: ", path);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+check_params (LessonRun *run, GError **error)
+{
+  const LessonParams *p = lesson_run_get_params (run);
+  if (p->size != 64 && p->size != 224)
+    {
+      g_set_error (error, LESSON_ERROR, LESSON_ERROR_PARAMS,
+                   "input size %d: the lessons take 64 or 224", p->size);
+      return FALSE;
+    }
+  if (p->steps < 1 || p->steps > 10000)
+    {
+      g_set_error (error, LESSON_ERROR, LESSON_ERROR_PARAMS,
+                   "%d steps: give between 1 and 10000", p->steps);
+      return FALSE;
+    }
+  if (!(p->lr >= 0) || !(p->momentum >= 0))
+    {
+      g_set_error (error, LESSON_ERROR, LESSON_ERROR_PARAMS,
+                   "lr and momentum must be non-negative numbers");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* data = torch.rand(1, 3, size, size); labels = torch.rand(1, classes) */
+static gboolean
+make_data (LessonRun *run, Generator *gen, int classes, int data_line, GError **error)
+{
+  int size = lesson_run_get_params (run)->size;
+  LESSON_LINE (run, data_line);
+  lesson_run_keep (run, "data", tensor_new_rand (4, (int64_t[]){ 1, 3, size, size }, gen));
+  LESSON_LINE (run, data_line + 1);
+  lesson_run_keep (run, "labels", tensor_new_rand (2, (int64_t[]){ 1, classes }, gen));
+  return TRUE;
+}
+
+/* optim = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum) */
+static Sgd *
+make_optimizer (LessonRun *run, Module *model)
+{
+  const LessonParams *p = lesson_run_get_params (run);
+  Sgd *optim = sgd_new (model, &(SgdOptions){ .lr = p->lr, .momentum = p->momentum });
+  lesson_run_keep_object (run, "optim", LESSON_VAR_OPTIMIZER, optim, (GDestroyNotify) sgd_free);
+  return optim;
+}
+
+static gboolean
+train (LessonRun *run, Module *model, Sgd *optim, const LoopLines *lines, GError **error)
+{
+  const LessonParams *p = lesson_run_get_params (run);
+  Tensor *data = lesson_run_get_tensor (run, "data");
+  Tensor *labels = lesson_run_get_tensor (run, "labels");
+
+  for (int step = 0; step < p->steps; step++)
+    {
+      /* for step in range(steps): */
+      LESSON_LINE (run, lines->loop);
+      /*     optim.zero_grad(set_to_none=True), or a `pass` */
+      if (p->zero_grad)
+        LESSON_PHASE (run, LESSON_PHASE_ZERO_GRAD);
+      LESSON_LINE (run, lines->zero_grad);
+      if (p->zero_grad)
+        sgd_zero_grad (optim);
+
+      /*     prediction = model(data) */
+      LESSON_PHASE (run, LESSON_PHASE_FORWARD);
+      LESSON_LINE (run, lines->forward);
+      Tensor *prediction = module_forward (model, data, error);
+      if (prediction == NULL)
+        return FALSE;
+      lesson_run_keep (run, "prediction", prediction);
+      /*     loss = (prediction - labels).sum() */
+      LESSON_LINE (run, lines->loss);
+      Tensor *loss;
+      {
+        g_autoptr (Tensor) diff = tensor_sub (prediction, labels, error);
+        if (diff == NULL)
+          return FALSE;
+        loss = lesson_run_keep (run, "loss", tensor_sum (diff));
+      }
+      /*     print(f"step {step}: loss {loss.item():.4f}") */
+      LESSON_LINE (run, lines->print);
+      lesson_print (run, "step %d: loss %.4f", step, (double) loss->data[0]);
+      lesson_run_push_loss (run, loss->data[0]);
+
+      /*     loss.backward() */
+      LESSON_PHASE (run, LESSON_PHASE_BACKWARD);
+      LESSON_LINE (run, lines->backward);
+      if (!tensor_backward (loss, NULL, false, error))
+        return FALSE;
+
+      /*     optim.step() */
+      LESSON_PHASE (run, LESSON_PHASE_OPTIMIZER);
+      LESSON_LINE (run, lines->step);
+      sgd_step (optim);
+    }
+  return TRUE;
+}
+
+/* --- resnet18-step ------------------------------------------------------------- */
+
+static gboolean
+run_resnet18_step (LessonRun *run, GError **error)
+{
+  Generator gen;
+
+  if (!check_params (run, error))
+    return FALSE;
+  LESSON_PHASE (run, LESSON_PHASE_FORWARD);
+  /* import torch */
+  LESSON_LINE (run, 1);
+  /* from torchvision.models import resnet18 */
+  LESSON_LINE (run, 2);
+  /* torch.manual_seed(SEED) */
+  LESSON_LINE (run, 4);
+  lesson_run_seed (run, &gen);
+  /* model = resnet18() */
+  LESSON_LINE (run, 5);
+  Module *model = build_model (run, &gen, error);
+  /* model.load_state_dict(…), or a `pass` */
+  LESSON_LINE (run, 6);
+  if (!load_weights (run, model, error))
+    return FALSE;
+  if (!make_data (run, &gen, 1000, 7, error))
+    return FALSE;
+  /* optim = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM) */
+  LESSON_LINE (run, 9);
+  Sgd *optim = make_optimizer (run, model);
+
+  static const LoopLines lines = { 11, 12, 13, 14, 15, 16, 17 };
+  return train (run, model, optim, &lines, error);
+}
+
+const Lesson lesson_resnet18_step = {
+  .name = "resnet18-step",
+  .title = "One training step of resnet18",
+  .summary = "Forward, loss, backward and an SGD step through torchvision's resnet18; repeated "
+             "steps show .grad accumulating without zero_grad",
+  .graph_variable = "loss",
+  .uses_resnet = true,
+  .run = run_resnet18_step,
+  .source =
+    "import torch\n"
+    "from torchvision.models import resnet18\n"
+    "\n"
+    "torch.manual_seed(@SEED@)\n"
+    "model = resnet18()\n"
+    "@WEIGHTS@\n"
+    "data = torch.rand(1, 3, @SIZE@, @SIZE@)\n"
+    "labels = torch.rand(1, 1000)\n"
+    "optim = torch.optim.SGD(model.parameters(), lr=@LR@, momentum=@MOMENTUM@)\n"
+    "\n"
+    "for step in range(@STEPS@):\n"
+    "    @ZERO_GRAD@\n"
+    "    prediction = model(data)                  # forward pass\n"
+    "    loss = (prediction - labels).sum()\n"
+    "    print(f\"step {step}: loss {loss.item():.4f}\")\n"
+    "    loss.backward()                           # backward pass\n"
+    "    optim.step()                              # gradient descent\n",
+};
+
+/* --- finetune ----------------------------------------------------------------- */
+
+static gboolean
+run_finetune (LessonRun *run, GError **error)
+{
+  Generator gen;
+
+  if (!check_params (run, error))
+    return FALSE;
+  LESSON_PHASE (run, LESSON_PHASE_FORWARD);
+  /* import torch */
+  LESSON_LINE (run, 1);
+  /* from torchvision.models import resnet18 */
+  LESSON_LINE (run, 2);
+  /* torch.manual_seed(SEED) */
+  LESSON_LINE (run, 4);
+  lesson_run_seed (run, &gen);
+  /* model = resnet18() */
+  LESSON_LINE (run, 5);
+  Module *model = build_model (run, &gen, error);
+  /* model.load_state_dict(…), or a `pass` */
+  LESSON_LINE (run, 6);
+  if (!load_weights (run, model, error))
+    return FALSE;
+  /* for param in model.parameters():
+   *     param.requires_grad = False */
+  LESSON_LINE (run, 7);
+  LESSON_LINE (run, 8);
+  module_set_requires_grad (model, false);
+  /* model.fc = torch.nn.Linear(512, 10): new parameters, trainable */
+  LESSON_LINE (run, 9);
+  module_replace_child (model, "fc", linear_new (512, 10, &gen));
+  if (!make_data (run, &gen, 10, 10, error))
+    return FALSE;
+  /* optim = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM) */
+  LESSON_LINE (run, 12);
+  Sgd *optim = make_optimizer (run, model);
+
+  static const LoopLines lines = { 14, 15, 16, 17, 18, 19, 20 };
+  return train (run, model, optim, &lines, error);
+}
+
+const Lesson lesson_finetune = {
+  .name = "finetune",
+  .title = "Fine-tuning a frozen resnet18",
+  .summary = "Every parameter frozen, a new fc head: the backward graph shrinks to the head "
+             "and only fc moves",
+  .graph_variable = "loss",
+  .uses_resnet = true,
+  .run = run_finetune,
+  .source =
+    "import torch\n"
+    "from torchvision.models import resnet18\n"
+    "\n"
+    "torch.manual_seed(@SEED@)\n"
+    "model = resnet18()\n"
+    "@WEIGHTS@\n"
+    "for param in model.parameters():\n"
+    "    param.requires_grad = False\n"
+    "model.fc = torch.nn.Linear(512, 10)\n"
+    "data = torch.rand(1, 3, @SIZE@, @SIZE@)\n"
+    "labels = torch.rand(1, 10)\n"
+    "optim = torch.optim.SGD(model.parameters(), lr=@LR@, momentum=@MOMENTUM@)\n"
+    "\n"
+    "for step in range(@STEPS@):\n"
+    "    @ZERO_GRAD@\n"
+    "    prediction = model(data)                  # forward pass\n"
+    "    loss = (prediction - labels).sum()\n"
+    "    print(f\"step {step}: loss {loss.item():.4f}\")\n"
+    "    loss.backward()                           # backward pass\n"
+    "    optim.step()                              # gradient descent\n",
+};
+
+/* --- freeze ------------------------------------------------------------------- */
+
+static gboolean
+run_freeze (LessonRun *run, GError **error)
+{
+  Generator gen;
+
+  if (!check_params (run, error))
+    return FALSE;
+  LESSON_PHASE (run, LESSON_PHASE_FORWARD);
+  /* import torch */
+  LESSON_LINE (run, 1);
+  /* from torchvision.models import resnet18 */
+  LESSON_LINE (run, 2);
+  /* torch.manual_seed(SEED) */
+  LESSON_LINE (run, 4);
+  lesson_run_seed (run, &gen);
+  /* model = resnet18() */
+  LESSON_LINE (run, 5);
+  Module *model = build_model (run, &gen, error);
+  /* model.load_state_dict(…), or a `pass` */
+  LESSON_LINE (run, 6);
+  if (!load_weights (run, model, error))
+    return FALSE;
+  /* frozen = ("layer1", ...) */
+  LESSON_LINE (run, 7);
+  g_auto (GStrv) frozen = lesson_frozen_names (lesson_run_get_lesson (run),
+                                               lesson_run_get_params (run));
+  /* for name, param in model.named_parameters():
+   *     if any(name == f or name.startswith(f + ".") for f in frozen):
+   *         param.requires_grad = False */
+  LESSON_LINE (run, 8);
+  LESSON_LINE (run, 9);
+  for (int i = 0; frozen[i]; i++)
+    if (*frozen[i] == '\0' || module_set_requires_grad_prefix (model, frozen[i], false) == 0)
+      {
+        g_set_error (error, LESSON_ERROR, LESSON_ERROR_PARAMS,
+                     "cannot freeze “%s”: resnet18 has no module or parameter of that name "
+                     "(try conv1, layer1, layer2.0.bn1, fc.weight)", frozen[i]);
+        return FALSE;
+      }
+  if (frozen[0])
+    LESSON_LINE (run, 10);
+  if (!make_data (run, &gen, 1000, 11, error))
+    return FALSE;
+  /* optim = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM) */
+  LESSON_LINE (run, 13);
+  Sgd *optim = make_optimizer (run, model);
+
+  static const LoopLines lines = { 15, 16, 17, 18, 19, 20, 21 };
+  return train (run, model, optim, &lines, error);
+}
+
+const Lesson lesson_freeze = {
+  .name = "freeze",
+  .title = "Your own freezing",
+  .summary = "resnet18 with the modules you froze: the graph loses their branches and SGD "
+             "leaves them alone",
+  .graph_variable = "loss",
+  .uses_resnet = true,
+  .run = run_freeze,
+  .source =
+    "import torch\n"
+    "from torchvision.models import resnet18\n"
+    "\n"
+    "torch.manual_seed(@SEED@)\n"
+    "model = resnet18()\n"
+    "@WEIGHTS@\n"
+    "frozen = @FROZEN@                 # chosen in the module tree\n"
+    "for name, param in model.named_parameters():\n"
+    "    if any(name == f or name.startswith(f + \".\") for f in frozen):\n"
+    "        param.requires_grad = False\n"
+    "data = torch.rand(1, 3, @SIZE@, @SIZE@)\n"
+    "labels = torch.rand(1, 1000)\n"
+    "optim = torch.optim.SGD(model.parameters(), lr=@LR@, momentum=@MOMENTUM@)\n"
+    "\n"
+    "for step in range(@STEPS@):\n"
+    "    @ZERO_GRAD@\n"
+    "    prediction = model(data)                  # forward pass\n"
+    "    loss = (prediction - labels).sum()\n"
+    "    print(f\"step {step}: loss {loss.item():.4f}\")\n"
+    "    loss.backward()                           # backward pass\n"
+    "    optim.step()                              # gradient descent\n",
+};

@@ -1,0 +1,785 @@
+/* stepper.c — a lesson on a worker thread, paused inside the autograd observer.
+ *
+ * One mutex guards the status, the command serial and the paused event. The worker
+ * runs freely between pauses: the observer only reads two atomics (cancel, mode)
+ * and the stops unless the event is one to pause at. A pause publishes the event,
+ * wakes whoever waits for it (stepper_wait, the notification), and sleeps on
+ * worker_cond until the command serial changes or the run is cancelled.
+ */
+#include "stepper.h"
+
+#include <string.h>
+
+typedef enum
+{
+  MODE_STEP,            /* pause at the next event of the stops */
+  MODE_LINE,            /* pause at the next line */
+  MODE_PHASE,           /* pause at the next phase change */
+  MODE_END,             /* no more pauses */
+} RunMode;
+
+struct _Stepper
+{
+  gint ref_count;       /* the owner's, plus one per pending notification */
+  GMutex mutex;
+  GCond worker_cond;    /* the worker waits here for a command */
+  GCond control_cond;   /* stepper_wait waits here for a pause or the end */
+
+  const Lesson *lesson;
+  LessonParams params;
+  LessonRun *run;
+  GThread *thread;
+
+  gint stops;           /* StepperStops, atomic */
+  gint mode;            /* RunMode, atomic */
+  gint cancel;          /* atomic: the run is being discarded */
+
+  /* Under mutex. */
+  StepperStatus status;
+  guint64 serial;       /* one per command */
+  StepperEvent event;
+  bool has_event;
+  gboolean ok;
+  GError *error;
+
+  /* Worker-owned while running; read by the controller while paused. */
+  GPtrArray *nodes;     /* of Node *, referenced */
+  guint64 n_events;
+
+  GMainContext *context;
+  StepperNotify notify; /* cleared by stepper_free, under mutex */
+  gpointer user_data;
+  StepperEventHook hook;
+  gpointer hook_data;
+};
+
+/* --- Words ------------------------------------------------------------------- */
+
+static const char *const event_kind_names[] = {
+  [EVENT_NODE_RECORDED] = "node_recorded",
+  [EVENT_BACKWARD_BEGIN] = "backward_begin",
+  [EVENT_NODE_BEGIN] = "node_begin",
+  [EVENT_NODE_END] = "node_end",
+  [EVENT_GRAD_ACCUMULATED] = "grad_accumulated",
+  [EVENT_BACKWARD_END] = "backward_end",
+  [EVENT_GRAPH_FREED] = "graph_freed",
+  [EVENT_GRADS_ZEROED] = "grads_zeroed",
+  [EVENT_PARAM_UPDATED] = "param_updated",
+  [EVENT_MODULE_ENTER] = "module_enter",
+  [EVENT_MODULE_LEAVE] = "module_leave",
+  [EVENT_LINE] = "line",
+  [EVENT_PHASE] = "phase",
+};
+_Static_assert (G_N_ELEMENTS (event_kind_names) == EVENT_COUNT, "one name per EventKind");
+
+const char *
+event_kind_name (EventKind kind)
+{
+  g_return_val_if_fail (kind < EVENT_COUNT, "?");
+  return event_kind_names[kind];
+}
+
+/* What each next_functions slot of an op is the gradient for, in words. */
+static const char *const slot_names[OP_COUNT][NODE_MAX_EDGES] = {
+  [OP_ACCUMULATE_GRAD] = { NULL },
+  [OP_ADD] = { "left operand", "right operand" },
+  [OP_SUB] = { "left operand", "right operand" },
+  [OP_RSUB] = { "input" },
+  [OP_MUL] = { "left operand", "right operand" },
+  [OP_DIV] = { "numerator", "denominator" },
+  [OP_NEG] = { "input" },
+  [OP_POW] = { "input" },
+  [OP_EXP] = { "input" },
+  [OP_LOG] = { "input" },
+  [OP_RELU] = { "input" },
+  [OP_SUM] = { "input" },
+  [OP_SUM_DIM] = { "input" },
+  [OP_MEAN] = { "input" },
+  [OP_MEAN_DIM] = { "input" },
+  [OP_VIEW] = { "input" },
+  [OP_T] = { "input" },
+  [OP_MM] = { "left matrix", "right matrix" },
+  [OP_ADDMM] = { "bias", "input", "transposed weight" },
+  [OP_NORM] = { "input" },
+  [OP_CONV2D] = { "input", "weight", "bias" },
+  [OP_BATCH_NORM] = { "input", "weight", "bias" },
+  [OP_MAX_POOL2D] = { "input" },
+};
+
+static const char *const phase_sentences[] = {
+  [LESSON_PHASE_FORWARD] = "Forward pass: each op computes its result and records its grad_fn",
+  [LESSON_PHASE_BACKWARD] = "Backward pass: gradients flow from the output back to the leaves",
+  [LESSON_PHASE_OPTIMIZER] = "Optimizer step: SGD moves every parameter that has a .grad",
+  [LESSON_PHASE_ZERO_GRAD] = "zero_grad: the parameters' .grad are set to None",
+  [LESSON_PHASE_DONE] = "The lesson finished",
+};
+_Static_assert (G_N_ELEMENTS (phase_sentences) == LESSON_PHASE_COUNT, "one per LessonPhase");
+
+/* " for layer1.0.conv1", or "" at top level. */
+static const char *
+module_suffix (const char *module, char *buf, size_t len)
+{
+  if (module == NULL || *module == '\0')
+    return "";
+  g_snprintf (buf, len, " for %s", module);
+  return buf;
+}
+
+static const char *
+leaf_name (LessonRun *run, const Tensor *t)
+{
+  const char *name = run ? lesson_run_tensor_name (run, t) : NULL;
+  if (name == NULL && t)
+    name = t->name;
+  return name ? name : "a leaf";
+}
+
+/* "a", "a and b", "a, b and c". */
+static void
+append_list (GString *s, const char *const *items, int n)
+{
+  for (int i = 0; i < n; i++)
+    {
+      if (i > 0)
+        g_string_append (s, i == n - 1 ? " and " : ", ");
+      g_string_append (s, items[i]);
+    }
+}
+
+char *
+stepper_describe_event (const Event *ev, LessonRun *run)
+{
+  g_return_val_if_fail (ev != NULL, NULL);
+  char mod[256];
+  const Node *node = ev->node;
+  GString *s = g_string_new (NULL);
+
+  switch (ev->kind)
+    {
+    case EVENT_NODE_RECORDED:
+      if (node->op == OP_ACCUMULATE_GRAD)
+        {
+          g_autofree char *shape = shape_to_string (node->out_ndim, node->out_shape);
+          const char *name = leaf_name (run, node->variable);
+          g_string_printf (s, "AccumulateGrad created for %s %s: backward will put its "
+                           "gradient in %s.grad", name, shape, name);
+        }
+      else
+        {
+          g_autofree char *shape = shape_to_string (node->out_ndim, node->out_shape);
+          g_string_printf (s, "%s recorded%s: the grad_fn of a new %s tensor; next_functions (",
+                           node_name (node), module_suffix (node->module, mod, sizeof mod),
+                           shape);
+          for (int i = 0; i < node->n_next; i++)
+            g_string_append_printf (s, "%s%s", i ? ", " : "",
+                                    node->next[i].node ? node_name (node->next[i].node) : "None");
+          g_string_append_c (s, ')');
+        }
+      break;
+
+    case EVENT_BACKWARD_BEGIN:
+      {
+        const char *name = run ? lesson_run_tensor_name (run, ev->tensor) : NULL;
+        g_string_printf (s, "%s.backward(): the engine counts the gradients each node will "
+                         "receive and starts at %s", name ? name : "output",
+                         node ? node_name (node) : "its grad_fn");
+      }
+      break;
+
+    case EVENT_NODE_BEGIN:
+      g_string_printf (s, "%s%s has received all its gradients and runs", node_name (node),
+                       module_suffix (node->module, mod, sizeof mod));
+      break;
+
+    case EVENT_NODE_END:
+      if (node->op == OP_ACCUMULATE_GRAD)
+        {
+          g_string_printf (s, "AccumulateGrad for %s ran", leaf_name (run, node->variable));
+          break;
+        }
+      {
+        const char *items[NODE_MAX_EDGES];
+        int n = 0;
+        for (int i = 0; i < node->n_next; i++)
+          if (node->next[i].node && slot_names[node->op][i])
+            items[n++] = slot_names[node->op][i];
+        g_string_printf (s, "%s%s computed the gradient of its ", node_name (node),
+                         module_suffix (node->module, mod, sizeof mod));
+        append_list (s, items, n);
+      }
+      break;
+
+    case EVENT_GRAD_ACCUMULATED:
+      {
+        const char *name = leaf_name (run, ev->tensor);
+        int passes = ev->tensor ? ev->tensor->grad_passes : 1;
+        if (passes <= 1)
+          g_string_printf (s, "AccumulateGrad stored the gradient in %s.grad", name);
+        else
+          g_string_printf (s, "AccumulateGrad added the gradient to %s.grad (now the sum of %d "
+                           "backward passes)", name, passes);
+      }
+      break;
+
+    case EVENT_BACKWARD_END:
+      g_string_assign (s, "Backward finished");
+      break;
+
+    case EVENT_GRAPH_FREED:
+      g_string_assign (s, "The graph's saved tensors were freed (no retain_graph=True): "
+                       "it cannot run backward again");
+      break;
+
+    case EVENT_GRADS_ZEROED:
+      if (ev->tensor)
+        g_string_printf (s, "optim.zero_grad() set %s.grad to None", leaf_name (run, ev->tensor));
+      else
+        g_string_assign (s, "optim.zero_grad() set every parameter's .grad to None");
+      break;
+
+    case EVENT_PARAM_UPDATED:
+      {
+        const char *name = leaf_name (run, ev->tensor);
+        bool momentum = run && lesson_run_get_params (run)->momentum != 0;
+        g_string_printf (s, "SGD updated %s: %s -= lr · %s", name, name,
+                         momentum ? "its momentum buffer" : "its .grad");
+      }
+      break;
+
+    case EVENT_MODULE_ENTER:
+    case EVENT_MODULE_LEAVE:
+      {
+        const char *kind = run ? lesson_run_module_kind (run, ev->module) : NULL;
+        const char *path = ev->module && *ev->module ? ev->module : "model";
+        g_string_printf (s, "%s %s", ev->kind == EVENT_MODULE_ENTER ? "Entering" : "Leaving",
+                         path);
+        if (kind)
+          g_string_append_printf (s, " (%s)", kind);
+      }
+      break;
+
+    case EVENT_LINE:
+      {
+        g_autofree char *text = g_strdup (run ? lesson_run_get_source_line (run, ev->line)
+                                              : ev->text ? ev->text : "");
+        g_string_printf (s, "Line %d: %s", ev->line, g_strstrip (text));
+      }
+      break;
+
+    case EVENT_PHASE:
+      g_string_assign (s, ev->line >= 0 && ev->line < LESSON_PHASE_COUNT
+                            ? phase_sentences[ev->line] : "?");
+      break;
+
+    case EVENT_COUNT:
+    default:
+      g_string_assign (s, "?");
+      break;
+    }
+  return g_string_free (s, FALSE);
+}
+
+/* --- The trace ---------------------------------------------------------------- */
+
+static void
+json_string (GString *s, const char *str)
+{
+  g_string_append_c (s, '"');
+  for (const unsigned char *p = (const unsigned char *) str; *p; p++)
+    {
+      if (*p == '"' || *p == '\\')
+        g_string_append_printf (s, "\\%c", *p);
+      else if (*p == '\n')
+        g_string_append (s, "\\n");
+      else if (*p < 0x20)
+        g_string_append_printf (s, "\\u%04x", *p);
+      else
+        g_string_append_c (s, *p);
+    }
+  g_string_append_c (s, '"');
+}
+
+char *
+stepper_event_to_json (const Event *ev, LessonRun *run, guint64 index)
+{
+  GString *s = g_string_new (NULL);
+  LessonPhase phase = run ? lesson_run_get_phase (run) : LESSON_PHASE_FORWARD;
+  if (ev->kind == EVENT_PHASE)
+    phase = (LessonPhase) ev->line;
+  g_string_append_printf (s, "{\"i\": %" G_GUINT64_FORMAT ", \"phase\": \"%s\", \"kind\": \"%s\"",
+                          index, lesson_phase_name (phase), event_kind_name (ev->kind));
+  int line = ev->kind == EVENT_LINE ? ev->line : run ? lesson_run_get_line (run) : 0;
+  g_string_append_printf (s, ", \"line\": %d", line);
+  if (ev->node)
+    {
+      g_string_append_printf (s, ", \"node\": %" G_GUINT64_FORMAT ", \"grad_fn\": ",
+                              ev->node->id);
+      json_string (s, node_name (ev->node));
+    }
+  const char *module = ev->node ? ev->node->module : ev->module;
+  if (module && (ev->node || ev->kind == EVENT_MODULE_ENTER || ev->kind == EVENT_MODULE_LEAVE))
+    {
+      g_string_append (s, ", \"module\": ");
+      json_string (s, module);
+    }
+  const Tensor *t = ev->tensor;
+  if (t == NULL && ev->node && ev->node->op == OP_ACCUMULATE_GRAD)
+    t = ev->node->variable;
+  const char *name = t && run ? lesson_run_tensor_name (run, t) : t ? t->name : NULL;
+  if (name)
+    {
+      g_string_append (s, ", \"tensor\": ");
+      json_string (s, name);
+    }
+  g_string_append_c (s, '}');
+  return g_string_free (s, FALSE);
+}
+
+/* --- The worker ----------------------------------------------------------------- */
+
+static Stepper *
+stepper_ref (Stepper *s)
+{
+  g_atomic_int_inc (&s->ref_count);
+  return s;
+}
+
+static void
+stepper_event_clear (StepperEvent *e)
+{
+  g_clear_pointer (&e->node, node_unref);
+  g_clear_pointer (&e->tensor, tensor_unref);
+  g_clear_pointer (&e->sentence, g_free);
+  memset (e, 0, sizeof *e);
+}
+
+static void
+stepper_unref (Stepper *s)
+{
+  if (!g_atomic_int_dec_and_test (&s->ref_count))
+    return;
+  g_assert (s->thread == NULL);
+  stepper_event_clear (&s->event);
+  g_mutex_clear (&s->mutex);
+  g_cond_clear (&s->worker_cond);
+  g_cond_clear (&s->control_cond);
+  if (s->context)
+    g_main_context_unref (s->context);
+  lesson_params_clear (&s->params);
+  g_free (s);
+}
+
+static gboolean
+notify_dispatch (gpointer data)
+{
+  Stepper *s = data;
+  g_mutex_lock (&s->mutex);
+  StepperNotify notify = s->notify;
+  gpointer user_data = s->user_data;
+  g_mutex_unlock (&s->mutex);
+  if (notify)
+    notify (s, user_data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_notify (Stepper *s)
+{
+  if (s->context == NULL || s->notify == NULL)
+    return;
+  g_main_context_invoke_full (s->context, G_PRIORITY_DEFAULT, notify_dispatch, stepper_ref (s),
+                              (GDestroyNotify) stepper_unref);
+}
+
+static StepperStops
+event_stop (const Event *ev)
+{
+  switch (ev->kind)
+    {
+    case EVENT_LINE:
+      return STEPPER_STOP_LINE;
+    case EVENT_MODULE_ENTER:
+    case EVENT_MODULE_LEAVE:
+      return STEPPER_STOP_MODULE;
+    case EVENT_NODE_RECORDED:
+      return STEPPER_STOP_OP;
+    case EVENT_NODE_END:
+      /* An AccumulateGrad pauses once, when .grad has been updated. */
+      return ev->node->op == OP_ACCUMULATE_GRAD ? 0 : STEPPER_STOP_BACKWARD_NODE;
+    case EVENT_GRAD_ACCUMULATED:
+      return STEPPER_STOP_BACKWARD_NODE;
+    case EVENT_PARAM_UPDATED:
+    case EVENT_GRADS_ZEROED:
+      return STEPPER_STOP_OPTIMIZER;
+    case EVENT_PHASE:
+      return STEPPER_STOP_PHASE;
+    default:
+      return 0;
+    }
+}
+
+/* Publish the event, then sleep until the next command. FALSE: cancelled. */
+static gboolean
+stepper_pause (Stepper *s, const Event *ev, guint64 index)
+{
+  StepperEvent paused = {
+    .kind = ev->kind,
+    .node = ev->node ? node_ref (ev->node) : NULL,
+    .tensor = ev->tensor ? tensor_ref (ev->tensor) : NULL,
+    .module = ev->node ? ev->node->module : ev->module ? ev->module : "",
+    .line = lesson_run_get_line (s->run),
+    .phase = lesson_run_get_phase (s->run),
+    .index = index,
+    .sentence = stepper_describe_event (ev, s->run),
+  };
+
+  g_mutex_lock (&s->mutex);
+  stepper_event_clear (&s->event);
+  s->event = paused;
+  s->has_event = true;
+  s->status = STEPPER_PAUSED;
+  guint64 serial = s->serial;
+  g_cond_broadcast (&s->control_cond);
+  g_mutex_unlock (&s->mutex);
+
+  schedule_notify (s);
+
+  g_mutex_lock (&s->mutex);
+  while (s->serial == serial && !g_atomic_int_get (&s->cancel))
+    g_cond_wait (&s->worker_cond, &s->mutex);
+  gboolean go_on = !g_atomic_int_get (&s->cancel);
+  s->status = STEPPER_RUNNING;
+  g_mutex_unlock (&s->mutex);
+  return go_on;
+}
+
+static gboolean
+stepper_observe (const Event *ev, gpointer data)
+{
+  Stepper *s = data;
+  guint64 index = s->n_events++;
+
+  if (ev->kind == EVENT_NODE_RECORDED)
+    g_ptr_array_add (s->nodes, node_ref (ev->node));
+  if (s->hook)
+    s->hook (ev, s->run, index, s->hook_data);
+
+  if (G_UNLIKELY (g_atomic_int_get (&s->cancel)))
+    return FALSE;
+  bool pause;
+  switch (g_atomic_int_get (&s->mode))
+    {
+    case MODE_END:
+      return TRUE;
+    case MODE_LINE:
+      pause = ev->kind == EVENT_LINE;
+      break;
+    case MODE_PHASE:
+      pause = ev->kind == EVENT_PHASE;
+      break;
+    case MODE_STEP:
+    default:
+      pause = (event_stop (ev) & g_atomic_int_get (&s->stops)) != 0;
+      break;
+    }
+  if (!pause)
+    return TRUE;
+  return stepper_pause (s, ev, index);
+}
+
+static gpointer
+stepper_worker (gpointer data)
+{
+  Stepper *s = data;
+  GError *error = NULL;
+
+  autograd_set_observer (stepper_observe, s);
+  gboolean ok = lesson_run_execute (s->run, &error);
+  autograd_set_observer (NULL, NULL);
+
+  LessonPhase phase = lesson_run_get_phase (s->run);
+  StepperEvent done = {
+    .kind = EVENT_PHASE,
+    .module = "",
+    .line = lesson_run_get_line (s->run),
+    .phase = phase,
+    .index = s->n_events,
+    .sentence = ok ? g_strdup (phase_sentences[LESSON_PHASE_DONE])
+                   : g_strdup_printf ("The lesson stopped: %s", error->message),
+  };
+
+  g_mutex_lock (&s->mutex);
+  stepper_event_clear (&s->event);
+  s->event = done;
+  s->has_event = true;
+  s->ok = ok;
+  s->error = error;
+  s->status = STEPPER_FINISHED;
+  g_cond_broadcast (&s->control_cond);
+  g_mutex_unlock (&s->mutex);
+
+  if (!g_atomic_int_get (&s->cancel))
+    schedule_notify (s);
+  return NULL;
+}
+
+/* --- Life cycle ------------------------------------------------------------------ */
+
+static void
+stepper_prepare (Stepper *s)
+{
+  s->run = lesson_run_new (s->lesson, &s->params);
+  s->nodes = g_ptr_array_new_with_free_func ((GDestroyNotify) node_unref);
+  s->n_events = 0;
+  s->status = STEPPER_READY;
+  s->serial = 0;
+  s->ok = FALSE;
+  g_atomic_int_set (&s->mode, MODE_STEP);
+  g_atomic_int_set (&s->cancel, 0);
+}
+
+/* Cancel the worker, join it, free the run. */
+static void
+stepper_discard (Stepper *s)
+{
+  if (s->thread)
+    {
+      g_mutex_lock (&s->mutex);
+      g_atomic_int_set (&s->cancel, 1);
+      g_cond_broadcast (&s->worker_cond);
+      g_mutex_unlock (&s->mutex);
+      g_thread_join (s->thread);
+      s->thread = NULL;
+    }
+  g_mutex_lock (&s->mutex);
+  stepper_event_clear (&s->event);
+  s->has_event = false;
+  g_clear_error (&s->error);
+  g_mutex_unlock (&s->mutex);
+  /* The graph first (nodes hold parameters), then the variables. */
+  g_clear_pointer (&s->nodes, g_ptr_array_unref);
+  g_clear_pointer (&s->run, lesson_run_free);
+}
+
+Stepper *
+stepper_new (const Lesson *lesson, const LessonParams *params, StepperStops stops,
+             GMainContext *context, StepperNotify notify, gpointer user_data)
+{
+  g_return_val_if_fail (lesson != NULL, NULL);
+
+  Stepper *s = g_new0 (Stepper, 1);
+  s->ref_count = 1;
+  g_mutex_init (&s->mutex);
+  g_cond_init (&s->worker_cond);
+  g_cond_init (&s->control_cond);
+  s->lesson = lesson;
+  if (params)
+    lesson_params_copy (&s->params, params);
+  else
+    lesson_params_init (&s->params);
+  s->stops = (gint) stops;
+  s->context = context ? g_main_context_ref (context) : NULL;
+  s->notify = notify;
+  s->user_data = user_data;
+  stepper_prepare (s);
+  return s;
+}
+
+void
+stepper_free (Stepper *s)
+{
+  if (s == NULL)
+    return;
+  g_mutex_lock (&s->mutex);
+  s->notify = NULL;
+  g_mutex_unlock (&s->mutex);
+  stepper_discard (s);
+  stepper_unref (s);
+}
+
+void
+stepper_reset (Stepper *s, const LessonParams *params)
+{
+  g_return_if_fail (s != NULL);
+  stepper_discard (s);
+  if (params)
+    {
+      lesson_params_clear (&s->params);
+      lesson_params_copy (&s->params, params);
+    }
+  stepper_prepare (s);
+}
+
+void
+stepper_set_stops (Stepper *s, StepperStops stops)
+{
+  g_atomic_int_set (&s->stops, (gint) stops);
+}
+
+StepperStops
+stepper_get_stops (Stepper *s)
+{
+  return (StepperStops) g_atomic_int_get (&s->stops);
+}
+
+void
+stepper_set_event_hook (Stepper *s, StepperEventHook hook, gpointer user_data)
+{
+  g_return_if_fail (s->thread == NULL);
+  s->hook = hook;
+  s->hook_data = user_data;
+}
+
+static void
+stepper_command (Stepper *s, RunMode mode)
+{
+  g_return_if_fail (s != NULL);
+  g_mutex_lock (&s->mutex);
+  if (s->status == STEPPER_FINISHED)
+    {
+      g_mutex_unlock (&s->mutex);
+      return;
+    }
+  g_atomic_int_set (&s->mode, mode);
+  s->status = STEPPER_RUNNING;
+  s->serial++;
+  if (s->thread == NULL)
+    s->thread = g_thread_new ("gradlens-lesson", stepper_worker, s);
+  g_cond_broadcast (&s->worker_cond);
+  g_mutex_unlock (&s->mutex);
+}
+
+void
+stepper_step (Stepper *s)
+{
+  stepper_command (s, MODE_STEP);
+}
+
+void
+stepper_run_to_line_end (Stepper *s)
+{
+  stepper_command (s, MODE_LINE);
+}
+
+void
+stepper_run_to_phase_end (Stepper *s)
+{
+  stepper_command (s, MODE_PHASE);
+}
+
+void
+stepper_run_to_end (Stepper *s)
+{
+  stepper_command (s, MODE_END);
+}
+
+StepperStatus
+stepper_wait (Stepper *s)
+{
+  g_mutex_lock (&s->mutex);
+  while (s->status == STEPPER_RUNNING)
+    g_cond_wait (&s->control_cond, &s->mutex);
+  StepperStatus status = s->status;
+  g_mutex_unlock (&s->mutex);
+  return status;
+}
+
+StepperStatus
+stepper_step_sync (Stepper *s)
+{
+  stepper_step (s);
+  return stepper_wait (s);
+}
+
+StepperStatus
+stepper_run_to_line_end_sync (Stepper *s)
+{
+  stepper_run_to_line_end (s);
+  return stepper_wait (s);
+}
+
+StepperStatus
+stepper_run_to_phase_end_sync (Stepper *s)
+{
+  stepper_run_to_phase_end (s);
+  return stepper_wait (s);
+}
+
+StepperStatus
+stepper_run_to_end_sync (Stepper *s)
+{
+  stepper_run_to_end (s);
+  return stepper_wait (s);
+}
+
+StepperStatus
+stepper_run_to_phase_sync (Stepper *s, LessonPhase phase)
+{
+  for (;;)
+    {
+      StepperStatus status = stepper_run_to_phase_end_sync (s);
+      if (status != STEPPER_PAUSED)
+        return status;
+      if (s->event.kind == EVENT_PHASE && lesson_run_get_phase (s->run) == phase)
+        return status;
+    }
+}
+
+/* --- State ---------------------------------------------------------------------- */
+
+StepperStatus
+stepper_get_status (Stepper *s)
+{
+  g_mutex_lock (&s->mutex);
+  StepperStatus status = s->status;
+  g_mutex_unlock (&s->mutex);
+  return status;
+}
+
+LessonPhase
+stepper_get_phase (Stepper *s)
+{
+  return lesson_run_get_phase (s->run);
+}
+
+int
+stepper_get_line (Stepper *s)
+{
+  return lesson_run_get_line (s->run);
+}
+
+const StepperEvent *
+stepper_get_event (Stepper *s)
+{
+  return s->has_event ? &s->event : NULL;
+}
+
+GPtrArray *
+stepper_get_nodes (Stepper *s)
+{
+  return s->nodes;
+}
+
+LessonRun *
+stepper_get_run (Stepper *s)
+{
+  return s->run;
+}
+
+guint64
+stepper_get_n_events (Stepper *s)
+{
+  return s->n_events;
+}
+
+gboolean
+stepper_get_result (Stepper *s, GError **error)
+{
+  g_mutex_lock (&s->mutex);
+  gboolean finished = s->status == STEPPER_FINISHED;
+  gboolean ok = s->ok;
+  if (finished && !ok && s->error)
+    g_propagate_error (error, g_error_copy (s->error));
+  g_mutex_unlock (&s->mutex);
+  return finished && ok;
+}
