@@ -156,7 +156,7 @@ check_cairo (cairo_status_t  status,
 }
 
 gboolean
-graph_export (const GraphLayout *layout,
+graph_export_to_file (const GraphLayout *layout,
               const GraphTheme  *theme,
               GraphExportFormat  format,
               double             scale,

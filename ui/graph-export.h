@@ -6,7 +6,7 @@
  *
  *   GraphExportFormat format;
  *   graph_export_format_from_string ("svg", &format);
- *   if (!graph_export (layout, NULL, format, 2.0, TRUE, "graph.svg", &error))
+ *   if (!graph_export_to_file (layout, NULL, format, 2.0, TRUE, "graph.svg", &error))
  *     g_printerr ("%s\n", error->message);
  *
  * The file is replaced atomically: readers never see half of it.
@@ -59,7 +59,7 @@ void        graph_export_paint                (cairo_t           *cr,
                                                gboolean           legend);
 
 /* theme: NULL for the light palette. */
-gboolean    graph_export                      (const GraphLayout *layout,
+gboolean    graph_export_to_file              (const GraphLayout *layout,
                                                const GraphTheme  *theme,
                                                GraphExportFormat  format,
                                                double             scale,

@@ -160,59 +160,8 @@ typedef struct
 {
   GraphLayout *layout;
   GArray *nodes;           /* GraphLayoutNode */
-  GArray *clusters;        /* GraphLayoutCluster */
-  GHashTable *cluster_of;  /* path → index + 1 */
   GHashTable *box_of;      /* collapsed path → layout node index + 1 */
 } Builder;
-
-/* The cluster for path, creating it and its ancestors, parents first. */
-static int
-ensure_cluster (Builder    *b,
-                const char *path)
-{
-  gpointer found = g_hash_table_lookup (b->cluster_of, path);
-  const char *dot;
-  GraphLayoutCluster c = { 0 };
-  int parent = -1;
-
-  if (found != NULL)
-    return GPOINTER_TO_INT (found) - 1;
-
-  dot = strrchr (path, '.');
-  if (dot != NULL)
-    {
-      g_autofree char *parent_path = g_strndup (path, dot - path);
-      parent = ensure_cluster (b, parent_path);
-    }
-
-  c.path = g_strdup (path);
-  c.parent = parent;
-  c.depth = parent < 0 ? 0 : g_array_index (b->clusters, GraphLayoutCluster, parent).depth + 1;
-  g_array_append_val (b->clusters, c);
-  g_hash_table_insert (b->cluster_of, c.path, GINT_TO_POINTER (b->clusters->len));
-
-  return b->clusters->len - 1;
-}
-
-static int
-cluster_for_module (Builder    *b,
-                    gboolean    clusters,
-                    const char *module)
-{
-  if (!clusters || module == NULL || module[0] == '\0')
-    return -1;
-
-  return ensure_cluster (b, module);
-}
-
-/* The path of the module containing `path`: "layer1.0" for "layer1.0.conv1". */
-static char *
-parent_path (const char *path)
-{
-  const char *dot = strrchr (path, '.');
-
-  return dot != NULL ? g_strndup (path, dot - path) : g_strdup ("");
-}
 
 static void
 build_nodes (Builder                  *b,
@@ -236,7 +185,6 @@ build_nodes (Builder                  *b,
       if (container != NULL)
         {
           gpointer found = g_hash_table_lookup (b->box_of, container);
-          g_autofree char *outer = NULL;
 
           if (found != NULL)
             {
@@ -251,8 +199,6 @@ build_nodes (Builder                  *b,
           ln.key = graph_layout_module_key (container);
           ln.n_hidden = 1;
           ln.n_params = graph_model_count_params (model, container);
-          outer = parent_path (container);
-          ln.cluster = cluster_for_module (b, options->clusters, outer);
           g_array_append_val (b->nodes, ln);
           g_hash_table_insert (b->box_of, ln.module_path, GINT_TO_POINTER (b->nodes->len));
           layout->model_to_layout[i] = b->nodes->len - 1;
@@ -261,7 +207,6 @@ build_nodes (Builder                  *b,
 
       ln.model_index = i;
       ln.key = mn->key;
-      ln.cluster = cluster_for_module (b, options->clusters, mn->module);
       node_set_lines (&ln, model, mn);
       node_measure (&ln, status_reserve (mn));
       g_array_append_val (b->nodes, ln);
@@ -329,6 +274,193 @@ build_edges (GraphLayout *layout,
     }
 }
 
+/* --- Clusters ----------------------------------------------------------- */
+
+/* A box's module; a collapsed module's box belongs to its ancestors only. */
+static gboolean
+node_in_module (const GraphLayout *layout,
+                int                i,
+                const char        *path)
+{
+  const GraphLayoutNode *ln = &layout->nodes[i];
+
+  if (ln->model_index < 0)
+    return graph_module_contains (path, ln->module_path) && strcmp (path, ln->module_path) != 0;
+
+  return graph_module_contains (path, layout->model->nodes[ln->model_index].module);
+}
+
+static int
+path_depth (const char *path)
+{
+  int depth = 0;
+
+  for (const char *p = path; *p != '\0'; p++)
+    depth += *p == '.';
+
+  return depth;
+}
+
+static gint
+compare_depth (gconstpointer a,
+               gconstpointer b)
+{
+  return path_depth (*(const char *const *) a) - path_depth (*(const char *const *) b);
+}
+
+static int
+union_find (int *parent,
+            int  i)
+{
+  while (parent[i] != i)
+    {
+      parent[i] = parent[parent[i]];
+      i = parent[i];
+    }
+
+  return i;
+}
+
+typedef struct
+{
+  int root;
+  guint64 first_seq;     /* the call's first recorded node: calls in forward order */
+} Call;
+
+static gint
+compare_calls (gconstpointer a,
+               gconstpointer b)
+{
+  const Call *x = a, *y = b;
+
+  return x->first_seq < y->first_seq ? -1 : x->first_seq > y->first_seq;
+}
+
+/* One cluster per module path, nested by path; a module called twice (a
+ * BasicBlock's relu) gets one cluster per call: the module's nodes split into
+ * the parts its own edges connect. */
+static void
+build_clusters (GraphLayout *layout)
+{
+  g_autoptr (GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GArray) clusters = g_array_new (FALSE, TRUE, sizeof (GraphLayoutCluster));
+  g_autoptr (GArray) calls = g_array_new (FALSE, FALSE, sizeof (Call));
+  int n = layout->n_nodes;
+  g_autofree int *uf = g_new (int, MAX (n, 1));
+  g_autofree int *call_cluster = g_new (int, MAX (n, 1));
+
+  for (int i = 0; i < n; i++)
+    {
+      const GraphLayoutNode *ln = &layout->nodes[i];
+      const char *module = ln->model_index < 0 ? ln->module_path
+                                                : layout->model->nodes[ln->model_index].module;
+      g_autofree char *own = g_strdup (module);
+
+      layout->nodes[i].cluster = -1;
+      if (ln->model_index < 0)
+        {
+          char *dot = strrchr (own, '.');
+
+          if (dot == NULL)
+            continue;
+          *dot = '\0';
+        }
+      /* Every prefix of the module path: "layer1", "layer1.0", "layer1.0.conv1". */
+      for (char *p = own; own[0] != '\0'; p++)
+        if (*p == '.' || *p == '\0')
+          {
+            char c = *p;
+
+            *p = '\0';
+            if (!g_hash_table_contains (seen, own))
+              {
+                char *path = g_strdup (own);
+
+                g_ptr_array_add (paths, path);
+                g_hash_table_add (seen, path);
+              }
+            *p = c;
+            if (c == '\0')
+              break;
+          }
+    }
+  /* Parents before children (a stable sort keeps first-seen order within a depth). */
+  g_ptr_array_sort (paths, compare_depth);
+
+  for (guint k = 0; k < paths->len; k++)
+    {
+      const char *path = g_ptr_array_index (paths, k);
+      int first_new = clusters->len;
+
+      for (int i = 0; i < n; i++)
+        uf[i] = i;
+      for (int e = 0; e < layout->n_edges; e++)
+        {
+          int t = layout->edges[e].tail, h = layout->edges[e].head;
+
+          if (node_in_module (layout, t, path) && node_in_module (layout, h, path))
+            uf[union_find (uf, t)] = union_find (uf, h);
+        }
+
+      g_array_set_size (calls, 0);
+      for (int i = 0; i < n; i++)
+        {
+          const GraphLayoutNode *ln = &layout->nodes[i];
+          guint64 seq = ln->model_index >= 0 ? layout->model->nodes[ln->model_index].seq
+                                             : G_MAXUINT64;
+          int root;
+          guint c;
+
+          if (!node_in_module (layout, i, path))
+            continue;
+          root = union_find (uf, i);
+          for (c = 0; c < calls->len; c++)
+            if (g_array_index (calls, Call, c).root == root)
+              break;
+          if (c == calls->len)
+            g_array_append_val (calls, ((Call) { root, seq }));
+          else if (seq < g_array_index (calls, Call, c).first_seq)
+            g_array_index (calls, Call, c).first_seq = seq;
+        }
+      g_array_sort (calls, compare_calls);
+
+      for (guint c = 0; c < calls->len; c++)
+        {
+          GraphLayoutCluster cl = { 0 };
+
+          cl.path = g_strdup (path);
+          cl.label = calls->len > 1 ? g_strdup_printf ("%s (call %u)", path, c + 1)
+                                    : g_strdup (path);
+          cl.call = c;
+          cl.depth = path_depth (path);
+          cl.parent = -1;
+          g_array_append_val (clusters, cl);
+          call_cluster[g_array_index (calls, Call, c).root] = clusters->len - 1;
+        }
+
+      for (int i = 0; i < n; i++)
+        {
+          GraphLayoutCluster *cl;
+
+          if (!node_in_module (layout, i, path))
+            continue;
+          cl = &g_array_index (clusters, GraphLayoutCluster, call_cluster[union_find (uf, i)]);
+          /* Parents were done first: the node's innermost cluster so far is the parent's. */
+          cl->parent = layout->nodes[i].cluster;
+          layout->nodes[i].cluster = cl - (GraphLayoutCluster *) clusters->data;
+          g_assert (layout->nodes[i].cluster >= first_new);
+        }
+    }
+
+  layout->n_clusters = clusters->len;
+  layout->clusters = (GraphLayoutCluster *) g_array_free (g_steal_pointer (&clusters), FALSE);
+
+  for (int i = 0; i < n; i++)
+    for (int c = layout->nodes[i].cluster; c >= 0; c = layout->clusters[c].parent)
+      layout->clusters[c].n_members++;
+}
+
 /* --- Graphviz ----------------------------------------------------------- */
 
 static void
@@ -352,6 +484,126 @@ name_printf (char       *buf,
   return buf;
 }
 
+/* Graphviz's default ID discipline makes a name's ID its string's address, and
+ * dot walks subgraphs in ID order: cluster order, and so the picture, would
+ * change from run to run with the heap. Named objects get IDs in creation order
+ * instead (even, as Graphviz expects of named ones; anonymous edges odd). */
+typedef struct
+{
+  GHashTable *ids;      /* name → ID */
+  GPtrArray *names;     /* ID / 2 - 1 → name */
+  IDTYPE next_anonymous;
+} IdState;
+
+static void *
+id_open (Agraph_t *g,
+         Agdisc_t *disc)
+{
+  IdState *state = g_new0 (IdState, 1);
+
+  state->ids = g_hash_table_new (g_str_hash, g_str_equal);
+  state->names = g_ptr_array_new_with_free_func (g_free);
+  state->next_anonymous = 1;
+
+  return state;
+}
+
+static long
+id_map (void   *data,
+        int     objtype,
+        char   *str,
+        IDTYPE *id,
+        int     createflag)
+{
+  IdState *state = data;
+  gpointer found;
+
+  if (str == NULL)
+    {
+      *id = state->next_anonymous;
+      state->next_anonymous += 2;
+      return TRUE;
+    }
+  found = g_hash_table_lookup (state->ids, str);
+  if (found != NULL)
+    {
+      *id = GPOINTER_TO_SIZE (found);
+      return TRUE;
+    }
+  if (!createflag)
+    return FALSE;
+
+  g_ptr_array_add (state->names, g_strdup (str));
+  *id = 2 * (IDTYPE) state->names->len;
+  g_hash_table_insert (state->ids, g_ptr_array_index (state->names, state->names->len - 1),
+                       GSIZE_TO_POINTER ((gsize) *id));
+  return TRUE;
+}
+
+static long
+id_alloc (void  *data,
+          int    objtype,
+          IDTYPE request)
+{
+  return FALSE;
+}
+
+static void
+id_free (void  *data,
+         int    objtype,
+         IDTYPE id)
+{
+}
+
+static char *
+id_print (void  *data,
+          int    objtype,
+          IDTYPE id)
+{
+  IdState *state = data;
+
+  if (id % 2 != 0 || id == 0 || id / 2 > state->names->len)
+    return NULL;
+
+  return g_ptr_array_index (state->names, id / 2 - 1);
+}
+
+static void
+id_close (void *data)
+{
+  IdState *state = data;
+
+  g_hash_table_unref (state->ids);
+  g_ptr_array_unref (state->names);
+  g_free (state);
+}
+
+static void
+id_register (void *data,
+             int   objtype,
+             void *obj)
+{
+}
+
+static Agiddisc_t id_discipline = {
+  id_open, id_map, id_alloc, id_free, id_print, id_close, id_register,
+};
+
+/* TRUE if cluster c is ancestor or c itself, or ancestor is -1 (the top). */
+static gboolean
+cluster_within (const GraphLayout *layout,
+                int                c,
+                int                ancestor)
+{
+  if (ancestor < 0)
+    return TRUE;
+  for (; c >= 0; c = layout->clusters[c].parent)
+    if (c == ancestor)
+      return TRUE;
+
+  return FALSE;
+}
+
 static gboolean
 run_dot (GraphLayout *layout,
          GError     **error)
@@ -359,13 +611,17 @@ run_dot (GraphLayout *layout,
   g_autofree Agnode_t **gv_nodes = g_new0 (Agnode_t *, MAX (layout->n_nodes, 1));
   g_autofree Agedge_t **gv_edges = g_new0 (Agedge_t *, MAX (layout->n_edges, 1));
   g_autofree Agraph_t **gv_clusters = g_new0 (Agraph_t *, MAX (layout->n_clusters, 1));
-  Agsym_t *width_sym, *height_sym, *label_sym, *weight_sym, *style_sym;
-  char name[32];
+  g_autofree int *out_degree = g_new0 (int, MAX (layout->n_nodes, 1));
+  g_autofree gboolean *hangs = g_new0 (gboolean, MAX (layout->n_nodes, 1));
+  Agsym_t *width_sym, *height_sym, *label_sym, *weight_sym, *style_sym, *minlen_sym;
+  char name[32], label[256];
   Agraph_t *g;
   boxf bb;
   int status;
 
-  g = agopen ((char *) "G", Agdirected, NULL);
+  Agdisc_t disc = { &AgMemDisc, &id_discipline, &AgIoDisc };
+
+  g = agopen ((char *) "G", Agdirected, &disc);
   agattr (g, AGRAPH, (char *) "rankdir", (char *) "TB");
   agattr (g, AGRAPH, (char *) "nodesep", (char *) "0.2");
   agattr (g, AGRAPH, (char *) "ranksep", (char *) "0.3");
@@ -382,6 +638,7 @@ run_dot (GraphLayout *layout,
   height_sym = agattr (g, AGNODE, (char *) "height", (char *) "0.5");
   weight_sym = agattr (g, AGEDGE, (char *) "weight", (char *) "2");
   style_sym = agattr (g, AGEDGE, (char *) "style", (char *) "solid");
+  minlen_sym = agattr (g, AGEDGE, (char *) "minlen", (char *) "1");
   agattr (g, AGEDGE, (char *) "arrowsize", (char *) "0.7");
 
   for (int i = 0; i < layout->n_clusters; i++)
@@ -391,8 +648,11 @@ run_dot (GraphLayout *layout,
 
       g_assert (c->parent < i);
       gv_clusters[i] = agsubg (parent, name_printf (name, sizeof name, "cluster_", i), TRUE);
-      /* dot reserves room for the label; the painter draws it, in its own font. */
-      agxset (gv_clusters[i], label_sym, c->path);
+      /* dot reserves room for the label (its estimate of the width is close to
+       * cairo's); the painter draws it in its own font, GRAPH_CLUSTER_PAD in from
+       * the left: pad dot's copy so that the label fits with room on both sides. */
+      g_snprintf (label, sizeof label, "%s MMM", c->label);
+      agxset (gv_clusters[i], label_sym, label);
     }
 
   for (int i = 0; i < layout->n_nodes; i++)
@@ -405,11 +665,28 @@ run_dot (GraphLayout *layout,
       set_inches (gv_nodes[i], height_sym, ln->rect.height);
     }
 
+  /* A grad_fn whose parameters hang below it inside its module's cluster (a conv
+   * and its weight): its edges out of the cluster skip a rank, so that the next
+   * module's cluster starts below those parameters, not beside them. */
+  for (int i = 0; i < layout->n_edges; i++)
+    out_degree[layout->edges[i].tail]++;
+  for (int i = 0; i < layout->n_edges; i++)
+    {
+      const GraphLayoutEdge *le = &layout->edges[i];
+
+      if (out_degree[le->head] == 0 && layout->nodes[le->head].cluster >= 0
+          && layout->nodes[le->head].cluster == layout->nodes[le->tail].cluster)
+        hangs[le->tail] = TRUE;
+    }
+
   for (int i = 0; i < layout->n_edges; i++)
     {
       const GraphLayoutEdge *le = &layout->edges[i];
 
       gv_edges[i] = agedge (g, gv_nodes[le->tail], gv_nodes[le->head], NULL, TRUE);
+      if (hangs[le->tail] && !cluster_within (layout, layout->nodes[le->head].cluster,
+                                               layout->nodes[le->tail].cluster))
+        agxset (gv_edges[i], minlen_sym, (char *) "2");
       if (le->is_none)
         {
           /* A None slot hangs below its grad_fn, without pulling the layout. */
@@ -506,16 +783,10 @@ graph_layout_new (GraphModel               *model,
 
   b.layout = layout;
   b.nodes = g_array_new (FALSE, TRUE, sizeof (GraphLayoutNode));
-  b.clusters = g_array_new (FALSE, TRUE, sizeof (GraphLayoutCluster));
-  b.cluster_of = g_hash_table_new (g_str_hash, g_str_equal);
   b.box_of = g_hash_table_new (g_str_hash, g_str_equal);
-
   build_nodes (&b, options);
   layout->n_nodes = b.nodes->len;
   layout->nodes = (GraphLayoutNode *) g_array_free (b.nodes, FALSE);
-  layout->n_clusters = b.clusters->len;
-  layout->clusters = (GraphLayoutCluster *) g_array_free (b.clusters, FALSE);
-  g_hash_table_unref (b.cluster_of);
   g_hash_table_unref (b.box_of);
 
   edges = g_array_new (FALSE, TRUE, sizeof (GraphLayoutEdge));
@@ -523,9 +794,11 @@ graph_layout_new (GraphModel               *model,
   layout->n_edges = edges->len;
   layout->edges = (GraphLayoutEdge *) g_array_free (edges, FALSE);
 
-  for (int i = 0; i < layout->n_nodes; i++)
-    for (int c = layout->nodes[i].cluster; c >= 0; c = layout->clusters[c].parent)
-      layout->clusters[c].n_members++;
+  if (options->clusters)
+    build_clusters (layout);
+  else
+    for (int i = 0; i < layout->n_nodes; i++)
+      layout->nodes[i].cluster = -1;
 
   if (layout->n_nodes == 0)
     return g_steal_pointer (&layout);
@@ -561,7 +834,10 @@ graph_layout_free (GraphLayout *layout)
   for (int i = 0; i < layout->n_edges; i++)
     g_free (layout->edges[i].points);
   for (int i = 0; i < layout->n_clusters; i++)
-    g_free (layout->clusters[i].path);
+    {
+      g_free (layout->clusters[i].path);
+      g_free (layout->clusters[i].label);
+    }
   g_free (layout->nodes);
   g_free (layout->edges);
   g_free (layout->clusters);

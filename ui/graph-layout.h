@@ -87,6 +87,9 @@ typedef struct
 typedef struct
 {
   char *path;                    /* "layer1.0" */
+  char *label;                   /* the path; "layer1.0.relu (call 2)" for a module called
+                                  * more than once, one cluster per call */
+  int call;                      /* 0, or which call of the module (in forward order) */
   int parent;                    /* enclosing cluster, -1 at top */
   int depth;                     /* 0 for a top-level module */
   GraphRect rect;
@@ -102,7 +105,7 @@ struct _GraphLayout
   int n_nodes;
   GraphLayoutEdge *edges;
   int n_edges;
-  GraphLayoutCluster *clusters;  /* parents before children */
+  GraphLayoutCluster *clusters;  /* parents before children, calls in forward order */
   int n_clusters;
   int *model_to_layout;          /* per model node: its box, the collapsed box hiding it,
                                   * or -1 (a hidden None slot) */

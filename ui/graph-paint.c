@@ -121,6 +121,13 @@ rect_lerp (GraphRect       *out,
   out->height = a->height + (b->height - a->height) * t;
 }
 
+/* A module called twice has a cluster per call. */
+static char *
+cluster_key (const GraphLayoutCluster *c)
+{
+  return g_strdup_printf ("%s#%d", c->path, c->call);
+}
+
 GraphTransition *
 graph_transition_new (const GraphLayout     *from,
                       const GraphTransition *running,
@@ -151,11 +158,12 @@ graph_transition_new (const GraphLayout     *from,
       const GraphLayoutCluster *c = &from->clusters[i];
       GraphRect *rect = g_new (GraphRect, 1);
       const GraphRect *old;
+      char *key = cluster_key (c);
 
       *rect = c->rect;
-      if (running != NULL && (old = g_hash_table_lookup (running->clusters, c->path)) != NULL)
+      if (running != NULL && (old = g_hash_table_lookup (running->clusters, key)) != NULL)
         rect_lerp (rect, old, &c->rect, progress);
-      g_hash_table_insert (tr->clusters, g_strdup (c->path), rect);
+      g_hash_table_insert (tr->clusters, key, rect);
     }
 
   return tr;
@@ -203,13 +211,15 @@ cluster_rect (const GraphLayout     *layout,
               GraphRect             *rect)
 {
   const GraphLayoutCluster *c = &layout->clusters[cluster];
+  g_autofree char *key = NULL;
   const GraphRect *old;
 
   *rect = c->rect;
   if (state->transition == NULL || state->progress >= 1.0)
     return 1.0;
 
-  old = g_hash_table_lookup (state->transition->clusters, c->path);
+  key = cluster_key (c);
+  old = g_hash_table_lookup (state->transition->clusters, key);
   if (old == NULL)
     return CLAMP (state->progress, 0.0, 1.0);
   rect_lerp (rect, old, &c->rect, state->progress);
@@ -218,6 +228,10 @@ cluster_rect (const GraphLayout     *layout,
 }
 
 /* --- Helpers ------------------------------------------------------------ */
+
+/* Below this many pixels an 11-point line is unreadable: boxes show grey bars
+ * where their lines are, and cluster labels are left out. */
+#define MIN_TEXT_PIXELS 5.0
 
 static void
 set_color (cairo_t          *cr,
@@ -328,11 +342,9 @@ paint_clusters (cairo_t               *cr,
                 const GraphRect       *visible)
 {
   const GraphTheme *theme = state->theme;
-  double ascent = graph_text_ascent (GRAPH_TEXT_CLUSTER);
 
   for (int i = 0; i < layout->n_clusters; i++)
     {
-      const GraphLayoutCluster *c = &layout->clusters[i];
       GraphRect r;
       double alpha = cluster_rect (layout, state, i, &r);
 
@@ -345,15 +357,44 @@ paint_clusters (cairo_t               *cr,
       set_color (cr, &theme->cluster_border, alpha);
       cairo_set_line_width (cr, 1.0);
       cairo_stroke (cr);
+    }
+}
 
-      /* The label in the strip dot reserved at the top, clipped to the cluster. */
+/* Labels go over the edges (an edge may cross a label strip), with a halo. */
+static void
+paint_cluster_labels (cairo_t               *cr,
+                      const GraphLayout     *layout,
+                      const GraphPaintState *state,
+                      const GraphRect       *visible,
+                      gboolean               show_text)
+{
+  const GraphTheme *theme = state->theme;
+  double ascent = graph_text_ascent (GRAPH_TEXT_CLUSTER);
+
+  if (!show_text)
+    return;
+
+  graph_text_select (cr, GRAPH_TEXT_CLUSTER);
+  for (int i = 0; i < layout->n_clusters; i++)
+    {
+      const GraphLayoutCluster *c = &layout->clusters[i];
+      GraphRect r;
+      double alpha = cluster_rect (layout, state, i, &r);
+
+      if (!graph_rect_intersects (&r, visible))
+        continue;
+
+      /* In the strip dot reserved at the top, clipped to the cluster. */
       cairo_save (cr);
       cairo_rectangle (cr, r.x, r.y, r.width, r.height);
       cairo_clip (cr);
-      graph_text_select (cr, GRAPH_TEXT_CLUSTER);
-      set_color (cr, &theme->cluster_text, alpha);
       cairo_move_to (cr, r.x + GRAPH_CLUSTER_PAD, r.y + GRAPH_CLUSTER_PAD / 2 + ascent);
-      cairo_show_text (cr, c->path);
+      cairo_text_path (cr, c->label);
+      set_color (cr, &theme->background, 0.8 * alpha);
+      cairo_set_line_width (cr, 3.0);
+      cairo_stroke_preserve (cr);
+      set_color (cr, &theme->cluster_text, alpha);
+      cairo_fill (cr);
       cairo_restore (cr);
     }
 }
@@ -534,7 +575,10 @@ check_mark (cairo_t *cr,
   cairo_line_to (cr, x + size, y + size * 0.1);
 }
 
-/* The saved-tensors badge: a filled dot while held, a struck ring once freed. */
+/* Badges sit on a box's corners, clear of its centred text. */
+#define BADGE_RADIUS 6.0
+
+/* The saved-tensors badge: a filled disc while held, a struck ring once freed. */
 static void
 saved_badge (cairo_t          *cr,
              const GraphTheme *theme,
@@ -543,19 +587,37 @@ saved_badge (cairo_t          *cr,
              gboolean          held,
              double            alpha)
 {
+  double r = BADGE_RADIUS - 1;
+
   cairo_new_path (cr);
-  cairo_arc (cr, cx, cy, 3.5, 0, 2 * G_PI);
-  if (held)
-    {
-      set_color (cr, &theme->saved, alpha);
-      cairo_fill (cr);
-      return;
-    }
-  set_color (cr, &theme->text_dim, alpha);
+  cairo_arc (cr, cx, cy, r, 0, 2 * G_PI);
+  set_color (cr, held ? &theme->saved : &theme->background, alpha);
+  cairo_fill_preserve (cr);
+  set_color (cr, held ? &theme->background : &theme->text_dim, alpha);
   cairo_set_line_width (cr, 1.2);
   cairo_stroke (cr);
-  cairo_move_to (cr, cx - 3.5, cy + 3.5);
-  cairo_line_to (cr, cx + 3.5, cy - 3.5);
+  if (held)
+    return;
+  cairo_move_to (cr, cx - r * 0.7, cy + r * 0.7);
+  cairo_line_to (cr, cx + r * 0.7, cy - r * 0.7);
+  cairo_stroke (cr);
+}
+
+/* The done badge: a check in a disc. */
+static void
+done_badge (cairo_t          *cr,
+            const GraphTheme *theme,
+            double            cx,
+            double            cy,
+            double            alpha)
+{
+  cairo_new_path (cr);
+  cairo_arc (cr, cx, cy, BADGE_RADIUS, 0, 2 * G_PI);
+  set_color (cr, &theme->done, alpha);
+  cairo_fill (cr);
+  set_color (cr, &theme->background, alpha);
+  cairo_set_line_width (cr, 1.8);
+  check_mark (cr, cx - 3.5, cy - 3.5, 7);
   cairo_stroke (cr);
 }
 
@@ -642,7 +704,9 @@ paint_node (cairo_t               *cr,
       status_color = theme->waiting;
       break;
     case NODE_DONE:
-      fill = color_mix (&fill, &theme->done, theme->dark ? 0.30 : 0.18);
+      /* Leaves keep their colour: a parameter stays recognisable after backward. */
+      if (look == LOOK_FUNCTION)
+        fill = color_mix (&fill, &theme->done, theme->dark ? 0.30 : 0.18);
       border = theme->done;
       border_width = 1.8;
       break;
@@ -674,15 +738,10 @@ paint_node (cairo_t               *cr,
   cairo_set_dash (cr, NULL, 0, 0);
 
   if (node_state == NODE_DONE)
-    {
-      set_color (cr, &theme->done, alpha);
-      cairo_set_line_width (cr, 2.0);
-      check_mark (cr, r->x + 5, r->y + 5, 8);
-      cairo_stroke (cr);
-    }
+    done_badge (cr, theme, r->x + 1, r->y + 1, alpha);
 
   if (mn != NULL && mn->kind == GRAPH_NODE_FUNCTION && (mn->has_saved || mn->saved_freed))
-    saved_badge (cr, theme, r->x + r->width - 8, r->y + 8, mn->has_saved, alpha);
+    saved_badge (cr, theme, r->x + r->width - 1, r->y + 1, mn->has_saved, alpha);
 
   if (!show_text)
     {
@@ -729,11 +788,8 @@ paint_nodes (cairo_t               *cr,
              const GraphLayout     *layout,
              const GraphPaintState *state,
              const GraphRect       *visible,
-             double                 zoom)
+             gboolean               show_text)
 {
-  /* Below ~5 px, a 11-point line is unreadable: draw its outline instead. */
-  gboolean show_text = graph_text_size (GRAPH_TEXT_BODY) * zoom >= 5.0;
-
   for (int i = 0; i < layout->n_nodes; i++)
     {
       GraphRect r;
@@ -937,11 +993,7 @@ legend_swatch (cairo_t          *cr,
   cairo_set_dash (cr, NULL, 0, 0);
 
   if (entry == ENTRY_DONE)
-    {
-      cairo_set_line_width (cr, 2);
-      check_mark (cr, r->x + 4, r->y + 3, 9);
-      cairo_stroke (cr);
-    }
+    done_badge (cr, theme, r->x + 1, r->y + 1, 1);
 }
 
 void
@@ -1028,9 +1080,12 @@ graph_paint (cairo_t               *cr,
 
   if (state->layers & GRAPH_PAINT_GRAPH)
     {
+      gboolean show_text = graph_text_size (GRAPH_TEXT_BODY) * viewport->zoom >= MIN_TEXT_PIXELS;
+
       paint_clusters (cr, layout, state, &visible);
       paint_edges (cr, layout, state, &visible);
-      paint_nodes (cr, layout, state, &visible, viewport->zoom);
+      paint_cluster_labels (cr, layout, state, &visible, show_text);
+      paint_nodes (cr, layout, state, &visible, show_text);
     }
   if (state->layers & GRAPH_PAINT_HIGHLIGHTS)
     paint_highlights (cr, layout, state);
