@@ -350,14 +350,6 @@ static JsonValue *
 parse_header (const guint8 *data, gsize size, const char *file, uint64_t *header_len,
               GError **error)
 {
-  if (size >= 4 && memcmp (data, "PK\x03\x04", 4) == 0)
-    {
-      load_error (error, STATE_DICT_ERROR_FORMAT, file, NULL,
-                  "this is a zip archive, probably a PyTorch .pth/.pt file saved with "
-                  "torch.save, not a safetensors file. Save it with "
-                  "safetensors.torch.save_file(model.state_dict(), \"model.safetensors\")");
-      return NULL;
-    }
   if (size < 8)
     {
       load_error (error, STATE_DICT_ERROR_FORMAT, file, NULL,
@@ -371,6 +363,20 @@ parse_header (const guint8 *data, gsize size, const char *file, uint64_t *header
   uint64_t n = GUINT64_FROM_LE (raw);
   if (n > size - 8)
     {
+      /* The usual reason: a PyTorch file, which starts with a zip archive's
+       * "PK\3\4" (torch.save since 1.6) or a pickle's "\x80\x02" (older ones). */
+      const char *pytorch = memcmp (data, "PK\x03\x04", 4) == 0 ? "a zip archive"
+                            : data[0] == 0x80 && data[1] >= 2 && data[1] <= 5 ? "a pickle"
+                            : NULL;
+      if (pytorch)
+        {
+          load_error (error, STATE_DICT_ERROR_FORMAT, file, NULL,
+                      "this is %s, probably a PyTorch .pth/.pt file saved with torch.save, not "
+                      "a safetensors file. Open it as a .pth file, or convert it with "
+                      "safetensors.torch.save_file(torch.load(\"model.pth\"), "
+                      "\"model.safetensors\")", pytorch);
+          return NULL;
+        }
       load_error (error, STATE_DICT_ERROR_FORMAT, file, NULL,
                   "its first 8 bytes announce a header of %" G_GUINT64_FORMAT " bytes, but only "
                   "%zu bytes follow: the file is truncated or not a safetensors file", n,

@@ -3,6 +3,7 @@
  * table of broken files, saves that fail, and every fuzzer crasher replayed. */
 #define _GNU_SOURCE
 #include "json.h"
+#include "pth.h"
 #include "state-dict.h"
 
 #include <errno.h>
@@ -531,6 +532,8 @@ typedef struct
   int data_delta;               /* bytes added to (> 0) or cut from (< 0) the end */
   guint64 length_word;          /* written instead of the header length, if not 0 */
   int truncate_to;              /* the whole file cut to this many bytes, if ≥ 0 */
+  const char *raw;              /* instead of all that: these raw_len bytes */
+  gsize raw_len;
   StateDictError code;
   const char *tensor;           /* the tensor the message must name, or NULL */
   const char *reason;           /* what the message must say */
@@ -644,8 +647,13 @@ static const BadFile bad_files[] = {
     .code = STATE_DICT_ERROR_FORMAT, .reason = "“__metadata__” must map names to strings, but “epoch” is a number" },
   { "metadata-not-object", "{\"n\"", "{\"__metadata__\":[],\"n\"", KEEP,
     .code = STATE_DICT_ERROR_FORMAT, .reason = "“__metadata__” must be an object of strings" },
-  { "pytorch-zip", "*", "PK\x03\x04", KEEP, .code = STATE_DICT_ERROR_FORMAT,
-    .reason = "this is a zip archive, probably a PyTorch .pth/.pt file" },
+  /* The starts of what torch.save writes: a zip archive, or (before 1.6) pickles. */
+  { "pytorch-zip", .raw = "PK\x03\x04\x14\0\0\0\0\0\0\0!\0", .raw_len = 14, KEEP,
+    .code = STATE_DICT_ERROR_FORMAT,
+    .reason = "this is a zip archive, probably a PyTorch .pth/.pt file saved with torch.save" },
+  { "pytorch-pickle", .raw = "\x80\x02\x8a\x0alz\xfc\x9c" "F\xf9 j\xa8P\x19.\x80\x02M\xe9\x03.",
+    .raw_len = 22, KEEP, .code = STATE_DICT_ERROR_FORMAT,
+    .reason = "this is a pickle, probably a PyTorch .pth/.pt file" },
 };
 
 /* Applies one BadFile's mutation to the base file. */
@@ -660,8 +668,8 @@ mutate (GBytes *base, const BadFile *c)
   g_autofree char *header = g_strndup ((const char *) data + 8, n);
   g_strchomp (header);                       /* the padding; any length loads */
 
-  if (c->find && strcmp (c->find, "*") == 0 && g_str_has_prefix (c->replace, "PK"))
-    return g_bytes_new (c->replace, strlen (c->replace));
+  if (c->raw)
+    return g_bytes_new (c->raw, c->raw_len);
   if (c->find && strcmp (c->find, "*") == 0)
     {
       g_free (header);
@@ -1001,8 +1009,9 @@ test_save_bad_targets (void)
 
 /* ---- crashers and seed corpora -------------------------------------------- */
 
-/* Every input a fuzzer ever crashed on, and every seed, through both readers:
- * none may crash; seeds must load. */
+/* Every input a fuzzer ever crashed on, and every seed, through every reader
+ * (JSON, safetensors, .pth): none may crash; the JSON and safetensors seeds
+ * must load (the .pth seeds include broken files on purpose). */
 static void
 replay_folder (const char *sub, const char *kind, gboolean must_load)
 {
@@ -1025,11 +1034,15 @@ replay_folder (const char *sub, const char *kind, gboolean must_load)
       g_autoptr (JsonValue) v = json_parse ((const char *) data, len, NULL, &json_error);
       g_autoptr (GError) st_error = NULL;
       g_autoptr (StateDict) sd = safetensors_load_bytes (data, len, name, &st_error);
-      g_test_message ("%s/%s: json %s, safetensors %s", sub, name,
-                      v ? "ok" : json_error->message, sd ? "ok" : st_error->message);
+      g_autoptr (GError) pth_error = NULL;
+      g_autoptr (StateDict) pth = pth_load_bytes (data, len, name, &pth_error);
+      g_test_message ("%s/%s: json %s, safetensors %s, pth %s", sub, name,
+                      v ? "ok" : json_error->message, sd ? "ok" : st_error->message,
+                      pth ? "ok" : pth_error->message);
       g_assert_true ((v == NULL) == (json_error != NULL));
       g_assert_true ((sd == NULL) == (st_error != NULL));
-      if (sd == NULL)
+      g_assert_true ((pth == NULL) == (pth_error != NULL));
+      if (sd == NULL && pth == NULL)
         g_assert_cmpint (tensor_live_count (), ==, live);
       if (must_load && strcmp (kind, "json") == 0)
         g_assert_no_error (json_error);
@@ -1046,6 +1059,7 @@ test_crashers (void)
   replay_folder ("crashers", "any", FALSE);
   replay_folder ("fuzz/safetensors", "safetensors", TRUE);
   replay_folder ("fuzz/json", "json", TRUE);
+  replay_folder ("fuzz/pth", "pth", FALSE);
 }
 
 int

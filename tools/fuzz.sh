@@ -2,7 +2,7 @@
 # tools/fuzz.sh [SECONDS] [TARGET...]: build the libFuzzer targets of tests/fuzz/
 # (clang, AddressSanitizer + UndefinedBehaviorSanitizer, in build-fuzz/) and run
 # each for SECONDS (default 60) from its seed corpus in tests/data/fuzz/TARGET/.
-# Targets: json safetensors (default: all). Exits non-zero on any crash, leak,
+# Targets: json pth safetensors (default: all). Exits non-zero on any crash, leak,
 # sanitizer report, timeout or out-of-memory; the input that did it is kept in
 # build-fuzz/fuzz-artifacts/ — fix the bug, then add the input to
 # tests/data/crashers/ so the engine suite replays it forever.
@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 
 secs=${1:-60}
 [ $# -gt 0 ] && shift
-targets=${*:-json safetensors}
+targets=${*:-json pth safetensors}
 build=${FUZZ_BUILDDIR:-build-fuzz}
 
 command -v clang >/dev/null || { echo "fuzz: clang is needed (apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
