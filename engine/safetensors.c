@@ -208,9 +208,11 @@ check_tensor (const char *file, const char *name, const JsonValue *v, uint64_t d
                   shape->array.n, TENSOR_MAX_DIMS);
       return FALSE;
     }
+  /* The product of the sizes, zeros counted as ones, must fit too: an empty
+   * (0, 2^62, 2^62) tensor holds no bytes, but its strides would overflow. */
   info->ndim = (int) shape->array.n;
-  uint64_t nbytes = dtypes[d].size;
-  bool overflow = false;
+  uint64_t span = dtypes[d].size;
+  bool overflow = false, empty = false;
   for (int i = 0; i < info->ndim; i++)
     {
       g_autofree char *what = g_strdup_printf ("size %d of its shape", i);
@@ -218,13 +220,15 @@ check_tensor (const char *file, const char *name, const JsonValue *v, uint64_t d
       if (!get_count (shape->array.items[i], &size, file, name, what, error))
         return FALSE;
       info->shape[i] = (int64_t) size;
-      overflow |= !g_uint64_checked_mul (&nbytes, nbytes, size);
+      empty |= size == 0;
+      overflow |= !g_uint64_checked_mul (&span, span, MAX (size, 1));
     }
-  if (overflow)
+  uint64_t nbytes = empty ? 0 : span;
+  if (overflow || span > G_MAXINT64)
     {
       g_autofree char *s = shape_of_json (shape);
       load_error (error, STATE_DICT_ERROR_FORMAT, file, name,
-                  "its shape %s is impossibly large (its size in bytes overflows 64 bits)", s);
+                  "its shape %s is impossibly large (more than 2^63 bytes)", s);
       return FALSE;
     }
 
@@ -760,12 +764,22 @@ safetensors_save (const StateDict *sd, const char *path, GError **error)
 
   g_autofree char *file = g_filename_display_name (path);
   for (guint i = 0; i < state_dict_size (sd); i++)
-    if (!g_utf8_validate (state_dict_entry (sd, i)->name, -1, NULL))
-      {
-        save_error (error, STATE_DICT_ERROR_FORMAT, file,
-                    "a tensor name is not valid UTF-8, which safetensors requires");
-        return FALSE;
-      }
+    {
+      const char *name = state_dict_entry (sd, i)->name;
+      if (!g_utf8_validate (name, -1, NULL))
+        {
+          save_error (error, STATE_DICT_ERROR_FORMAT, file,
+                      "a tensor name is not valid UTF-8, which safetensors requires");
+          return FALSE;
+        }
+      if (strcmp (name, "__metadata__") == 0)
+        {
+          save_error (error, STATE_DICT_ERROR_FORMAT, file,
+                      "no tensor may be called “__metadata__”: safetensors keeps that name "
+                      "for the file's metadata");
+          return FALSE;
+        }
+    }
 
   struct stat old;
   bool had_old = g_stat (path, &old) == 0;

@@ -596,9 +596,11 @@ static const BadFile bad_files[] = {
     .tensor = "a", .reason = "size 1 of its shape must be a whole number, but it is a string" },
   { "overflowing-shape", "[2,3]", "[4294967296,4294967296]", KEEP,
     .code = STATE_DICT_ERROR_FORMAT, .tensor = "a",
-    .reason = "its shape [4294967296, 4294967296] is impossibly large (its size in bytes overflows 64 bits)" },
+    .reason = "its shape [4294967296, 4294967296] is impossibly large (more than 2^63 bytes)" },
   { "overflowing-shape-2", "[2,3]", "[9223372036854775807,2]", KEEP,
-    .code = STATE_DICT_ERROR_FORMAT, .tensor = "a", .reason = "overflows 64 bits" },
+    .code = STATE_DICT_ERROR_FORMAT, .tensor = "a", .reason = "(more than 2^63 bytes)" },
+  { "empty-but-huge", "[2,3]", "[0,4611686018427387904,4611686018427387904]", KEEP,
+    .code = STATE_DICT_ERROR_FORMAT, .tensor = "a", .reason = "is impossibly large" },
   { "shape-past-int64", "[2,3]", "[18446744073709551616,0]", KEEP,
     .code = STATE_DICT_ERROR_FORMAT, .tensor = "a",
     .reason = "size 0 of its shape is 1.84467e+19, too large for any file" },
@@ -1001,6 +1003,22 @@ test_save_bad_targets (void)
   g_assert_false (safetensors_save (sd, under, &error));
   g_assert_error (error, STATE_DICT_ERROR, STATE_DICT_ERROR_IO);
   g_assert_nonnull (strstr (error->message, g_strerror (ENOTDIR)));
+  g_clear_error (&error);
+
+  /* Names safetensors cannot carry. */
+  g_autofree char *ok_path = g_build_filename (dir, "model.safetensors", NULL);
+  g_autoptr (Tensor) t = tensor_new_ones (1, (int64_t[]){ 2 });
+  g_autoptr (StateDict) reserved = state_dict_new ();
+  state_dict_add_f32 (reserved, "__metadata__", t);
+  g_assert_false (safetensors_save (reserved, ok_path, &error));
+  g_assert_error (error, STATE_DICT_ERROR, STATE_DICT_ERROR_FORMAT);
+  g_assert_nonnull (strstr (error->message, "no tensor may be called “__metadata__”"));
+  g_clear_error (&error);
+  g_autoptr (StateDict) latin1 = state_dict_new ();
+  state_dict_add_f32 (latin1, "gr\xfc\xdf" "e", t);
+  g_assert_false (safetensors_save (latin1, ok_path, &error));
+  g_assert_error (error, STATE_DICT_ERROR, STATE_DICT_ERROR_FORMAT);
+  g_assert_nonnull (strstr (error->message, "not valid UTF-8"));
   g_clear_error (&error);
 
   g_assert_cmpuint (count_files (dir), ==, 2);
