@@ -296,48 +296,17 @@ parse_string (Parser *ps)
   return v;
 }
 
-static JsonValue *
-parse_array (Parser *ps)
+/* Skips whitespace, then takes c if it comes next. */
+static bool
+accept (Parser *ps, char c)
 {
-  JsonValue *v = value_new (ps, JSON_ARRAY);
-  if (v == NULL)
-    return NULL;
-  size_t cap = 0;
-  ps->p++;
   skip_space (ps);
-  if (ps->p < ps->end && *ps->p == ']')
+  if (ps->p < ps->end && *ps->p == c)
     {
       ps->p++;
-      return v;
+      return true;
     }
-  for (;;)
-    {
-      JsonValue *item = parse_value (ps);
-      if (item == NULL)
-        goto error;
-      if (v->array.n == cap)
-        {
-          cap = cap ? 2 * cap : 4;
-          v->array.items = g_renew (JsonValue *, v->array.items, cap);
-        }
-      v->array.items[v->array.n++] = item;
-      skip_space (ps);
-      if (ps->p < ps->end && *ps->p == ',')
-        {
-          ps->p++;
-          continue;
-        }
-      if (ps->p < ps->end && *ps->p == ']')
-        {
-          ps->p++;
-          return v;
-        }
-      unexpected (ps, "‘,’ or ‘]’ in an array");
-      goto error;
-    }
-error:
-  json_value_free (v);
-  return NULL;
+  return false;
 }
 
 static int
@@ -365,72 +334,68 @@ find_duplicate (const JsonValue *v)
   return NULL;
 }
 
+/* array  = "[" [ value *( "," value ) ] "]"
+ * object = "{" [ string ":" value *( "," string ":" value ) ] "}" */
 static JsonValue *
-parse_object (Parser *ps)
+parse_container (Parser *ps)
 {
   const guint8 *open = ps->p;
-  JsonValue *v = value_new (ps, JSON_OBJECT);
+  bool object = *ps->p == '{';
+  char close = object ? '}' : ']';
+  JsonValue *v = value_new (ps, object ? JSON_OBJECT : JSON_ARRAY);
   if (v == NULL)
     return NULL;
-  size_t cap = 0;
   ps->p++;
-  skip_space (ps);
-  if (ps->p < ps->end && *ps->p == '}')
+  if (accept (ps, close))
+    return v;
+  for (size_t n = 0, cap = 0;; n++)
     {
-      ps->p++;
-      return v;
-    }
-  for (;;)
-    {
-      if (ps->p >= ps->end || *ps->p != '"')
-        {
-          unexpected (ps, "a key (a string in double quotes)");
-          goto error;
-        }
-      ps->p++;
-      size_t key_len;
-      char *key = parse_string_raw (ps, &key_len);
-      if (key == NULL)
-        goto error;
-      if (v->object.n == cap)
+      if (n == cap)
         {
           cap = cap ? 2 * cap : 4;
-          v->object.members = g_renew (JsonMember, v->object.members, cap);
+          if (object)
+            v->object.members = g_renew (JsonMember, v->object.members, cap);
+          else
+            v->array.items = g_renew (JsonValue *, v->array.items, cap);
         }
-      JsonMember *m = &v->object.members[v->object.n++];
-      *m = (JsonMember){ key, key_len, NULL };
-      skip_space (ps);
-      if (ps->p >= ps->end || *ps->p != ':')
+      JsonValue **slot;
+      if (!object)
+        slot = &v->array.items[n];
+      else
         {
-          unexpected (ps, "‘:’ after a key");
-          goto error;
+          if (!accept (ps, '"'))
+            {
+              unexpected (ps, "a key (a string in double quotes)");
+              goto error;
+            }
+          JsonMember *m = &v->object.members[v->object.n++];
+          *m = (JsonMember){ NULL };
+          m->key = parse_string_raw (ps, &m->key_len);
+          if (m->key == NULL)
+            goto error;
+          if (!accept (ps, ':'))
+            {
+              unexpected (ps, "‘:’ after a key");
+              goto error;
+            }
+          slot = &m->value;
         }
-      ps->p++;
-      m->value = parse_value (ps);
-      if (m->value == NULL)
+      if ((*slot = parse_value (ps)) == NULL)
         goto error;
-      skip_space (ps);
-      if (ps->p < ps->end && *ps->p == ',')
-        {
-          ps->p++;
-          skip_space (ps);
-          continue;
-        }
-      if (ps->p < ps->end && *ps->p == '}')
-        {
-          ps->p++;
-          break;
-        }
-      unexpected (ps, "‘,’ or ‘}’ in an object");
+      if (!object)
+        v->array.n++;
+      if (accept (ps, ','))
+        continue;
+      if (accept (ps, close))
+        break;
+      unexpected (ps, object ? "‘,’ or ‘}’ in an object" : "‘,’ or ‘]’ in an array");
       goto error;
     }
-  const JsonMember *dup = find_duplicate (v);
+  const JsonMember *dup = object ? find_duplicate (v) : NULL;
   if (dup)
     {
-      const guint8 *here = ps->p;
       ps->p = open;
       fail (ps, JSON_ERROR_SYNTAX, "the object here has the key “%s” twice", dup->key);
-      ps->p = here;
       goto error;
     }
   return v;
@@ -460,7 +425,7 @@ parse_value (Parser *ps)
                   ps->max_depth);
             return NULL;
           }
-        JsonValue *v = *ps->p == '{' ? parse_object (ps) : parse_array (ps);
+        JsonValue *v = parse_container (ps);
         ps->depth--;
         return v;
       }
