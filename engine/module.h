@@ -75,7 +75,8 @@ void        module_replace_child       (Module *m, const char *name, Module *chi
 void        module_add_child           (Module *m, const char *name, Module *child);
 
 /* Every parameter below m as (full name, tensor), in torchvision's order
- * (model.named_parameters()). Free with g_ptr_array_unref; entries borrowed. */
+ * (model.named_parameters()); names are relative to m, as PyTorch's. Free with
+ * g_ptr_array_unref (it frees the entries); tensor and module are borrowed. */
 typedef struct
 {
   char *name;           /* full: "layer1.0.bn1.weight" */
@@ -93,7 +94,7 @@ void        module_set_requires_grad   (Module *m, bool requires_grad);  /* m an
  * ("conv1.weight"). Returns how many parameters matched ("" matches all). */
 int         module_set_requires_grad_prefix (Module *m, const char *prefix, bool requires_grad);
 void        module_train               (Module *m, bool training);       /* m and below */
-void        module_zero_grad           (Module *m);                      /* .grad = None */
+void        module_zero_grad           (Module *m);  /* .grad = None; EVENT_GRADS_ZEROED */
 
 typedef struct
 {
@@ -101,11 +102,15 @@ typedef struct
 } ParamCounts;
 void        module_count_parameters    (Module *m, ParamCounts *counts);
 
-/* torchvision's state_dict: parameters, running stats and num_batches_tracked (I64). */
+/* torchvision's state_dict: parameters, running stats and num_batches_tracked (I64, 0-d),
+ * in state_dict() order. F32 entries are detached aliases of the model's data (no
+ * copy, as PyTorch's), so they follow later updates. */
 StateDict  *module_state_dict          (Module *m);
-/* Copies every tensor of m from state (a missing or mis-shaped one is an error naming
- * it, and m is left unchanged); names in state that m lacks go to *unexpected
- * (may be NULL) and are otherwise ignored. */
+/* Copies every tensor of m from state, in place (a missing, mis-shaped or I64 one is an
+ * error naming it, and m is left unchanged: everything is checked before anything is
+ * copied); names in state that m lacks go to *unexpected (a new array of strings; may
+ * be NULL) and are otherwise ignored. A missing num_batches_tracked loads as 0, as
+ * PyTorch does for checkpoints older than the buffer (torchvision's own weights). */
 gboolean    module_load_state_dict     (Module *m, const StateDict *state,
                                         GPtrArray **unexpected, GError **error);
 
