@@ -186,7 +186,7 @@ add_param (Module *m, GArray *list, const char *name, Tensor *t)
 }
 
 static Tensor *
-own_tensor (const Module *m, GArray *list, const char *name)
+own_tensor (GArray *list, const char *name)
 {
   for (guint i = 0; i < list->len; i++)
     {
@@ -197,8 +197,8 @@ own_tensor (const Module *m, GArray *list, const char *name)
   return NULL;
 }
 
-#define PARAM(m, name) own_tensor ((m), (m)->params, (name))
-#define BUFFER(m, name) own_tensor ((m), (m)->buffers, (name))
+#define PARAM(m, name) own_tensor ((m)->params, (name))
+#define BUFFER(m, name) own_tensor ((m)->buffers, (name))
 
 /* --- Builders -------------------------------------------------------------- */
 
