@@ -10,6 +10,7 @@
 
 #include <gtk/gtk.h>
 
+#include "code-view.h"
 #include "gradlens-application.h"
 #include "gradlens-window.h"
 
@@ -55,7 +56,21 @@ find_label (GtkWidget  *root,
   return NULL;
 }
 
-/* The menu's actions in order, sections flattened: "app.about", ... */
+static GtkWidget *
+find_action_button (GtkWidget  *root,
+                    const char *action)
+{
+  g_autoptr (GPtrArray) buttons = g_ptr_array_new ();
+
+  collect_widgets (root, GTK_TYPE_BUTTON, buttons);
+  for (guint i = 0; i < buttons->len; i++)
+    if (g_strcmp0 (gtk_actionable_get_action_name (buttons->pdata[i]), action) == 0)
+      return buttons->pdata[i];
+  g_assert_not_reached ();
+  return NULL;
+}
+
+/* The menu's actions in order, sections and submenus flattened: "app.about", ... */
 static void
 collect_menu_actions (GMenuModel *model,
                       GPtrArray  *actions)
@@ -66,6 +81,8 @@ collect_menu_actions (GMenuModel *model,
       char *action = NULL;
 
       section = g_menu_model_get_item_link (model, i, G_MENU_LINK_SECTION);
+      if (section == NULL)
+        section = g_menu_model_get_item_link (model, i, G_MENU_LINK_SUBMENU);
       if (section != NULL)
         collect_menu_actions (section, actions);
       else if (g_menu_model_get_item_attribute (model, i, G_MENU_ATTRIBUTE_ACTION, "s", &action))
@@ -86,68 +103,137 @@ accels_contain (GtkApplication *app,
 static void
 check_widget_tree (Fixture *fx)
 {
+  static const char *const menu_actions[] = {
+    "win.open-weights", "win.save-weights",
+    "win.export-graph", "win.export-graph", "win.export-graph",
+    "app.shortcuts", "app.about", "app.quit",
+  };
+  static const struct
+  {
+    const char *action, *accel;
+  } accels[] = {
+    { "app.quit", "<Control>q" },
+    { "app.shortcuts", "<Control>question" },
+    { "win.step-op", "F10" },
+    { "win.step-line", "F11" },
+    { "win.step-backward-node", "F9" },
+    { "win.run-to-phase-end", "<Shift>F11" },
+    { "win.run-to-end", "F5" },
+    { "win.play-pause", "F6" },
+    { "win.reset", "<Control>r" },
+    { "win.optimizer-step", "F7" },
+    { "win.zero-grad", "F8" },
+    { "win.open-weights", "<Control>o" },
+    { "win.save-weights", "<Control>s" },
+  };
   GtkWidget *window = GTK_WIDGET (fx->window);
   GtkWidget *titlebar;
-  GtkWidget *title_label;
-  GtkWidget *placeholder_title;
   GtkWidget *child;
   GtkMenuButton *menu_button = NULL;
   g_autoptr (GPtrArray) buttons = g_ptr_array_new ();
   g_autoptr (GPtrArray) actions = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) paneds = g_ptr_array_new ();
+  g_autoptr (GPtrArray) shortcuts = g_ptr_array_new ();
+  g_autofree char *line3 = NULL;
+  GradlensCodeView *code_view;
 
   g_assert_true (GRADLENS_IS_WINDOW (window));
   g_assert_cmpstr (gtk_window_get_title (fx->window), ==, "GradLens");
   g_assert_true (gtk_window_get_application (fx->window) == GTK_APPLICATION (fx->app));
 
-  /* Header bar, showing the title. */
+  /* Header bar: the lesson picker with the six lessons, and the step controls. */
   titlebar = gtk_window_get_titlebar (fx->window);
   g_assert_true (GTK_IS_HEADER_BAR (titlebar));
   g_assert_true (gtk_widget_get_mapped (titlebar));
-  title_label = find_label (titlebar, "GradLens");
-  g_assert_nonnull (title_label);
-  g_assert_true (gtk_widget_get_mapped (title_label));
+  {
+    GtkDropDown *lessons = GTK_DROP_DOWN (
+      gradlens_window_get_panel (GRADLENS_WINDOW (window), "lesson-dropdown"));
+    g_assert_true (gtk_widget_is_ancestor (GTK_WIDGET (lessons), titlebar));
+    g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (lessons)));
+    g_assert_cmpuint (g_list_model_get_n_items (gtk_drop_down_get_model (lessons)), ==, 6);
+  }
+  collect_widgets (titlebar, GTK_TYPE_BUTTON, buttons);
+  {
+    static const char *const step_actions[] = {
+      "win.step-op", "win.step-line", "win.step-backward-node", "win.run-to-phase-end",
+      "win.run-to-end", "win.play-pause", "win.reset", "win.optimizer-step", "win.zero-grad",
+    };
+    for (guint a = 0; a < G_N_ELEMENTS (step_actions); a++)
+      {
+        GtkWidget *found = NULL;
+        for (guint i = 0; i < buttons->len; i++)
+          if (g_strcmp0 (gtk_actionable_get_action_name (buttons->pdata[i]), step_actions[a]) == 0)
+            found = buttons->pdata[i];
+        g_assert_nonnull (found);
+        /* The tooltip names the command and its key. */
+        g_assert_nonnull (gtk_widget_get_tooltip_text (found));
+      }
+  }
+  g_ptr_array_set_size (buttons, 0);
 
-  /* The primary menu button and its menu: Keyboard Shortcuts, About, Quit. */
+  /* The primary menu: weights, export, then the app's items. */
   collect_widgets (titlebar, GTK_TYPE_MENU_BUTTON, buttons);
   for (guint i = 0; i < buttons->len; i++)
     if (g_strcmp0 (gtk_menu_button_get_icon_name (buttons->pdata[i]), "open-menu-symbolic") == 0)
       menu_button = buttons->pdata[i];
   g_assert_nonnull (menu_button);
   g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (menu_button)));
-  g_assert_true (gtk_menu_button_get_primary (menu_button));
+  /* F10 belongs to Step Op, not to the menu. */
+  g_assert_false (gtk_menu_button_get_primary (menu_button));
   g_assert_nonnull (gtk_menu_button_get_menu_model (menu_button));
   collect_menu_actions (gtk_menu_button_get_menu_model (menu_button), actions);
-  g_assert_cmpuint (actions->len, ==, 3);
-  g_assert_cmpstr (actions->pdata[0], ==, "app.shortcuts");
-  g_assert_cmpstr (actions->pdata[1], ==, "app.about");
-  g_assert_cmpstr (actions->pdata[2], ==, "app.quit");
+  g_assert_cmpuint (actions->len, ==, G_N_ELEMENTS (menu_actions));
   for (guint i = 0; i < actions->len; i++)
-    {
-      const char *name = (const char *) actions->pdata[i] + strlen ("app.");
+    g_assert_cmpstr (actions->pdata[i], ==, menu_actions[i]);
+  for (guint i = 0; i < actions->len; i++)
+    if (g_str_has_prefix (actions->pdata[i], "app."))
+      {
+        const char *name = (const char *) actions->pdata[i] + strlen ("app.");
+        g_assert_true (g_action_group_has_action (G_ACTION_GROUP (fx->app), name));
+        g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (fx->app), name));
+      }
+  for (guint i = 0; i < G_N_ELEMENTS (accels); i++)
+    g_assert_true (accels_contain (GTK_APPLICATION (fx->app), accels[i].action, accels[i].accel));
 
-      g_assert_true (g_action_group_has_action (G_ACTION_GROUP (fx->app), name));
-      g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (fx->app), name));
-    }
-  g_assert_true (accels_contain (GTK_APPLICATION (fx->app), "app.quit", "<Control>q"));
-  g_assert_true (accels_contain (GTK_APPLICATION (fx->app), "app.shortcuts", "<Control>question"));
+  /* The help overlay lists every stepping command. */
+  {
+    GtkShortcutsWindow *overlay =
+      gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (fx->window));
+    g_assert_true (GTK_IS_SHORTCUTS_WINDOW (overlay));
+    collect_widgets (GTK_WIDGET (overlay), GTK_TYPE_SHORTCUTS_SHORTCUT, shortcuts);
+    for (guint a = 2; a < G_N_ELEMENTS (accels); a++)
+      {
+        gboolean listed = FALSE;
+        for (guint i = 0; i < shortcuts->len; i++)
+          {
+            g_autofree char *name = NULL;
+            g_object_get (shortcuts->pdata[i], "action-name", &name, NULL);
+            listed = listed || g_strcmp0 (name, accels[a].action) == 0;
+          }
+        g_assert_true (listed);
+      }
+  }
 
-  /* The help overlay is a shortcuts window. */
-  g_assert_true (GTK_IS_SHORTCUTS_WINDOW (
-    gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (fx->window))));
-
-  /* The central area: code | (graph / inspector), each pane a placeholder. */
+  /* Resizable panes: code | graph over log and plots | inspector. */
   child = gtk_window_get_child (fx->window);
-  g_assert_true (GTK_IS_PANED (child));
-  g_assert_cmpint (gtk_orientable_get_orientation (GTK_ORIENTABLE (child)), ==,
-                   GTK_ORIENTATION_HORIZONTAL);
-  g_assert_true (GTK_IS_PANED (gtk_paned_get_end_child (GTK_PANED (child))));
   collect_widgets (child, GTK_TYPE_PANED, paneds);
-  g_assert_cmpuint (paneds->len, ==, 2);
-  placeholder_title = find_label (child, "Pick a Lesson to Begin");
-  g_assert_nonnull (placeholder_title);
-  g_assert_true (gtk_widget_get_mapped (placeholder_title));
-  g_assert_cmpint (gtk_widget_get_width (placeholder_title), >, 0);
+  g_assert_cmpuint (paneds->len, ==, 5);
+  g_assert_cmpint (gtk_orientable_get_orientation (GTK_ORIENTABLE (paneds->pdata[0])), ==,
+                   GTK_ORIENTATION_HORIZONTAL);
+
+  /* The first lesson's program is in the code view, not running yet. */
+  code_view = GRADLENS_CODE_VIEW (gradlens_window_get_panel (GRADLENS_WINDOW (window), "code-view"));
+  g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (code_view)));
+  line3 = gradlens_code_view_dup_line_text (code_view, 3);
+  g_assert_cmpstr (line3, ==, "a = torch.tensor([2., 3.], requires_grad=True)");
+  g_assert_cmpint (gradlens_code_view_get_line (code_view), ==, 0);
+  g_assert_cmpstr (gradlens_code_view_get_phase (code_view), ==, "idle");
+  g_assert_true (gtk_widget_get_mapped (find_label (child, "No Graph Yet")));
+
+  /* Ready: the steps apply, the backward's and the optimizer's do not. */
+  g_assert_true (gtk_widget_is_sensitive (find_action_button (titlebar, "win.step-op")));
+  g_assert_false (gtk_widget_is_sensitive (find_action_button (titlebar, "win.step-backward-node")));
+  g_assert_false (gtk_widget_get_mapped (find_action_button (titlebar, "win.optimizer-step")));
 }
 
 static GdkTexture *
@@ -365,6 +451,14 @@ int
 main (int   argc,
       char *argv[])
 {
+  g_autofree char *config = NULL;
+
+  /* Settings go to a fresh folder: never the user's, and the defaults apply. */
+  config = g_dir_make_tmp ("gradlens-test-XXXXXX", NULL);
+  g_assert_nonnull (config);
+  g_setenv ("XDG_CONFIG_HOME", config, TRUE);
+  g_setenv ("XDG_CACHE_HOME", config, TRUE);
+
   gtk_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/ui/window/shell", test_window_shell);

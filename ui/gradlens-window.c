@@ -1,57 +1,1182 @@
-/* gradlens-window.c: the main window */
+/* gradlens-window.c: the main window, kept in step with the stepper */
 
-#include "gradlens-window.h"
-#include "gradlens-placeholder.h"
+#include "gradlens-window-private.h"
+#include "module.h"
+#include "sgd.h"
+#include "theme.h"
 
-struct _GradlensWindow
+#include <string.h>
+
+/* The panels refresh at each pause; the per-layer chart reads every parameter
+ * (11.7 M numbers for resnet18), so while playing it waits this long. */
+#define CHART_INTERVAL_US (400 * G_TIME_SPAN_MILLISECOND)
+
+/* One sentence for the event log, made on the worker thread. */
+typedef struct
 {
-  GtkApplicationWindow parent_instance;
+  char *phase;
+  char *text;
+} LogEntry;
 
-  /* Template children. GtkWindow destroys its titlebar and child itself, so
-   * there is no dispose here (gtk_widget_dispose_template would unparent them
-   * a second time). */
-  GtkHeaderBar        *header_bar;
-  GtkMenuButton       *primary_menu_button;
-  GtkPaned            *main_paned;
-  GtkPaned            *content_paned;
-  GradlensPlaceholder *code_placeholder;
-  GradlensPlaceholder *graph_placeholder;
-  GradlensPlaceholder *inspector_placeholder;
-};
+static void
+log_entry_free (gpointer data)
+{
+  LogEntry *e = data;
+
+  g_free (e->phase);
+  g_free (e->text);
+  g_free (e);
+}
 
 G_DEFINE_FINAL_TYPE (GradlensWindow, gradlens_window, GTK_TYPE_APPLICATION_WINDOW)
+
+static void set_lesson (GradlensWindow *self, const Lesson *lesson);
+
+/* --- Small helpers ---------------------------------------------------------- */
+
+static const char *
+phase_css (LessonPhase phase)
+{
+  switch (phase)
+    {
+    case LESSON_PHASE_FORWARD:
+      return "forward";
+    case LESSON_PHASE_BACKWARD:
+      return "backward";
+    case LESSON_PHASE_OPTIMIZER:
+      return "optimizer";
+    case LESSON_PHASE_ZERO_GRAD:
+      return "zero-grad";
+    case LESSON_PHASE_DONE:
+    default:
+      return "done";
+    }
+}
+
+static const char *
+phase_title (LessonPhase phase)
+{
+  switch (phase)
+    {
+    case LESSON_PHASE_FORWARD:
+      return "Forward pass";
+    case LESSON_PHASE_BACKWARD:
+      return "Backward pass";
+    case LESSON_PHASE_OPTIMIZER:
+      return "Optimizer step";
+    case LESSON_PHASE_ZERO_GRAD:
+      return "zero_grad";
+    case LESSON_PHASE_DONE:
+    default:
+      return "Done";
+    }
+}
+
+gboolean
+gradlens_window_is_busy (GradlensWindow *self)
+{
+  g_return_val_if_fail (GRADLENS_IS_WINDOW (self), FALSE);
+
+  return self->stepper != NULL && stepper_get_status (self->stepper) == STEPPER_RUNNING;
+}
+
+/* The engine may be read: nothing runs on the worker. */
+static gboolean
+engine_readable (GradlensWindow *self)
+{
+  return self->stepper != NULL && stepper_get_status (self->stepper) != STEPPER_RUNNING;
+}
+
+Module *
+_gradlens_window_get_model (GradlensWindow *self)
+{
+  LessonRun *run;
+
+  if (!engine_readable (self))
+    return NULL;
+  run = stepper_get_run (self->stepper);
+  return run != NULL ? lesson_run_get_model (run) : NULL;
+}
+
+gboolean
+_gradlens_window_has_model (GradlensWindow *self)
+{
+  return _gradlens_window_get_model (self) != NULL;
+}
+
+static const char *
+name_tensor (const Tensor *t,
+             gpointer      user_data)
+{
+  GradlensWindow *self = user_data;
+  LessonRun *run;
+
+  if (!engine_readable (self) || (run = stepper_get_run (self->stepper)) == NULL)
+    return NULL;
+  return lesson_run_tensor_name (run, t);
+}
+
+/* --- The error banner ---------------------------------------------------------- */
+
+void
+gradlens_window_show_error (GradlensWindow *self,
+                            const char     *message)
+{
+  g_return_if_fail (GRADLENS_IS_WINDOW (self));
+
+  if (message == NULL)
+    {
+      gtk_revealer_set_reveal_child (self->banner_revealer, FALSE);
+      gtk_label_set_text (self->banner_label, "");
+      return;
+    }
+  gtk_label_set_text (self->banner_label, message);
+  gtk_revealer_set_reveal_child (self->banner_revealer, TRUE);
+  gradlens_event_log_append (self->event_log, "error", message);
+}
+
+const char *
+gradlens_window_get_error (GradlensWindow *self)
+{
+  g_return_val_if_fail (GRADLENS_IS_WINDOW (self), NULL);
+
+  if (!gtk_revealer_get_reveal_child (self->banner_revealer))
+    return NULL;
+  return gtk_label_get_text (self->banner_label);
+}
+
+static void
+on_banner_close (GtkButton      *button,
+                 GradlensWindow *self)
+{
+  gradlens_window_show_error (self, NULL);
+}
+
+/* --- Settings ----------------------------------------------------------------- */
+
+static void
+save_settings (GradlensWindow *self)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!gradlens_settings_save (&self->settings, self->settings_path, &error))
+    gradlens_window_show_error (self, error->message);
+}
+
+static void
+params_from_settings (GradlensWindow *self,
+                      LessonParams   *params)
+{
+  lesson_params_init (params);
+  params->size = self->settings.input_size;
+  params->seed = self->settings.seed;
+  params->lr = (float) self->settings.lr;
+  params->momentum = (float) self->settings.momentum;
+  params->steps = self->settings.steps;
+  params->zero_grad = self->settings.zero_grad;
+  params->frozen = g_strdupv (self->frozen);
+  params->weights = g_strdup (self->weights);
+}
+
+static void
+on_settings_apply (GradlensSettingsPopover *popover,
+                   GradlensWindow          *self)
+{
+  gradlens_settings_popover_get (popover, &self->settings);
+  save_settings (self);
+  gradlens_window_reset (self);
+}
+
+static void
+on_speed_changed (GtkAdjustment  *adjustment,
+                  GradlensWindow *self)
+{
+  self->settings.speed = gtk_adjustment_get_value (adjustment);
+  save_settings (self);
+}
+
+/* --- The event hook (worker thread) ---------------------------------------------- */
+
+static gboolean
+event_is_logged (const Event *ev)
+{
+  switch (ev->kind)
+    {
+    case EVENT_MODULE_ENTER:
+    case EVENT_MODULE_LEAVE:
+    case EVENT_NODE_BEGIN:
+      return FALSE;
+    case EVENT_NODE_END:
+      return ev->node != NULL && ev->node->op != OP_ACCUMULATE_GRAD;
+    default:
+      return TRUE;
+    }
+}
+
+static void
+on_event (const Event *ev,
+          LessonRun   *run,
+          guint64      index,
+          gpointer     user_data)
+{
+  GradlensWindow *self = user_data;
+  LessonPhase phase = lesson_run_get_phase (run);
+
+  if (ev->kind == EVENT_NODE_RECORDED)
+    g_atomic_int_inc (&self->hook_n_nodes);
+
+  if (ev->kind == EVENT_PHASE)
+    {
+      LessonPhase previous = (LessonPhase) g_atomic_int_get (&self->hook_phase);
+
+      phase = (LessonPhase) ev->line;
+      /* A training step starts over: the graph shows the new forward only. */
+      if (phase == LESSON_PHASE_FORWARD
+          && (previous == LESSON_PHASE_OPTIMIZER || previous == LESSON_PHASE_ZERO_GRAD))
+        g_atomic_int_set (&self->forward_start, g_atomic_int_get (&self->hook_n_nodes));
+      if (phase == LESSON_PHASE_ZERO_GRAD && previous == LESSON_PHASE_OPTIMIZER)
+        g_atomic_int_set (&self->forward_start, g_atomic_int_get (&self->hook_n_nodes));
+      g_atomic_int_set (&self->hook_phase, phase);
+    }
+
+  if (event_is_logged (ev))
+    {
+      LogEntry *e = g_new0 (LogEntry, 1);
+      e->phase = g_strdup (phase_css (phase));
+      e->text = stepper_describe_event (ev, run);
+      g_async_queue_push (self->log_queue, e);
+    }
+}
+
+static void
+drain_log (GradlensWindow *self)
+{
+  guint n = g_async_queue_length (self->log_queue) > 0 ? g_async_queue_length (self->log_queue) : 0;
+  guint skip = n > GRADLENS_EVENT_LOG_LIMIT ? n - GRADLENS_EVENT_LOG_LIMIT : 0;
+  LogEntry *e;
+
+  if (skip > 0)
+    {
+      g_autofree char *text = g_strdup_printf ("… %u earlier events not shown", skip);
+      for (guint i = 0; i < skip && (e = g_async_queue_try_pop (self->log_queue)) != NULL; i++)
+        log_entry_free (e);
+      gradlens_event_log_append (self->event_log, "info", text);
+    }
+  while ((e = g_async_queue_try_pop (self->log_queue)) != NULL)
+    {
+      gradlens_event_log_append (self->event_log, e->phase, e->text);
+      log_entry_free (e);
+    }
+}
+
+/* --- Keeping the panels in step ----------------------------------------------------- */
+
+static void
+update_graph (GradlensWindow *self)
+{
+  GPtrArray *all = stepper_get_nodes (self->stepper);
+  guint start = (guint) g_atomic_int_get (&self->forward_start);
+  gboolean changed = FALSE;
+
+  if (all == NULL || start > all->len)
+    start = all != NULL ? all->len : 0;
+
+  /* Same list, maybe longer: append; otherwise start over. */
+  if (self->graph_nodes->len > all->len - start
+      || (self->graph_nodes->len > 0 && g_ptr_array_index (self->graph_nodes, 0) != g_ptr_array_index (all, start)))
+    {
+      g_ptr_array_set_size (self->graph_nodes, 0);
+      changed = TRUE;
+    }
+  for (guint i = start + self->graph_nodes->len; all != NULL && i < all->len; i++)
+    {
+      g_ptr_array_add (self->graph_nodes, node_ref (g_ptr_array_index (all, i)));
+      changed = TRUE;
+    }
+
+  if (self->graph_nodes->len == 0)
+    {
+      gradlens_placeholder_set_title (self->graph_placeholder, "No Graph Yet");
+      gradlens_placeholder_set_description (
+        self->graph_placeholder,
+        "Press Op (F10) to run the program to its first operation: every op that needs a "
+        "gradient records its grad_fn here.");
+    }
+  else if (changed)
+    {
+      guint n_leaves = 0;
+      g_autofree char *title = NULL;
+      g_autofree char *description = NULL;
+
+      for (guint i = 0; i < self->graph_nodes->len; i++)
+        if (((Node *) g_ptr_array_index (self->graph_nodes, i))->op == OP_ACCUMULATE_GRAD)
+          n_leaves++;
+      title = g_strdup_printf ("%u Nodes", self->graph_nodes->len);
+      description = g_strdup_printf ("%u grad_fns and %u AccumulateGrad nodes recorded.",
+                                     self->graph_nodes->len - n_leaves, n_leaves);
+      gradlens_placeholder_set_title (self->graph_placeholder, title);
+      gradlens_placeholder_set_description (self->graph_placeholder, description);
+    }
+}
+
+static void
+update_output (GradlensWindow *self,
+               LessonRun      *run)
+{
+  const char *output = lesson_run_get_output (run);
+  gsize len = output != NULL ? strlen (output) : 0;
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->output_view);
+
+  if (len == self->output_len)
+    return;
+  if (len > self->output_len)
+    {
+      GtkTextIter end;
+      gtk_text_buffer_get_end_iter (buffer, &end);
+      gtk_text_buffer_insert (buffer, &end, output + self->output_len, -1);
+    }
+  else
+    gtk_text_buffer_set_text (buffer, output != NULL ? output : "", -1);
+  self->output_len = len;
+}
+
+static void
+update_losses (GradlensWindow *self,
+               LessonRun      *run)
+{
+  GArray *losses = lesson_run_get_losses (run);
+  guint n = losses != NULL ? losses->len : 0;
+
+  if (n < self->n_losses)
+    {
+      gradlens_loss_plot_clear (self->loss_plot);
+      self->n_losses = 0;
+    }
+  for (guint i = self->n_losses; i < n; i++)
+    gradlens_loss_plot_append (self->loss_plot, g_array_index (losses, double, i));
+  self->n_losses = n;
+}
+
+static void
+update_layer_chart (GradlensWindow *self,
+                    LessonRun      *run,
+                    gboolean        force)
+{
+  Module *model = lesson_run_get_model (run);
+  LessonPhase phase = lesson_run_get_phase (run);
+  gint64 now = g_get_monotonic_time ();
+  g_autoptr (GPtrArray) params = NULL;
+
+  if (!force && phase == self->chart_phase && now - self->chart_updated < CHART_INTERVAL_US)
+    return;
+  self->chart_phase = phase;
+  self->chart_updated = now;
+
+  if (model != NULL)
+    params = module_named_parameters (model);
+  gradlens_layer_chart_update (self->layer_chart, params, lesson_run_get_optimizer (run));
+}
+
+/* The freeze lesson's model before it runs, for choosing what to freeze. */
+static Module *
+preview_model (GradlensWindow *self)
+{
+  g_auto (GStrv) frozen = NULL;
+  LessonParams params;
+
+  if (self->preview_model == NULL)
+    self->preview_model = resnet18_new (1000, self->settings.seed);
+
+  params_from_settings (self, &params);
+  frozen = lesson_frozen_names (self->lesson, &params);
+  lesson_params_clear (&params);
+  module_set_requires_grad (self->preview_model, TRUE);
+  for (int i = 0; frozen[i] != NULL; i++)
+    module_set_requires_grad_prefix (self->preview_model, frozen[i], FALSE);
+  return self->preview_model;
+}
+
+static void
+update_module_tree (GradlensWindow *self,
+                    LessonRun      *run,
+                    StepperStatus   status)
+{
+  Module *model = lesson_run_get_model (run);
+  gboolean freeze_lesson = self->lesson == &lesson_freeze;
+
+  gtk_widget_set_visible (GTK_WIDGET (self->module_tree), self->lesson->uses_resnet);
+  if (!self->lesson->uses_resnet)
+    return;
+
+  if (model == NULL && freeze_lesson && status == STEPPER_READY)
+    model = preview_model (self);
+  gradlens_module_tree_set_model (self->module_tree, model);
+
+  if (model == NULL)
+    gradlens_module_tree_set_editable (self->module_tree, FALSE, NULL);
+  else if (status == STEPPER_RUNNING)
+    gradlens_module_tree_set_editable (self->module_tree, FALSE,
+                                       "The program is running: pause it to change what trains");
+  else if (status == STEPPER_FINISHED && !freeze_lesson)
+    gradlens_module_tree_set_editable (self->module_tree, FALSE,
+                                       "The program has ended: reset it to train again");
+  else
+    gradlens_module_tree_set_editable (self->module_tree, TRUE, NULL);
+}
+
+static void
+update_inspector (GradlensWindow      *self,
+                  LessonRun           *run,
+                  const StepperEvent  *event)
+{
+  gradlens_inspector_set_optimizer (self->inspector, lesson_run_get_optimizer (run));
+
+  if (self->inspector_follows && event != NULL)
+    {
+      Node *node = event->node;
+
+      /* A leaf's .grad just changed: show its AccumulateGrad. */
+      if (node == NULL && event->tensor != NULL && event->tensor->grad_accumulator != NULL)
+        node = event->tensor->grad_accumulator;
+      if (node != NULL)
+        {
+          gradlens_inspector_show_node (self->inspector, node);
+          return;
+        }
+      if (event->tensor != NULL)
+        {
+          gradlens_inspector_show_tensor (self->inspector, event->tensor, NULL);
+          return;
+        }
+    }
+  gradlens_inspector_refresh (self->inspector);
+}
+
+static void
+update_code (GradlensWindow     *self,
+             LessonRun          *run,
+             StepperStatus       status,
+             const StepperEvent *event)
+{
+  g_autoptr (GError) error = NULL;
+  LessonPhase phase = lesson_run_get_phase (run);
+  int line = lesson_run_get_line (run);
+
+  if (status == STEPPER_READY)
+    {
+      gradlens_code_view_set_line (self->code_view, 0, FALSE);
+      gradlens_code_view_set_phase (self->code_view, "idle", "Ready",
+                                    "Step with Op (F10), Line (F11) or play (F6); "
+                                    "the line about to run is highlighted.");
+      return;
+    }
+
+  if (status == STEPPER_FINISHED)
+    {
+      if (!stepper_get_result (self->stepper, &error))
+        {
+          gradlens_code_view_set_line (self->code_view, line, TRUE);
+          gradlens_code_view_set_phase (self->code_view, "error", "Stopped with an error",
+                                        error != NULL ? error->message : NULL);
+          return;
+        }
+      gradlens_code_view_set_line (self->code_view, 0, FALSE);
+      gradlens_code_view_set_phase (self->code_view, "done", "Done",
+                                    "The program ran to its end. Reset (Ctrl+R) to run it again.");
+      return;
+    }
+
+  gradlens_code_view_set_line (self->code_view, line, FALSE);
+  gradlens_code_view_set_phase (self->code_view, phase_css (phase), phase_title (phase),
+                                event != NULL ? event->sentence : NULL);
+}
+
+/* Multi-phase commands: issue the next leg, or stop. TRUE if still going. */
+static gboolean
+advance_goal (GradlensWindow *self,
+              StepperStatus   status,
+              LessonPhase     phase)
+{
+  LessonPhase target;
+
+  if (self->goal == GOAL_NONE)
+    return FALSE;
+  if (status != STEPPER_PAUSED)
+    {
+      self->goal = GOAL_NONE;
+      return FALSE;
+    }
+
+  target = self->goal == GOAL_AFTER_OPTIMIZER ? LESSON_PHASE_OPTIMIZER : LESSON_PHASE_ZERO_GRAD;
+  if (phase == target)
+    self->goal_seen = TRUE;
+  else if (self->goal_seen)
+    {
+      self->goal = GOAL_NONE;
+      return FALSE;
+    }
+  stepper_run_to_phase_end (self->stepper);
+  return TRUE;
+}
+
+static gboolean
+play_tick (gpointer user_data)
+{
+  GradlensWindow *self = user_data;
+
+  self->play_id = 0;
+  if (self->playing && self->stepper != NULL
+      && stepper_get_status (self->stepper) != STEPPER_FINISHED)
+    {
+      stepper_set_stops (self->stepper, STEPPER_STOP_LINE | STEPPER_STOP_OP
+                                        | STEPPER_STOP_BACKWARD_NODE | STEPPER_STOP_PHASE);
+      stepper_step (self->stepper);
+      _gradlens_window_update_actions (self);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+set_playing (GradlensWindow *self,
+             gboolean        playing)
+{
+  self->playing = playing;
+  g_clear_handle_id (&self->play_id, g_source_remove);
+  gtk_button_set_icon_name (self->play_button, playing ? "media-playback-pause-symbolic"
+                                                       : "media-playback-start-symbolic");
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->play_button),
+                               playing ? "Pause (F6): stop playing"
+                                       : "Play (F6): step by itself at the chosen speed");
+}
+
+void
+_gradlens_window_sync (GradlensWindow *self)
+{
+  StepperStatus status;
+  const StepperEvent *event;
+  LessonRun *run;
+  LessonPhase phase;
+
+  if (self->stepper == NULL)
+    return;
+
+  status = stepper_get_status (self->stepper);
+  if (status == STEPPER_RUNNING)
+    {
+      _gradlens_window_update_actions (self);
+      return;
+    }
+
+  run = stepper_get_run (self->stepper);
+  event = stepper_get_event (self->stepper);
+  phase = lesson_run_get_phase (run);
+
+  drain_log (self);
+  update_code (self, run, status, event);
+  update_graph (self);
+  update_output (self, run);
+  update_losses (self, run);
+  update_module_tree (self, run, status);
+  update_inspector (self, run, status == STEPPER_READY ? NULL : event);
+  update_layer_chart (self, run, status != STEPPER_PAUSED || !self->playing);
+
+  if (status == STEPPER_FINISHED && !self->reported_finish)
+    {
+      g_autoptr (GError) error = NULL;
+
+      self->reported_finish = TRUE;
+      if (!stepper_get_result (self->stepper, &error) && error != NULL
+          && !g_error_matches (error, LESSON_ERROR, LESSON_ERROR_CANCELLED))
+        {
+          g_autofree char *message = g_strdup_printf ("The lesson “%s” stopped: %s",
+                                                      self->lesson->title, error->message);
+          gradlens_window_show_error (self, message);
+        }
+    }
+
+  if (advance_goal (self, status, phase))
+    {
+      _gradlens_window_update_actions (self);
+      return;
+    }
+
+  if (self->playing)
+    {
+      if (status == STEPPER_FINISHED)
+        set_playing (self, FALSE);
+      else if (self->play_id == 0)
+        self->play_id = g_timeout_add ((guint) (1000.0 / MAX (self->settings.speed, 0.5)),
+                                       play_tick, self);
+    }
+
+  _gradlens_window_update_actions (self);
+}
+
+static void
+on_stepper_notify (Stepper  *stepper,
+                   gpointer  user_data)
+{
+  GradlensWindow *self = user_data;
+
+  if (stepper == self->stepper)
+    _gradlens_window_sync (self);
+}
+
+/* --- Lessons ----------------------------------------------------------------------- */
+
+/* Back to the start of the lesson: a fresh run with the current settings. */
+static void
+restart (GradlensWindow *self)
+{
+  LessonParams params;
+  LessonRun *run;
+
+  set_playing (self, FALSE);
+  self->goal = GOAL_NONE;
+
+  params_from_settings (self, &params);
+  if (self->stepper == NULL)
+    {
+      self->stepper = stepper_new (self->lesson, &params, STEPPER_STOP_OP | STEPPER_STOP_PHASE,
+                                   g_main_context_default (), on_stepper_notify, self);
+      stepper_set_event_hook (self->stepper, on_event, self);
+    }
+  else
+    stepper_reset (self->stepper, &params);
+  lesson_params_clear (&params);
+
+  /* The worker is gone: the hook's counters start over. */
+  g_atomic_int_set (&self->hook_n_nodes, 0);
+  g_atomic_int_set (&self->forward_start, 0);
+  g_atomic_int_set (&self->hook_phase, LESSON_PHASE_FORWARD);
+  {
+    LogEntry *e;
+    while ((e = g_async_queue_try_pop (self->log_queue)) != NULL)
+      log_entry_free (e);
+  }
+
+  g_ptr_array_set_size (self->graph_nodes, 0);
+  self->n_losses = 0;
+  self->output_len = 0;
+  self->chart_updated = 0;
+  self->chart_phase = LESSON_PHASE_COUNT;
+  self->inspector_follows = TRUE;
+  self->reported_finish = FALSE;
+
+  run = stepper_get_run (self->stepper);
+  gradlens_code_view_set_code (self->code_view, lesson_run_get_source (run));
+  gradlens_event_log_clear (self->event_log);
+  gradlens_event_log_append (self->event_log, "info", self->lesson->summary);
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->output_view), "", 0);
+  gradlens_loss_plot_clear (self->loss_plot);
+  gradlens_inspector_clear (self->inspector);
+  gtk_widget_set_visible (GTK_WIDGET (self->optimizer_box), self->lesson->uses_resnet);
+
+  _gradlens_window_sync (self);
+}
+
+static void
+set_lesson (GradlensWindow *self,
+            const Lesson   *lesson)
+{
+  g_return_if_fail (lesson != NULL);
+
+  if (self->lesson != lesson)
+    {
+      /* A different program: its own worker and its own graph. */
+      g_clear_pointer (&self->stepper, stepper_free);
+      self->lesson = lesson;
+      g_free (self->settings.lesson);
+      self->settings.lesson = g_strdup (lesson->name);
+      save_settings (self);
+      gradlens_window_show_error (self, NULL);
+      gradlens_module_tree_set_model (self->module_tree, NULL);
+    }
+  restart (self);
+}
+
+gboolean
+gradlens_window_select_lesson (GradlensWindow *self,
+                               const char     *name)
+{
+  const Lesson *const *lessons;
+  guint n;
+
+  g_return_val_if_fail (GRADLENS_IS_WINDOW (self), FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+
+  lessons = lesson_list (&n);
+  for (guint i = 0; i < n; i++)
+    if (g_str_equal (lessons[i]->name, name))
+      {
+        if (gtk_drop_down_get_selected (self->lesson_dropdown) != i)
+          gtk_drop_down_set_selected (self->lesson_dropdown, i);   /* → on_lesson_selected */
+        else if (self->lesson != lessons[i])
+          set_lesson (self, lessons[i]);
+        return TRUE;
+      }
+  return FALSE;
+}
+
+const Lesson *
+gradlens_window_get_lesson (GradlensWindow *self)
+{
+  g_return_val_if_fail (GRADLENS_IS_WINDOW (self), NULL);
+
+  return self->lesson;
+}
+
+Stepper *
+gradlens_window_get_stepper (GradlensWindow *self)
+{
+  g_return_val_if_fail (GRADLENS_IS_WINDOW (self), NULL);
+
+  return self->stepper;
+}
+
+static void
+on_lesson_selected (GtkDropDown    *dropdown,
+                    GParamSpec     *pspec,
+                    GradlensWindow *self)
+{
+  const Lesson *const *lessons;
+  guint n, i = gtk_drop_down_get_selected (dropdown);
+
+  lessons = lesson_list (&n);
+  if (i < n)
+    set_lesson (self, lessons[i]);
+}
+
+/* --- The commands ------------------------------------------------------------------ */
+
+static gboolean
+can_command (GradlensWindow *self)
+{
+  if (self->stepper == NULL)
+    return FALSE;
+  switch (stepper_get_status (self->stepper))
+    {
+    case STEPPER_READY:
+    case STEPPER_PAUSED:
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
+/* A command from the student: it ends play and goals. */
+static gboolean
+begin_command (GradlensWindow *self)
+{
+  if (!can_command (self))
+    return FALSE;
+  set_playing (self, FALSE);
+  self->goal = GOAL_NONE;
+  return TRUE;
+}
+
+static void
+after_command (GradlensWindow *self)
+{
+  _gradlens_window_update_actions (self);
+}
+
+void
+gradlens_window_step_op (GradlensWindow *self)
+{
+  g_return_if_fail (GRADLENS_IS_WINDOW (self));
+
+  if (!begin_command (self))
+    return;
+  /* Never across a phase: the backward gets its own steps. */
+  stepper_set_stops (self->stepper, STEPPER_STOP_OP | STEPPER_STOP_PHASE);
+  stepper_step (self->stepper);
+  after_command (self);
+}
+
+void
+gradlens_window_step_line (GradlensWindow *self)
+{
+  g_return_if_fail (GRADLENS_IS_WINDOW (self));
+
+  if (!begin_command (self))
+    return;
+  stepper_run_to_line_end (self->stepper);
+  after_command (self);
+}
+
+void
+gradlens_window_step_backward_node (GradlensWindow *self)
+{
+  g_return_if_fail (GRADLENS_IS_WINDOW (self));
+
+  if (!begin_command (self))
+    return;
+  stepper_set_stops (self->stepper, STEPPER_STOP_BACKWARD_NODE | STEPPER_STOP_PHASE);
+  stepper_step (self->stepper);
+  after_command (self);
+}
+
+void
+gradlens_window_run_to_phase_end (GradlensWindow *self)
+{
+  g_return_if_fail (GRADLENS_IS_WINDOW (self));
+
+  if (!begin_command (self))
+    return;
+  stepper_run_to_phase_end (self->stepper);
+  after_command (self);
+}
+
+void
+gradlens_window_run_to_end (GradlensWindow *self)
+{
+  g_return_if_fail (GRADLENS_IS_WINDOW (self));
+
+  if (!begin_command (self))
+    return;
+  stepper_run_to_end (self->stepper);
+  after_command (self);
+}
+
+void
+gradlens_window_play_pause (GradlensWindow *self)
+{
+  g_return_if_fail (GRADLENS_IS_WINDOW (self));
+
+  if (self->playing)
+    {
+      set_playing (self, FALSE);
+      after_command (self);
+      return;
+    }
+  if (!begin_command (self))
+    return;
+  set_playing (self, TRUE);
+  play_tick (self);
+}
+
+gboolean
+gradlens_window_is_playing (GradlensWindow *self)
+{
+  g_return_val_if_fail (GRADLENS_IS_WINDOW (self), FALSE);
+
+  return self->playing;
+}
+
+void
+gradlens_window_reset (GradlensWindow *self)
+{
+  g_return_if_fail (GRADLENS_IS_WINDOW (self));
+
+  if (self->lesson != NULL)
+    restart (self);
+}
+
+static void
+start_goal (GradlensWindow *self,
+            RunGoal         goal)
+{
+  if (!begin_command (self))
+    return;
+  self->goal = goal;
+  self->goal_seen = FALSE;
+  if (stepper_get_status (self->stepper) == STEPPER_PAUSED)
+    self->goal_seen = lesson_run_get_phase (stepper_get_run (self->stepper))
+                      == (goal == GOAL_AFTER_OPTIMIZER ? LESSON_PHASE_OPTIMIZER
+                                                       : LESSON_PHASE_ZERO_GRAD);
+  stepper_run_to_phase_end (self->stepper);
+  after_command (self);
+}
+
+void
+gradlens_window_optimizer_step (GradlensWindow *self)
+{
+  g_return_if_fail (GRADLENS_IS_WINDOW (self));
+
+  start_goal (self, GOAL_AFTER_OPTIMIZER);
+}
+
+void
+gradlens_window_zero_grad (GradlensWindow *self)
+{
+  g_return_if_fail (GRADLENS_IS_WINDOW (self));
+
+  start_goal (self, GOAL_AFTER_ZERO_GRAD);
+}
+
+/* --- Selection ----------------------------------------------------------------------- */
+
+GPtrArray *
+gradlens_window_get_graph_nodes (GradlensWindow *self)
+{
+  g_return_val_if_fail (GRADLENS_IS_WINDOW (self), NULL);
+
+  return self->graph_nodes;
+}
+
+void
+gradlens_window_select_node (GradlensWindow *self,
+                             Node           *node)
+{
+  g_return_if_fail (GRADLENS_IS_WINDOW (self));
+
+  if (!engine_readable (self))
+    return;
+  self->inspector_follows = FALSE;
+  gradlens_inspector_show_node (self->inspector, node);
+}
+
+static void
+on_inspector_node_activated (GradlensInspector *inspector,
+                             Node              *node,
+                             GradlensWindow    *self)
+{
+  self->inspector_follows = FALSE;
+}
+
+static void
+on_module_selected (GradlensModuleTree *tree,
+                    const char         *name,
+                    Tensor             *tensor,
+                    GradlensWindow     *self)
+{
+  if (tensor == NULL || !engine_readable (self))
+    return;
+  self->inspector_follows = FALSE;
+  gradlens_inspector_show_tensor (self->inspector, tensor, name);
+}
+
+/* The student changed what trains. */
+static void
+on_module_tree_changed (GradlensModuleTree *tree,
+                        GradlensWindow     *self)
+{
+  StepperStatus status;
+  LessonRun *run;
+  g_autofree char *message = NULL;
+
+  if (self->stepper == NULL)
+    return;
+  status = stepper_get_status (self->stepper);
+  run = stepper_get_run (self->stepper);
+
+  if (self->lesson == &lesson_freeze)
+    {
+      /* The program names what it freezes (`frozen = (...)`): keep it true. Until
+       * the optimizer exists the freezing statement is still to come, so the
+       * lesson starts again with the new list; later, the live model changed and
+       * the next forward pass shows it. */
+      g_strfreev (self->frozen);
+      self->frozen = gradlens_module_tree_dup_frozen_names (tree);
+      if (status != STEPPER_PAUSED || lesson_run_get_optimizer (run) == NULL)
+        {
+          restart (self);
+          return;
+        }
+    }
+
+  {
+    ParamCounts counts;
+    g_autofree char *trainable = NULL;
+    gradlens_module_tree_get_counts (tree, &counts);
+    trainable = gradlens_format_count (counts.trainable);
+    message = g_strdup_printf ("requires_grad changed: %s parameters train now; the change "
+                               "shows from the next forward pass", trainable);
+  }
+  gradlens_event_log_append (self->event_log, "info", message);
+  gradlens_inspector_refresh (self->inspector);
+  if (run != NULL)
+    update_layer_chart (self, run, TRUE);
+}
+
+/* --- Panels for tests ------------------------------------------------------------------- */
+
+GtkWidget *
+gradlens_window_get_panel (GradlensWindow *self,
+                           const char     *name)
+{
+  static const struct
+  {
+    const char *name;
+    gsize offset;
+  } panels[] = {
+    { "code-view", G_STRUCT_OFFSET (GradlensWindow, code_view) },
+    { "module-tree", G_STRUCT_OFFSET (GradlensWindow, module_tree) },
+    { "inspector", G_STRUCT_OFFSET (GradlensWindow, inspector) },
+    { "event-log", G_STRUCT_OFFSET (GradlensWindow, event_log) },
+    { "output-view", G_STRUCT_OFFSET (GradlensWindow, output_view) },
+    { "loss-plot", G_STRUCT_OFFSET (GradlensWindow, loss_plot) },
+    { "layer-chart", G_STRUCT_OFFSET (GradlensWindow, layer_chart) },
+    { "graph", G_STRUCT_OFFSET (GradlensWindow, graph_slot) },
+    { "lesson-dropdown", G_STRUCT_OFFSET (GradlensWindow, lesson_dropdown) },
+    { "settings-popover", G_STRUCT_OFFSET (GradlensWindow, settings_popover) },
+    { "play-button", G_STRUCT_OFFSET (GradlensWindow, play_button) },
+    { "speed", G_STRUCT_OFFSET (GradlensWindow, speed_button) },
+    { "plot-notebook", G_STRUCT_OFFSET (GradlensWindow, plot_notebook) },
+    { "log-notebook", G_STRUCT_OFFSET (GradlensWindow, log_notebook) },
+  };
+
+  g_return_val_if_fail (GRADLENS_IS_WINDOW (self), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (panels); i++)
+    if (g_str_equal (panels[i].name, name))
+      return G_STRUCT_MEMBER (GtkWidget *, self, panels[i].offset);
+  return NULL;
+}
+
+/* --- GObject -------------------------------------------------------------------------- */
+
+static void
+gradlens_window_dispose (GObject *object)
+{
+  GradlensWindow *self = GRADLENS_WINDOW (object);
+
+  g_clear_handle_id (&self->play_id, g_source_remove);
+  /* Joins the worker: nothing reads the window from another thread after this. */
+  g_clear_pointer (&self->stepper, stepper_free);
+  g_clear_pointer (&self->graph_nodes, g_ptr_array_unref);
+  g_clear_pointer (&self->preview_model, module_unref);
+
+  G_OBJECT_CLASS (gradlens_window_parent_class)->dispose (object);
+}
+
+static void
+gradlens_window_finalize (GObject *object)
+{
+  GradlensWindow *self = GRADLENS_WINDOW (object);
+
+  g_clear_pointer (&self->log_queue, g_async_queue_unref);
+  gradlens_settings_clear (&self->settings);
+  g_free (self->settings_path);
+  g_strfreev (self->frozen);
+  g_free (self->weights);
+
+  G_OBJECT_CLASS (gradlens_window_parent_class)->finalize (object);
+}
+
+/* "application" is set after construction: the accelerators follow it. */
+static void
+on_application_set (GradlensWindow *self,
+                    GParamSpec     *pspec,
+                    gpointer        user_data)
+{
+  GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
+
+  if (app != NULL)
+    _gradlens_window_set_accels (app);
+}
 
 static void
 gradlens_window_class_init (GradlensWindowClass *klass)
 {
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
-  /* The template names GradlensPlaceholder: make sure the type exists. */
+  object_class->dispose = gradlens_window_dispose;
+  object_class->finalize = gradlens_window_finalize;
+
+  /* The template names these types: make sure they exist. */
   g_type_ensure (GRADLENS_TYPE_PLACEHOLDER);
+  g_type_ensure (GRADLENS_TYPE_CODE_VIEW);
+  g_type_ensure (GRADLENS_TYPE_MODULE_TREE);
+  g_type_ensure (GRADLENS_TYPE_INSPECTOR);
+  g_type_ensure (GRADLENS_TYPE_EVENT_LOG);
+  g_type_ensure (GRADLENS_TYPE_LOSS_PLOT);
+  g_type_ensure (GRADLENS_TYPE_LAYER_CHART);
+  g_type_ensure (GRADLENS_TYPE_SETTINGS_POPOVER);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/gradlens/GradLens/ui/window.ui");
-  gtk_widget_class_bind_template_child (widget_class, GradlensWindow, header_bar);
-  gtk_widget_class_bind_template_child (widget_class, GradlensWindow, primary_menu_button);
-  gtk_widget_class_bind_template_child (widget_class, GradlensWindow, main_paned);
-  gtk_widget_class_bind_template_child (widget_class, GradlensWindow, content_paned);
-  gtk_widget_class_bind_template_child (widget_class, GradlensWindow, code_placeholder);
-  gtk_widget_class_bind_template_child (widget_class, GradlensWindow, graph_placeholder);
-  gtk_widget_class_bind_template_child (widget_class, GradlensWindow, inspector_placeholder);
+#define BIND(name) gtk_widget_class_bind_template_child (widget_class, GradlensWindow, name)
+  BIND (header_bar);
+  BIND (lesson_dropdown);
+  BIND (play_button);
+  BIND (speed_button);
+  BIND (speed_adjustment);
+  BIND (primary_menu_button);
+  BIND (settings_button);
+  BIND (settings_popover);
+  BIND (optimizer_box);
+  BIND (banner_revealer);
+  BIND (banner_label);
+  BIND (banner_close_button);
+  BIND (main_paned);
+  BIND (side_paned);
+  BIND (content_paned);
+  BIND (center_paned);
+  BIND (bottom_paned);
+  BIND (code_view);
+  BIND (module_tree);
+  BIND (graph_slot);
+  BIND (graph_placeholder);
+  BIND (log_notebook);
+  BIND (event_log);
+  BIND (output_view);
+  BIND (plot_notebook);
+  BIND (loss_plot);
+  BIND (layer_chart);
+  BIND (inspector);
+#undef BIND
+
+  _gradlens_window_class_init_actions (widget_class);
 }
 
 static void
 gradlens_window_init (GradlensWindow *self)
 {
   g_autoptr (GtkBuilder) builder = NULL;
+  g_autoptr (GtkStringList) titles = NULL;
+  g_autoptr (GError) error = NULL;
+  const Lesson *const *lessons;
+  guint n_lessons, selected = 0;
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  theme_follow_color_scheme ();
 
   /* GtkApplicationWindow owns the overlay from here on (and destroys it with us). */
   builder = gtk_builder_new_from_resource ("/io/github/gradlens/GradLens/ui/help-overlay.ui");
   gtk_application_window_set_help_overlay (
     GTK_APPLICATION_WINDOW (self),
     GTK_SHORTCUTS_WINDOW (gtk_builder_get_object (builder, "help_overlay")));
+
+  self->log_queue = g_async_queue_new_full (log_entry_free);
+  self->graph_nodes = g_ptr_array_new_with_free_func ((GDestroyNotify) node_unref);
+  self->inspector_follows = TRUE;
+
+  /* Settings: a bad file is reported, and the defaults used. */
+  gradlens_settings_init (&self->settings);
+  self->settings_path = gradlens_settings_default_path ();
+  if (!gradlens_settings_load (&self->settings, self->settings_path, &error))
+    gradlens_window_show_error (self, error->message);
+  gradlens_settings_popover_set (self->settings_popover, &self->settings);
+  gtk_adjustment_set_value (self->speed_adjustment, self->settings.speed);
+
+  gradlens_inspector_set_namer (self->inspector, name_tensor, self);
+
+  /* The lesson picker: the six lessons by title, in teaching order. */
+  titles = gtk_string_list_new (NULL);
+  lessons = lesson_list (&n_lessons);
+  for (guint i = 0; i < n_lessons; i++)
+    {
+      gtk_string_list_append (titles, lessons[i]->title);
+      if (g_strcmp0 (self->settings.lesson, lessons[i]->name) == 0)
+        selected = i;
+    }
+  gtk_drop_down_set_model (self->lesson_dropdown, G_LIST_MODEL (titles));
+  gtk_drop_down_set_selected (self->lesson_dropdown, selected);
+
+  g_signal_connect (self->lesson_dropdown, "notify::selected", G_CALLBACK (on_lesson_selected), self);
+  g_signal_connect (self->settings_popover, "apply", G_CALLBACK (on_settings_apply), self);
+  g_signal_connect (self->speed_adjustment, "value-changed", G_CALLBACK (on_speed_changed), self);
+  g_signal_connect (self->banner_close_button, "clicked", G_CALLBACK (on_banner_close), self);
+  g_signal_connect (self->module_tree, "changed", G_CALLBACK (on_module_tree_changed), self);
+  g_signal_connect (self->module_tree, "selected", G_CALLBACK (on_module_selected), self);
+  g_signal_connect (self->inspector, "node-activated", G_CALLBACK (on_inspector_node_activated), self);
+  g_signal_connect (self, "notify::application", G_CALLBACK (on_application_set), NULL);
+
+  set_lesson (self, lessons[selected]);
 }
 
 GradlensWindow *

@@ -1,0 +1,39 @@
+/* code-view.h: the lesson's PyTorch program, with the executing line lit
+ *
+ * A read-only, monospace GtkTextView with line numbers in its left gutter
+ * (a ▶ marks the line being executed), under a phase banner that says, in a
+ * colour of its own, where the lesson is: forward, backward, optimizer,
+ * zero_grad or done, and what just happened.
+ *
+ *   gradlens_code_view_set_code (view, lesson_text);
+ *   gradlens_code_view_set_line (view, 4, FALSE);        // 1-based; 0: none
+ *   gradlens_code_view_set_phase (view, "backward", "Backward pass",
+ *                                 "PowBackward0 computed the gradient of a");
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+
+G_BEGIN_DECLS
+
+#define GRADLENS_TYPE_CODE_VIEW (gradlens_code_view_get_type ())
+
+G_DECLARE_FINAL_TYPE (GradlensCodeView, gradlens_code_view, GRADLENS, CODE_VIEW, GtkWidget)
+
+GtkWidget  *gradlens_code_view_new        (void);
+void        gradlens_code_view_set_code   (GradlensCodeView *self, const char *code);
+/* The executing line, 1-based (0: none); error lights it in the error colour. */
+void        gradlens_code_view_set_line   (GradlensCodeView *self, int line, gboolean error);
+int         gradlens_code_view_get_line   (GradlensCodeView *self);
+/* phase: a CSS-friendly id ("forward", "backward", "optimizer", "zero-grad",
+ * "done", "idle") giving the banner its colour (class "phase-<id>"); title and
+ * detail are the words shown. */
+void        gradlens_code_view_set_phase  (GradlensCodeView *self, const char *phase,
+                                           const char *title, const char *detail);
+const char *gradlens_code_view_get_phase  (GradlensCodeView *self);
+const char *gradlens_code_view_get_phase_title (GradlensCodeView *self);
+/* The text of a 1-based line, for tests and accessibility; free with g_free. */
+char       *gradlens_code_view_dup_line_text (GradlensCodeView *self, int line);
+GtkTextView *gradlens_code_view_get_text_view (GradlensCodeView *self);
+
+G_END_DECLS

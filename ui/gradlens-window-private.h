@@ -1,0 +1,111 @@
+/* gradlens-window-private.h: shared by the window's files
+ *
+ * gradlens-window.c builds the window and keeps the panels in step with the
+ * stepper; gradlens-window-actions.c holds the win.* actions, their
+ * accelerators and when each applies; gradlens-window-files.c opens and saves
+ * weights and exports the graph.
+ */
+#pragma once
+
+#include "gradlens-window.h"
+#include "code-view.h"
+#include "event-log.h"
+#include "gradlens-placeholder.h"
+#include "inspector.h"
+#include "layer-chart.h"
+#include "loss-plot.h"
+#include "module-tree.h"
+#include "settings-popover.h"
+#include "settings.h"
+
+G_BEGIN_DECLS
+
+/* Where a multi-phase command (optim.step(), zero_grad()) is going. */
+typedef enum
+{
+  GOAL_NONE,
+  GOAL_AFTER_OPTIMIZER,   /* run until the optimizer phase has been and gone */
+  GOAL_AFTER_ZERO_GRAD,
+} RunGoal;
+
+struct _GradlensWindow
+{
+  GtkApplicationWindow parent_instance;
+
+  /* Template children. GtkWindow destroys its titlebar and child itself. */
+  GtkHeaderBar            *header_bar;
+  GtkDropDown             *lesson_dropdown;
+  GtkButton               *play_button;
+  GtkMenuButton           *speed_button;
+  GtkAdjustment           *speed_adjustment;
+  GtkMenuButton           *primary_menu_button;
+  GtkMenuButton           *settings_button;
+  GradlensSettingsPopover *settings_popover;
+  GtkBox                  *optimizer_box;
+  GtkRevealer             *banner_revealer;
+  GtkLabel                *banner_label;
+  GtkButton               *banner_close_button;
+  GtkPaned                *main_paned;
+  GtkPaned                *side_paned;
+  GtkPaned                *content_paned;
+  GtkPaned                *center_paned;
+  GtkPaned                *bottom_paned;
+  GradlensCodeView        *code_view;
+  GradlensModuleTree      *module_tree;
+  GtkBox                  *graph_slot;
+  GradlensPlaceholder     *graph_placeholder;
+  GtkNotebook             *log_notebook;
+  GradlensEventLog        *event_log;
+  GtkTextView             *output_view;
+  GtkNotebook             *plot_notebook;
+  GradlensLossPlot        *loss_plot;
+  GradlensLayerChart      *layer_chart;
+  GradlensInspector       *inspector;
+
+  /* The lesson and how it runs. */
+  const Lesson     *lesson;
+  GradlensSettings  settings;
+  char             *settings_path;
+  char            **frozen;          /* the freeze lesson's choice; NULL: its default */
+  char             *weights;         /* .safetensors for the resnet lessons, or NULL */
+  Stepper          *stepper;
+  Module           *preview_model;   /* the freeze lesson's model before it runs */
+
+  /* Written by the worker's event hook, read while it is paused. */
+  GAsyncQueue      *log_queue;       /* of LogEntry *, see gradlens-window.c */
+  gint              hook_n_nodes;    /* nodes recorded so far (atomic) */
+  gint              forward_start;   /* the first node of the current step's forward (atomic) */
+  gint              hook_phase;      /* the last phase the worker announced (atomic) */
+
+  /* What the panels show. */
+  GPtrArray        *graph_nodes;     /* of Node * (strong) */
+  guint             n_losses;
+  gsize             output_len;
+  gint64            chart_updated;   /* monotonic µs */
+  LessonPhase       chart_phase;
+  gboolean          inspector_follows; /* show the node the stepper paused at */
+  gboolean          reported_finish;
+
+  /* Play and goals. */
+  gboolean          playing;
+  guint             play_id;
+  RunGoal           goal;
+  gboolean          goal_seen;       /* the goal's phase was seen */
+};
+
+/* gradlens-window.c */
+void      _gradlens_window_sync            (GradlensWindow *self);
+gboolean  _gradlens_window_has_model       (GradlensWindow *self);
+Module   *_gradlens_window_get_model       (GradlensWindow *self);
+
+/* gradlens-window-actions.c */
+void      _gradlens_window_class_init_actions (GtkWidgetClass *widget_class);
+void      _gradlens_window_set_accels      (GtkApplication *application);
+void      _gradlens_window_update_actions  (GradlensWindow *self);
+
+/* gradlens-window-files.c */
+void      _gradlens_window_choose_weights_to_open (GradlensWindow *self);
+void      _gradlens_window_choose_weights_to_save (GradlensWindow *self);
+void      _gradlens_window_choose_graph_export    (GradlensWindow *self, const char *format);
+
+G_END_DECLS
