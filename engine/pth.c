@@ -260,8 +260,9 @@ zip_text (Zip *zip, const char *prefix, const char *name, const char *file, GErr
   const ZipEntry *ze = pth_zip_get (zip, entry, file, error);
   if (ze == NULL)
     return NULL;
-  char *text = g_strndup ((const char *) ze->data, MIN (ze->size, 32));
-  return g_strchomp (text);
+  /* Escaped (\377, \n…): it may end up in an error message. */
+  g_autofree char *text = g_strndup ((const char *) ze->data, MIN (ze->size, 32));
+  return g_strescape (g_strchomp (text), NULL);
 }
 
 static StateDict *

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "module.h"
-#include "pth.h"
+#include "pth-private.h"     /* pth_zip_verify_crc, for the crashers */
 
 static char *
 fixture (const char *name)
@@ -247,8 +247,7 @@ test_bad (void)
 
 /* No byte of a file can make the reader crash or accept garbage silently: every
  * truncation fails, and every single-byte change either fails with a load error
- * or still gives a state_dict. The legacy file has no CRC, so its changes reach
- * the pickle machine. Meaningful under ASan and UBSan (the CI runs both). */
+ * or still gives a state_dict. Meaningful under ASan and UBSan (the CI runs both). */
 static void
 test_mutations (gconstpointer data)
 {
@@ -259,6 +258,8 @@ test_mutations (gconstpointer data)
 
   g_assert_true (g_file_get_contents (path, &contents, &size, NULL));
   guint8 *bytes = (guint8 *) contents;
+  /* As the fuzzer: past the CRC, so that changes to data.pkl reach the pickle machine. */
+  pth_zip_verify_crc = FALSE;
 
   for (gsize n = 0; n < size; n++)
     {
@@ -288,8 +289,44 @@ test_mutations (gconstpointer data)
             refused++;
           }
       }
+  pth_zip_verify_crc = TRUE;
   g_test_message ("%s: %u mutants loaded, %u refused", (const char *) data, ok, refused);
   g_assert_cmpuint (refused, >, 0);
+}
+
+/* Inputs that once broke the fuzzer (tests/data/crashers/pth-*): with the CRC
+ * check as in the fuzzer (off) and as shipped (on). */
+static void
+test_crashers (void)
+{
+  g_autofree char *dir = g_test_build_filename (G_TEST_DIST, "data", "crashers", NULL);
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  g_assert_nonnull (d);
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      if (!g_str_has_prefix (name, "pth-"))
+        continue;
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_autofree char *contents = NULL;
+      gsize size;
+      g_assert_true (g_file_get_contents (path, &contents, &size, NULL));
+      for (int crc = 0; crc < 2; crc++)
+        {
+          g_autoptr (GError) error = NULL;
+          pth_zip_verify_crc = crc;
+          g_autoptr (StateDict) sd = pth_load_bytes ((const guint8 *) contents, size, name, &error);
+          g_assert_true ((sd == NULL) != (error == NULL));
+          if (error)
+            g_assert_true (g_utf8_validate (error->message, -1, NULL));
+        }
+      n++;
+    }
+  pth_zip_verify_crc = TRUE;
+  g_test_message ("%u crashers replayed", n);
+  g_assert_cmpuint (n, >, 0);
 }
 
 static void
@@ -422,6 +459,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/engine/pth/bad", test_bad);
   g_test_add_data_func ("/engine/pth/mutations/zip", "small.pth", test_mutations);
   g_test_add_data_func ("/engine/pth/mutations/legacy", "small-legacy.pth", test_mutations);
+  g_test_add_func ("/engine/pth/crashers", test_crashers);
   g_test_add_func ("/engine/pth/narrow-resnet", test_narrow_resnet);
   g_test_add_func ("/engine/pth/discovery", test_discovery);
 
