@@ -335,6 +335,23 @@ log_position (double n,
 
 /* --- Clusters ----------------------------------------------------------- */
 
+/* A cluster's fill at a nesting depth: the theme's translucent tint composed over
+ * the background depth + 1 times. */
+static GraphColor
+cluster_color (const GraphTheme *theme,
+               int               depth)
+{
+  GraphColor c = theme->background;
+  GraphColor tint = theme->cluster_fill;
+
+  tint.alpha = 1.0;
+  for (int d = 0; d <= depth; d++)
+    c = color_mix (&c, &tint, theme->cluster_fill.alpha);
+  c.alpha = 1.0;
+
+  return c;
+}
+
 static void
 paint_clusters (cairo_t               *cr,
                 const GraphLayout     *layout,
@@ -347,12 +364,16 @@ paint_clusters (cairo_t               *cr,
     {
       GraphRect r;
       double alpha = cluster_rect (layout, state, i, &r);
+      GraphColor fill;
 
       if (!graph_rect_intersects (&r, visible))
         continue;
 
+      /* Opaque: the tint composed over the background once per nesting level, as a
+       * translucent fill would look, but without blending whole screens of pixels. */
+      fill = cluster_color (theme, layout->clusters[i].depth);
       rounded_rect (cr, &r, 8);
-      set_color (cr, &theme->cluster_fill, alpha);
+      set_color (cr, &fill, alpha);
       cairo_fill_preserve (cr);
       set_color (cr, &theme->cluster_border, alpha);
       cairo_set_line_width (cr, 1.0);
@@ -360,7 +381,8 @@ paint_clusters (cairo_t               *cr,
     }
 }
 
-/* Labels go over the edges (an edge may cross a label strip), with a halo. */
+/* Labels go over the edges (an edge may cross a label strip), on their cluster's
+ * colour. */
 static void
 paint_cluster_labels (cairo_t               *cr,
                       const GraphLayout     *layout,
@@ -380,22 +402,23 @@ paint_cluster_labels (cairo_t               *cr,
       const GraphLayoutCluster *c = &layout->clusters[i];
       GraphRect r;
       double alpha = cluster_rect (layout, state, i, &r);
+      GraphColor fill;
+      double width;
 
       if (!graph_rect_intersects (&r, visible))
         continue;
 
-      /* In the strip dot reserved at the top, clipped to the cluster. */
-      cairo_save (cr);
-      cairo_rectangle (cr, r.x, r.y, r.width, r.height);
-      cairo_clip (cr);
-      cairo_move_to (cr, r.x + GRAPH_CLUSTER_PAD, r.y + GRAPH_CLUSTER_PAD / 2 + ascent);
-      cairo_text_path (cr, c->label);
-      set_color (cr, &theme->background, 0.8 * alpha);
-      cairo_set_line_width (cr, 3.0);
-      cairo_stroke_preserve (cr);
-      set_color (cr, &theme->cluster_text, alpha);
+      /* In the strip dot reserved at the top; dot made the cluster wide enough. */
+      fill = cluster_color (theme, c->depth);
+      width = MIN (graph_text_width (GRAPH_TEXT_CLUSTER, c->label) + 4,
+                   r.width - GRAPH_CLUSTER_PAD);
+      set_color (cr, &fill, alpha);
+      cairo_rectangle (cr, r.x + GRAPH_CLUSTER_PAD - 2, r.y + GRAPH_CLUSTER_PAD / 2,
+                       width, graph_text_height (GRAPH_TEXT_CLUSTER));
       cairo_fill (cr);
-      cairo_restore (cr);
+      set_color (cr, &theme->cluster_text, alpha);
+      cairo_move_to (cr, r.x + GRAPH_CLUSTER_PAD, r.y + GRAPH_CLUSTER_PAD / 2 + ascent);
+      cairo_show_text (cr, c->label);
     }
 }
 
