@@ -7,7 +7,7 @@
 # Build, run and test dependencies, Debian 12 names.
 GRADLENS_PACKAGES="
   meson ninja-build pkg-config gcc libc6-dev
-  libglib2.0-dev libgtk-4-dev libcairo2-dev libgraphviz-dev libopenblas-dev
+  libglib2.0-dev libgtk-4-dev libgdk-pixbuf-2.0-dev libcairo2-dev libgraphviz-dev libopenblas-dev
   adwaita-icon-theme librsvg2-common fonts-dejavu-core
   xvfb xauth dbus
   desktop-file-utils appstream
