@@ -8,6 +8,7 @@
  *   p = p + (−lr)·d
  */
 #include "sgd.h"
+#include "parallel.h"
 
 #include <string.h>
 
@@ -55,30 +56,47 @@ sgd_free (Sgd *sgd)
 }
 
 /* One parameter's update, element by element with PyTorch's float operations in
- * PyTorch's order; writes p_after − p_before into last_update. */
-static void
-sgd_update (const SgdOptions *o, SgdParam *sp)
+ * PyTorch's order. The elements are cut in slices run on the engine's threads
+ * (parallel.h); each element's arithmetic is the same whatever the slicing. */
+typedef struct
 {
-  Tensor *p = sp->param;
-  int64_t n = p->numel;
-  const float *g = p->grad->data;              /* (n) */
-  float *w = p->data;                          /* (n) */
+  const SgdOptions *o;
+  float *w;                                    /* (n) */
+  const float *g;                              /* (n) */
+  float *buf;                                  /* (n), NULL without momentum */
+  float *upd;                                  /* (n) */
+  bool first;                                  /* buf is new */
+} SgdPass;
+
+static void
+sgd_update_range (gpointer data, int64_t begin, int64_t end)
+{
+  const SgdPass *s = data;
+  const SgdOptions *o = s->o;
+  float *restrict w = s->w, *restrict buf = s->buf, *restrict upd = s->upd;
+  const float *restrict g = s->g;
   float wd = o->weight_decay, mom = o->momentum;
   float one_minus_damp = (float) (1.0 - (double) o->dampening);
   float neg_lr = -o->lr;
-  bool first = sp->momentum_buffer == NULL;
+  bool first = s->first;
 
-  if (mom != 0 && first)
-    sp->momentum_buffer = tensor_new_empty (p->ndim, p->shape);
-  float *buf = mom != 0 ? sp->momentum_buffer->data : NULL;  /* (n) */
-  if (sp->last_update == NULL || !tensor_same_shape (sp->last_update, p))
+  if (buf && !first && wd == 0 && !o->nesterov)
     {
-      g_clear_pointer (&sp->last_update, tensor_unref);
-      sp->last_update = tensor_new_empty (p->ndim, p->shape);
+      /* Lesson 3's SGD(lr, momentum) after its first step: the same operations as
+       * below, as one branch-free loop the compiler vectorises. */
+      for (int64_t i = begin; i < end; i++)
+        {
+          float scaled = buf[i] * mom;
+          float b = scaled + one_minus_damp * g[i];
+          float before = w[i];
+          float after = before + neg_lr * b;
+          buf[i] = b;
+          w[i] = after;
+          upd[i] = after - before;
+        }
+      return;
     }
-  float *upd = sp->last_update->data;          /* (n) */
-
-  for (int64_t i = 0; i < n; i++)
+  for (int64_t i = begin; i < end; i++)
     {
       float d = g[i];
       if (wd != 0)
@@ -99,6 +117,31 @@ sgd_update (const SgdOptions *o, SgdParam *sp)
       w[i] = after;
       upd[i] = after - before;
     }
+}
+
+/* Writes p_after − p_before into last_update. */
+static void
+sgd_update (const SgdOptions *o, SgdParam *sp)
+{
+  Tensor *p = sp->param;
+  bool first = sp->momentum_buffer == NULL;
+
+  if (o->momentum != 0 && first)
+    sp->momentum_buffer = tensor_new_empty (p->ndim, p->shape);
+  if (sp->last_update == NULL || !tensor_same_shape (sp->last_update, p))
+    {
+      g_clear_pointer (&sp->last_update, tensor_unref);
+      sp->last_update = tensor_new_empty (p->ndim, p->shape);
+    }
+  SgdPass pass = {
+    .o = o,
+    .w = p->data,
+    .g = p->grad->data,
+    .buf = o->momentum != 0 ? sp->momentum_buffer->data : NULL,
+    .upd = sp->last_update->data,
+    .first = first,
+  };
+  parallel_for (p->numel, 32768, sgd_update_range, &pass);
 }
 
 void

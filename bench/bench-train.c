@@ -1,0 +1,542 @@
+/* bench-train.c — gradlens-bench: how fast the engine trains resnet18.
+ *
+ * One training step is what lesson 3 runs:
+ *
+ *   prediction = model(data)                    forward
+ *   loss = (prediction - labels).sum()          forward
+ *   loss.backward()                             backward
+ *   optim.step(); optim.zero_grad()             optimizer (SGD, lr 1e-2, momentum 0.9)
+ *
+ * Cases (--case, comma separated; default all):
+ *   b1-64        batch 1, 64×64
+ *   b1-224       batch 1, 224×224
+ *   b8-224       batch 8, 224×224
+ *   finetune-224 batch 1, 224×224, every parameter frozen, fc replaced by Linear(512, 10)
+ *   lesson       lesson 3 ("resnet18") run through the stepper without pauses, 64×64
+ *                (when the engine has the stepper)
+ *
+ * Each case runs in its own process (this program started again with --child), so
+ * its peak RSS is its own. A case warms up (--warmup steps), then times --steps
+ * steps and prints, per phase, the median and the minimum, the GFLOP/s of the
+ * step's median (FLOPs counted from the layer shapes: 2·MACs for every conv and
+ * linear forward, and 2·MACs again for each backward product computed: the input's
+ * gradient when the input requires grad, the weight's when the weight does), that
+ * rate as a percentage of the sgemm peak measured in the same run (cblas_sgemm,
+ * 2048×2048×2048, the same threads), the peak RSS and the minor page faults per
+ * timed step.
+ *
+ *   OPENBLAS_NUM_THREADS=2 gradlens-bench --threads 2 --case b1-64,b1-224
+ *   gradlens-bench --json        # one JSON object per case, for compare-pytorch.py
+ */
+#include "module.h"
+#include "sgd.h"
+#include "parallel.h"
+#ifdef HAVE_STEPPER
+#include "stepper.h"
+#endif
+
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+typedef struct
+{
+  const char *name;
+  int batch, size;
+  bool finetune;
+  bool lesson;
+} BenchCase;
+
+static const BenchCase cases[] = {
+  { "b1-64", 1, 64, false, false },
+  { "b1-224", 1, 224, false, false },
+  { "b8-224", 8, 224, false, false },
+  { "finetune-224", 1, 224, true, false },
+  { "lesson", 1, 64, false, true },
+};
+
+enum { PHASE_FORWARD, PHASE_BACKWARD, PHASE_OPTIMIZER, PHASE_STEP, N_PHASES };
+static const char *const phase_names[N_PHASES] = { "forward", "backward", "optimizer", "step" };
+
+static int opt_threads = 0;
+static int opt_steps = 20;
+static int opt_warmup = 3;
+static char *opt_cases = NULL;
+static char *opt_child = NULL;
+static double opt_peak = 0;        /* GFLOP/s, passed to children */
+static gboolean opt_json = FALSE;
+static gboolean opt_no_peak = FALSE;
+
+static GOptionEntry entries[] = {
+  { "case", 'c', 0, G_OPTION_ARG_STRING, &opt_cases,
+    "Cases to run, comma separated: b1-64, b1-224, b8-224, finetune-224, lesson (default all)",
+    "LIST" },
+  { "threads", 't', 0, G_OPTION_ARG_INT, &opt_threads,
+    "Threads for OpenBLAS and the engine (default: OPENBLAS_NUM_THREADS, else 2)", "N" },
+  { "steps", 's', 0, G_OPTION_ARG_INT, &opt_steps, "Timed steps per case (default 20)", "N" },
+  { "warmup", 'w', 0, G_OPTION_ARG_INT, &opt_warmup, "Untimed steps first (default 3)", "N" },
+  { "json", 'j', 0, G_OPTION_ARG_NONE, &opt_json, "One JSON object per case", NULL },
+  { "no-peak", 0, 0, G_OPTION_ARG_NONE, &opt_no_peak, "Do not measure the sgemm peak", NULL },
+  { "child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &opt_child, NULL, NULL },
+  { "peak", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_DOUBLE, &opt_peak, NULL, NULL },
+  { NULL }
+};
+
+/* --- FLOPs from the layer shapes ----------------------------------------------- */
+
+typedef struct
+{
+  double forward, backward;        /* FLOPs */
+} Flops;
+
+/* Walks m with an input of shape (n, c, h, w) (for a linear, (n, c)), whether that
+ * input requires grad in *grad; leaves the output's shape and requires_grad there. */
+static void
+count_module (Module *m, int64_t *n, int64_t *c, int64_t *h, int64_t *w, bool *grad,
+              Flops *flops)
+{
+  switch (m->kind)
+    {
+    case MODULE_SEQUENTIAL:
+    case MODULE_RESNET:
+      for (guint i = 0; i < m->children->len; i++)
+        count_module (g_ptr_array_index (m->children, i), n, c, h, w, grad, flops);
+      return;
+    case MODULE_BASIC_BLOCK:
+      {
+        int64_t n1 = *n, c1 = *c, h1 = *h, w1 = *w;
+        bool g1 = *grad, main_grad = *grad;
+        Module *down = module_get_child (m, "downsample");
+        for (guint i = 0; i < m->children->len; i++)
+          {
+            Module *child = g_ptr_array_index (m->children, i);
+            if (child != down)
+              count_module (child, n, c, h, w, &main_grad, flops);
+          }
+        if (down)
+          count_module (down, &n1, &c1, &h1, &w1, &g1, flops);
+        *grad = main_grad || g1;
+        return;
+      }
+    case MODULE_CONV2D:
+    case MODULE_LINEAR:
+      {
+        Tensor *weight = g_array_index (m->params, NamedTensor, 0).tensor;
+        bool any_param = false;
+        for (guint i = 0; i < m->params->len; i++)
+          any_param |= g_array_index (m->params, NamedTensor, i).tensor->requires_grad;
+        double macs;
+        if (m->kind == MODULE_CONV2D)
+          {
+            int64_t oh = (*h + 2 * m->padding - m->kernel) / m->stride + 1;
+            int64_t ow = (*w + 2 * m->padding - m->kernel) / m->stride + 1;
+            macs = (double) *n * m->out_channels * oh * ow * *c * m->kernel * m->kernel;
+            *h = oh;
+            *w = ow;
+          }
+        else
+          macs = (double) *n * m->out_channels * *c;
+        flops->forward += 2 * macs;
+        if (*grad)
+          flops->backward += 2 * macs;
+        if (weight->requires_grad)
+          flops->backward += 2 * macs;
+        *c = m->out_channels;
+        *grad = *grad || any_param;
+        return;
+      }
+    case MODULE_BATCH_NORM2D:
+      for (guint i = 0; i < m->params->len; i++)
+        *grad |= g_array_index (m->params, NamedTensor, i).tensor->requires_grad;
+      return;
+    case MODULE_MAX_POOL2D:
+      *h = (*h + 2 * m->padding - m->kernel) / m->stride + 1;
+      *w = (*w + 2 * m->padding - m->kernel) / m->stride + 1;
+      return;
+    case MODULE_ADAPTIVE_AVG_POOL2D:
+      *h = *w = 1;
+      return;
+    case MODULE_RELU:
+    case MODULE_KIND_COUNT:
+      return;
+    }
+}
+
+static Flops
+count_flops (Module *model, int batch, int size)
+{
+  Flops flops = { 0, 0 };
+  int64_t n = batch, c = 3, h = size, w = size;
+  bool grad = false;
+  count_module (model, &n, &c, &h, &w, &grad, &flops);
+  return flops;
+}
+
+/* --- Measurements ---------------------------------------------------------------- */
+
+static double
+now_ms (void)
+{
+  return g_get_monotonic_time () / 1000.0;
+}
+
+static int
+compare_double (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return (x > y) - (x < y);
+}
+
+static double
+median (double *v, int n)
+{
+  qsort (v, n, sizeof *v, compare_double);
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static double
+minimum (const double *v, int n)
+{
+  double m = v[0];
+  for (int i = 1; i < n; i++)
+    m = MIN (m, v[i]);
+  return m;
+}
+
+/* GFLOP/s of cblas_sgemm on 2048³, the best of five after one warm-up call. */
+static double
+measure_sgemm_peak (void)
+{
+  const int n = 2048;
+  float *a = g_new (float, (size_t) n * n), *b = g_new (float, (size_t) n * n);
+  float *c = g_new0 (float, (size_t) n * n);
+  for (size_t i = 0; i < (size_t) n * n; i++)
+    {
+      a[i] = (float) (i % 7) * 0.1f;
+      b[i] = (float) (i % 5) * 0.1f;
+    }
+  double best = 1e30;
+  for (int r = 0; r < 6; r++)
+    {
+      double t0 = now_ms ();
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a, n, b, n, 0, c, n);
+      double t = now_ms () - t0;
+      if (r > 0)
+        best = MIN (best, t);
+    }
+  g_free (a);
+  g_free (b);
+  g_free (c);
+  return 2.0 * n * n * n / (best * 1e6);
+}
+
+static long
+minor_faults (void)
+{
+  struct rusage ru;
+  getrusage (RUSAGE_SELF, &ru);
+  return ru.ru_minflt;
+}
+
+static double
+peak_rss_mb (void)
+{
+  struct rusage ru;
+  getrusage (RUSAGE_SELF, &ru);
+  return ru.ru_maxrss / 1024.0;   /* kB on Linux */
+}
+
+/* --- One case, in this process ----------------------------------------------------- */
+
+typedef struct
+{
+  double median[N_PHASES], min[N_PHASES];
+  double faults_per_step, rss_mb;
+  Flops flops;
+} CaseResult;
+
+static gboolean
+train_step (Module *model, Sgd *optim, Tensor *data, Tensor *labels, double t[N_PHASES],
+            GError **error)
+{
+  double t0 = now_ms ();
+  g_autoptr (Tensor) pred = module_forward (model, data, error);
+  if (pred == NULL)
+    return FALSE;
+  g_autoptr (Tensor) diff = tensor_sub (pred, labels, error);
+  if (diff == NULL)
+    return FALSE;
+  g_autoptr (Tensor) loss = tensor_sum (diff);
+  double t1 = now_ms ();
+  if (!tensor_backward (loss, NULL, false, error))
+    return FALSE;
+  double t2 = now_ms ();
+  sgd_step (optim);
+  sgd_zero_grad (optim);
+  double t3 = now_ms ();
+  t[PHASE_FORWARD] = t1 - t0;
+  t[PHASE_BACKWARD] = t2 - t1;
+  t[PHASE_OPTIMIZER] = t3 - t2;
+  t[PHASE_STEP] = t3 - t0;
+  return TRUE;
+}
+
+static gboolean
+run_train_case (const BenchCase *bc, CaseResult *res, GError **error)
+{
+  Generator gen;
+  generator_init (&gen, 0);
+  g_autoptr (Module) model = resnet18_new_from_generator (1000, 64, &gen);
+  int classes = 1000;
+  if (bc->finetune)
+    {
+      module_set_requires_grad (model, false);
+      module_replace_child (model, "fc", linear_new (512, 10, &gen));
+      classes = 10;
+    }
+  g_autoptr (Tensor) data = tensor_new_rand (4, (int64_t[]){ bc->batch, 3, bc->size, bc->size },
+                                             &gen);
+  g_autoptr (Tensor) labels = tensor_new_rand (2, (int64_t[]){ bc->batch, classes }, &gen);
+  g_autoptr (Sgd) optim = sgd_new (model, &(SgdOptions){ .lr = 1e-2f, .momentum = 0.9f });
+  res->flops = count_flops (model, bc->batch, bc->size);
+
+  double t[N_PHASES];
+  for (int i = 0; i < opt_warmup; i++)
+    if (!train_step (model, optim, data, labels, t, error))
+      return FALSE;
+
+  double *times[N_PHASES];
+  for (int p = 0; p < N_PHASES; p++)
+    times[p] = g_new (double, opt_steps);
+  long faults0 = minor_faults ();
+  for (int i = 0; i < opt_steps; i++)
+    {
+      if (!train_step (model, optim, data, labels, t, error))
+        return FALSE;
+      for (int p = 0; p < N_PHASES; p++)
+        times[p][i] = t[p];
+    }
+  res->faults_per_step = (double) (minor_faults () - faults0) / opt_steps;
+  for (int p = 0; p < N_PHASES; p++)
+    {
+      res->min[p] = minimum (times[p], opt_steps);
+      res->median[p] = median (times[p], opt_steps);
+      g_free (times[p]);
+    }
+  res->rss_mb = peak_rss_mb ();
+  return TRUE;
+}
+
+
+static gboolean
+run_case (const BenchCase *bc, CaseResult *res, GError **error)
+{
+  memset (res, 0, sizeof *res);
+  if (bc->lesson)
+    {
+#ifdef HAVE_STEPPER
+      return run_lesson_case (bc, res, error);
+#else
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                   "the lesson case needs the stepper (engine/stepper.c), not built");
+      return FALSE;
+#endif
+    }
+  return run_train_case (bc, res, error);
+}
+
+static void
+print_json (const BenchCase *bc, const CaseResult *r, int threads)
+{
+  g_print ("{\"case\": \"%s\", \"threads\": %d, \"steps\": %d, \"gflop\": %.4f, "
+           "\"gflop_forward\": %.4f, \"gflop_backward\": %.4f",
+           bc->name, threads, opt_steps, (r->flops.forward + r->flops.backward) / 1e9,
+           r->flops.forward / 1e9, r->flops.backward / 1e9);
+  for (int p = 0; p < N_PHASES; p++)
+    g_print (", \"%s_median_ms\": %.3f, \"%s_min_ms\": %.3f",
+             phase_names[p], r->median[p], phase_names[p], r->min[p]);
+  g_print (", \"faults_per_step\": %.1f, \"peak_rss_mb\": %.1f}\n", r->faults_per_step,
+           r->rss_mb);
+}
+
+/* --- The parent: start one child per case, gather, print ------------------------------ */
+
+static gboolean
+parse_json_result (const char *line, CaseResult *r)
+{
+  /* Our own output: look the keys up by name. */
+  static const char *const keys[] = { "gflop_forward", "gflop_backward", "faults_per_step",
+                                      "peak_rss_mb" };
+  double v[G_N_ELEMENTS (keys)];
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    {
+      g_autofree char *k = g_strdup_printf ("\"%s\": ", keys[i]);
+      const char *at = strstr (line, k);
+      if (at == NULL)
+        return FALSE;
+      v[i] = g_ascii_strtod (at + strlen (k), NULL);
+    }
+  r->flops.forward = v[0] * 1e9;
+  r->flops.backward = v[1] * 1e9;
+  r->faults_per_step = v[2];
+  r->rss_mb = v[3];
+  for (int p = 0; p < N_PHASES; p++)
+    {
+      g_autofree char *km = g_strdup_printf ("\"%s_median_ms\": ", phase_names[p]);
+      g_autofree char *kn = g_strdup_printf ("\"%s_min_ms\": ", phase_names[p]);
+      const char *am = strstr (line, km), *an = strstr (line, kn);
+      if (am == NULL || an == NULL)
+        return FALSE;
+      r->median[p] = g_ascii_strtod (am + strlen (km), NULL);
+      r->min[p] = g_ascii_strtod (an + strlen (kn), NULL);
+    }
+  return TRUE;
+}
+
+static void
+print_table_header (double peak, int threads)
+{
+  g_print ("gradlens-bench: %d thread%s, %d warm-up + %d timed steps per case, "
+           "sgemm peak %.1f GFLOP/s\n\n", threads, threads == 1 ? "" : "s", opt_warmup,
+           opt_steps, peak);
+  g_print ("%-13s %-9s %9s %9s   %7s %7s %6s %9s %8s\n", "case", "phase", "median", "min",
+           "GFLOP", "GFLOP/s", "%peak", "faults", "RSS MB");
+}
+
+static void
+print_table_case (const BenchCase *bc, const CaseResult *r, double peak)
+{
+  double gflop[N_PHASES] = { r->flops.forward / 1e9, r->flops.backward / 1e9, 0,
+                             (r->flops.forward + r->flops.backward) / 1e9 };
+  for (int p = 0; p < N_PHASES; p++)
+    {
+      g_print ("%-13s %-9s %6.2f ms %6.2f ms", p == 0 ? bc->name : "", phase_names[p],
+               r->median[p], r->min[p]);
+      if (gflop[p] > 0 && r->median[p] > 0)
+        {
+          double rate = gflop[p] / (r->median[p] / 1e3);
+          g_print ("   %7.3f %7.1f", gflop[p], rate);
+          if (peak > 0)
+            g_print (" %5.0f%%", 100 * rate / peak);
+          else
+            g_print (" %6s", "");
+        }
+      else
+        g_print ("   %7s %7s %6s", "", "", "");
+      if (p == PHASE_STEP)
+        g_print (" %9.1f %8.1f", r->faults_per_step, r->rss_mb);
+      g_print ("\n");
+    }
+}
+
+static const BenchCase *
+find_case (const char *name)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    if (g_str_equal (cases[i].name, name))
+      return &cases[i];
+  return NULL;
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("— time resnet18 training steps");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    {
+      g_printerr ("gradlens-bench: %s\n", error->message);
+      return 2;
+    }
+  if (opt_threads <= 0)
+    {
+      const char *env = g_getenv ("OPENBLAS_NUM_THREADS");
+      opt_threads = env ? atoi (env) : 2;
+      if (opt_threads <= 0)
+        opt_threads = 2;
+    }
+  if (opt_steps < 1 || opt_warmup < 0)
+    {
+      g_printerr ("gradlens-bench: --steps must be at least 1 and --warmup not negative\n");
+      return 2;
+    }
+  openblas_set_num_threads (opt_threads);
+  if (!g_getenv ("BENCH_BASELINE"))
+    parallel_set_num_threads (opt_threads);
+
+  if (opt_child)
+    {
+      const BenchCase *bc = find_case (opt_child);
+      CaseResult res;
+      if (bc == NULL)
+        {
+          g_printerr ("gradlens-bench: no case “%s”\n", opt_child);
+          return 2;
+        }
+      if (!run_case (bc, &res, &error))
+        {
+          g_printerr ("gradlens-bench: %s: %s\n", bc->name, error->message);
+          return 1;
+        }
+      print_json (bc, &res, opt_threads);
+      return 0;
+    }
+
+  g_auto (GStrv) names = g_strsplit (opt_cases ? opt_cases : "b1-64,b1-224,b8-224,finetune-224,lesson",
+                                     ",", -1);
+  for (int i = 0; names[i]; i++)
+    if (find_case (g_strstrip (names[i])) == NULL)
+      {
+        g_printerr ("gradlens-bench: no case “%s” (b1-64, b1-224, b8-224, finetune-224, lesson)\n",
+                    names[i]);
+        return 2;
+      }
+
+  double peak = opt_no_peak ? 0 : measure_sgemm_peak ();
+  if (opt_json)
+    g_print ("{\"sgemm_peak_gflops\": %.1f, \"threads\": %d}\n", peak, opt_threads);
+  else
+    print_table_header (peak, opt_threads);
+
+  int status = 0;
+  for (int i = 0; names[i]; i++)
+    {
+      const BenchCase *bc = find_case (names[i]);
+      g_autofree char *threads = g_strdup_printf ("%d", opt_threads);
+      g_autofree char *steps = g_strdup_printf ("%d", opt_steps);
+      g_autofree char *warmup = g_strdup_printf ("%d", opt_warmup);
+      const char *child_argv[] = { "/proc/self/exe", "--child", bc->name, "--threads", threads,
+                                   "--steps", steps, "--warmup", warmup, NULL };
+      g_autofree char *out = NULL;
+      g_autofree char *err = NULL;
+      int wait_status = 0;
+      g_autoptr (GError) spawn_error = NULL;
+      if (!g_spawn_sync (NULL, (char **) child_argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
+                         &wait_status, &spawn_error)
+          || !g_spawn_check_wait_status (wait_status, &spawn_error))
+        {
+          g_printerr ("gradlens-bench: %s: %s%s%s\n", bc->name,
+                      spawn_error ? spawn_error->message : "failed",
+                      err && *err ? "\n" : "", err ? err : "");
+          status = 1;
+          continue;
+        }
+      if (opt_json)
+        {
+          g_print ("%s", out);
+          continue;
+        }
+      CaseResult r;
+      if (!parse_json_result (out, &r))
+        {
+          g_printerr ("gradlens-bench: %s: unreadable result: %s\n", bc->name, out);
+          status = 1;
+          continue;
+        }
+      print_table_case (bc, &r, peak);
+    }
+  return status;
+}
