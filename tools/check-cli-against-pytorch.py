@@ -39,7 +39,6 @@ where float32 PyTorch itself is further than --tol / 4 from float64 PyTorch, wit
 
 import argparse
 import collections
-import copy
 import importlib.util
 import json
 import os
@@ -161,17 +160,18 @@ def check_case(args, size, finetune, out_dir):
     path = os.path.join(out_dir, "resnet18.safetensors")
     mf.save_safetensors(path, list(state.items()) + [("input", x), ("labels", labels)])
 
+    # PyTorch once, every step kept: (loss, grads, state) after step k.
+    results = {}
+    for dtype in (torch.float32, torch.float64):
+        m = pytorch_model(args.seed, finetune, state, dtype)
+        results[dtype] = mf.train_steps(m, x.to(dtype), labels.to(dtype),
+                                        steps=max(args.steps), zero_grad=args.zero_grad)
     rows = []
     for steps in args.steps:
         losses, times, grads, weights, _ = run_cli(args.cli, path, out_dir, steps, finetune,
                                                    size, args.zero_grad)
-        results = {}
-        for dtype in (torch.float32, torch.float64):
-            m = pytorch_model(args.seed, finetune, state, dtype)
-            results[dtype] = mf.train_steps(m, x.to(dtype), labels.to(dtype),
-                                            steps=steps, zero_grad=args.zero_grad)
-        loss32, grads32, state32 = results[torch.float32][-1]
-        loss64, grads64, state64 = results[torch.float64][-1]
+        loss32, grads32, state32 = results[torch.float32][steps - 1]
+        loss64, grads64, state64 = results[torch.float64][steps - 1]
         g = compare(grads, grads32, "grads")
         w = compare(weights, state32, "weights")
         g_pt = compare(grads32, grads64, "grads")
