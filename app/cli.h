@@ -35,5 +35,7 @@ gboolean cli_info (int argc, char **argv, GError **error);
 gboolean cli_train (int argc, char **argv, GError **error);
 gboolean cli_lesson (int argc, char **argv, GError **error);
 gboolean cli_graph (int argc, char **argv, GError **error);
+gboolean cli_weights (int argc, char **argv, GError **error);
+gboolean cli_predict (int argc, char **argv, GError **error);
 
 G_END_DECLS

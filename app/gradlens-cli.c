@@ -17,6 +17,8 @@ static const CliCommand commands[] = {
   { "train", "Train resnet18 with SGD on one batch: loss, step times, gradients", cli_train },
   { "lesson", "Run a lesson without pauses, printing what its PyTorch program prints", cli_lesson },
   { "graph", "Write a lesson's autograd graph as JSON or Graphviz DOT", cli_graph },
+  { "weights", "Look for torchvision's pretrained resnet18 weights (torch.hub's cache)", cli_weights },
+  { "predict", "Classify a picture with resnet18: the top-5 ImageNet classes", cli_predict },
 };
 
 static const CliCommand *

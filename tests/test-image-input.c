@@ -6,7 +6,9 @@
  * of its picture, stored losslessly (the script checked that ToTensor + Normalize
  * of it is exactly torchvision's whole transform).
  */
+#include <glib/gstdio.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "image-input.h"
@@ -216,6 +218,113 @@ test_top_k (void)
   g_assert_cmpint (top[2].index, ==, 0);
 }
 
+/* gradlens-cli, end to end. Its path comes from the build (GRADLENS_CLI). */
+static char *
+run_cli (const char *torch_home, int *status, const char *first, ...)
+{
+  const char *cli = g_getenv ("GRADLENS_CLI");
+  g_autoptr (GPtrArray) args = g_ptr_array_new ();
+  g_auto (GStrv) env = g_environ_setenv (g_get_environ (), "TORCH_HOME", torch_home, TRUE);
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr (GError) error = NULL;
+  va_list ap;
+
+  g_assert_nonnull (cli);
+  g_ptr_array_add (args, (char *) cli);
+  va_start (ap, first);
+  for (const char *a = first; a != NULL; a = va_arg (ap, const char *))
+    g_ptr_array_add (args, (char *) a);
+  va_end (ap);
+  g_ptr_array_add (args, NULL);
+  g_assert_true (g_spawn_sync (NULL, (char **) args->pdata, env, G_SPAWN_DEFAULT, NULL, NULL,
+                               &out, &err, status, &error));
+  g_assert_no_error (error);
+  g_test_message ("%s%s", out, err);
+  return g_strconcat (out, err, NULL);
+}
+
+/* predict with a narrow resnet18 from a .pth: PyTorch's top classes and
+ * probabilities; weights finds (or not) torchvision's file in torch.hub's cache. */
+static void
+test_cli (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *home = g_dir_make_tmp ("gradlens-torch-XXXXXX", &error);
+  g_assert_no_error (error);
+  g_autofree char *image = image_path ("photo-224.png");
+  g_autofree char *narrow = g_test_build_filename (G_TEST_DIST, "data", "pth", "narrow.pth", NULL);
+  g_autofree char *bin = g_test_build_filename (G_TEST_DIST, "data", "pth",
+                                                "narrow-photo-224-logits.bin", NULL);
+  int status;
+
+  /* PyTorch's answer: softmax of its logits, best first. */
+  g_autofree char *raw = NULL;
+  gsize size;
+  g_assert_true (g_file_get_contents (bin, &raw, &size, NULL));
+  g_assert_cmpuint (size, ==, 10 * sizeof (float));
+  g_autoptr (Tensor) logits = tensor_new_from_data (1, (int64_t[]){ 10 }, (const float *) raw);
+  ImagePrediction expected[5];
+  g_assert_cmpint (image_input_top_k (logits, 5, expected), ==, 5);
+
+  g_autofree char *out = run_cli (home, &status, "predict", "--image", image, "--weights", narrow,
+                                  NULL);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_null (strstr (out, "meaningless"));
+  g_auto (GStrv) lines = g_strsplit (out, "\n", -1);
+  int row = -1;
+  for (int i = 0; lines[i]; i++)
+    if (g_str_has_prefix (lines[i], "top-5"))
+      row = i + 1;
+  g_assert_cmpint (row, >, 0);
+  for (int j = 0; j < 5; j++)
+    {
+      int index;
+      double p;
+      g_assert_nonnull (lines[row + j]);
+      g_assert_cmpint (sscanf (lines[row + j], "%d %lf", &index, &p), ==, 2);
+      g_assert_cmpint (index, ==, expected[j].index);
+      g_assert_cmpfloat_with_epsilon (p, expected[j].probability, 1e-4);
+    }
+
+  /* No weights: torchvision's initialisation, labelled. */
+  g_autofree char *random = run_cli (home, &status, "predict", "--image", image, NULL);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_nonnull (strstr (random, "top-5 (random weights: meaningless):"));
+
+  /* weights: nothing in the cache, then a resnet18-*.pth. */
+  g_autofree char *none = run_cli (home, &status, "weights", NULL);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_nonnull (strstr (none, "the model is randomly initialised"));
+
+  g_autofree char *dir = g_build_filename (home, "hub", "checkpoints", NULL);
+  g_autofree char *cached = g_build_filename (dir, "resnet18-0123abcd.pth", NULL);
+  g_autofree char *contents = NULL;
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_assert_true (g_file_get_contents (narrow, &contents, &size, NULL));
+  g_assert_true (g_file_set_contents (cached, contents, size, NULL));
+  g_autofree char *found = run_cli (home, &status, "weights", NULL);
+  g_autofree char *line = g_strdup_printf ("pretrained weights found: %s\n", cached);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_true (g_str_has_prefix (found, line));
+  g_assert_nonnull (strstr (found, "122 tensors"));
+  g_assert_nonnull (strstr (found, "resnet18 of width 4 with 10 classes"));
+
+  /* --pretrained takes it; a broken one is an error naming it. */
+  g_autofree char *pre = run_cli (home, &status, "predict", "--image", image, "--pretrained", NULL);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_nonnull (strstr (pre, cached));
+  g_assert_true (g_file_set_contents (cached, contents, size / 2, NULL));
+  g_autofree char *broken = run_cli (home, &status, "weights", NULL);
+  g_assert_cmpint (status, !=, 0);
+  g_assert_nonnull (strstr (broken, "Cannot load"));
+
+  g_assert_cmpint (g_remove (cached), ==, 0);
+  g_autofree char *hub = g_build_filename (home, "hub", NULL);
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+  g_assert_cmpint (g_rmdir (hub), ==, 0);
+  g_assert_cmpint (g_rmdir (home), ==, 0);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -234,6 +343,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/ui/image-input/errors", test_errors);
   g_test_add_func ("/ui/image-input/class-names", test_class_names);
   g_test_add_func ("/ui/image-input/top-k", test_top_k);
+  g_test_add_func ("/ui/image-input/cli", test_cli);
 
   return g_test_run ();
 }

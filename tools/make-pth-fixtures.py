@@ -20,7 +20,8 @@ small.pth          torch.save(OrderedDict) of formula tensors, so the C test kno
                      scalar ()            F32  3.25
                      count ()             I64  7          (like num_batches_tracked)
                      ids (5,)             I64  i * 10**12 - 3
-small-legacy.pth   the same with _use_new_zipfile_serialization=False (PyTorch < 1.6)
+small-legacy.pth   the same with _use_new_zipfile_serialization=False (PyTorch < 1.6;
+                   its storage keys are memory addresses: it differs at every run)
 small-proto4.pth   the same with pickle_protocol=4 (FRAME, MEMOIZE, STACK_GLOBAL, …)
 small-big.pth      the same, rewritten big-endian: byteorder "big", storages swapped
 views.pth          a plain dict of views sharing one storage, base = arange(20) as
@@ -32,6 +33,8 @@ narrow.pth         a narrow resnet18 (torchvision's classes, widths 4, 8, 16, 32
                    so the running stats and num_batches_tracked are not the defaults
 narrow-logits.bin  (1, 10): that model in eval mode on x (1, 3, 32, 32),
                    x[i] = ((37 * i) % 101) / 50 - 1 in float32
+narrow-photo-224-logits.bin  (1, 10): that model on ToTensor + Normalize of
+                   images/photo-224.png (for gradlens-cli predict)
 bad-*.pth          files that must be refused (see BAD below for each reason)
 
 tests/data/images/
@@ -149,7 +152,7 @@ def make_narrow():
     write_bin(os.path.join(PTH, "narrow-logits.bin"), logits)
     nbt = model.state_dict()["bn1.num_batches_tracked"].item()
     assert nbt == 3, nbt
-    return path
+    return model
 
 
 # --- zip surgery for the big-endian and the bad files ----------------------------
@@ -160,9 +163,12 @@ def entries(path):
 
 
 def write_zip(path, items, compress=False):
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED) as z:
+    """Stored (or deflated) entries with a fixed date: the same bytes at every run."""
+    with zipfile.ZipFile(path, "w") as z:
         for name, data in items:
-            z.writestr(name, data)
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+            z.writestr(info, data)
 
 
 def make_big_endian(src, dst):
@@ -341,9 +347,15 @@ def main():
     for k in views:
         assert torch.equal(back[k], views[k]), k
 
-    make_narrow()
+    narrow = make_narrow()
     make_bad(small)
     make_images()
+
+    # The command line end to end: gradlens-cli predict --image photo-224.png
+    # --weights narrow.pth must print PyTorch's top classes of these logits.
+    x = normalize()(Image.open(os.path.join(IMAGES, "photo-224.png")).convert("RGB"))
+    with torch.no_grad():
+        write_bin(os.path.join(PTH, "narrow-photo-224-logits.bin"), narrow(x.unsqueeze(0)))
 
     # Seeds for the fuzzer: small valid files of each kind and a few bad ones.
     for name in ("small.pth", "small-legacy.pth", "small-proto4.pth", "small-big.pth",

@@ -289,6 +289,22 @@ image_input_transform (const ImageRgb *img)
 }
 
 Tensor *
+image_input_prepare (const ImageRgb *img, ImageRgb **shown)
+{
+  g_return_val_if_fail (img != NULL, NULL);
+
+  g_autoptr (ImageRgb) crop = NULL;
+  if (img->width == IMAGE_INPUT_SIZE && img->height == IMAGE_INPUT_SIZE)
+    crop = image_rgb_crop (img, 0, 0, IMAGE_INPUT_SIZE, IMAGE_INPUT_SIZE);
+  else
+    crop = image_input_resize_crop (img);
+  Tensor *x = image_input_normalize (crop);
+  if (shown)
+    *shown = g_steal_pointer (&crop);
+  return x;
+}
+
+Tensor *
 image_input_load (const char *path, ImageRgb **shown, GError **error)
 {
   g_return_val_if_fail (path != NULL, NULL);
@@ -296,16 +312,7 @@ image_input_load (const char *path, ImageRgb **shown, GError **error)
   g_autoptr (ImageRgb) img = image_rgb_load (path, error);
   if (img == NULL)
     return NULL;
-  if (img->width != IMAGE_INPUT_SIZE || img->height != IMAGE_INPUT_SIZE)
-    {
-      ImageRgb *crop = image_input_resize_crop (img);
-      image_rgb_free (g_steal_pointer (&img));
-      img = crop;
-    }
-  Tensor *x = image_input_normalize (img);
-  if (shown)
-    *shown = g_steal_pointer (&img);
-  return x;
+  return image_input_prepare (img, shown);
 }
 
 /* ---------------------------------------------------------------------------

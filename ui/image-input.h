@@ -63,9 +63,11 @@ ImageRgb  *image_input_resize_crop    (const ImageRgb *img);
 Tensor    *image_input_normalize      (const ImageRgb *img);
 /* The whole transform: image_input_normalize (image_input_resize_crop (img)). */
 Tensor    *image_input_transform      (const ImageRgb *img);
-/* A file as the model's input: a picture of exactly 224×224 is taken as already
+/* A picture as the model's input: one of exactly 224×224 is taken as already
  * prepared (ToTensor + Normalize only); any other size gets the whole transform.
  * *shown (may be NULL) receives the 224×224 picture the tensor was made from. */
+Tensor    *image_input_prepare        (const ImageRgb *img, ImageRgb **shown);
+/* The same from a file. */
 Tensor    *image_input_load           (const char *path, ImageRgb **shown, GError **error);
 
 /* ImageNet's 1000 class names in torchvision's order (ResNet18_Weights.IMAGENET1K_V1
