@@ -591,6 +591,18 @@ lesson_graph_to_json (LessonRun *run, Node *root)
   return g_string_free (s, FALSE);
 }
 
+/* "1×64×16×16"; "scalar" for a 0-d tensor. */
+static char *
+dot_shape (int ndim, const int64_t *shape)
+{
+  if (ndim == 0)
+    return g_strdup ("scalar");
+  GString *s = g_string_new (NULL);
+  for (int i = 0; i < ndim; i++)
+    g_string_append_printf (s, "%s%" G_GINT64_FORMAT, i ? "×" : "", shape[i]);
+  return g_string_free (s, FALSE);
+}
+
 static void
 dot_escape (GString *s, const char *str)
 {
@@ -611,7 +623,7 @@ lesson_graph_to_dot (LessonRun *run, Node *root)
   for (guint i = 0; i < nodes->len; i++)
     {
       const Node *n = g_ptr_array_index (nodes, i);
-      g_autofree char *shape = shape_to_string (n->out_ndim, n->out_shape);
+      g_autofree char *shape = dot_shape (n->out_ndim, n->out_shape);
       g_string_append_printf (s, "  n%" G_GUINT64_FORMAT " [label=\"", n->id);
       dot_escape (s, node_name (n));
       if (n->op == OP_ACCUMULATE_GRAD && n->variable)

@@ -115,6 +115,17 @@ static const char *const phase_sentences[] = {
 };
 _Static_assert (G_N_ELEMENTS (phase_sentences) == LESSON_PHASE_COUNT, "one per LessonPhase");
 
+/* torch.Size's way: "[1, 64, 16, 16]", "[]" for a scalar. */
+static char *
+size_string (int ndim, const int64_t *shape)
+{
+  GString *s = g_string_new ("[");
+  for (int i = 0; i < ndim; i++)
+    g_string_append_printf (s, "%s%" G_GINT64_FORMAT, i ? ", " : "", shape[i]);
+  g_string_append_c (s, ']');
+  return g_string_free (s, FALSE);
+}
+
 /* " for layer1.0.conv1", or "" at top level. */
 static const char *
 module_suffix (const char *module, char *buf, size_t len)
@@ -159,15 +170,16 @@ stepper_describe_event (const Event *ev, LessonRun *run)
     case EVENT_NODE_RECORDED:
       if (node->op == OP_ACCUMULATE_GRAD)
         {
-          g_autofree char *shape = shape_to_string (node->out_ndim, node->out_shape);
+          g_autofree char *shape = size_string (node->out_ndim, node->out_shape);
           const char *name = leaf_name (run, node->variable);
-          g_string_printf (s, "AccumulateGrad created for %s %s: backward will put its "
+          g_string_printf (s, "AccumulateGrad created for %s (shape %s): backward will put its "
                            "gradient in %s.grad", name, shape, name);
         }
       else
         {
-          g_autofree char *shape = shape_to_string (node->out_ndim, node->out_shape);
-          g_string_printf (s, "%s recorded%s: the grad_fn of a new %s tensor; next_functions (",
+          g_autofree char *shape = size_string (node->out_ndim, node->out_shape);
+          g_string_printf (s, "%s recorded%s: the grad_fn of a new tensor of shape %s; "
+                           "next_functions (",
                            node_name (node), module_suffix (node->module, mod, sizeof mod),
                            shape);
           for (int i = 0; i < node->n_next; i++)

@@ -1,0 +1,21 @@
+import torch
+from torchvision.models import resnet18
+
+torch.manual_seed(0)
+model = resnet18()
+pass  # torchvision's initialisation (no weights file)
+frozen = ("layer1", "layer2.0", "fc.bias")                 # chosen in the module tree
+for name, param in model.named_parameters():
+    if any(name == f or name.startswith(f + ".") for f in frozen):
+        param.requires_grad = False
+data = torch.rand(1, 3, 64, 64)
+labels = torch.rand(1, 1000)
+optim = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+
+for step in range(2):
+    pass  # optim.zero_grad() is off: gradients accumulate
+    prediction = model(data)                  # forward pass
+    loss = (prediction - labels).sum()
+    print(f"step {step}: loss {loss.item():.4f}")
+    loss.backward()                           # backward pass
+    optim.step()                              # gradient descent
