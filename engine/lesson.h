@@ -188,7 +188,8 @@ gboolean     lesson_cancelled          (GError **error);   /* sets the error, re
   G_STMT_END
 
 /* print(...): appends a line (a newline is added). */
-void         lesson_print              (LessonRun *run, const char *format, ...) G_GNUC_PRINTF (2, 3);
+void         lesson_print              (LessonRun *run, const char *format, ...)
+                                        G_GNUC_PRINTF (2, 3);
 /* print(t): PyTorch's repr. */
 void         lesson_print_tensor       (LessonRun *run, const Tensor *t);
 

@@ -465,6 +465,20 @@ stepper_pause (Stepper *s, const Event *ev, guint64 index)
   return go_on;
 }
 
+/* A new forward pass: forget the nodes only this list still holds (graphs whose
+ * tensors are gone), so a long training run does not keep every step's graph.
+ * Newest first: a consumer lets go of its inputs before they are looked at. */
+static void
+stepper_prune_nodes (Stepper *s)
+{
+  for (guint i = s->nodes->len; i > 0; i--)
+    {
+      Node *node = g_ptr_array_index (s->nodes, i - 1);
+      if (g_atomic_int_get (&node->ref_count) == 1)
+        g_ptr_array_remove_index (s->nodes, i - 1);
+    }
+}
+
 static gboolean
 stepper_observe (const Event *ev, gpointer data)
 {
@@ -473,6 +487,8 @@ stepper_observe (const Event *ev, gpointer data)
 
   if (ev->kind == EVENT_NODE_RECORDED)
     g_ptr_array_add (s->nodes, node_ref (ev->node));
+  else if (ev->kind == EVENT_PHASE && ev->line == LESSON_PHASE_FORWARD && s->nodes->len > 0)
+    stepper_prune_nodes (s);
   if (s->hook)
     s->hook (ev, s->run, index, s->hook_data);
 

@@ -113,8 +113,10 @@ LessonPhase    stepper_get_phase         (Stepper *stepper);
 int            stepper_get_line          (Stepper *stepper);
 /* The event paused at (or, once finished, the lesson's end); NULL before any. */
 const StepperEvent *stepper_get_event    (Stepper *stepper);
-/* Every node recorded so far in this run, in recording order: a GPtrArray of
- * Node * (the stepper holds a reference to each). */
+/* The nodes recorded in this run, in recording order: a GPtrArray of Node * (the
+ * stepper holds a reference to each). When a forward pass begins, the nodes of
+ * graphs nothing else holds any more (an earlier step's, once `loss` was rebound)
+ * are dropped; the current graph and any graph a variable keeps stay. */
 GPtrArray     *stepper_get_nodes         (Stepper *stepper);
 LessonRun     *stepper_get_run           (Stepper *stepper);   /* variables, output, losses */
 guint64        stepper_get_n_events      (Stepper *stepper);

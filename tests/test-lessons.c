@@ -324,7 +324,8 @@ test_freeze_losses (void)
   for (guint i = 0; i < named->len; i++)
     {
       const ModuleTensor *mt = g_ptr_array_index (named, i);
-      bool should = g_str_has_prefix (mt->name, "layer1.") || g_str_has_prefix (mt->name, "layer2.0.")
+      bool should = g_str_has_prefix (mt->name, "layer1.")
+                    || g_str_has_prefix (mt->name, "layer2.0.")
                     || g_str_equal (mt->name, "fc.bias");
       g_assert_cmpint (mt->tensor->requires_grad, ==, !should);
       /* Without zero_grad, .grad holds the sum of both passes. */
@@ -466,8 +467,8 @@ count_types (const JsonValue *graph)
       bool acc = g_str_equal (type, "AccumulateGrad");
       g_assert_cmpint (json_value_member (n, "leaf_name") != NULL, ==, acc);
       g_assert_cmpint (json_value_member (n, "leaf_shape") != NULL, ==, acc);
-      g_hash_table_insert (counts, (gpointer) type,
-                           GINT_TO_POINTER (GPOINTER_TO_INT (g_hash_table_lookup (counts, type)) + 1));
+      int count = GPOINTER_TO_INT (g_hash_table_lookup (counts, type));
+      g_hash_table_insert (counts, (gpointer) type, GINT_TO_POINTER (count + 1));
     }
   return counts;
 }

@@ -126,7 +126,8 @@ test_autograd_op_order (void)
         }
       if (i == 6)
         g_assert_cmpstr (ev->sentence, ==,
-                         "SubBackward0 computed the gradient of its left operand and right operand");
+                         "SubBackward0 computed the gradient of its left operand and right "
+                         "operand");
       if (i == 7)
         g_assert_cmpstr (ev->sentence, ==, "PowBackward0 computed the gradient of its input");
       if (i == 2)
@@ -360,6 +361,38 @@ test_resnet_stepped_equals_straight (void)
   lesson_params_clear (&params);
 }
 
+/* Each forward pass lets go of the graphs nothing holds any more. */
+static void
+test_nodes_pruned (void)
+{
+  LessonParams params;
+  lesson_params_init (&params);
+  params.steps = 3;
+  Stepper *s = stepper_new (&lesson_resnet18_step, &params, STEPPER_STOP_PHASE, NULL, NULL, NULL);
+  guint forward_lens[8];
+  int n_forward = 0;
+  while (stepper_step_sync (s) == STEPPER_PAUSED)
+    if (stepper_get_phase (s) == LESSON_PHASE_FORWARD && n_forward < 8)
+      forward_lens[n_forward++] = stepper_get_nodes (s)->len;
+  /* Set-up, then steps 1, 2, 3: step 1's grad_fns stay while `loss` holds them
+   * (during step 2), and are gone by step 3; the AccumulateGrads are shared. */
+  g_assert_cmpint (n_forward, ==, 4);
+  g_assert_cmpuint (forward_lens[0], ==, 0);
+  g_assert_cmpuint (forward_lens[1], ==, 0);
+  g_assert_cmpuint (forward_lens[2], ==, 134);
+  g_assert_cmpuint (forward_lens[3], ==, 134);
+  GPtrArray *nodes = stepper_get_nodes (s);
+  g_assert_cmpuint (nodes->len, ==, 134 + 72);
+  /* What is left is the last two steps' graphs: everything the last loss reaches
+   * is in the list. */
+  Node *root = lesson_run_get_graph_root (stepper_get_run (s));
+  g_autoptr (GPtrArray) graph = autograd_collect_nodes (root);
+  for (guint i = 0; i < graph->len; i++)
+    g_assert_true (g_ptr_array_find (nodes, g_ptr_array_index (graph, i), NULL));
+  stepper_free (s);
+  lesson_params_clear (&params);
+}
+
 /* What a student reads, for resnet18's modules, nodes and parameters. */
 static void
 test_resnet_sentences (void)
@@ -388,7 +421,8 @@ test_resnet_sentences (void)
                                              "the gradient of its input and weight");
           conv_seen = true;
         }
-      if (ev->kind == EVENT_GRAD_ACCUMULATED && g_str_equal (ev->tensor->name, "layer1.0.conv1.weight"))
+      if (ev->kind == EVENT_GRAD_ACCUMULATED
+          && g_str_equal (ev->tensor->name, "layer1.0.conv1.weight"))
         {
           g_assert_true (conv_seen);
           g_assert_cmpstr (ev->sentence, ==,
@@ -668,6 +702,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/stepper/failure", test_failure);
   g_test_add_func ("/engine/stepper/resnet-stepped-equals-straight",
                    test_resnet_stepped_equals_straight);
+  g_test_add_func ("/engine/stepper/nodes-pruned", test_nodes_pruned);
   g_test_add_func ("/engine/stepper/resnet-sentences", test_resnet_sentences);
   g_test_add_func ("/engine/stepper/reset-in-forward", test_reset_in_forward);
   g_test_add_func ("/engine/stepper/reset-in-backward", test_reset_in_backward);
