@@ -2,11 +2,13 @@
  *
  *   gradlens-cli graph resnet18-step                    JSON after the forward pass
  *   gradlens-cli graph autograd --at backward --format dot -o q.dot
+ *   gradlens-cli graph resnet18-step --at backward --format png -o step.png --scale 2
  *
  * The lesson runs in the stepper until the moment asked for (--at forward: when
  * backward is about to start, so the whole forward graph is there; --at backward:
  * when the phase after the first backward starts; --at end), and the graph below
- * the lesson's graph variable (loss, Q, y, ...) is written out.
+ * the lesson's graph variable (loss, Q, y, ...) is written out. PNG, SVG and PDF
+ * are the graph view's own picture (ui/graph-export.h), whole, with its legend.
  */
 
 #include <stdio.h>
@@ -14,12 +16,16 @@
 
 #include "cli.h"
 #include "cli-lesson.h"
+#include "graph-export.h"
 #include "stepper.h"
 
 typedef enum
 {
   GRAPH_FORMAT_JSON,
   GRAPH_FORMAT_DOT,
+  GRAPH_FORMAT_PNG,
+  GRAPH_FORMAT_SVG,
+  GRAPH_FORMAT_PDF,
 } GraphFormat;
 
 static const struct
@@ -29,7 +35,37 @@ static const struct
 } formats[] = {
   { "json", GRAPH_FORMAT_JSON },
   { "dot", GRAPH_FORMAT_DOT },
+  { "png", GRAPH_FORMAT_PNG },
+  { "svg", GRAPH_FORMAT_SVG },
+  { "pdf", GRAPH_FORMAT_PDF },
 };
+
+/* The picture: laid out by dot and painted as the graph view paints it. */
+static char *
+graph_picture (Node         *root,
+               GraphFormat   format,
+               double        scale,
+               gsize        *length,
+               GError      **error)
+{
+  g_autoptr (GPtrArray) nodes = autograd_collect_nodes (root);
+  g_autoptr (GraphModel) model = graph_model_new (nodes);
+  g_autoptr (GraphLayout) layout = NULL;
+  GBytes *bytes;
+
+  layout = graph_layout_new (model, NULL, error);
+  if (layout == NULL)
+    return NULL;
+  bytes = graph_export_to_bytes (layout, NULL,
+                                 format == GRAPH_FORMAT_PNG ? GRAPH_EXPORT_PNG
+                                 : format == GRAPH_FORMAT_SVG ? GRAPH_EXPORT_SVG
+                                 : GRAPH_EXPORT_PDF,
+                                 scale, TRUE, error);
+  if (bytes == NULL)
+    return NULL;
+
+  return g_bytes_unref_to_data (bytes, length);
+}
 
 /* Run the stepper to the moment named by at; FALSE with error if the lesson failed
  * on the way. */
@@ -56,12 +92,12 @@ run_to (Stepper     *stepper,
   return TRUE;
 }
 
-/* The picture formats (png, svg, pdf) are drawn by ui/: they go here, as cases of
- * the same switch. */
+/* The picture formats (png, svg, pdf) are drawn by ui/. */
 static char *
 graph_export (LessonRun    *run,
               Node         *root,
               GraphFormat   format,
+              double        scale,
               gsize        *length,
               GError      **error)
 {
@@ -75,6 +111,10 @@ graph_export (LessonRun    *run,
     case GRAPH_FORMAT_DOT:
       text = lesson_graph_to_dot (run, root);
       break;
+    case GRAPH_FORMAT_PNG:
+    case GRAPH_FORMAT_SVG:
+    case GRAPH_FORMAT_PDF:
+      return graph_picture (root, format, scale, length, error);
     }
   *length = strlen (text);
   return text;
@@ -97,11 +137,15 @@ cli_graph (int      argc,
   Stepper *stepper;
   Node *root;
   gsize length = 0;
+  double scale = 1.0;
   gboolean ok, format_known = FALSE;
   const GOptionEntry entries[] = {
     { "at", 0, 0, G_OPTION_ARG_STRING, &at,
       "When: forward (the forward pass done, default), backward (after it), end", "WHEN" },
-    { "format", 'f', 0, G_OPTION_ARG_STRING, &format_name, "json (default) or dot", "FORMAT" },
+    { "format", 'f', 0, G_OPTION_ARG_STRING, &format_name,
+      "json (default), dot, or a picture: png, svg, pdf", "FORMAT" },
+    { "scale", 0, 0, G_OPTION_ARG_DOUBLE, &scale,
+      "Picture size: 1 (default) is 100 %, one pixel or point per unit", "S" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write to FILE instead of stdout",
       "FILE" },
     { NULL }
@@ -111,7 +155,8 @@ cli_graph (int      argc,
   cli_lesson_options_init (&opts);
   context = cli_option_context_new ("graph", "NAME",
                                     "Write a lesson's autograd graph (nodes and next_functions "
-                                    "edges) as JSON or Graphviz DOT.");
+                                    "edges) as JSON or Graphviz DOT, or draw it as PNG, SVG "
+                                    "or PDF.");
   group = cli_lesson_options_group (&opts);
   g_option_group_add_entries (group, entries);
   g_option_context_set_main_group (context, group);
@@ -140,7 +185,7 @@ cli_graph (int      argc,
   if (!format_known)
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "--format %s: give json or dot", format_name);
+                   "--format %s: give json, dot, png, svg or pdf", format_name);
       cli_lesson_options_clear (&opts);
       return FALSE;
     }
@@ -168,7 +213,7 @@ cli_graph (int      argc,
         }
       else
         {
-          data = graph_export (stepper_get_run (stepper), root, format, &length, error);
+          data = graph_export (stepper_get_run (stepper), root, format, scale, &length, error);
           ok = data != NULL;
         }
     }

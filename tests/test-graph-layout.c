@@ -390,7 +390,18 @@ test_completes_list (void)
   g_ptr_array_add (root_only, tg->Q->grad_fn);
   model = graph_model_new (root_only);
   g_assert_cmpint (model->n_nodes, ==, 7);
-  g_assert_true (model->nodes[0].node == tg->Q->grad_fn);
+
+  /* Listed in recording order whatever the list's order: SubBackward0 came last. */
+  g_assert_true (model->nodes[model->n_nodes - 1].node == tg->Q->grad_fn);
+  for (int i = 1; i < model->n_nodes; i++)
+    g_assert_cmpuint (model->nodes[i - 1].id, <=, model->nodes[i].id);
+  {
+    g_autoptr (GPtrArray) bfs = autograd_collect_nodes (tg->Q->grad_fn);
+    g_autoptr (GraphModel) again = graph_model_new (bfs);
+
+    for (int i = 0; i < model->n_nodes; i++)
+      g_assert_cmpuint (again->nodes[i].key, ==, model->nodes[i].key);
+  }
 }
 
 static void

@@ -628,6 +628,22 @@ test_export (Fixture       *fx,
   g_assert_no_error (error);
   check_pdf (pdf);
 
+  /* In memory: the same bytes as the file. */
+  {
+    g_autoptr (GBytes) bytes = NULL;
+    g_autofree char *file_data = NULL;
+    gsize file_length;
+
+    bytes = graph_export_to_bytes (fx->layout, NULL, GRAPH_EXPORT_PNG, 2.0, TRUE, &error);
+    g_assert_no_error (error);
+    g_assert_true (g_file_get_contents (png, &file_data, &file_length, NULL));
+    g_assert_cmpmem (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), file_data,
+                     file_length);
+    g_assert_null (graph_export_to_bytes (fx->layout, NULL, GRAPH_EXPORT_SVG, -1, TRUE, &error));
+    g_assert_error (error, GRAPH_EXPORT_ERROR, GRAPH_EXPORT_ERROR_SCALE);
+    g_clear_error (&error);
+  }
+
   /* Formats by name and by file name. */
   g_assert_true (graph_export_format_from_string ("SVG", &format, &error));
   g_assert_cmpint (format, ==, GRAPH_EXPORT_SVG);

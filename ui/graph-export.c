@@ -114,7 +114,8 @@ graph_export_paint (cairo_t           *cr,
 
 typedef struct
 {
-  GOutputStream *stream;
+  GOutputStream *stream;   /* or: */
+  GByteArray *bytes;
   GError *error;
 } StreamClosure;
 
@@ -127,6 +128,11 @@ write_to_stream (void                *closure,
 
   if (sc->error != NULL)
     return CAIRO_STATUS_WRITE_ERROR;
+  if (sc->bytes != NULL)
+    {
+      g_byte_array_append (sc->bytes, data, length);
+      return CAIRO_STATUS_SUCCESS;
+    }
   if (!g_output_stream_write_all (sc->stream, data, length, NULL, NULL, &sc->error))
     return CAIRO_STATUS_WRITE_ERROR;
 
@@ -134,94 +140,70 @@ write_to_stream (void                *closure,
 }
 
 static gboolean
-check_cairo (cairo_status_t  status,
-             StreamClosure  *sc,
-             const char     *path,
-             GError        **error)
+check_arguments (const GraphLayout *layout,
+                 GraphExportFormat  format,
+                 double             scale,
+                 gboolean           legend,
+                 const char        *what,
+                 GError           **error)
 {
-  if (sc->error != NULL)
+  double w, h;
+
+  if (!(scale > 0) || !isfinite (scale))
     {
-      g_propagate_prefixed_error (error, g_steal_pointer (&sc->error),
-                                  "Could not write “%s”: ", path);
+      g_set_error (error, GRAPH_EXPORT_ERROR, GRAPH_EXPORT_ERROR_SCALE,
+                   "Cannot export %s at scale %g: the scale must be positive", what, scale);
       return FALSE;
     }
-  if (status != CAIRO_STATUS_SUCCESS)
+  if (format > GRAPH_EXPORT_PDF)
     {
-      g_set_error (error, GRAPH_EXPORT_ERROR, GRAPH_EXPORT_ERROR_CAIRO,
-                   "Could not draw “%s”: %s", path, cairo_status_to_string (status));
+      g_set_error (error, GRAPH_EXPORT_ERROR, GRAPH_EXPORT_ERROR_FORMAT,
+                   "Cannot export %s: unknown format %d", what, (int) format);
+      return FALSE;
+    }
+  graph_export_page_size (layout, legend, &w, &h);
+  if (format == GRAPH_EXPORT_PNG
+      && (ceil (w * scale) > PNG_MAX_SIDE || ceil (h * scale) > PNG_MAX_SIDE))
+    {
+      g_set_error (error, GRAPH_EXPORT_ERROR, GRAPH_EXPORT_ERROR_SCALE,
+                   "Cannot export %s: %.0f×%.0f pixels at scale %g is larger than a PNG "
+                   "cairo can draw (%d pixels a side); use a smaller scale, or SVG or PDF",
+                   what, ceil (w * scale), ceil (h * scale), scale, PNG_MAX_SIDE);
       return FALSE;
     }
 
   return TRUE;
 }
 
-gboolean
-graph_export_to_file (const GraphLayout *layout,
-              const GraphTheme  *theme,
-              GraphExportFormat  format,
-              double             scale,
-              gboolean           legend,
-              const char        *path,
-              GError           **error)
+/* Draws the page and writes the file's bytes through sc. */
+static cairo_status_t
+render (const GraphLayout *layout,
+        const GraphTheme  *theme,
+        GraphExportFormat  format,
+        double             scale,
+        gboolean           legend,
+        StreamClosure     *sc)
 {
-  g_autoptr (GFile) file = NULL;
-  g_autoptr (GFileOutputStream) out = NULL;
-  StreamClosure sc = { 0 };
   GraphTheme light;
   cairo_surface_t *surface;
-  cairo_t *cr;
   cairo_status_t status;
+  cairo_t *cr;
   double w, h;
-  gboolean ok;
 
-  g_return_val_if_fail (layout != NULL, FALSE);
-  g_return_val_if_fail (path != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  if (!(scale > 0) || !isfinite (scale))
-    {
-      g_set_error (error, GRAPH_EXPORT_ERROR, GRAPH_EXPORT_ERROR_SCALE,
-                   "Cannot export “%s” at scale %g: the scale must be positive", path, scale);
-      return FALSE;
-    }
-  if (format > GRAPH_EXPORT_PDF)
-    {
-      g_set_error (error, GRAPH_EXPORT_ERROR, GRAPH_EXPORT_ERROR_FORMAT,
-                   "Cannot export “%s”: unknown format %d", path, (int) format);
-      return FALSE;
-    }
   if (theme == NULL)
     {
       graph_theme_init_light (&light);
       theme = &light;
     }
-
   graph_export_page_size (layout, legend, &w, &h);
-  if (format == GRAPH_EXPORT_PNG && (ceil (w * scale) > PNG_MAX_SIDE || ceil (h * scale) > PNG_MAX_SIDE))
-    {
-      g_set_error (error, GRAPH_EXPORT_ERROR, GRAPH_EXPORT_ERROR_SCALE,
-                   "Cannot export “%s”: %.0f×%.0f pixels at scale %g is larger than a PNG "
-                   "cairo can draw (%d pixels a side); use a smaller scale, or SVG or PDF",
-                   path, ceil (w * scale), ceil (h * scale), scale, PNG_MAX_SIDE);
-      return FALSE;
-    }
-
-  file = g_file_new_for_path (path);
-  out = g_file_replace (file, NULL, FALSE, G_FILE_CREATE_REPLACE_DESTINATION, NULL, error);
-  if (out == NULL)
-    {
-      g_prefix_error (error, "Could not write “%s”: ", path);
-      return FALSE;
-    }
-  sc.stream = G_OUTPUT_STREAM (out);
 
   switch (format)
     {
     case GRAPH_EXPORT_SVG:
-      surface = cairo_svg_surface_create_for_stream (write_to_stream, &sc, w * scale, h * scale);
+      surface = cairo_svg_surface_create_for_stream (write_to_stream, sc, w * scale, h * scale);
       break;
     case GRAPH_EXPORT_PDF:
-      surface = cairo_pdf_surface_create_for_stream (write_to_stream, &sc, w * scale, h * scale);
+      surface = cairo_pdf_surface_create_for_stream (write_to_stream, sc, w * scale, h * scale);
       cairo_pdf_surface_set_metadata (surface, CAIRO_PDF_METADATA_TITLE, "Autograd graph");
       cairo_pdf_surface_set_metadata (surface, CAIRO_PDF_METADATA_CREATOR,
                                       "GradLens " GRADLENS_VERSION);
@@ -239,14 +221,71 @@ graph_export_to_file (const GraphLayout *layout,
   cairo_destroy (cr);
 
   if (status == CAIRO_STATUS_SUCCESS && format == GRAPH_EXPORT_PNG)
-    status = cairo_surface_write_to_png_stream (surface, write_to_stream, &sc);
+    status = cairo_surface_write_to_png_stream (surface, write_to_stream, sc);
   cairo_surface_finish (surface);
   if (status == CAIRO_STATUS_SUCCESS)
     status = cairo_surface_status (surface);
   cairo_surface_destroy (surface);
 
-  ok = check_cairo (status, &sc, path, error);
-  if (!ok)
+  return status;
+}
+
+static gboolean
+check_cairo (cairo_status_t  status,
+             StreamClosure  *sc,
+             const char     *what,
+             GError        **error)
+{
+  if (sc->error != NULL)
+    {
+      g_propagate_prefixed_error (error, g_steal_pointer (&sc->error),
+                                  "Could not write %s: ", what);
+      return FALSE;
+    }
+  if (status != CAIRO_STATUS_SUCCESS)
+    {
+      g_set_error (error, GRAPH_EXPORT_ERROR, GRAPH_EXPORT_ERROR_CAIRO,
+                   "Could not draw %s: %s", what, cairo_status_to_string (status));
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+gboolean
+graph_export_to_file (const GraphLayout *layout,
+                      const GraphTheme  *theme,
+                      GraphExportFormat  format,
+                      double             scale,
+                      gboolean           legend,
+                      const char        *path,
+                      GError           **error)
+{
+  g_autoptr (GFile) file = NULL;
+  g_autoptr (GFileOutputStream) out = NULL;
+  g_autofree char *what = NULL;
+  StreamClosure sc = { 0 };
+  cairo_status_t status;
+
+  g_return_val_if_fail (layout != NULL, FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  what = g_strdup_printf ("“%s”", path);
+  if (!check_arguments (layout, format, scale, legend, what, error))
+    return FALSE;
+
+  file = g_file_new_for_path (path);
+  out = g_file_replace (file, NULL, FALSE, G_FILE_CREATE_REPLACE_DESTINATION, NULL, error);
+  if (out == NULL)
+    {
+      g_prefix_error (error, "Could not write %s: ", what);
+      return FALSE;
+    }
+  sc.stream = G_OUTPUT_STREAM (out);
+
+  status = render (layout, theme, format, scale, legend, &sc);
+  if (!check_cairo (status, &sc, what, error))
     {
       /* Leave the old file in place: abandon the replacement. */
       g_autoptr (GCancellable) cancel = g_cancellable_new ();
@@ -258,9 +297,41 @@ graph_export_to_file (const GraphLayout *layout,
 
   if (!g_output_stream_close (G_OUTPUT_STREAM (out), NULL, error))
     {
-      g_prefix_error (error, "Could not write “%s”: ", path);
+      g_prefix_error (error, "Could not write %s: ", what);
       return FALSE;
     }
 
   return TRUE;
+}
+
+GBytes *
+graph_export_to_bytes (const GraphLayout *layout,
+                       const GraphTheme  *theme,
+                       GraphExportFormat  format,
+                       double             scale,
+                       gboolean           legend,
+                       GError           **error)
+{
+  g_autofree char *what = NULL;
+  StreamClosure sc = { 0 };
+  cairo_status_t status;
+
+  g_return_val_if_fail (layout != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  what = format <= GRAPH_EXPORT_PDF
+           ? g_strdup_printf ("the graph as %s", graph_export_format_to_string (format))
+           : g_strdup ("the graph");
+  if (!check_arguments (layout, format, scale, legend, what, error))
+    return NULL;
+
+  sc.bytes = g_byte_array_new ();
+  status = render (layout, theme, format, scale, legend, &sc);
+  if (!check_cairo (status, &sc, what, error))
+    {
+      g_byte_array_unref (sc.bytes);
+      return NULL;
+    }
+
+  return g_byte_array_free_to_bytes (sc.bytes);
 }

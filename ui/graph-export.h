@@ -67,4 +67,12 @@ gboolean    graph_export_to_file              (const GraphLayout *layout,
                                                const char        *path,
                                                GError           **error);
 
+/* The same, in memory: the file's bytes (for stdout, or a GFile of one's own). */
+GBytes     *graph_export_to_bytes             (const GraphLayout *layout,
+                                               const GraphTheme  *theme,
+                                               GraphExportFormat  format,
+                                               double             scale,
+                                               gboolean           legend,
+                                               GError           **error);
+
 G_END_DECLS

@@ -118,6 +118,15 @@ read_live_state (GraphModelNode *mn,
   mn->saves_buffer = mn->saves_buffer || node->extra != NULL;
 }
 
+static gint
+compare_ids (gconstpointer a,
+             gconstpointer b)
+{
+  const Node *x = *(Node *const *) a, *y = *(Node *const *) b;
+
+  return x->id < y->id ? -1 : x->id > y->id;
+}
+
 /* Every node of the list, then what they reach and the list lacks, each once. */
 static GPtrArray *
 complete_node_list (GPtrArray *nodes)
@@ -145,6 +154,11 @@ complete_node_list (GPtrArray *nodes)
             g_ptr_array_add (all, next);
         }
     }
+
+  /* Ids grow as nodes are made: recording order, whichever order the list was in
+   * (the stepper's, or autograd_collect_nodes's breadth-first), so that the same
+   * graph always lays out the same way. */
+  g_ptr_array_sort (all, compare_ids);
 
   return all;
 }

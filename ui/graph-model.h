@@ -86,7 +86,7 @@ typedef struct _GraphModel GraphModel;
 struct _GraphModel
 {
   gint ref_count;
-  GraphModelNode *nodes; /* n_nodes: the given nodes in order, each followed by its None slots */
+  GraphModelNode *nodes; /* n_nodes: in recording order, each followed by its None slots */
   int n_nodes;
   GraphModelEdge *edges;
   int n_edges;
@@ -94,8 +94,9 @@ struct _GraphModel
   GHashTable *by_node;   /* Node * → index + 1 */
 };
 
-/* nodes: Node *, in recording order (the stepper's list, or autograd_collect_nodes's).
- * Nodes reachable through next_functions but missing from the list are added. */
+/* nodes: Node * (the stepper's list, or autograd_collect_nodes's). Nodes reachable
+ * through next_functions but missing from the list are added; the model lists them
+ * in recording order (by id) whatever the list's order. */
 GraphModel *graph_model_new            (GPtrArray *nodes);
 GraphModel *graph_model_ref            (GraphModel *model);
 void        graph_model_unref          (GraphModel *model);
