@@ -1,6 +1,7 @@
 /* code-view.h: the lesson's PyTorch program, with the executing line lit
  *
  * A read-only, monospace GtkTextView with line numbers in its left gutter
+ * (long lines wrap, their continuation indented under the first)
  * (a ▶ marks the line being executed), under a phase banner that says, in a
  * colour of its own, where the lesson is: forward, backward, optimizer,
  * zero_grad or done, and what just happened.

@@ -16,6 +16,7 @@ struct _GradlensEventLog
 
   GtkStringList *entries;
   gboolean       follow;          /* keep the newest entry in view */
+  guint          scroll_id;
 };
 
 G_DEFINE_FINAL_TYPE (GradlensEventLog, gradlens_event_log, GTK_TYPE_WIDGET)
@@ -67,24 +68,47 @@ bind_row (GtkSignalListItemFactory *factory,
   gtk_label_set_text (GTK_LABEL (label), entry_text (entry));
 }
 
-static void
-on_adjustment_changed (GtkAdjustment    *adjustment,
-                       GradlensEventLog *self)
+static gboolean
+at_bottom (GradlensEventLog *self)
 {
-  /* The content grew (or shrank): stay at the bottom if we were there. */
-  if (self->follow)
-    gtk_adjustment_set_value (adjustment,
-                              gtk_adjustment_get_upper (adjustment)
-                              - gtk_adjustment_get_page_size (adjustment));
+  GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (self->scroller);
+
+  return gtk_adjustment_get_value (adj)
+         >= gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj) - 8;
+}
+
+/* GtkListView keeps its anchor row in place as rows come: scroll to the
+ * newest one ourselves, once the appends of this main-loop turn are done. */
+static gboolean
+scroll_to_newest (gpointer user_data)
+{
+  GradlensEventLog *self = user_data;
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->entries));
+
+  self->scroll_id = 0;
+  if (n > 0 && self->follow)
+    gtk_widget_activate_action (GTK_WIDGET (self->list_view), "list.scroll-to-item", "u", n - 1);
+  return G_SOURCE_REMOVE;
+}
+
+/* The student scrolls up to read: stop following; back at the bottom: follow. */
+static gboolean
+on_scroll (GtkEventControllerScroll *controller,
+           double                    dx,
+           double                    dy,
+           GradlensEventLog         *self)
+{
+  if (dy < 0)
+    self->follow = FALSE;
+  return FALSE;
 }
 
 static void
 on_value_changed (GtkAdjustment    *adjustment,
                   GradlensEventLog *self)
 {
-  double bottom = gtk_adjustment_get_upper (adjustment) - gtk_adjustment_get_page_size (adjustment);
-
-  self->follow = gtk_adjustment_get_value (adjustment) >= bottom - 4;
+  if (!self->follow && at_bottom (self))
+    self->follow = TRUE;
 }
 
 static void
@@ -92,6 +116,7 @@ gradlens_event_log_dispose (GObject *object)
 {
   GradlensEventLog *self = GRADLENS_EVENT_LOG (object);
 
+  g_clear_handle_id (&self->scroll_id, g_source_remove);
   gtk_widget_dispose_template (GTK_WIDGET (self), GRADLENS_TYPE_EVENT_LOG);
   g_clear_object (&self->entries);
 
@@ -119,12 +144,11 @@ static void
 gradlens_event_log_init (GradlensEventLog *self)
 {
   GtkListItemFactory *factory;
-  GtkAdjustment *vadj;
+  GtkEventController *scroll;
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->entries = gtk_string_list_new (NULL);
-  self->follow = TRUE;
 
   factory = gtk_signal_list_item_factory_new ();
   g_signal_connect (factory, "setup", G_CALLBACK (setup_row), NULL);
@@ -135,9 +159,14 @@ gradlens_event_log_init (GradlensEventLog *self)
                            GTK_SELECTION_MODEL (gtk_no_selection_new (
                              G_LIST_MODEL (g_object_ref (self->entries)))));
 
-  vadj = gtk_scrolled_window_get_vadjustment (self->scroller);
-  g_signal_connect_object (vadj, "changed", G_CALLBACK (on_adjustment_changed), self, 0);
-  g_signal_connect_object (vadj, "value-changed", G_CALLBACK (on_value_changed), self, 0);
+  self->follow = TRUE;
+  scroll = gtk_event_controller_scroll_new (GTK_EVENT_CONTROLLER_SCROLL_VERTICAL);
+  gtk_event_controller_set_propagation_phase (scroll, GTK_PHASE_CAPTURE);
+  g_signal_connect (scroll, "scroll", G_CALLBACK (on_scroll), self);
+  gtk_widget_add_controller (GTK_WIDGET (self->scroller), scroll);
+  g_signal_connect_object (gtk_scrolled_window_get_vadjustment (self->scroller), "value-changed",
+                           G_CALLBACK (on_value_changed), self, 0);
+
 }
 
 GtkWidget *
@@ -157,6 +186,9 @@ gradlens_event_log_append (GradlensEventLog *self,
   g_return_if_fail (GRADLENS_IS_EVENT_LOG (self));
   g_return_if_fail (text != NULL);
 
+  /* Follow the newest entry unless the student scrolled up to read. */
+  if (self->scroll_id == 0 && self->follow)
+    self->scroll_id = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, scroll_to_newest, self, NULL);
   entry = g_strdup_printf ("%s%c%s", phase != NULL ? phase : "info", SEP, text);
   n = g_list_model_get_n_items (G_LIST_MODEL (self->entries));
   if (n >= GRADLENS_EVENT_LOG_LIMIT)

@@ -28,6 +28,15 @@ typedef enum
   GOAL_AFTER_ZERO_GRAD,
 } RunGoal;
 
+/* The stepper command sent last, to send again. */
+typedef enum
+{
+  COMMAND_STEP,
+  COMMAND_LINE,
+  COMMAND_PHASE,
+  COMMAND_END,
+} StepperCommand;
+
 struct _GradlensWindow
 {
   GtkApplicationWindow parent_instance;
@@ -76,6 +85,7 @@ struct _GradlensWindow
   gint              hook_n_nodes;    /* nodes recorded so far (atomic) */
   gint              forward_start;   /* the first node of the current step's forward (atomic) */
   gint              hook_phase;      /* the last phase the worker announced (atomic) */
+  gboolean          hook_new_step;   /* worker only: a training step began, no node yet */
 
   /* What the panels show. */
   GPtrArray        *graph_nodes;     /* of Node * (strong) */
@@ -89,6 +99,8 @@ struct _GradlensWindow
   /* Play and goals. */
   gboolean          playing;
   guint             play_id;
+  guint             restart_id;      /* a restart after the freeze lesson's tree changed */
+  StepperCommand    last_command;
   RunGoal           goal;
   gboolean          goal_seen;       /* the goal's phase was seen */
 };

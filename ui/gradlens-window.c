@@ -30,6 +30,13 @@ log_entry_free (gpointer data)
 
 G_DEFINE_FINAL_TYPE (GradlensWindow, gradlens_window, GTK_TYPE_APPLICATION_WINDOW)
 
+enum {
+  SIGNAL_SYNCED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
 static void set_lesson (GradlensWindow *self, const Lesson *lesson);
 
 /* --- Small helpers ---------------------------------------------------------- */
@@ -223,19 +230,25 @@ on_event (const Event *ev,
   LessonPhase phase = lesson_run_get_phase (run);
 
   if (ev->kind == EVENT_NODE_RECORDED)
-    g_atomic_int_inc (&self->hook_n_nodes);
+    {
+      /* A new training step's first node: the graph shows the new forward
+       * only. Until then the last step's graph stays in view. */
+      if (self->hook_new_step)
+        {
+          g_atomic_int_set (&self->forward_start, g_atomic_int_get (&self->hook_n_nodes));
+          self->hook_new_step = FALSE;
+        }
+      g_atomic_int_inc (&self->hook_n_nodes);
+    }
 
   if (ev->kind == EVENT_PHASE)
     {
       LessonPhase previous = (LessonPhase) g_atomic_int_get (&self->hook_phase);
 
       phase = (LessonPhase) ev->line;
-      /* A training step starts over: the graph shows the new forward only. */
-      if (phase == LESSON_PHASE_FORWARD
+      if ((phase == LESSON_PHASE_FORWARD || phase == LESSON_PHASE_ZERO_GRAD)
           && (previous == LESSON_PHASE_OPTIMIZER || previous == LESSON_PHASE_ZERO_GRAD))
-        g_atomic_int_set (&self->forward_start, g_atomic_int_get (&self->hook_n_nodes));
-      if (phase == LESSON_PHASE_ZERO_GRAD && previous == LESSON_PHASE_OPTIMIZER)
-        g_atomic_int_set (&self->forward_start, g_atomic_int_get (&self->hook_n_nodes));
+        self->hook_new_step = TRUE;
       g_atomic_int_set (&self->hook_phase, phase);
     }
 
@@ -491,6 +504,29 @@ update_code (GradlensWindow     *self,
                                 event != NULL ? event->sentence : NULL);
 }
 
+static void
+send (GradlensWindow *self,
+      StepperCommand  command)
+{
+  self->last_command = command;
+  switch (command)
+    {
+    case COMMAND_STEP:
+      stepper_step (self->stepper);
+      break;
+    case COMMAND_LINE:
+      stepper_run_to_line_end (self->stepper);
+      break;
+    case COMMAND_PHASE:
+      stepper_run_to_phase_end (self->stepper);
+      break;
+    case COMMAND_END:
+    default:
+      stepper_run_to_end (self->stepper);
+      break;
+    }
+}
+
 /* Multi-phase commands: issue the next leg, or stop. TRUE if still going. */
 static gboolean
 advance_goal (GradlensWindow *self,
@@ -515,7 +551,7 @@ advance_goal (GradlensWindow *self,
       self->goal = GOAL_NONE;
       return FALSE;
     }
-  stepper_run_to_phase_end (self->stepper);
+  send (self, COMMAND_PHASE);
   return TRUE;
 }
 
@@ -530,7 +566,7 @@ play_tick (gpointer user_data)
     {
       stepper_set_stops (self->stepper, STEPPER_STOP_LINE | STEPPER_STOP_OP
                                         | STEPPER_STOP_BACKWARD_NODE | STEPPER_STOP_PHASE);
-      stepper_step (self->stepper);
+      send (self, COMMAND_STEP);
       _gradlens_window_update_actions (self);
     }
   return G_SOURCE_REMOVE;
@@ -571,6 +607,14 @@ _gradlens_window_sync (GradlensWindow *self)
   event = stepper_get_event (self->stepper);
   phase = lesson_run_get_phase (run);
 
+  /* Every program opens by announcing its forward phase, before its first
+   * line: that is no step of the student's, so carry on. */
+  if (status == STEPPER_PAUSED && event != NULL && event->kind == EVENT_PHASE && event->index == 0)
+    {
+      send (self, self->last_command);
+      return;
+    }
+
   drain_log (self);
   update_code (self, run, status, event);
   update_graph (self);
@@ -610,6 +654,7 @@ _gradlens_window_sync (GradlensWindow *self)
     }
 
   _gradlens_window_update_actions (self);
+  g_signal_emit (self, signals[SIGNAL_SYNCED], 0);
 }
 
 static void
@@ -649,6 +694,7 @@ restart (GradlensWindow *self)
   g_atomic_int_set (&self->hook_n_nodes, 0);
   g_atomic_int_set (&self->forward_start, 0);
   g_atomic_int_set (&self->hook_phase, LESSON_PHASE_FORWARD);
+  self->hook_new_step = FALSE;
   {
     LogEntry *e;
     while ((e = g_async_queue_try_pop (self->log_queue)) != NULL)
@@ -709,9 +755,11 @@ gradlens_window_select_lesson (GradlensWindow *self,
   for (guint i = 0; i < n; i++)
     if (g_str_equal (lessons[i]->name, name))
       {
+        /* The drop-down's handler sets the lesson; picking the same one again
+         * starts it over, as a fresh run. */
         if (gtk_drop_down_get_selected (self->lesson_dropdown) != i)
-          gtk_drop_down_set_selected (self->lesson_dropdown, i);   /* → on_lesson_selected */
-        else if (self->lesson != lessons[i])
+          gtk_drop_down_set_selected (self->lesson_dropdown, i);
+        else
           set_lesson (self, lessons[i]);
         return TRUE;
       }
@@ -790,7 +838,7 @@ gradlens_window_step_op (GradlensWindow *self)
     return;
   /* Never across a phase: the backward gets its own steps. */
   stepper_set_stops (self->stepper, STEPPER_STOP_OP | STEPPER_STOP_PHASE);
-  stepper_step (self->stepper);
+  send (self, COMMAND_STEP);
   after_command (self);
 }
 
@@ -801,7 +849,7 @@ gradlens_window_step_line (GradlensWindow *self)
 
   if (!begin_command (self))
     return;
-  stepper_run_to_line_end (self->stepper);
+  send (self, COMMAND_LINE);
   after_command (self);
 }
 
@@ -813,7 +861,7 @@ gradlens_window_step_backward_node (GradlensWindow *self)
   if (!begin_command (self))
     return;
   stepper_set_stops (self->stepper, STEPPER_STOP_BACKWARD_NODE | STEPPER_STOP_PHASE);
-  stepper_step (self->stepper);
+  send (self, COMMAND_STEP);
   after_command (self);
 }
 
@@ -824,7 +872,7 @@ gradlens_window_run_to_phase_end (GradlensWindow *self)
 
   if (!begin_command (self))
     return;
-  stepper_run_to_phase_end (self->stepper);
+  send (self, COMMAND_PHASE);
   after_command (self);
 }
 
@@ -835,7 +883,7 @@ gradlens_window_run_to_end (GradlensWindow *self)
 
   if (!begin_command (self))
     return;
-  stepper_run_to_end (self->stepper);
+  send (self, COMMAND_END);
   after_command (self);
 }
 
@@ -885,7 +933,7 @@ start_goal (GradlensWindow *self,
     self->goal_seen = lesson_run_get_phase (stepper_get_run (self->stepper))
                       == (goal == GOAL_AFTER_OPTIMIZER ? LESSON_PHASE_OPTIMIZER
                                                        : LESSON_PHASE_ZERO_GRAD);
-  stepper_run_to_phase_end (self->stepper);
+  send (self, COMMAND_PHASE);
   after_command (self);
 }
 
@@ -947,33 +995,42 @@ on_module_selected (GradlensModuleTree *tree,
   gradlens_inspector_show_tensor (self->inspector, tensor, name);
 }
 
+static gboolean
+restart_after_freeze (gpointer user_data)
+{
+  GradlensWindow *self = user_data;
+  g_autofree char *names = g_strjoinv (", ", self->frozen);
+  g_autofree char *text = g_strdup_printf ("The lesson starts over with frozen = (%s)", names);
+
+  self->restart_id = 0;
+  restart (self);
+  gradlens_event_log_append (self->event_log, "info", text);
+  return G_SOURCE_REMOVE;
+}
+
 /* The student changed what trains. */
 static void
 on_module_tree_changed (GradlensModuleTree *tree,
                         GradlensWindow     *self)
 {
-  StepperStatus status;
   LessonRun *run;
   g_autofree char *message = NULL;
 
   if (self->stepper == NULL)
     return;
-  status = stepper_get_status (self->stepper);
   run = stepper_get_run (self->stepper);
 
   if (self->lesson == &lesson_freeze)
     {
-      /* The program names what it freezes (`frozen = (...)`): keep it true. Until
-       * the optimizer exists the freezing statement is still to come, so the
-       * lesson starts again with the new list; later, the live model changed and
-       * the next forward pass shows it. */
+      /* The program names what it freezes (`frozen = (...)`) and the code view
+       * shows it: keep it true by starting over with the new list. Its first
+       * forward pass is the next one. */
       g_strfreev (self->frozen);
       self->frozen = gradlens_module_tree_dup_frozen_names (tree);
-      if (status != STEPPER_PAUSED || lesson_run_get_optimizer (run) == NULL)
-        {
-          restart (self);
-          return;
-        }
+      /* Not from inside the tree's own signal: the restart rebuilds the tree. */
+      if (self->restart_id == 0)
+        self->restart_id = g_idle_add (restart_after_freeze, self);
+      return;
     }
 
   {
@@ -1034,6 +1091,7 @@ gradlens_window_dispose (GObject *object)
   GradlensWindow *self = GRADLENS_WINDOW (object);
 
   g_clear_handle_id (&self->play_id, g_source_remove);
+  g_clear_handle_id (&self->restart_id, g_source_remove);
   /* Joins the worker: nothing reads the window from another thread after this. */
   g_clear_pointer (&self->stepper, stepper_free);
   g_clear_pointer (&self->graph_nodes, g_ptr_array_unref);
@@ -1076,6 +1134,15 @@ gradlens_window_class_init (GradlensWindowClass *klass)
 
   object_class->dispose = gradlens_window_dispose;
   object_class->finalize = gradlens_window_finalize;
+
+  /**
+   * GradlensWindow::synced:
+   *
+   * The panels caught up with the stepper, which is paused, finished or
+   * ready: a command has completed.
+   */
+  signals[SIGNAL_SYNCED] = g_signal_new ("synced", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                         0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 
   /* The template names these types: make sure they exist. */
   g_type_ensure (GRADLENS_TYPE_PLACEHOLDER);

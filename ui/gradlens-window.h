@@ -14,7 +14,8 @@
  * The window owns one Stepper (engine/stepper.h) running the lesson on a
  * worker thread. Every control goes through one function per command (below);
  * the panels are refreshed when the stepper pauses, and only then do they
- * read the engine.
+ * read the engine. ::synced is emitted each time they have caught up (a command
+ * completed: the stepper is paused, finished or ready again).
  *
  *   gradlens_window_select_lesson (window, "autograd");
  *   gradlens_window_step_op (window);      // like F10 or the Op button
@@ -34,7 +35,8 @@ G_DECLARE_FINAL_TYPE (GradlensWindow, gradlens_window, GRADLENS, WINDOW, GtkAppl
 
 GradlensWindow *gradlens_window_new                (GradlensApplication *application);
 
-/* The lessons by name ("autograd", "resnet18-step", ...). FALSE if unknown. */
+/* Picks a lesson by name ("autograd", "resnet18-step", ...) and makes it ready
+ * to run from its first line (again, if it was the current one). FALSE if unknown. */
 gboolean        gradlens_window_select_lesson      (GradlensWindow *self, const char *name);
 const Lesson   *gradlens_window_get_lesson         (GradlensWindow *self);
 Stepper        *gradlens_window_get_stepper        (GradlensWindow *self);

@@ -593,7 +593,7 @@ gradlens_module_tree_init (GradlensModuleTree *self)
   self->by_name = g_hash_table_new (g_str_hash, g_str_equal);
 
   add_column (self, "Module", G_CALLBACK (setup_name), NULL, G_CALLBACK (bind_name), NULL, TRUE, -1);
-  add_column (self, "Type / shape", G_CALLBACK (setup_label), GINT_TO_POINTER (0),
+  add_column (self, "Type", G_CALLBACK (setup_label), GINT_TO_POINTER (0),
               G_CALLBACK (bind_detail), NULL, FALSE, -1);
   add_column (self, "Params", G_CALLBACK (setup_label), GINT_TO_POINTER (1),
               G_CALLBACK (bind_count), NULL, FALSE, -1);

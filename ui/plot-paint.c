@@ -55,8 +55,6 @@ plot_format_value (double v)
     return g_strdup_printf ("%.2e", v);
   if (a >= 100)
     return g_strdup_printf ("%.0f", v);
-  if (a >= 1)
-    return g_strdup_printf ("%.3g", v);
   return g_strdup_printf ("%.3g", v);
 }
 
@@ -615,11 +613,12 @@ paint_surface_nearest (cairo_t         *cr,
                        cairo_surface_t *surface,
                        double           x,
                        double           y,
-                       double           scale)
+                       double           sx,
+                       double           sy)
 {
   cairo_save (cr);
   cairo_translate (cr, x, y);
-  cairo_scale (cr, scale, scale);
+  cairo_scale (cr, sx, sy);
   cairo_set_source_surface (cr, surface, 0, 0);
   cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_NEAREST);
   cairo_paint (cr);
@@ -636,7 +635,7 @@ heatmap_paint (cairo_t          *cr,
 {
   const double bar_w = 10, gap = 8, label_w = 56;
   int cols, rows;
-  double avail_w, scale, x, y;
+  double avail_w, scale, sx, sy, x, y;
 
   paint_background (cr, colors, width, height);
   if (surface == NULL)
@@ -647,16 +646,22 @@ heatmap_paint (cairo_t          *cr,
   avail_w = width - bar_w - gap - label_w;
   if (avail_w < 4 || height < 4)
     return;
+  /* Square cells where they fit; a long, flat slice (10 × 512) may stretch
+   * its cells up to 8:1 rather than shrink to a line. */
   scale = MIN (avail_w / cols, height / rows);
-  if (scale >= 1)
-    scale = floor (scale);
-  x = floor ((avail_w - cols * scale) / 2);
-  y = floor ((height - rows * scale) / 2);
-  paint_surface_nearest (cr, surface, x, y, scale);
+  sx = MIN (avail_w / cols, scale * 8);
+  sy = MIN (height / rows, scale * 8);
+  if (sx >= 1)
+    sx = floor (sx);
+  if (sy >= 1)
+    sy = floor (sy);
+  x = floor ((avail_w - cols * sx) / 2);
+  y = floor ((height - rows * sy) / 2);
+  paint_surface_nearest (cr, surface, x, y, sx, sy);
 
   /* Colour bar: +max at the top, −max at the bottom. */
   {
-    double bx = x + cols * scale + gap, by = y, bh = rows * scale;
+    double bx = x + cols * sx + gap, by = y, bh = rows * sy;
     g_autofree char *hi = plot_format_value (abs_max);
     g_autofree char *lo = plot_format_value (-abs_max);
 
@@ -752,5 +757,5 @@ filters_paint (cairo_t         *cr,
   scale = MIN (width / w, height / h);
   if (scale >= 1)
     scale = floor (scale);
-  paint_surface_nearest (cr, surface, floor ((width - w * scale) / 2), 0, scale);
+  paint_surface_nearest (cr, surface, floor ((width - w * scale) / 2), 0, scale, scale);
 }

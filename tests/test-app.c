@@ -1,0 +1,716 @@
+/* test-app.c: the real window, driven through the lessons like a student would
+ *
+ * Starts GradlensApplication, then, from inside its main loop, picks lessons
+ * and presses the same commands the buttons and shortcuts call (win.* actions),
+ * waiting for the window's ::synced after each. It checks what the panels show
+ * against PyTorch's facts:
+ *   - autograd: op by op to the 6 nodes of Q = 3a³ − b² (4 grad_fns, 2
+ *     AccumulateGrad), node by node through backward, a.grad = [36, 81] in the
+ *     inspector, PyTorch's error for the second backward in the output;
+ *   - finetune: 5,130 trainable parameters in the module tree, the 6-node
+ *     graph after forward, only fc moved by optim.step();
+ *   - freeze: layer1 frozen from the module tree → its 12 AccumulateGrad nodes
+ *     are gone from the next forward's graph;
+ *   - resnet18-step: forward in progress, op by op.
+ * and saves a PNG of the window in each state under G_TEST_BUILDDIR (app-*.png).
+ * Also: the settings key file, and the charts' painters on image surfaces.
+ */
+
+#include <math.h>
+#include <string.h>
+
+#include <glib/gstdio.h>
+#include <gtk/gtk.h>
+
+#include "code-view.h"
+#include "event-log.h"
+#include "gradlens-application.h"
+#include "gradlens-window.h"
+#include "inspector.h"
+#include "layer-chart.h"
+#include "loss-plot.h"
+#include "module-tree.h"
+#include "plot-paint.h"
+#include "settings.h"
+
+#define GIVE_UP_SECONDS 240
+#define WAIT_SECONDS 60
+
+typedef void (*Script) (GradlensWindow *window);
+
+typedef struct
+{
+  GradlensApplication *app;
+  GradlensWindow      *window;   /* weak */
+  Script               script;
+  guint                synced;
+  gboolean             done;
+} Fixture;
+
+static Fixture *current;
+
+/* --- Driving the window ------------------------------------------------------ */
+
+static void
+on_synced (GradlensWindow *window,
+           Fixture        *fx)
+{
+  fx->synced++;
+}
+
+/* Runs the main loop until the window has synced `count` more times. */
+static void
+wait_synced (guint before)
+{
+  gint64 deadline = g_get_monotonic_time () + WAIT_SECONDS * G_TIME_SPAN_SECOND;
+
+  while (current->synced <= before)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      if (g_get_monotonic_time () > deadline)
+        g_error ("the window did not sync within %d s", WAIT_SECONDS);
+      g_usleep (500);
+    }
+  /* Let the frame clock lay out and paint what changed. */
+  for (int i = 0; i < 20 && g_main_context_pending (NULL); i++)
+    g_main_context_iteration (NULL, FALSE);
+}
+
+/* Activates win.NAME as a button or shortcut would, and waits for it. */
+static void
+command (GradlensWindow *window,
+         const char     *action)
+{
+  guint before = current->synced;
+  g_autofree char *detailed = g_strdup_printf ("win.%s", action);
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), detailed, NULL));
+  wait_synced (before);
+}
+
+/* The sensitivity of the header bar's button for win.ACTION: what the
+ * student sees, and the action's enabled state. */
+static gboolean
+action_enabled (GradlensWindow *window,
+                const char     *action)
+{
+  g_autofree char *detailed = g_strdup_printf ("win.%s", action);
+  g_autoptr (GPtrArray) stack = g_ptr_array_new ();
+
+  g_ptr_array_add (stack, gtk_window_get_titlebar (GTK_WINDOW (window)));
+  while (stack->len > 0)
+    {
+      GtkWidget *w = g_ptr_array_steal_index (stack, stack->len - 1);
+
+      if (GTK_IS_ACTIONABLE (w)
+          && g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (w)), detailed) == 0)
+        return gtk_widget_get_sensitive (w);
+      for (GtkWidget *c = gtk_widget_get_first_child (w); c; c = gtk_widget_get_next_sibling (c))
+        g_ptr_array_add (stack, c);
+    }
+  g_error ("no button for %s", detailed);
+  return FALSE;
+}
+
+static void
+select_lesson (GradlensWindow *window,
+               const char     *name)
+{
+  guint before = current->synced;
+
+  g_assert_true (gradlens_window_select_lesson (window, name));
+  wait_synced (before);
+  g_assert_cmpstr (gradlens_window_get_lesson (window)->name, ==, name);
+  g_assert_cmpint (stepper_get_status (gradlens_window_get_stepper (window)), ==, STEPPER_READY);
+}
+
+static LessonPhase
+phase_of (GradlensWindow *window)
+{
+  return stepper_get_phase (gradlens_window_get_stepper (window));
+}
+
+static StepperStatus
+status_of (GradlensWindow *window)
+{
+  return stepper_get_status (gradlens_window_get_stepper (window));
+}
+
+/* Run to the end of the forward pass: paused as backward begins. */
+static void
+run_forward (GradlensWindow *window)
+{
+  for (int i = 0; i < 20 && phase_of (window) != LESSON_PHASE_BACKWARD; i++)
+    command (window, "run-to-phase-end");
+  g_assert_cmpint (phase_of (window), ==, LESSON_PHASE_BACKWARD);
+  g_assert_cmpint (status_of (window), ==, STEPPER_PAUSED);
+}
+
+static guint
+count_op (GPtrArray *nodes,
+          OpKind     op)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < nodes->len; i++)
+    if (((Node *) g_ptr_array_index (nodes, i))->op == op)
+      n++;
+  return n;
+}
+
+/* AccumulateGrad nodes of parameters whose name starts with prefix. */
+static guint
+count_leaves_in (GradlensWindow *window,
+                 const char     *prefix)
+{
+  GPtrArray *nodes = gradlens_window_get_graph_nodes (window);
+  LessonRun *run = stepper_get_run (gradlens_window_get_stepper (window));
+  guint n = 0;
+
+  for (guint i = 0; i < nodes->len; i++)
+    {
+      Node *node = g_ptr_array_index (nodes, i);
+      const char *name;
+
+      if (node->op != OP_ACCUMULATE_GRAD)
+        continue;
+      name = lesson_run_tensor_name (run, node->variable);
+      g_assert_nonnull (name);
+      if (g_str_has_prefix (name, prefix))
+        n++;
+    }
+  return n;
+}
+
+static Node *
+find_leaf_node (GradlensWindow *window,
+                const char     *name)
+{
+  GPtrArray *nodes = gradlens_window_get_graph_nodes (window);
+  LessonRun *run = stepper_get_run (gradlens_window_get_stepper (window));
+
+  for (guint i = 0; i < nodes->len; i++)
+    {
+      Node *node = g_ptr_array_index (nodes, i);
+      if (node->op == OP_ACCUMULATE_GRAD
+          && g_strcmp0 (lesson_run_tensor_name (run, node->variable), name) == 0)
+        return node;
+    }
+  return NULL;
+}
+
+static GtkWidget *
+panel (GradlensWindow *window,
+       const char     *name)
+{
+  GtkWidget *widget = gradlens_window_get_panel (window, name);
+
+  g_assert_nonnull (widget);
+  return widget;
+}
+
+static void
+on_after_paint (GdkFrameClock *clock,
+                gboolean      *painted)
+{
+  *painted = TRUE;
+}
+
+/* Until the window has laid out and painted what changed. */
+static void
+wait_painted (GradlensWindow *window)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (window));
+  gint64 deadline = g_get_monotonic_time () + WAIT_SECONDS * G_TIME_SPAN_SECOND;
+  gboolean painted = FALSE;
+  gulong id;
+
+  g_assert_nonnull (clock);
+  for (int round = 0; round < 2; round++)
+    {
+      painted = FALSE;
+      id = g_signal_connect (clock, "after-paint", G_CALLBACK (on_after_paint), &painted);
+      gtk_widget_queue_draw (GTK_WIDGET (window));
+      while (!painted && g_get_monotonic_time () < deadline)
+        g_main_context_iteration (NULL, TRUE);
+      g_signal_handler_disconnect (clock, id);
+    }
+  g_assert_true (painted);
+}
+
+/* A PNG of the window as it is drawn now, under the build folder. */
+static void
+screenshot (GradlensWindow *window,
+            const char     *name)
+{
+  GtkWidget *widget = GTK_WIDGET (window);
+  int width = gtk_widget_get_width (widget), height = gtk_widget_get_height (widget);
+  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
+  g_autoptr (GskRenderNode) node = NULL;
+  g_autoptr (GdkTexture) texture = NULL;
+  g_autofree char *file = g_strdup_printf ("app-%s.png", name);
+  g_autofree char *path = g_test_build_filename (G_TEST_BUILT, file, NULL);
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+  GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
+
+  wait_painted (window);
+  g_assert_cmpint (width, >, 0);
+  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
+  node = gtk_snapshot_free_to_node (snapshot);
+  g_assert_nonnull (node);
+  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_test_message ("saved %s", path);
+}
+
+/* --- The lessons ------------------------------------------------------------ */
+
+static void
+script_autograd (GradlensWindow *window)
+{
+  GradlensInspector *inspector = GRADLENS_INSPECTOR (panel (window, "inspector"));
+  GradlensCodeView *code = GRADLENS_CODE_VIEW (panel (window, "code-view"));
+  GradlensEventLog *log = GRADLENS_EVENT_LOG (panel (window, "event-log"));
+  GPtrArray *nodes = gradlens_window_get_graph_nodes (window);
+  Node *a_leaf;
+  int steps = 0, node_steps = 0;
+
+  select_lesson (window, "autograd");
+  g_assert_cmpuint (nodes->len, ==, 0);
+  g_assert_false (action_enabled (window, "step-backward-node"));
+
+  /* Op by op until the graph of Q is whole. */
+  while (nodes->len < 6 && steps < 20)
+    {
+      g_assert_true (action_enabled (window, "step-op"));
+      command (window, "step-op");
+      steps++;
+      g_assert_cmpint (phase_of (window), ==, LESSON_PHASE_FORWARD);
+      /* The code view follows the program. */
+      g_assert_cmpint (gradlens_code_view_get_line (code), >=, 3);
+      g_assert_cmpint (gradlens_code_view_get_line (code), <=, 5);
+      g_assert_cmpstr (gradlens_code_view_get_phase (code), ==, "forward");
+    }
+  g_assert_cmpuint (nodes->len, ==, 6);
+  g_assert_cmpuint (count_op (nodes, OP_ACCUMULATE_GRAD), ==, 2);
+  g_assert_cmpuint (count_op (nodes, OP_POW), ==, 2);
+  g_assert_cmpuint (count_op (nodes, OP_MUL), ==, 1);
+  g_assert_cmpuint (count_op (nodes, OP_SUB), ==, 1);
+  g_assert_cmpint (gradlens_code_view_get_line (code), ==, 5);
+  /* The inspector followed the stepper to the last node recorded: SubBackward0. */
+  g_assert_cmpstr (gradlens_inspector_get_title (inspector), ==, "SubBackward0");
+  g_assert_cmpuint (gradlens_event_log_get_n_entries (log), >, 6);
+  screenshot (window, "autograd-forward");
+
+  /* On to the backward pass (Op steps stop where the phase changes). */
+  while (phase_of (window) != LESSON_PHASE_BACKWARD && steps++ < 30)
+    command (window, "step-op");
+  g_assert_cmpint (phase_of (window), ==, LESSON_PHASE_BACKWARD);
+  g_assert_cmpstr (gradlens_code_view_get_phase (code), ==, "backward");
+  g_assert_true (action_enabled (window, "step-backward-node"));
+  g_assert_false (action_enabled (window, "step-op"));
+
+  /* Node by node to the end of backward. */
+  a_leaf = find_leaf_node (window, "a");
+  g_assert_nonnull (a_leaf);
+  while (phase_of (window) == LESSON_PHASE_BACKWARD && node_steps < 20)
+    {
+      command (window, "step-backward-node");
+      node_steps++;
+    }
+  /* Sub, Pow(b), Acc(b), Mul, Pow(a), Acc(a), then the phase changes. */
+  g_assert_cmpint (node_steps, ==, 7);
+  g_assert_cmpuint (nodes->len, >=, 6);
+
+  gradlens_window_select_node (window, a_leaf);
+  g_assert_cmpstr (gradlens_inspector_get_title (inspector), ==, "AccumulateGrad");
+  g_assert_cmpstr (gradlens_inspector_get_grad_text (inspector), ==, "tensor([36., 81.])");
+  screenshot (window, "autograd-backward");
+
+  /* The rest: two True lines and the second backward's error. */
+  command (window, "run-to-end");
+  g_assert_cmpint (status_of (window), ==, STEPPER_FINISHED);
+  g_assert_cmpstr (gradlens_code_view_get_phase (code), ==, "done");
+  {
+    GtkTextBuffer *buffer = gtk_text_view_get_buffer (GTK_TEXT_VIEW (panel (window, "output-view")));
+    g_autofree char *output = NULL;
+    GtkTextIter start, end;
+
+    gtk_text_buffer_get_bounds (buffer, &start, &end);
+    output = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+    g_assert_nonnull (strstr (output, "tensor([36., 81.])"));
+    g_assert_nonnull (strstr (output, "tensor([True, True])"));
+    g_assert_nonnull (strstr (output, "RuntimeError: Trying to backward through the graph a second time"));
+  }
+  g_assert_null (gradlens_window_get_error (window));
+  g_assert_false (action_enabled (window, "step-op"));
+  g_assert_true (action_enabled (window, "reset"));
+
+  /* Reset: back to the first line, the graph empty. */
+  command (window, "reset");
+  g_assert_cmpint (status_of (window), ==, STEPPER_READY);
+  g_assert_cmpuint (nodes->len, ==, 0);
+  g_assert_true (action_enabled (window, "step-op"));
+}
+
+static void
+script_finetune (GradlensWindow *window)
+{
+  GradlensModuleTree *tree = GRADLENS_MODULE_TREE (panel (window, "module-tree"));
+  GradlensLossPlot *plot = GRADLENS_LOSS_PLOT (panel (window, "loss-plot"));
+  GradlensLayerChart *chart = GRADLENS_LAYER_CHART (panel (window, "layer-chart"));
+  GPtrArray *nodes = gradlens_window_get_graph_nodes (window);
+  ParamCounts counts;
+  guint n_groups;
+
+  select_lesson (window, "finetune");
+  g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (tree)));
+  g_assert_true (action_enabled (window, "optimizer-step"));
+
+  run_forward (window);
+  gradlens_module_tree_get_counts (tree, &counts);
+  g_assert_cmpint (counts.trainable, ==, 5130);
+  g_assert_cmpint (counts.total, ==, 11689512 - 513000 + 5130);
+  g_assert_cmpint (counts.frozen, ==, counts.total - 5130);
+  g_assert_nonnull (strstr (gradlens_module_tree_get_totals_text (tree), "Trainable 5,130"));
+
+  /* SumBackward0, SubBackward0, AddmmBackward0, TBackward0, 2 AccumulateGrad. */
+  g_assert_cmpuint (nodes->len, ==, 6);
+  g_assert_cmpuint (count_op (nodes, OP_SUM), ==, 1);
+  g_assert_cmpuint (count_op (nodes, OP_SUB), ==, 1);
+  g_assert_cmpuint (count_op (nodes, OP_ADDMM), ==, 1);
+  g_assert_cmpuint (count_op (nodes, OP_T), ==, 1);
+  g_assert_cmpuint (count_op (nodes, OP_ACCUMULATE_GRAD), ==, 2);
+  g_assert_cmpuint (count_leaves_in (window, "fc."), ==, 2);
+  gradlens_module_tree_select (tree, "fc.weight");
+  screenshot (window, "finetune-graph");
+
+  /* optim.step(): the loss is plotted, and only fc moved. */
+  command (window, "optimizer-step");
+  g_assert_cmpint (status_of (window), !=, STEPPER_RUNNING);
+  g_assert_cmpuint (gradlens_loss_plot_get_n_values (plot), >=, 1);
+  n_groups = gradlens_layer_chart_get_n_groups (chart);
+  g_assert_cmpuint (n_groups, ==, 11);   /* conv1, bn1, layer1.0 … layer4.1, fc */
+  for (guint i = 0; i < n_groups; i++)
+    {
+      double grad_norm, ratio;
+      gboolean frozen;
+      const char *label = gradlens_layer_chart_get_group (chart, i, &grad_norm, &ratio, &frozen);
+
+      if (g_str_equal (label, "fc"))
+        {
+          g_assert_false (frozen);
+          g_assert_cmpfloat (grad_norm, >, 0);
+          g_assert_cmpfloat (ratio, >, 0);
+        }
+      else
+        {
+          g_assert_true (frozen);
+          g_assert_cmpfloat (ratio, ==, 0);
+        }
+    }
+  screenshot (window, "finetune-step");
+}
+
+static void
+script_freeze (GradlensWindow *window)
+{
+  GradlensModuleTree *tree = GRADLENS_MODULE_TREE (panel (window, "module-tree"));
+  GradlensCodeView *code = GRADLENS_CODE_VIEW (panel (window, "code-view"));
+  GPtrArray *nodes = gradlens_window_get_graph_nodes (window);
+  g_autofree char *line = NULL;
+  guint before;
+
+  select_lesson (window, "freeze");
+  /* Before it runs, the tree shows the model the program will build, with the
+   * lesson's default freezing, and lets the student change it. */
+  g_assert_nonnull (gradlens_module_tree_get_model (tree));
+
+  before = current->synced;
+  gradlens_module_tree_unfreeze_all (tree);
+  wait_synced (before);
+  line = gradlens_code_view_dup_line_text (code, 7);
+  g_assert_true (g_str_has_prefix (line, "frozen = ()"));
+  run_forward (window);
+  g_assert_cmpuint (count_op (nodes, OP_ACCUMULATE_GRAD), ==, 62);
+  g_assert_cmpuint (count_leaves_in (window, "layer1."), ==, 12);
+
+  /* Freeze layer1 in the tree: the lesson starts again with it frozen. */
+  before = current->synced;
+  g_assert_true (gradlens_module_tree_set_trainable (tree, "layer1", FALSE));
+  wait_synced (before);
+  g_clear_pointer (&line, g_free);
+  line = gradlens_code_view_dup_line_text (code, 7);
+  g_assert_true (g_str_has_prefix (line, "frozen = (\"layer1\",)"));
+  run_forward (window);
+  g_assert_cmpuint (count_leaves_in (window, "layer1."), ==, 0);
+  g_assert_cmpuint (count_op (nodes, OP_ACCUMULATE_GRAD), ==, 62 - 12);
+  g_assert_cmpuint (count_leaves_in (window, "layer2."), ==, 15);
+  {
+    ParamCounts counts;
+    gradlens_module_tree_get_counts (tree, &counts);
+    g_assert_cmpint (counts.frozen, ==, 147968);   /* layer1: 4 convs 3×3×64×64, 4 BNs */
+  }
+  screenshot (window, "freeze-layer1");
+}
+
+static void
+script_resnet18 (GradlensWindow *window)
+{
+  GPtrArray *nodes = gradlens_window_get_graph_nodes (window);
+  GradlensCodeView *code = GRADLENS_CODE_VIEW (panel (window, "code-view"));
+
+  select_lesson (window, "resnet18-step");
+  /* To the forward pass, then 40 ops into it. */
+  while (gradlens_code_view_get_line (code) != 13)
+    command (window, "step-line");
+  for (int i = 0; i < 40; i++)
+    command (window, "step-op");
+  g_assert_cmpint (phase_of (window), ==, LESSON_PHASE_FORWARD);
+  g_assert_cmpuint (nodes->len, ==, 40);
+  screenshot (window, "resnet18-forward");
+
+  run_forward (window);
+  g_assert_cmpuint (nodes->len, ==, 134);
+}
+
+/* --- Running a script inside the application ------------------------------------ */
+
+static gboolean
+run_script (gpointer user_data)
+{
+  Fixture *fx = user_data;
+
+  g_assert_nonnull (fx->window);
+  g_signal_connect (fx->window, "synced", G_CALLBACK (on_synced), fx);
+  /* Let the window map and draw first. */
+  while (!gtk_widget_get_mapped (GTK_WIDGET (fx->window)))
+    g_main_context_iteration (NULL, TRUE);
+  for (int i = 0; i < 20 && g_main_context_pending (NULL); i++)
+    g_main_context_iteration (NULL, FALSE);
+
+  fx->script (fx->window);
+  fx->done = TRUE;
+  g_action_group_activate_action (G_ACTION_GROUP (fx->app), "quit", NULL);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_activate (GApplication *app,
+             Fixture      *fx)
+{
+  fx->window = GRADLENS_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
+  g_object_add_weak_pointer (G_OBJECT (fx->window), (gpointer *) &fx->window);
+  g_idle_add (run_script, fx);
+}
+
+static gboolean
+give_up (gpointer user_data)
+{
+  g_error ("the script did not finish within %d s", GIVE_UP_SECONDS);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+run_in_app (gconstpointer data)
+{
+  Fixture fx = { .script = (Script) data };
+  guint give_up_id;
+
+  current = &fx;
+  fx.app = gradlens_application_new ();
+  g_application_set_flags (G_APPLICATION (fx.app), G_APPLICATION_NON_UNIQUE);
+  g_signal_connect_after (fx.app, "activate", G_CALLBACK (on_activate), &fx);
+  give_up_id = g_timeout_add_seconds (GIVE_UP_SECONDS, give_up, &fx);
+
+  g_assert_cmpint (g_application_run (G_APPLICATION (fx.app), 0, NULL), ==, 0);
+
+  g_source_remove (give_up_id);
+  g_assert_true (fx.done);
+  g_assert_null (fx.window);
+  g_clear_object (&fx.app);
+  current = NULL;
+}
+
+/* --- Without a window ----------------------------------------------------------- */
+
+static void
+test_settings_round_trip (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("gradlens-settings-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "sub", "settings.ini", NULL);
+  g_autofree char *sub = g_build_filename (dir, "sub", NULL);
+  g_autoptr (GError) error = NULL;
+  GradlensSettings a, b;
+
+  gradlens_settings_init (&a);
+  gradlens_settings_init (&b);
+  /* A missing file: the defaults, and no error. */
+  g_assert_true (gradlens_settings_load (&b, path, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (b.input_size, ==, 64);
+  g_assert_cmpfloat (b.lr, ==, 1e-2);
+
+  a.lesson = g_strdup ("freeze");
+  a.input_size = 224;
+  a.seed = 42;
+  a.lr = 0.125;
+  a.momentum = 0.5;
+  a.steps = 7;
+  a.zero_grad = FALSE;
+  a.speed = 12;
+  g_assert_true (gradlens_settings_save (&a, path, &error));
+  g_assert_no_error (error);
+  g_assert_true (gradlens_settings_load (&b, path, &error));
+  g_assert_cmpstr (b.lesson, ==, "freeze");
+  g_assert_cmpint (b.input_size, ==, 224);
+  g_assert_cmpuint (b.seed, ==, 42);
+  g_assert_cmpfloat (b.lr, ==, 0.125);
+  g_assert_cmpfloat (b.momentum, ==, 0.5);
+  g_assert_cmpint (b.steps, ==, 7);
+  g_assert_false (b.zero_grad);
+  g_assert_cmpfloat (b.speed, ==, 12);
+
+  /* Values out of range fall back to the defaults, one by one. */
+  g_assert_true (g_file_set_contents (path, "[lesson]\ninput-size=100\nlr=-1\nmomentum=0.25\n"
+                                            "steps=0\n", -1, NULL));
+  gradlens_settings_clear (&b);
+  gradlens_settings_init (&b);
+  g_assert_true (gradlens_settings_load (&b, path, &error));
+  g_assert_cmpint (b.input_size, ==, 64);
+  g_assert_cmpfloat (b.lr, ==, 1e-2);
+  g_assert_cmpfloat (b.momentum, ==, 0.25);
+  g_assert_cmpint (b.steps, ==, 3);
+
+  /* Not a key file: an error naming it. */
+  g_assert_true (g_file_set_contents (path, "\x01\x02 not ini", -1, NULL));
+  g_assert_false (gradlens_settings_load (&b, path, &error));
+  g_assert_error (error, GRADLENS_SETTINGS_ERROR, GRADLENS_SETTINGS_ERROR_PARSE);
+  g_assert_nonnull (strstr (error->message, path));
+
+  g_remove (path);
+  g_rmdir (sub);
+  g_rmdir (dir);
+  gradlens_settings_clear (&a);
+  gradlens_settings_clear (&b);
+}
+
+/* Pixels of a painter on a white ARGB surface: how many are not white. */
+static int
+count_ink (cairo_surface_t *surface)
+{
+  int w = cairo_image_surface_get_width (surface), h = cairo_image_surface_get_height (surface);
+  int stride = cairo_image_surface_get_stride (surface), n = 0;
+  const unsigned char *data;
+
+  cairo_surface_flush (surface);
+  data = cairo_image_surface_get_data (surface);
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      if ((((const guint32 *) (data + y * stride))[x] & 0xffffff) != 0xffffff)
+        n++;
+  return n;
+}
+
+static void
+test_painters (void)
+{
+  PlotColors colors;
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, 300, 160);
+  cairo_t *cr = cairo_create (surface);
+  double losses[] = { 5, 3, NAN, 2 };
+  float values[] = { -2, -1, 0, 0, 1, 2, 3, 3, 3, NAN };
+  Histogram hist;
+  int empty_ink, line_ink;
+  float abs_max;
+  cairo_surface_t *map;
+
+  plot_colors_init_default (&colors, FALSE);
+
+  loss_plot_paint (cr, &colors, losses, 0, 300, 160);
+  empty_ink = count_ink (surface);
+  loss_plot_paint (cr, &colors, losses, 4, 300, 160);
+  line_ink = count_ink (surface);
+  g_assert_cmpint (line_ink, >, empty_ink);
+
+  histogram_compute (&hist, values, G_N_ELEMENTS (values), 5);
+  g_assert_cmpint (hist.n_nonfinite, ==, 1);
+  g_assert_cmpfloat (hist.lo, ==, -2);
+  g_assert_cmpfloat (hist.hi, ==, 3);
+  g_assert_cmpint (hist.counts[0], ==, 1);    /* -2 */
+  g_assert_cmpint (hist.counts[2], ==, 2);    /* 0, 0 */
+  g_assert_cmpint (hist.counts[4], ==, 4);    /* 2 and 3, 3, 3: the top edge is in the last bin */
+  g_assert_cmpint (hist.max_count, ==, 4);
+  histogram_paint (cr, &hist, &colors, 300, 160);
+  g_assert_cmpint (count_ink (surface), >, 0);
+  histogram_clear (&hist);
+
+  /* Heat map: -1 blue, +1 red, 0 white. */
+  map = heatmap_surface_new ((float[]) { -1, 0, 0.5, 1 }, 2, 2, &abs_max);
+  g_assert_cmpfloat (abs_max, ==, 1);
+  {
+    const guint32 *px = (const guint32 *) cairo_image_surface_get_data (map);
+    int stride = cairo_image_surface_get_stride (map) / 4;
+    g_assert_cmpuint (px[1] & 0xffffff, ==, 0xffffff);
+    g_assert_cmpuint ((px[0] & 0xff), >, (px[0] >> 16) & 0xff);                  /* blue */
+    g_assert_cmpuint ((px[stride + 1] >> 16) & 0xff, >, px[stride + 1] & 0xff);  /* red */
+  }
+  cairo_surface_destroy (map);
+
+  /* Filters: only 3 input channels make images. */
+  {
+    float w[2 * 3 * 2 * 2];
+    for (guint i = 0; i < G_N_ELEMENTS (w); i++)
+      w[i] = (float) i;
+    map = filters_surface_new (w, 2, 3, 2, 2, 2);
+    g_assert_nonnull (map);
+    g_assert_cmpint (cairo_image_surface_get_width (map), ==, 2 * 3 - 1);
+    cairo_surface_destroy (map);
+    g_assert_null (filters_surface_new (w, 3, 2, 2, 2, 2));
+  }
+
+  {
+    g_autofree char *small = plot_format_value (1.5e-5);
+    g_autofree char *count = gradlens_format_count (11689512);
+    g_assert_cmpstr (small, ==, "1.50e-05");
+    g_assert_cmpstr (count, ==, "11,689,512");
+  }
+
+  cairo_destroy (cr);
+  cairo_surface_destroy (surface);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autofree char *config = NULL;
+  int status;
+
+  /* Settings and converted weights go to a fresh folder, never the user's. */
+  config = g_dir_make_tmp ("gradlens-test-app-XXXXXX", NULL);
+  g_assert_nonnull (config);
+  g_setenv ("XDG_CONFIG_HOME", config, TRUE);
+  g_setenv ("XDG_CACHE_HOME", config, TRUE);
+  g_setenv ("OPENBLAS_NUM_THREADS", "2", FALSE);
+
+  gtk_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/ui/app/settings", test_settings_round_trip);
+  g_test_add_func ("/ui/app/painters", test_painters);
+  g_test_add_data_func ("/ui/app/autograd", script_autograd, run_in_app);
+  g_test_add_data_func ("/ui/app/finetune", script_finetune, run_in_app);
+  g_test_add_data_func ("/ui/app/freeze", script_freeze, run_in_app);
+  g_test_add_data_func ("/ui/app/resnet18-forward", script_resnet18, run_in_app);
+
+  status = g_test_run ();
+
+  {
+    g_autofree char *ini = g_build_filename (config, "gradlens", "settings.ini", NULL);
+    g_autofree char *dir = g_build_filename (config, "gradlens", NULL);
+    g_remove (ini);
+    g_rmdir (dir);
+    g_rmdir (config);
+  }
+  return status;
+}
