@@ -13,6 +13,7 @@
 #include <gtk/gtk.h>
 
 #include "graph-view.h"
+#include "stepper.h"
 #include "test-graph-common.h"
 
 #define GIVE_UP_SECONDS 30
@@ -443,6 +444,109 @@ test_resnet18 (Fixture       *fx,
   g_assert_cmpint (graph_view_get_layout (fx->view)->n_nodes, ==, 156);
 }
 
+/* The autograd lesson through the stepper, as the window drives it: a new
+ * snapshot at each recorded op, a refresh at each backward node. */
+static void
+test_autograd_lesson (Fixture       *fx,
+                      gconstpointer  data)
+{
+  const Lesson *lesson = lesson_find ("autograd", NULL);
+  LessonParams params;
+  Stepper *stepper;
+  StepperStatus status;
+  guint n_recorded = 0, n_backward = 0;
+  gboolean saw_waiting = FALSE, saw_running = FALSE, checked_backward = FALSE;
+
+  g_assert_nonnull (lesson);
+  lesson_params_init (&params);
+  stepper = stepper_new (lesson, &params, STEPPER_STOP_OP | STEPPER_STOP_BACKWARD_NODE, NULL,
+                         NULL, NULL);
+  lesson_params_clear (&params);
+
+  while ((status = stepper_step_sync (stepper)) == STEPPER_PAUSED)
+    {
+      const StepperEvent *event = stepper_get_event (stepper);
+      const GraphLayout *layout;
+
+      if (event->kind == EVENT_NODE_RECORDED)
+        {
+          int current;
+
+          graph_view_set_nodes (fx->view, stepper_get_nodes (stepper));
+          wait_for_layouts (fx, ++n_recorded);
+          layout = graph_view_get_layout (fx->view);
+          if (n_backward > 0 && !checked_backward)
+            {
+              /* 9*a**2 after Q.backward(): Q's 6 nodes done, .grad set on a and b. */
+              Node *q = lesson_run_get_graph_root (stepper_get_run (stepper));
+              g_autoptr (GPtrArray) q_nodes = autograd_collect_nodes (q);
+
+              for (guint k = 0; k < q_nodes->len; k++)
+                {
+                  const GraphModelNode *mn =
+                    &layout->model->nodes[graph_model_find_node (layout->model,
+                                                                 q_nodes->pdata[k])];
+
+                  g_assert_cmpint (mn->state, ==, NODE_DONE);
+                  g_assert_true (mn->kind != GRAPH_NODE_LEAF || mn->grad_defined);
+                  g_assert_false (mn->has_saved);
+                }
+              g_assert_cmpuint (q_nodes->len, ==, 6);
+              checked_backward = TRUE;
+              wait_ms (fx, 300);
+              save_snapshot (fx, "graph-view-autograd-after-backward.png");
+            }
+          /* The op just recorded is in the picture. */
+          current = graph_model_find_node (layout->model, event->node);
+          g_assert_cmpint (current, >=, 0);
+          g_assert_cmpint (graph_layout_node_for_model (layout, current), >=, 0);
+          if (n_recorded == 6)
+            {
+              /* Q = 3*a**3 - b**2 whole: SubBackward0 just recorded, on top. */
+              g_assert_cmpstr (node_name (event->node), ==, "SubBackward0");
+              g_assert_cmpint (layout->n_nodes, ==, 7);
+              wait_ms (fx, 300);
+              save_snapshot (fx, "graph-view-autograd-forward.png");
+            }
+          continue;
+        }
+
+      /* Backward: the live states. */
+      graph_view_refresh_state (fx->view);
+      layout = graph_view_get_layout (fx->view);
+      n_backward++;
+      for (int i = 0; i < layout->model->n_nodes; i++)
+        {
+          saw_waiting |= layout->model->nodes[i].state == NODE_WAITING;
+          saw_running |= layout->model->nodes[i].state == NODE_RUNNING;
+        }
+      if (n_backward == 3)
+        {
+          wait_ms (fx, 100);
+          save_snapshot (fx, "graph-view-autograd-backward.png");
+        }
+    }
+  g_assert_cmpint (status, ==, STEPPER_FINISHED);
+  g_assert_true (stepper_get_result (stepper, NULL));
+  /* Q's 6 nodes ran: PowBackward0 (b), AccumulateGrad (b), ... */
+  g_assert_cmpuint (n_backward, >=, 6);
+  g_assert_true (saw_waiting || saw_running);
+
+  g_assert_true (checked_backward);
+
+  /* The second Q.backward() failed on freed saved tensors: the picture shows the
+   * graph it tried, and 9*a**2, -2*b beside it. */
+  graph_view_set_nodes (fx->view, stepper_get_nodes (stepper));
+  wait_for_layouts (fx, ++n_recorded);
+  wait_ms (fx, 300);
+  save_snapshot (fx, "graph-view-autograd-end.png");
+
+  /* The view holds the nodes it shows; the stepper may go. */
+  stepper_free (stepper);
+  g_assert_nonnull (graph_view_get_layout (fx->view));
+  wait_ms (fx, 50);
+}
+
 /* The window goes away while its layout is still being computed. */
 static void
 test_destroy_while_laying_out (void)
@@ -469,6 +573,7 @@ main (int   argc,
   ADD ("q", test_q);
   ADD ("grow-and-backward", test_grow_and_backward);
   ADD ("resnet18", test_resnet18);
+  ADD ("autograd-lesson", test_autograd_lesson);
   g_test_add_func ("/ui/graph-view/destroy-while-laying-out", test_destroy_while_laying_out);
 
   return g_test_run ();
