@@ -347,6 +347,96 @@ test_q (Fixture       *fx,
   save_snapshot (fx, "graph-view-q-no-legend.png");
 }
 
+static GObject *
+find_controller (Fixture *fx,
+                 GType    type)
+{
+  g_autoptr (GListModel) controllers = gtk_widget_observe_controllers (GTK_WIDGET (fx->view));
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr (GObject) controller = g_list_model_get_item (controllers, i);
+
+      if (G_TYPE_CHECK_INSTANCE_TYPE (controller, type))
+        return controller;   /* the widget keeps it alive */
+    }
+  g_assert_not_reached ();
+}
+
+/* Drag and scroll as the gestures report them; tooltips' words; the dark theme. */
+static void
+test_gestures (Fixture       *fx,
+               gconstpointer  data)
+{
+  g_autoptr (TestGraph) tg = test_graph_new_q (FALSE);
+  const Viewport *vp;
+  const GraphLayout *layout;
+  GObject *drag, *scroll;
+  double gx, gy, x, y, ox, oy;
+  gboolean handled = FALSE;
+
+  graph_view_set_nodes (fx->view, tg->nodes);
+  wait_for_layouts (fx, 1);
+  vp = graph_view_get_viewport (fx->view);
+  layout = graph_view_get_layout (fx->view);
+
+  /* A drag: the graph point grabbed stays under the pointer all along. */
+  drag = find_controller (fx, GTK_TYPE_GESTURE_DRAG);
+  viewport_screen_to_graph (vp, 300, 200, &gx, &gy);
+  g_signal_emit_by_name (drag, "drag-begin", 300.0, 200.0);
+  for (int k = 1; k <= 10; k++)
+    {
+      g_signal_emit_by_name (drag, "drag-update", 13.0 * k, -7.0 * k);
+      viewport_graph_to_screen (vp, gx, gy, &x, &y);
+      g_assert_cmpfloat_with_epsilon (x, 300 + 13.0 * k, 1e-6);
+      g_assert_cmpfloat_with_epsilon (y, 200 - 7.0 * k, 1e-6);
+    }
+  g_signal_emit_by_name (drag, "drag-end", 130.0, -70.0);
+
+  /* A scroll without Ctrl pans by 40 pixels a notch. */
+  scroll = find_controller (fx, GTK_TYPE_EVENT_CONTROLLER_SCROLL);
+  ox = vp->origin_x;
+  oy = vp->origin_y;
+  g_signal_emit_by_name (scroll, "scroll", 0.0, 2.0, &handled);
+  g_assert_true (handled);
+  g_assert_cmpfloat_with_epsilon ((vp->origin_y - oy) * vp->zoom, 80, 1e-6);
+  g_assert_cmpfloat (vp->origin_x, ==, ox);
+
+  /* Tooltips: valid Pango markup for every box. */
+  for (int i = 0; i < layout->model->n_nodes; i++)
+    {
+      g_autofree char *markup = graph_model_describe (layout->model, i, TRUE);
+      g_autoptr (GError) error = NULL;
+
+      g_assert_true (pango_parse_markup (markup, -1, 0, NULL, NULL, NULL, &error));
+      g_assert_no_error (error);
+    }
+
+  /* The dark theme: the view follows GTK's colours. */
+  {
+    GtkSettings *settings = gtk_settings_get_default ();
+    g_autoptr (GdkTexture) light = NULL;
+    g_autoptr (GdkTexture) dark = NULL;
+    g_autofree guint32 *lp = NULL;
+    g_autofree guint32 *dp = NULL;
+
+    g_object_set (settings, "gtk-application-prefer-dark-theme", FALSE, NULL);
+    wait_ms (fx, 50);
+    light = render_view (fx);
+    g_object_set (settings, "gtk-application-prefer-dark-theme", TRUE, NULL);
+    wait_ms (fx, 50);
+    dark = render_view (fx);
+    save_snapshot (fx, "graph-view-q-dark.png");
+    g_object_set (settings, "gtk-application-prefer-dark-theme", FALSE, NULL);
+    lp = download (light);
+    dp = download (dark);
+    /* A corner: the background, light then dark (ARGB, native endian). */
+    g_test_message ("background: light %08x, dark %08x", lp[5], dp[5]);
+    g_assert_cmpuint ((lp[5] >> 8) & 0xff, >, 0xc0);
+    g_assert_cmpuint ((dp[5] >> 8) & 0xff, <, 0x60);
+  }
+}
+
 /* The graph grows by a node, then backward runs: new layout, new states. */
 static void
 test_grow_and_backward (Fixture       *fx,
@@ -571,6 +661,7 @@ main (int   argc,
   g_test_add ("/ui/graph-view/" path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
 
   ADD ("q", test_q);
+  ADD ("gestures", test_gestures);
   ADD ("grow-and-backward", test_grow_and_backward);
   ADD ("resnet18", test_resnet18);
   ADD ("autograd-lesson", test_autograd_lesson);

@@ -53,6 +53,14 @@ read_theme (GraphView  *self,
     theme->text.blue * 0.65 + theme->background.blue * 0.35,
     1.0,
   };
+  /* grad_fn boxes a shade off the theme's background, whatever it is. */
+  theme->node_fill = (GraphColor) {
+    theme->background.red + (theme->text.red - theme->background.red) * (theme->dark ? 0.10 : 0.04),
+    theme->background.green
+      + (theme->text.green - theme->background.green) * (theme->dark ? 0.10 : 0.04),
+    theme->background.blue + (theme->text.blue - theme->background.blue) * (theme->dark ? 0.10 : 0.04),
+    1.0,
+  };
   if (lookup_color (context, "accent_bg_color", "theme_selected_bg_color", &accent))
     {
       theme->selection = color_from_rgba (&accent);
