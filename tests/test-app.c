@@ -410,6 +410,14 @@ script_finetune (GradlensWindow *window)
         }
     }
   screenshot (window, "finetune-step");
+
+  /* The step's graph stays in view until the next forward records its first
+   * node; then the graph is the new step's alone. */
+  g_assert_cmpuint (nodes->len, ==, 6);
+  for (int i = 0; i < 5 && nodes->len == 6; i++)
+    command (window, "step-op");
+  g_assert_cmpint (phase_of (window), ==, LESSON_PHASE_FORWARD);
+  g_assert_cmpuint (nodes->len, ==, 1);
 }
 
 static void

@@ -80,10 +80,10 @@ struct _GradlensWindow
   Stepper          *stepper;
   Module           *preview_model;   /* the freeze lesson's model before it runs */
 
-  /* Written by the worker's event hook, read while it is paused. */
+  /* Written by the worker's event hook, read while it is paused (the
+   * stepper's mutex orders the two). */
   GAsyncQueue      *log_queue;       /* of LogEntry *, see gradlens-window.c */
-  gint              hook_n_nodes;    /* nodes recorded so far (atomic) */
-  gint              forward_start;   /* the first node of the current step's forward (atomic) */
+  guint64           forward_first_id; /* id of the current step's first node */
   gint              hook_phase;      /* the last phase the worker announced (atomic) */
   gboolean          hook_new_step;   /* worker only: a training step began, no node yet */
 

@@ -235,10 +235,9 @@ on_event (const Event *ev,
        * only. Until then the last step's graph stays in view. */
       if (self->hook_new_step)
         {
-          g_atomic_int_set (&self->forward_start, g_atomic_int_get (&self->hook_n_nodes));
+          self->forward_first_id = ev->node->id;
           self->hook_new_step = FALSE;
         }
-      g_atomic_int_inc (&self->hook_n_nodes);
     }
 
   if (ev->kind == EVENT_PHASE)
@@ -288,11 +287,14 @@ static void
 update_graph (GradlensWindow *self)
 {
   GPtrArray *all = stepper_get_nodes (self->stepper);
-  guint start = (guint) g_atomic_int_get (&self->forward_start);
+  guint start = 0;
   gboolean changed = FALSE;
 
-  if (all == NULL || start > all->len)
-    start = all != NULL ? all->len : 0;
+  /* The stepper's list may still hold an earlier step's nodes (and drops
+   * them at a forward pass): this step's begin at forward_first_id. */
+  while (start < all->len
+         && ((Node *) g_ptr_array_index (all, start))->id < self->forward_first_id)
+    start++;
 
   /* Same list, maybe longer: append; otherwise start over. */
   if (self->graph_nodes->len > all->len - start
@@ -691,8 +693,7 @@ restart (GradlensWindow *self)
   lesson_params_clear (&params);
 
   /* The worker is gone: the hook's counters start over. */
-  g_atomic_int_set (&self->hook_n_nodes, 0);
-  g_atomic_int_set (&self->forward_start, 0);
+  self->forward_first_id = 0;
   g_atomic_int_set (&self->hook_phase, LESSON_PHASE_FORWARD);
   self->hook_new_step = FALSE;
   {
