@@ -32,6 +32,7 @@ struct _GraphView
   GraphModel *model;
   GraphLayout *layout;
   GPtrArray *collapsed;           /* char *, NULL-terminated */
+  GPtrArray *retired;             /* GraphModel * to let go of while the engine is paused */
 
   /* Layout off the UI thread: one at a time, the newest request wins. */
   GCancellable *cancellable;

@@ -29,6 +29,37 @@ static guint signals[N_SIGNALS];
 static void start_layout (GraphView *self);
 static void ensure_ticking (GraphView *self);
 
+/* --- Lifetimes ---------------------------------------------------------- */
+
+/* Snapshots hold references on the engine's nodes. Dropping the last one frees a
+ * node, and the engine may be using its leaf at that moment (a parameter's
+ * AccumulateGrad is shared through a weak pointer): snapshots are let go of only
+ * while the engine is paused, that is in graph_view_set_nodes() and
+ * graph_view_refresh_state(). Until then they wait here. */
+static void
+retire_model (GraphView  *self,
+              GraphModel *model)   /* taken */
+{
+  if (model != NULL)
+    g_ptr_array_add (self->retired, model);
+}
+
+static void
+retire_layout (GraphView   *self,
+               GraphLayout *layout)   /* taken */
+{
+  if (layout == NULL)
+    return;
+  retire_model (self, graph_model_ref (layout->model));
+  graph_layout_free (layout);
+}
+
+static void
+release_retired (GraphView *self)
+{
+  g_ptr_array_set_size (self->retired, 0);
+}
+
 /* --- Helpers ------------------------------------------------------------ */
 
 static void
@@ -348,7 +379,7 @@ layout_job_free (gpointer data)
 {
   LayoutJob *job = data;
 
-  graph_model_unref (job->model);
+  g_clear_pointer (&job->model, graph_model_unref);   /* given to retire_model () */
   g_strfreev (job->collapsed);
   g_free (job);
 }
@@ -410,7 +441,7 @@ install_layout (GraphView   *self,
     }
 
   self->layout = layout;
-  g_clear_pointer (&old, graph_layout_free);
+  retire_layout (self, old);
   invalidate_pictures (self);
 
   /* A new graph is shown whole. A growing one keeps the camera where the user put
@@ -434,11 +465,13 @@ layout_done (GObject      *source,
              gpointer      user_data)
 {
   GraphView *self = GRAPH_VIEW (source);
+  LayoutJob *job = g_task_get_task_data (G_TASK (result));
   g_autoptr (GError) error = NULL;
   GraphLayout *layout;
 
   layout = g_task_propagate_pointer (G_TASK (result), &error);
   self->layout_running = FALSE;
+  retire_model (self, g_steal_pointer (&job->model));
 
   if (layout == NULL)
     {
@@ -448,7 +481,7 @@ layout_done (GObject      *source,
     }
   if (g_cancellable_is_cancelled (self->cancellable) || self->model == NULL)
     {
-      graph_layout_free (layout);
+      retire_layout (self, layout);
       return;
     }
 
@@ -507,7 +540,8 @@ graph_view_set_nodes (GraphView *self,
       self->model = NULL;
       g_clear_pointer (&old, graph_model_unref);
       g_clear_pointer (&self->transition, graph_transition_free);
-      g_clear_pointer (&self->layout, graph_layout_free);
+      retire_layout (self, g_steal_pointer (&self->layout));
+      release_retired (self);
       self->selected_key = self->hovered_key = self->current_key = NO_KEY;
       self->user_moved = FALSE;
       invalidate_pictures (self);
@@ -529,6 +563,7 @@ graph_view_set_nodes (GraphView *self,
         }
     }
   g_clear_pointer (&old, graph_model_unref);
+  release_retired (self);
 
   start_layout (self);
 }
@@ -540,6 +575,7 @@ graph_view_refresh_state (GraphView *self)
 
   g_return_if_fail (GRAPH_IS_VIEW (self));
 
+  release_retired (self);
   if (self->model != NULL)
     changed |= graph_model_refresh_state (self->model);
   if (self->layout != NULL && self->layout->model != self->model)
@@ -856,8 +892,10 @@ graph_view_dispose (GObject *object)
       self->tick_id = 0;
     }
   g_clear_pointer (&self->transition, graph_transition_free);
+  /* Let go of the graph: destroy the view while the engine is paused or done. */
   g_clear_pointer (&self->layout, graph_layout_free);
   g_clear_pointer (&self->model, graph_model_unref);
+  release_retired (self);
   g_clear_pointer (&self->graph_node, gsk_render_node_unref);
   g_clear_pointer (&self->minimap_node, gsk_render_node_unref);
   g_clear_pointer (&self->legend_node, gsk_render_node_unref);
@@ -872,6 +910,7 @@ graph_view_finalize (GObject *object)
 
   g_clear_object (&self->cancellable);
   g_ptr_array_unref (self->collapsed);
+  g_ptr_array_unref (self->retired);
 
   G_OBJECT_CLASS (graph_view_parent_class)->finalize (object);
 }
@@ -928,6 +967,7 @@ graph_view_init (GraphView *self)
   GtkWidget *widget = GTK_WIDGET (self);
 
   self->collapsed = g_ptr_array_new_with_free_func (g_free);
+  self->retired = g_ptr_array_new_with_free_func ((GDestroyNotify) graph_model_unref);
   g_ptr_array_add (self->collapsed, NULL);
   self->cancellable = g_cancellable_new ();
   self->selected_key = self->hovered_key = self->current_key = NO_KEY;

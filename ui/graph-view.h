@@ -39,7 +39,9 @@ GtkWidget         *graph_view_new                  (void);
  * (stepper_get_nodes()); NULL or empty clears it. Call on the UI thread while the
  * engine is paused. The newest node not shown before is marked as the one just
  * recorded. The new layout comes from a worker thread: "layout-changed" says
- * when it is on screen. */
+ * when it is on screen. The view holds references on the nodes it shows and lets
+ * go of old ones only here and in graph_view_refresh_state(), with the engine
+ * paused; destroy the view while the engine is paused or finished. */
 void               graph_view_set_nodes            (GraphView *self, GPtrArray *nodes);
 /* The nodes' states changed (backward ran a node, .grad set, saved tensors
  * freed), no new nodes: repaint. Same rule: engine paused. */
