@@ -1,0 +1,198 @@
+/* test-gemm.c — gemm (OpenBLAS or the direct kernels, on the pool) against the
+ * naive three loops, on every path and transposition; thread counts agree bit for bit. */
+#include "gemm.h"
+#include "parallel.h"
+#include "tensor.h"
+
+#include <math.h>
+
+typedef struct
+{
+  int m, n, k;
+  const char *why;
+} Shape;
+
+/* resnet18's products at 64×64 and 224×224, and the edges of each path. */
+static const Shape shapes[] = {
+  { 512, 4, 4608, "layer4 forward at 64×64: dot" },
+  { 4608, 4, 512, "layer4 input grad at 64×64: direct on the transpose" },
+  { 512, 4608, 4, "layer4 weight grad at 64×64: short inner dimension" },
+  { 256, 16, 2304, "layer3 forward at 64×64: direct" },
+  { 2304, 16, 256, "layer3 input grad" },
+  { 128, 64, 1152, "layer2 forward" },
+  { 512, 49, 4608, "layer4 forward at 224×224" },
+  { 64, 256, 576, "layer1 forward at 64×64: OpenBLAS" },
+  { 64, 576, 256, "layer1 weight grad at 64×64" },
+  { 3, 5, 7, "tiny" },
+  { 37, 1, 300, "one column" },
+  { 1, 37, 300, "one row" },
+  { 29, 7, 33, "odd dot" },
+  { 13, 61, 100, "odd direct" },
+  { 130, 200, 9, "short inner, odd" },
+  { 200, 130, 150, "odd OpenBLAS" },
+};
+
+static void
+fill (float *x, size_t n, Generator *gen)
+{
+  for (size_t i = 0; i < n; i++)
+    x[i] = generator_uniform_float (gen) * 2 - 1;
+}
+
+/* One product with every transposition, alpha/beta pair and padded leading dims. */
+static void
+check_shape (const Shape *s, Generator *gen)
+{
+  for (int ta = 0; ta < 2; ta++)
+    for (int tb = 0; tb < 2; tb++)
+      for (int ab = 0; ab < 2; ab++)
+        {
+          int m = s->m, n = s->n, k = s->k;
+          float alpha = ab ? 0.5f : 1.0f, beta = ab ? -1.5f : 0.0f;
+          int lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 5, ldc = n + 2;
+          size_t na = (size_t) (ta ? k : m) * lda, nb = (size_t) (tb ? n : k) * ldb;
+          size_t nc = (size_t) m * ldc;
+          float *a = g_new (float, na), *b = g_new (float, nb);
+          float *c = g_new (float, nc), *ref = g_new (float, nc);
+          fill (a, na, gen);
+          fill (b, nb, gen);
+          fill (c, nc, gen);
+          memcpy (ref, c, nc * sizeof (float));
+
+          gemm (ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+          gemm_naive (ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, ref, ldc);
+          for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+              {
+                float got = c[(size_t) i * ldc + j], want = ref[(size_t) i * ldc + j];
+                /* Sums of k products of numbers in [-1, 1]: error grows like √k. */
+                float tol = 1e-5f * sqrtf ((float) k) * (1 + fabsf (want));
+                if (!(fabsf (got - want) <= tol))
+                  g_error ("%s (%d×%d×%d, %s%s, %s): C[%d][%d] = %g, expected %g",
+                           s->why, m, n, k, ta ? "Aᵀ" : "A", tb ? "Bᵀ" : "B",
+                           gemm_path (ta, tb, m, n, k), i, j, got, want);
+              }
+          /* The padding between rows of C is left alone. */
+          for (int i = 0; i < m; i++)
+            for (int j = n; j < ldc; j++)
+              g_assert_cmpfloat (c[(size_t) i * ldc + j], ==, ref[(size_t) i * ldc + j]);
+          g_free (a);
+          g_free (b);
+          g_free (c);
+          g_free (ref);
+        }
+}
+
+static void
+test_paths (void)
+{
+  Generator gen;
+  generator_init (&gen, 1);
+  for (guint i = 0; i < G_N_ELEMENTS (shapes); i++)
+    check_shape (&shapes[i], &gen);
+}
+
+/* The same shapes with the direct kernels off: OpenBLAS alone, split on the pool. */
+static void
+test_openblas (void)
+{
+  Generator gen;
+  generator_init (&gen, 2);
+  gemm_set_direct_enabled (false);
+  for (guint i = 0; i < G_N_ELEMENTS (shapes); i++)
+    {
+      g_assert_cmpstr (gemm_path (false, false, shapes[i].m, shapes[i].n, shapes[i].k), ==,
+                       "openblas");
+      check_shape (&shapes[i], &gen);
+    }
+  gemm_set_direct_enabled (true);
+}
+
+/* The paths the engine counts on for resnet18's thin layers are the ones taken. */
+static void
+test_choice (void)
+{
+  if (g_strcmp0 (gemm_path (false, false, 512, 4, 4608), "openblas") == 0)
+    {
+      g_test_skip ("no AVX-512: every product goes to OpenBLAS");
+      return;
+    }
+  g_assert_cmpstr (gemm_path (false, false, 512, 4, 4608), ==, "dot");
+  g_assert_cmpstr (gemm_path (true, false, 4608, 4, 512), ==, "direct-t");
+  g_assert_cmpstr (gemm_path (false, true, 512, 4608, 4), ==, "direct");
+  g_assert_cmpstr (gemm_path (false, false, 256, 16, 2304), ==, "direct");
+  g_assert_cmpstr (gemm_path (false, false, 64, 3136, 576), ==, "openblas");
+}
+
+/* Each element is summed in the same order on 1 or 2 threads: identical bits. */
+static void
+test_threads_agree (void)
+{
+  Generator gen;
+  generator_init (&gen, 3);
+  int saved = parallel_get_num_threads ();
+  for (guint i = 0; i < G_N_ELEMENTS (shapes); i++)
+    {
+      const Shape *s = &shapes[i];
+      size_t na = (size_t) s->m * s->k, nb = (size_t) s->k * s->n, nc = (size_t) s->m * s->n;
+      float *a = g_new (float, na), *b = g_new (float, nb);
+      float *c1 = g_new0 (float, nc), *c2 = g_new0 (float, nc);
+      fill (a, na, &gen);
+      fill (b, nb, &gen);
+      parallel_set_num_threads (1);
+      gemm (false, false, s->m, s->n, s->k, 1, a, s->k, b, s->n, 0, c1, s->n);
+      parallel_set_num_threads (2);
+      gemm (false, false, s->m, s->n, s->k, 1, a, s->k, b, s->n, 0, c2, s->n);
+      g_assert_cmpmem (c1, nc * sizeof (float), c2, nc * sizeof (float));
+      g_free (a);
+      g_free (b);
+      g_free (c1);
+      g_free (c2);
+    }
+  parallel_set_num_threads (saved);
+}
+
+/* parallel_for covers [0, n) exactly once, in slices of at least the grain. */
+typedef struct
+{
+  gint *hits;
+  gint calls;
+} Cover;
+
+static void
+cover_range (gpointer data, int64_t begin, int64_t end)
+{
+  Cover *cv = data;
+  g_atomic_int_inc (&cv->calls);
+  for (int64_t i = begin; i < end; i++)
+    g_atomic_int_inc (&cv->hits[i]);
+}
+
+static void
+test_parallel_for (void)
+{
+  int saved = parallel_get_num_threads ();
+  parallel_set_num_threads (2);
+  for (int64_t n = 1; n < 3000; n = n * 3 + 1)
+    {
+      Cover cv = { g_new0 (gint, n), 0 };
+      parallel_for (n, 100, cover_range, &cv);
+      for (int64_t i = 0; i < n; i++)
+        g_assert_cmpint (cv.hits[i], ==, 1);
+      g_assert_cmpint (cv.calls, ==, n >= 200 ? 2 : 1);
+      g_free (cv.hits);
+    }
+  parallel_set_num_threads (saved);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/engine/gemm/paths", test_paths);
+  g_test_add_func ("/engine/gemm/openblas", test_openblas);
+  g_test_add_func ("/engine/gemm/choice", test_choice);
+  g_test_add_func ("/engine/gemm/threads-agree", test_threads_agree);
+  g_test_add_func ("/engine/gemm/parallel-for", test_parallel_for);
+  return g_test_run ();
+}
