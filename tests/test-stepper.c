@@ -164,9 +164,9 @@ test_autograd_lines (void)
       const StepperEvent *ev = stepper_get_event (s);
       g_assert_cmpint (ev->kind, ==, EVENT_LINE);
       g_assert_cmpint (stepper_get_line (s), ==, expected[i]);
-      g_autofree char *sentence = g_strdup_printf (
-          "Line %d: %s", expected[i],
-          g_strstrip (g_strdup (lesson_run_get_source_line (stepper_get_run (s), expected[i]))));
+      g_autofree char *text = g_strdup (lesson_run_get_source_line (stepper_get_run (s),
+                                                                    expected[i]));
+      g_autofree char *sentence = g_strdup_printf ("Line %d: %s", expected[i], g_strstrip (text));
       g_assert_cmpstr (ev->sentence, ==, sentence);
     }
   g_assert_cmpint (stepper_step_sync (s), ==, STEPPER_FINISHED);
