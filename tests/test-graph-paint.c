@@ -695,6 +695,70 @@ test_export_errors (Fixture       *fx,
   g_unlink (png);
 }
 
+/* gradlens-cli graph NAME --format png|svg|pdf draws the same picture. */
+static void
+test_cli_export (void)
+{
+  const char *cli = g_getenv ("GRADLENS_CLI");
+  const char *formats[] = { "png", "svg", "pdf" };
+
+  if (cli == NULL)
+    {
+      g_test_skip ("GRADLENS_CLI is not set (run through meson test)");
+      return;
+    }
+
+  for (guint k = 0; k < G_N_ELEMENTS (formats); k++)
+    {
+      g_autofree char *name = g_strdup_printf ("graph-cli-autograd.%s", formats[k]);
+      g_autofree char *path = g_test_build_filename (G_TEST_BUILT, name, NULL);
+      g_autofree char *out = NULL;
+      g_autofree char *err = NULL;
+      g_autoptr (GError) error = NULL;
+      const char *argv[] = { cli, "graph", "autograd", "--at", "backward", "--format", formats[k],
+                             "--scale", "1.5", "-o", path, NULL };
+      int status;
+
+      g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out,
+                                   &err, &status, &error));
+      g_assert_no_error (error);
+      g_test_message ("%s", err);
+      g_assert_true (g_spawn_check_wait_status (status, NULL));
+
+      if (k == 0)
+        {
+          cairo_surface_t *image = cairo_image_surface_create_from_png (path);
+
+          g_assert_cmpint (cairo_surface_status (image), ==, CAIRO_STATUS_SUCCESS);
+          g_assert_cmpint (cairo_image_surface_get_width (image), >, 300);
+          cairo_surface_destroy (image);
+        }
+      else if (k == 1)
+        {
+          g_autofree char *text = NULL;
+
+          g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+          g_assert_true (g_str_has_prefix (text, "<?xml"));
+          g_assert_nonnull (strstr (text, "<svg"));
+        }
+      else
+        check_pdf (path);
+    }
+
+  /* A bad scale is an error, with a message. */
+  {
+    g_autofree char *err = NULL;
+    const char *argv[] = { cli, "graph", "autograd", "--format", "png", "--scale", "0", "-o",
+                           "/dev/null", NULL };
+    int status;
+
+    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
+                                 NULL, NULL, &err, &status, NULL));
+    g_assert_false (g_spawn_check_wait_status (status, NULL));
+    g_assert_nonnull (strstr (err, "scale"));
+  }
+}
+
 /* resnet18's step after backward, whole, at 100 %: for a person to look at. */
 static void
 test_export_resnet18 (void)
@@ -747,6 +811,7 @@ main (int   argc,
   ADD ("export", test_export, TRUE);
   ADD ("export-errors", test_export_errors, FALSE);
   g_test_add_func ("/ui/graph-paint/export-resnet18", test_export_resnet18);
+  g_test_add_func ("/ui/graph-paint/cli-export", test_cli_export);
 
   return g_test_run ();
 }
