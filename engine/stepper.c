@@ -394,13 +394,20 @@ notify_dispatch (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* An idle source in the controller's context, not g_main_context_invoke: with the
+ * global default context, invoke would run the callback right here on the worker
+ * whenever it can acquire that context (no main loop running yet). */
 static void
 schedule_notify (Stepper *s)
 {
   if (s->context == NULL || s->notify == NULL)
     return;
-  g_main_context_invoke_full (s->context, G_PRIORITY_DEFAULT, notify_dispatch, stepper_ref (s),
-                              (GDestroyNotify) stepper_unref);
+  GSource *source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, notify_dispatch, stepper_ref (s), (GDestroyNotify) stepper_unref);
+  g_source_set_static_name (source, "[gradlens] stepper notify");
+  g_source_attach (source, s->context);
+  g_source_unref (source);
 }
 
 static StepperStops

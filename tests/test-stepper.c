@@ -616,11 +616,37 @@ test_dynamic_seeds (void)
 
 /* --- Notifications ----------------------------------------------------------------- */
 
+static GThread *main_thread;
+
 static void
 on_notify (Stepper *s, gpointer data)
 {
   int *count = data;
+  g_assert_true (g_thread_self () == main_thread);
   (*count)++;
+}
+
+/* The global default context, with no main loop running: the notification still
+ * waits for this thread to iterate it, never runs on the worker. */
+static void
+test_notify_default_context (void)
+{
+  int count = 0;
+  main_thread = g_thread_self ();
+  Stepper *s = stepper_new (&lesson_autograd, NULL, STEPPER_STOP_LINE, NULL, on_notify, &count);
+  stepper_free (s);   /* no context: no notifications at all */
+  s = stepper_new (&lesson_autograd, NULL, STEPPER_STOP_LINE, g_main_context_default (),
+                   on_notify, &count);
+  g_assert_cmpint (stepper_step_sync (s), ==, STEPPER_PAUSED);
+  g_usleep (10000);
+  g_assert_cmpint (count, ==, 0);
+  while (count < 1)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpint (count, ==, 1);
+  stepper_free (s);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_cmpint (count, ==, 1);
 }
 
 static void
@@ -628,6 +654,7 @@ test_notify (void)
 {
   GMainContext *context = g_main_context_new ();
   int count = 0;
+  main_thread = g_thread_self ();
   Stepper *s = stepper_new (&lesson_autograd, NULL, STEPPER_STOP_LINE, context, on_notify, &count);
 
   stepper_step (s);
@@ -709,6 +736,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/stepper/free-while-running", test_free_while_running);
   g_test_add_func ("/engine/stepper/dynamic-seeds", test_dynamic_seeds);
   g_test_add_func ("/engine/stepper/notify", test_notify);
+  g_test_add_func ("/engine/stepper/notify-default-context", test_notify_default_context);
   g_test_add_func ("/engine/stepper/overhead", test_overhead);
 
   return g_test_run ();
