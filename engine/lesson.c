@@ -196,6 +196,7 @@ struct _LessonRun
 
   LessonPhase phase;
   int line;
+  bool executed;
   GArray *losses;               /* of double */
 
   GPtrArray *variables;         /* of LessonVar *, creation order */
@@ -267,6 +268,13 @@ gboolean
 lesson_run_execute (LessonRun *run, GError **error)
 {
   g_return_val_if_fail (run != NULL, FALSE);
+  if (run->executed)
+    {
+      g_set_error (error, LESSON_ERROR, LESSON_ERROR_PARAMS,
+                   "lesson %s has already run: make a new run to start again", run->lesson->name);
+      return FALSE;
+    }
+  run->executed = true;
   gboolean ok = run->lesson->run (run, error);
   if (ok)
     {

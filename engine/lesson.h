@@ -125,7 +125,8 @@ typedef void (*LessonOutputFn) (const char *text, gpointer user_data);
 LessonRun   *lesson_run_new            (const Lesson *lesson, const LessonParams *params);
 void         lesson_run_free           (LessonRun *run);
 void         lesson_run_set_output_func(LessonRun *run, LessonOutputFn fn, gpointer user_data);
-/* Runs the program on the calling thread, once. Events go to that thread's observer. */
+/* Runs the program on the calling thread, once (again is an error). Events go to
+ * that thread's observer. */
 gboolean     lesson_run_execute        (LessonRun *run, GError **error);
 
 const Lesson       *lesson_run_get_lesson   (LessonRun *run);

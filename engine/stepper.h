@@ -15,7 +15,7 @@
  *   static void on_paused (Stepper *s, gpointer data)
  *   {
  *     const StepperEvent *ev = stepper_get_event (s);
- *     show (ev->sentence);       // "PowBackward0 recorded: a**3 …"
+ *     show (ev->sentence);       // "PowBackward0 recorded: the grad_fn of …"
  *     highlight_line (stepper_get_line (s));
  *   }
  *   stepper_free (s);            // stops a running lesson, joins the thread

@@ -216,6 +216,10 @@ test_autograd_variables (void)
   g_assert_true (Q->grad_fn->saved_freed || !node_has_saved (Q->grad_fn));
   g_assert_null (lesson_run_get_model (run));
   g_assert_null (lesson_run_get_tensor (run, "nothing"));
+  /* A run runs once. */
+  g_autoptr (GError) error = NULL;
+  g_assert_false (lesson_run_execute (run, &error));
+  g_assert_error (error, LESSON_ERROR, LESSON_ERROR_PARAMS);
   lesson_run_free (run);
   g_assert_cmpint (tensor_live_count (), ==, tensors_before);
   g_assert_cmpint (node_live_count (), ==, nodes_before);

@@ -705,7 +705,7 @@ test_overhead (void)
       plain = MIN (plain, (t1 - t0) / 1e3);
       stepped = MIN (stepped, (t2 - t1) / 1e3);
     }
-  g_test_message ("resnet18-step at 64: %.1f ms straight, %.1f ms in the stepper (%.3f×)", plain,
+  g_test_message ("resnet18-step at 64: %.1f ms straight, %.1f ms in the stepper (%.3fx)", plain,
                   stepped, stepped / plain);
   /* Issue 8 asks ≤ 1.05×; the bound here leaves room for a busy machine. */
   g_assert_cmpfloat (stepped / plain, <, 1.25);
