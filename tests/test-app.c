@@ -26,6 +26,7 @@
 #include "event-log.h"
 #include "gradlens-application.h"
 #include "gradlens-window.h"
+#include "graph-view.h"
 #include "inspector.h"
 #include "layer-chart.h"
 #include "loss-plot.h"
@@ -238,6 +239,26 @@ wait_painted (GradlensWindow *window)
   g_assert_true (painted);
 }
 
+/* Until the graph view has its layout on screen and its boxes have moved
+ * to their places (200 ms). */
+static void
+wait_graph (GradlensWindow *window)
+{
+  GraphView *view = GRAPH_VIEW (panel (window, "graph"));
+  gint64 deadline = g_get_monotonic_time () + WAIT_SECONDS * G_TIME_SPAN_SECOND;
+  gint64 settled;
+
+  while (graph_view_is_layout_pending (view) && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (graph_view_is_layout_pending (view));
+  settled = g_get_monotonic_time () + 400 * G_TIME_SPAN_MILLISECOND;
+  while (g_get_monotonic_time () < settled)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (2000);
+    }
+}
+
 /* A PNG of the window as it is drawn now, under the build folder. */
 static void
 screenshot (GradlensWindow *window,
@@ -253,6 +274,7 @@ screenshot (GradlensWindow *window,
   GtkSnapshot *snapshot = gtk_snapshot_new ();
   GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
 
+  wait_graph (window);
   wait_painted (window);
   g_assert_cmpint (width, >, 0);
   gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
@@ -301,6 +323,12 @@ script_autograd (GradlensWindow *window)
   g_assert_cmpstr (gradlens_inspector_get_title (inspector), ==, "SubBackward0");
   g_assert_cmpuint (gradlens_event_log_get_n_entries (log), >, 6);
   screenshot (window, "autograd-forward");
+  {
+    /* The graph view lays out the same 6 nodes, plus MulBackward0's None slot. */
+    const GraphLayout *layout = graph_view_get_layout (GRAPH_VIEW (panel (window, "graph")));
+    g_assert_nonnull (layout);
+    g_assert_cmpint (layout->model->n_nodes, ==, 7);
+  }
 
   /* On to the backward pass (Op steps stop where the phase changes). */
   while (phase_of (window) != LESSON_PHASE_BACKWARD && steps++ < 30)
@@ -323,6 +351,7 @@ script_autograd (GradlensWindow *window)
   g_assert_cmpuint (nodes->len, >=, 6);
 
   gradlens_window_select_node (window, a_leaf);
+  g_assert_true (graph_view_get_selection (GRAPH_VIEW (panel (window, "graph"))) == a_leaf);
   g_assert_cmpstr (gradlens_inspector_get_title (inspector), ==, "AccumulateGrad");
   g_assert_cmpstr (gradlens_inspector_get_grad_text (inspector), ==, "tensor([36., 81.])");
   screenshot (window, "autograd-backward");

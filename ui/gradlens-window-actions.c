@@ -91,6 +91,12 @@ action_show_settings (GtkWidget *widget, const char *name, GVariant *param)
   gtk_menu_button_popup (GRADLENS_WINDOW (widget)->settings_button);
 }
 
+static void
+action_find (GtkWidget *widget, const char *name, GVariant *param)
+{
+  gtk_widget_grab_focus (GTK_WIDGET (GRADLENS_WINDOW (widget)->graph_search));
+}
+
 static const struct
 {
   const char *name;
@@ -112,6 +118,7 @@ static const struct
   { "win.export-graph", "s", action_export_graph, { NULL } },
   { "win.choose-lesson", NULL, action_choose_lesson, { "<Control>l", NULL } },
   { "win.show-settings", NULL, action_show_settings, { "<Control>comma", NULL } },
+  { "win.find", NULL, action_find, { "<Control>f", NULL } },
 };
 
 void
@@ -148,7 +155,7 @@ _gradlens_window_update_actions (GradlensWindow *self)
 
   if (status == STEPPER_PAUSED)
     phase = lesson_run_get_phase (stepper_get_run (self->stepper));
-  /* While playing, the student's commands pause first: they stay usable. */
+  /* While playing, only pause and reset apply. */
   can_step = idle && !self->playing;
 
   /* Op steps belong to forward (they stop at a phase change, so from the

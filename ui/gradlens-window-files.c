@@ -265,12 +265,23 @@ gradlens_window_export_graph (GradlensWindow *self,
                  "%s: name the file .png, .svg or .pdf", path);
   else if (format_name == NULL || graph_export_format_from_string (format_name, &format, &local))
     {
-      /* The same painter as the graph view and gradlens-cli graph. */
-      model = graph_model_new (self->graph_nodes);
-      layout = graph_layout_new (model, &options, &local);
-      if (layout != NULL
-          && graph_export_to_file (layout, NULL, format, format == GRAPH_EXPORT_PNG ? 2.0 : 1.0,
-                                   TRUE, path, &local))
+      double scale = format == GRAPH_EXPORT_PNG ? 2.0 : 1.0;
+      gboolean ok;
+
+      /* What the graph view shows (its collapsed modules too), drawn by the
+       * same painter as gradlens-cli graph; if its layout is not there yet,
+       * one made here. */
+      if (graph_view_get_layout (self->graph_view) != NULL
+          && !graph_view_is_layout_pending (self->graph_view))
+        ok = graph_view_export (self->graph_view, path, format, scale, &local);
+      else
+        {
+          model = graph_model_new (self->graph_nodes);
+          layout = graph_layout_new (model, &options, &local);
+          ok = layout != NULL
+               && graph_export_to_file (layout, NULL, format, scale, TRUE, path, &local);
+        }
+      if (ok)
         {
           g_autofree char *message = g_strdup_printf ("Graph exported to %s", path);
           gradlens_event_log_append (self->event_log, "info", message);

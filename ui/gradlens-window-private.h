@@ -11,6 +11,7 @@
 #include "code-view.h"
 #include "event-log.h"
 #include "gradlens-placeholder.h"
+#include "graph-view.h"
 #include "inspector.h"
 #include "layer-chart.h"
 #include "loss-plot.h"
@@ -61,8 +62,15 @@ struct _GradlensWindow
   GtkPaned                *bottom_paned;
   GradlensCodeView        *code_view;
   GradlensModuleTree      *module_tree;
-  GtkBox                  *graph_slot;
+  GtkOverlay              *graph_slot;
   GradlensPlaceholder     *graph_placeholder;
+  GraphView               *graph_view;
+  GtkSearchEntry          *graph_search;
+  GtkButton               *zoom_out_button;
+  GtkButton               *zoom_fit_button;
+  GtkButton               *zoom_in_button;
+  GtkToggleButton         *legend_button;
+  GtkToggleButton         *follow_button;
   GtkNotebook             *log_notebook;
   GradlensEventLog        *event_log;
   GtkTextView             *output_view;
@@ -94,6 +102,7 @@ struct _GradlensWindow
   gint64            chart_updated;   /* monotonic µs */
   LessonPhase       chart_phase;
   gboolean          inspector_follows; /* show the node the stepper paused at */
+  gboolean          selecting;       /* a selection is being passed between panels */
   gboolean          reported_finish;
 
   /* Play and goals. */

@@ -311,27 +311,29 @@ update_graph (GradlensWindow *self)
 
   if (self->graph_nodes->len == 0)
     {
+      gtk_widget_set_visible (GTK_WIDGET (self->graph_placeholder), TRUE);
       gradlens_placeholder_set_title (self->graph_placeholder, "No Graph Yet");
       gradlens_placeholder_set_description (
         self->graph_placeholder,
         "Press Op (F10) to run the program to its first operation: every op that needs a "
         "gradient records its grad_fn here.");
+      if (changed)
+        graph_view_set_nodes (self->graph_view, NULL);
+      return;
     }
-  else if (changed)
-    {
-      guint n_leaves = 0;
-      g_autofree char *title = NULL;
-      g_autofree char *description = NULL;
 
-      for (guint i = 0; i < self->graph_nodes->len; i++)
-        if (((Node *) g_ptr_array_index (self->graph_nodes, i))->op == OP_ACCUMULATE_GRAD)
-          n_leaves++;
-      title = g_strdup_printf ("%u Nodes", self->graph_nodes->len);
-      description = g_strdup_printf ("%u grad_fns and %u AccumulateGrad nodes recorded.",
-                                     self->graph_nodes->len - n_leaves, n_leaves);
-      gradlens_placeholder_set_title (self->graph_placeholder, title);
-      gradlens_placeholder_set_description (self->graph_placeholder, description);
-    }
+  gtk_widget_set_visible (GTK_WIDGET (self->graph_placeholder), FALSE);
+  if (changed)
+    graph_view_set_nodes (self->graph_view, self->graph_nodes);
+  else
+    graph_view_refresh_state (self->graph_view);
+
+  /* The op the forward pass just recorded is drawn as running. */
+  {
+    const StepperEvent *event = stepper_get_event (self->stepper);
+    if (event != NULL && event->kind == EVENT_NODE_RECORDED)
+      graph_view_set_current_node (self->graph_view, event->node);
+  }
 }
 
 static void
@@ -717,6 +719,7 @@ restart (GradlensWindow *self)
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->output_view), "", 0);
   gradlens_loss_plot_clear (self->loss_plot);
   gradlens_inspector_clear (self->inspector);
+  graph_view_set_nodes (self->graph_view, NULL);
   gtk_widget_set_visible (GTK_WIDGET (self->optimizer_box), self->lesson->uses_resnet);
 
   _gradlens_window_sync (self);
@@ -974,6 +977,9 @@ gradlens_window_select_node (GradlensWindow *self,
     return;
   self->inspector_follows = FALSE;
   gradlens_inspector_show_node (self->inspector, node);
+  self->selecting = TRUE;
+  graph_view_set_selection (self->graph_view, node);
+  self->selecting = FALSE;
 }
 
 static void
@@ -982,6 +988,63 @@ on_inspector_node_activated (GradlensInspector *inspector,
                              GradlensWindow    *self)
 {
   self->inspector_follows = FALSE;
+  self->selecting = TRUE;
+  graph_view_set_selection (self->graph_view, node);
+  self->selecting = FALSE;
+}
+
+/* A click in the graph: the inspector shows the node, the module tree its
+ * parameter. */
+static void
+on_graph_node_selected (GraphView      *view,
+                        Node           *node,
+                        guint64         id,
+                        GradlensWindow *self)
+{
+  LessonRun *run;
+  const char *name;
+
+  if (self->selecting || node == NULL || !engine_readable (self))
+    return;
+  self->inspector_follows = FALSE;
+  gradlens_inspector_show_node (self->inspector, node);
+
+  run = stepper_get_run (self->stepper);
+  if (node->op == OP_ACCUMULATE_GRAD && node->variable != NULL
+      && (name = lesson_run_tensor_name (run, node->variable)) != NULL)
+    {
+      self->selecting = TRUE;
+      gradlens_module_tree_select (self->module_tree, name);
+      self->selecting = FALSE;
+    }
+}
+
+/* Typing finds the first match; Enter the next one. */
+static void
+on_graph_search (GtkSearchEntry *entry,
+                 GradlensWindow *self)
+{
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (entry));
+
+  if (*text == '\0')
+    return;
+  if (!graph_view_search (self->graph_view, text))
+    gtk_widget_error_bell (GTK_WIDGET (entry));
+}
+
+static void
+on_graph_search_changed (GtkSearchEntry *entry,
+                         GradlensWindow *self)
+{
+  graph_view_set_selection (self->graph_view, NULL);
+  on_graph_search (entry, self);
+}
+
+static void
+on_follow_toggled (GtkToggleButton *button,
+                   GradlensWindow  *self)
+{
+  graph_view_set_follow (self->graph_view, gtk_toggle_button_get_active (button));
 }
 
 static void
@@ -990,10 +1053,26 @@ on_module_selected (GradlensModuleTree *tree,
                     Tensor             *tensor,
                     GradlensWindow     *self)
 {
-  if (tensor == NULL || !engine_readable (self))
+  if (self->selecting || !engine_readable (self))
     return;
-  self->inspector_follows = FALSE;
-  gradlens_inspector_show_tensor (self->inspector, tensor, name);
+
+  self->selecting = TRUE;
+  if (tensor != NULL)
+    {
+      /* A parameter: its AccumulateGrad, when this graph has one (frozen ones
+       * have none). */
+      self->inspector_follows = FALSE;
+      gradlens_inspector_show_tensor (self->inspector, tensor, name);
+      if (tensor->grad_accumulator != NULL)
+        graph_view_set_selection (self->graph_view, tensor->grad_accumulator);
+    }
+  else if (*name)
+    {
+      /* A module: its first node, centred. */
+      graph_view_set_selection (self->graph_view, NULL);
+      graph_view_search (self->graph_view, name);
+    }
+  self->selecting = FALSE;
 }
 
 static gboolean
@@ -1066,7 +1145,8 @@ gradlens_window_get_panel (GradlensWindow *self,
     { "output-view", G_STRUCT_OFFSET (GradlensWindow, output_view) },
     { "loss-plot", G_STRUCT_OFFSET (GradlensWindow, loss_plot) },
     { "layer-chart", G_STRUCT_OFFSET (GradlensWindow, layer_chart) },
-    { "graph", G_STRUCT_OFFSET (GradlensWindow, graph_slot) },
+    { "graph", G_STRUCT_OFFSET (GradlensWindow, graph_view) },
+    { "graph-search", G_STRUCT_OFFSET (GradlensWindow, graph_search) },
     { "lesson-dropdown", G_STRUCT_OFFSET (GradlensWindow, lesson_dropdown) },
     { "settings-popover", G_STRUCT_OFFSET (GradlensWindow, settings_popover) },
     { "play-button", G_STRUCT_OFFSET (GradlensWindow, play_button) },
@@ -1154,6 +1234,7 @@ gradlens_window_class_init (GradlensWindowClass *klass)
   g_type_ensure (GRADLENS_TYPE_LOSS_PLOT);
   g_type_ensure (GRADLENS_TYPE_LAYER_CHART);
   g_type_ensure (GRADLENS_TYPE_SETTINGS_POPOVER);
+  g_type_ensure (GRAPH_TYPE_VIEW);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/gradlens/GradLens/ui/window.ui");
@@ -1179,6 +1260,13 @@ gradlens_window_class_init (GradlensWindowClass *klass)
   BIND (module_tree);
   BIND (graph_slot);
   BIND (graph_placeholder);
+  BIND (graph_view);
+  BIND (graph_search);
+  BIND (zoom_out_button);
+  BIND (zoom_fit_button);
+  BIND (zoom_in_button);
+  BIND (legend_button);
+  BIND (follow_button);
   BIND (log_notebook);
   BIND (event_log);
   BIND (output_view);
@@ -1243,6 +1331,19 @@ gradlens_window_init (GradlensWindow *self)
   g_signal_connect (self->module_tree, "selected", G_CALLBACK (on_module_selected), self);
   g_signal_connect (self->inspector, "node-activated", G_CALLBACK (on_inspector_node_activated), self);
   g_signal_connect (self, "notify::application", G_CALLBACK (on_application_set), NULL);
+  g_signal_connect (self->graph_view, "node-selected", G_CALLBACK (on_graph_node_selected), self);
+  g_signal_connect (self->graph_search, "activate", G_CALLBACK (on_graph_search), self);
+  g_signal_connect (self->graph_search, "search-changed", G_CALLBACK (on_graph_search_changed), self);
+  g_signal_connect_swapped (self->zoom_in_button, "clicked", G_CALLBACK (graph_view_zoom_in),
+                            self->graph_view);
+  g_signal_connect_swapped (self->zoom_out_button, "clicked", G_CALLBACK (graph_view_zoom_out),
+                            self->graph_view);
+  g_signal_connect_swapped (self->zoom_fit_button, "clicked", G_CALLBACK (graph_view_zoom_fit),
+                            self->graph_view);
+  g_signal_connect (self->follow_button, "toggled", G_CALLBACK (on_follow_toggled), self);
+  graph_view_set_follow (self->graph_view, TRUE);
+  g_object_bind_property (self->graph_view, "show-legend", self->legend_button, "active",
+                          G_BINDING_SYNC_CREATE | G_BINDING_BIDIRECTIONAL);
 
   set_lesson (self, lessons[selected]);
 }

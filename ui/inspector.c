@@ -285,12 +285,11 @@ add_heatmap (GtkBox       *box,
   /* "Slice [i, j, :, :]" with i and j chosen by spin buttons, on one line;
    * the caption on the next, so the inspector stays narrow. */
   add_label (box, what, "caption-heading");
-  row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
   n_lead = t->ndim - 2;
+  row = n_lead > 0 ? gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6) : NULL;
   for (int d = 0; d < n_lead; d++)
     {
       GtkWidget *spin = gtk_spin_button_new_with_range (0, (double) t->shape[d] - 1, 1);
-      gtk_orientable_set_orientation (GTK_ORIENTABLE (spin), GTK_ORIENTATION_VERTICAL);
       gtk_editable_set_width_chars (GTK_EDITABLE (spin), 3);
       g_autofree char *tip = g_strdup_printf ("Index %s along dimension %d (size %" G_GINT64_FORMAT ")",
                                               dim_names[d], d, t->shape[d]);
@@ -304,11 +303,11 @@ add_heatmap (GtkBox       *box,
     }
   hm->caption = gtk_label_new (NULL);
   gtk_widget_add_css_class (hm->caption, "dim-label");
-  gtk_widget_set_hexpand (hm->caption, TRUE);
-  gtk_label_set_xalign (GTK_LABEL (hm->caption), n_lead > 0 ? 1 : 0);
+  gtk_label_set_xalign (GTK_LABEL (hm->caption), 0);
   gtk_label_set_wrap (GTK_LABEL (hm->caption), TRUE);
-  gtk_box_append (GTK_BOX (row), hm->caption);
-  gtk_box_append (box, row);
+  if (n_lead > 0)
+    gtk_box_append (box, row);
+  gtk_box_append (box, hm->caption);
 
   area = gtk_drawing_area_new ();
   hm->area = area;
