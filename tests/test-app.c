@@ -32,7 +32,10 @@
 #include "loss-plot.h"
 #include "module-tree.h"
 #include "plot-paint.h"
+#include "settings-popover.h"
 #include "settings.h"
+#include "state-dict.h"
+#include "theme.h"
 
 #define GIVE_UP_SECONDS 240
 #define WAIT_SECONDS 60
@@ -111,6 +114,21 @@ action_enabled (GradlensWindow *window,
     }
   g_error ("no button for %s", detailed);
   return FALSE;
+}
+
+static GtkWidget *
+find_descendant (GtkWidget *root,
+                 GType      type)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type))
+    return root;
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_descendant (c, type);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
 }
 
 static void
@@ -511,6 +529,223 @@ script_resnet18 (GradlensWindow *window)
   g_assert_cmpuint (nodes->len, ==, 134);
 }
 
+/* The small lessons, played at full speed to their end. */
+static void
+script_play (GradlensWindow *window)
+{
+  GtkWidget *popover = GTK_WIDGET (gtk_menu_button_get_popover (GTK_MENU_BUTTON (panel (window, "speed"))));
+  GtkWidget *scale = find_descendant (popover, GTK_TYPE_SCALE);
+  GPtrArray *nodes = gradlens_window_get_graph_nodes (window);
+  gint64 deadline;
+  guint before;
+
+  /* The speed slider: 30 pauses a second. */
+  gtk_range_set_value (GTK_RANGE (scale), 30);
+  select_lesson (window, "requires-grad");
+  before = current->synced;
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.play-pause", NULL));
+  g_assert_true (gradlens_window_is_playing (window));
+  /* While playing only pause and reset apply. */
+  wait_synced (before);
+  g_assert_false (action_enabled (window, "step-op"));
+  g_assert_true (action_enabled (window, "play-pause"));
+
+  deadline = g_get_monotonic_time () + WAIT_SECONDS * G_TIME_SPAN_SECOND;
+  while (status_of (window) != STEPPER_FINISHED && g_get_monotonic_time () < deadline)
+    wait_synced (current->synced);
+  g_assert_cmpint (status_of (window), ==, STEPPER_FINISHED);
+  g_assert_false (gradlens_window_is_playing (window));
+  /* b = x + z: AddBackward0 (None, AccumulateGrad(z)); a = x + y records nothing. */
+  g_assert_cmpuint (nodes->len, ==, 2);
+  g_assert_cmpuint (count_op (nodes, OP_ADD), ==, 1);
+  g_assert_cmpuint (count_op (nodes, OP_ACCUMULATE_GRAD), ==, 1);
+
+  /* The dynamic lesson: a loop of MulBackward0 as long as the data asks. */
+  select_lesson (window, "dynamic");
+  command (window, "run-to-end");
+  g_assert_cmpint (status_of (window), ==, STEPPER_FINISHED);
+  g_assert_null (gradlens_window_get_error (window));
+  g_assert_cmpuint (count_op (nodes, OP_MUL), >=, 2);
+  g_assert_cmpuint (count_op (nodes, OP_ACCUMULATE_GRAD), ==, 1);
+  screenshot (window, "dynamic");
+
+  /* Pause stops a running play at once. */
+  select_lesson (window, "autograd");
+  gradlens_window_play_pause (window);
+  g_assert_true (gradlens_window_is_playing (window));
+  gradlens_window_play_pause (window);
+  g_assert_false (gradlens_window_is_playing (window));
+}
+
+static char *
+read_ini (void)
+{
+  g_autofree char *path = g_build_filename (g_get_user_config_dir (), "gradlens", "settings.ini", NULL);
+  char *text = NULL;
+
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  return text;
+}
+
+/* Settings from the popover restart the lesson with them, and are saved. */
+static void
+script_settings (GradlensWindow *window)
+{
+  GradlensSettingsPopover *popover = GRADLENS_SETTINGS_POPOVER (panel (window, "settings-popover"));
+  GradlensCodeView *code = GRADLENS_CODE_VIEW (panel (window, "code-view"));
+  GradlensSettings s;
+  g_autofree char *line = NULL;
+  g_autofree char *ini = NULL;
+  guint before;
+
+  select_lesson (window, "resnet18-step");
+  gradlens_settings_init (&s);
+  gradlens_settings_popover_get (popover, &s);
+  s.lr = 0.05;
+  s.momentum = 0.5;
+  s.steps = 2;
+  s.seed = 7;
+  gradlens_settings_popover_set (popover, &s);
+  before = current->synced;
+  g_signal_emit_by_name (popover, "apply");
+  wait_synced (before);
+
+  line = gradlens_code_view_dup_line_text (code, 9);
+  g_assert_cmpstr (line, ==, "optim = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.5)");
+  g_clear_pointer (&line, g_free);
+  line = gradlens_code_view_dup_line_text (code, 4);
+  g_assert_cmpstr (line, ==, "torch.manual_seed(7)");
+  ini = read_ini ();
+  g_assert_nonnull (strstr (ini, "lr=0.05"));
+  g_assert_nonnull (strstr (ini, "steps=2"));
+  g_assert_nonnull (strstr (ini, "lesson=resnet18-step"));
+
+  /* Run it: two steps, two losses. */
+  command (window, "run-to-end");
+  g_assert_cmpint (status_of (window), ==, STEPPER_FINISHED);
+  g_assert_cmpuint (gradlens_loss_plot_get_n_values (GRADLENS_LOSS_PLOT (panel (window, "loss-plot"))), ==, 2);
+  gtk_notebook_set_current_page (GTK_NOTEBOOK (panel (window, "plot-notebook")), 1);
+  screenshot (window, "resnet18-two-steps");
+  gtk_notebook_set_current_page (GTK_NOTEBOOK (panel (window, "plot-notebook")), 0);
+
+  /* Back to the defaults for the other tests. */
+  gradlens_settings_clear (&s);
+  gradlens_settings_init (&s);
+  gradlens_settings_popover_set (popover, &s);
+  before = current->synced;
+  g_signal_emit_by_name (popover, "apply");
+  wait_synced (before);
+  gradlens_settings_clear (&s);
+}
+
+static gboolean
+file_starts_with (const char *path,
+                  const char *magic)
+{
+  g_autofree char *data = NULL;
+  gsize len;
+
+  return g_file_get_contents (path, &data, &len, NULL) && len >= strlen (magic)
+         && memcmp (data, magic, strlen (magic)) == 0;
+}
+
+/* Weights saved, refused, loaded; the graph exported. Errors go to the banner. */
+static void
+script_files (GradlensWindow *window)
+{
+  g_autofree char *dir = g_dir_make_tmp ("gradlens-files-XXXXXX", NULL);
+  g_autofree char *weights = g_build_filename (dir, "finetuned.safetensors", NULL);
+  g_autofree char *bad = g_build_filename (dir, "bad.safetensors", NULL);
+  g_autofree char *missing = g_build_filename (dir, "missing.safetensors", NULL);
+  g_autoptr (GFile) weights_file = g_file_new_for_path (weights);
+  g_autoptr (GFile) bad_file = g_file_new_for_path (bad);
+  g_autoptr (GFile) missing_file = g_file_new_for_path (missing);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (StateDict) sd = NULL;
+  GradlensCodeView *code = GRADLENS_CODE_VIEW (panel (window, "code-view"));
+  static const char *const formats[] = { "png", "svg", "pdf" };
+  static const char *const magics[] = { "\x89PNG", "<?xml", "%PDF" };
+  g_autofree char *line = NULL;
+
+  select_lesson (window, "resnet18-step");
+  /* Nothing to save before `model = resnet18()` ran. */
+  g_assert_false (gradlens_window_save_weights (window, weights_file, &error));
+  g_assert_nonnull (gradlens_window_get_error (window));
+  g_clear_error (&error);
+  gradlens_window_show_error (window, NULL);
+
+  run_forward (window);
+  g_assert_true (gradlens_window_save_weights (window, weights_file, &error));
+  g_assert_no_error (error);
+  sd = safetensors_load (weights, &error);
+  g_assert_no_error (error);
+  /* 62 parameters, 40 running statistics, 20 num_batches_tracked. */
+  g_assert_cmpuint (state_dict_size (sd), ==, 122);
+  g_assert_nonnull (state_dict_lookup (sd, "layer1.0.bn1.running_var"));
+
+  for (guint i = 0; i < G_N_ELEMENTS (formats); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("graph.%s", formats[i]);
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_autoptr (GFile) file = g_file_new_for_path (path);
+
+      g_assert_true (gradlens_window_export_graph (window, file, formats[i], &error));
+      g_assert_no_error (error);
+      g_assert_true (file_starts_with (path, magics[i]));
+      g_remove (path);
+    }
+
+  /* A file that is not safetensors, and one that is not there: refused with
+   * the reason in the banner; the lesson is untouched. */
+  g_assert_true (g_file_set_contents (bad, "not a weights file", -1, NULL));
+  g_assert_false (gradlens_window_open_weights (window, bad_file, &error));
+  g_assert_nonnull (error);
+  g_assert_nonnull (gradlens_window_get_error (window));
+  g_assert_nonnull (strstr (gradlens_window_get_error (window), "bad.safetensors"));
+  g_clear_error (&error);
+  g_assert_false (gradlens_window_open_weights (window, missing_file, &error));
+  g_assert_nonnull (strstr (gradlens_window_get_error (window), "missing.safetensors"));
+  g_clear_error (&error);
+  g_assert_cmpint (phase_of (window), ==, LESSON_PHASE_BACKWARD);
+  screenshot (window, "error-banner");
+
+  /* The saved weights load: the program now says so, and it runs with them. */
+  {
+    guint before = current->synced;
+    g_assert_true (gradlens_window_open_weights (window, weights_file, &error));
+    g_assert_no_error (error);
+    wait_synced (before);
+  }
+  g_assert_null (gradlens_window_get_error (window));
+  line = gradlens_code_view_dup_line_text (code, 6);
+  g_assert_nonnull (strstr (line, "load_file"));
+  g_assert_nonnull (strstr (line, "finetuned.safetensors"));
+  run_forward (window);
+
+  g_remove (weights);
+  g_remove (bad);
+  g_rmdir (dir);
+}
+
+/* The dark variant of the theme: panels and charts follow it. */
+static void
+script_dark (GradlensWindow *window)
+{
+  GtkSettings *settings = gtk_settings_get_default ();
+
+  g_assert_false (theme_is_dark (GTK_WIDGET (window)));
+  g_object_set (settings, "gtk-application-prefer-dark-theme", TRUE, NULL);
+  select_lesson (window, "finetune");
+  run_forward (window);
+  command (window, "optimizer-step");
+  wait_painted (window);
+  g_assert_true (theme_is_dark (GTK_WIDGET (window)));
+  g_assert_true (theme_is_dark (panel (window, "loss-plot")));
+  gradlens_window_select_node (window, find_leaf_node (window, "fc.weight"));
+  screenshot (window, "dark");
+  g_object_set (settings, "gtk-application-prefer-dark-theme", FALSE, NULL);
+}
+
 /* --- Running a script inside the application ------------------------------------ */
 
 static gboolean
@@ -739,6 +974,10 @@ main (int   argc,
   g_test_add_data_func ("/ui/app/finetune", script_finetune, run_in_app);
   g_test_add_data_func ("/ui/app/freeze", script_freeze, run_in_app);
   g_test_add_data_func ("/ui/app/resnet18-forward", script_resnet18, run_in_app);
+  g_test_add_data_func ("/ui/app/play", script_play, run_in_app);
+  g_test_add_data_func ("/ui/app/settings-popover", script_settings, run_in_app);
+  g_test_add_data_func ("/ui/app/files", script_files, run_in_app);
+  g_test_add_data_func ("/ui/app/dark", script_dark, run_in_app);
 
   status = g_test_run ();
 
