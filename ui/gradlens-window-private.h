@@ -1,7 +1,8 @@
 /* gradlens-window-private.h: shared by the window's files
  *
- * gradlens-window.c builds the window and keeps the panels in step with the
- * stepper; gradlens-window-actions.c holds the win.* actions, their
+ * gradlens-window.c builds the window and runs the commands;
+ * gradlens-window-sync.c keeps the panels in step with the stepper;
+ * gradlens-window-actions.c holds the win.* actions, their
  * accelerators and when each applies; gradlens-window-files.c opens and saves
  * weights and exports the graph.
  */
@@ -115,9 +116,23 @@ struct _GradlensWindow
 };
 
 /* gradlens-window.c */
-void      _gradlens_window_sync            (GradlensWindow *self);
 gboolean  _gradlens_window_has_model       (GradlensWindow *self);
 Module   *_gradlens_window_get_model       (GradlensWindow *self);
+void      _gradlens_window_params_from_settings (GradlensWindow *self, LessonParams *params);
+void      _gradlens_window_emit_synced     (GradlensWindow *self);
+
+/* gradlens-window-sync.c */
+GAsyncQueue *_gradlens_window_log_queue_new   (void);
+void      _gradlens_window_log_queue_clear (GradlensWindow *self);
+void      _gradlens_window_on_event        (const Event *event, LessonRun *run, guint64 index,
+                                            gpointer user_data);
+void      _gradlens_window_on_stepper_notify (Stepper *stepper, gpointer user_data);
+void      _gradlens_window_sync            (GradlensWindow *self);
+void      _gradlens_window_send            (GradlensWindow *self, StepperCommand command);
+void      _gradlens_window_set_playing     (GradlensWindow *self, gboolean playing);
+gboolean  _gradlens_window_play_tick       (gpointer user_data);   /* the next step of play */
+void      _gradlens_window_update_layer_chart (GradlensWindow *self, LessonRun *run,
+                                               gboolean force);
 
 /* gradlens-window-actions.c */
 void      _gradlens_window_class_init_actions (GtkWidgetClass *widget_class);

@@ -1,4 +1,8 @@
-/* gradlens-window.c: the main window, kept in step with the stepper */
+/* gradlens-window.c: the main window: lessons, commands and selection
+ *
+ * Keeping the panels in step with the stepper is gradlens-window-sync.c's; the
+ * actions are in gradlens-window-actions.c, files in gradlens-window-files.c.
+ */
 
 #include "gradlens-window-private.h"
 #include "module.h"
@@ -6,27 +10,6 @@
 #include "theme.h"
 
 #include <string.h>
-
-/* The panels refresh at each pause; the per-layer chart reads every parameter
- * (11.7 M numbers for resnet18), so while playing it waits this long. */
-#define CHART_INTERVAL_US (400 * G_TIME_SPAN_MILLISECOND)
-
-/* One sentence for the event log, made on the worker thread. */
-typedef struct
-{
-  char *phase;
-  char *text;
-} LogEntry;
-
-static void
-log_entry_free (gpointer data)
-{
-  LogEntry *e = data;
-
-  g_free (e->phase);
-  g_free (e->text);
-  g_free (e);
-}
 
 G_DEFINE_FINAL_TYPE (GradlensWindow, gradlens_window, GTK_TYPE_APPLICATION_WINDOW)
 
@@ -39,45 +22,13 @@ static guint signals[N_SIGNALS];
 
 static void set_lesson (GradlensWindow *self, const Lesson *lesson);
 
+void
+_gradlens_window_emit_synced (GradlensWindow *self)
+{
+  g_signal_emit (self, signals[SIGNAL_SYNCED], 0);
+}
+
 /* --- Small helpers ---------------------------------------------------------- */
-
-static const char *
-phase_css (LessonPhase phase)
-{
-  switch (phase)
-    {
-    case LESSON_PHASE_FORWARD:
-      return "forward";
-    case LESSON_PHASE_BACKWARD:
-      return "backward";
-    case LESSON_PHASE_OPTIMIZER:
-      return "optimizer";
-    case LESSON_PHASE_ZERO_GRAD:
-      return "zero-grad";
-    case LESSON_PHASE_DONE:
-    default:
-      return "done";
-    }
-}
-
-static const char *
-phase_title (LessonPhase phase)
-{
-  switch (phase)
-    {
-    case LESSON_PHASE_FORWARD:
-      return "Forward pass";
-    case LESSON_PHASE_BACKWARD:
-      return "Backward pass";
-    case LESSON_PHASE_OPTIMIZER:
-      return "Optimizer step";
-    case LESSON_PHASE_ZERO_GRAD:
-      return "zero_grad";
-    case LESSON_PHASE_DONE:
-    default:
-      return "Done";
-    }
-}
 
 gboolean
 gradlens_window_is_busy (GradlensWindow *self)
@@ -170,8 +121,8 @@ save_settings (GradlensWindow *self)
     gradlens_window_show_error (self, error->message);
 }
 
-static void
-params_from_settings (GradlensWindow *self,
+void
+_gradlens_window_params_from_settings (GradlensWindow *self,
                       LessonParams   *params)
 {
   lesson_params_init (params);
@@ -202,475 +153,6 @@ on_speed_changed (GtkAdjustment  *adjustment,
   save_settings (self);
 }
 
-/* --- The event hook (worker thread) ---------------------------------------------- */
-
-static gboolean
-event_is_logged (const Event *ev)
-{
-  switch (ev->kind)
-    {
-    case EVENT_MODULE_ENTER:
-    case EVENT_MODULE_LEAVE:
-    case EVENT_NODE_BEGIN:
-      return FALSE;
-    case EVENT_NODE_END:
-      return ev->node != NULL && ev->node->op != OP_ACCUMULATE_GRAD;
-    default:
-      return TRUE;
-    }
-}
-
-static void
-on_event (const Event *ev,
-          LessonRun   *run,
-          guint64      index,
-          gpointer     user_data)
-{
-  GradlensWindow *self = user_data;
-  LessonPhase phase = lesson_run_get_phase (run);
-
-  if (ev->kind == EVENT_NODE_RECORDED)
-    {
-      /* A new training step's first node: the graph shows the new forward
-       * only. Until then the last step's graph stays in view. */
-      if (self->hook_new_step)
-        {
-          self->forward_first_id = ev->node->id;
-          self->hook_new_step = FALSE;
-        }
-    }
-
-  if (ev->kind == EVENT_PHASE)
-    {
-      LessonPhase previous = (LessonPhase) g_atomic_int_get (&self->hook_phase);
-
-      phase = (LessonPhase) ev->line;
-      if ((phase == LESSON_PHASE_FORWARD || phase == LESSON_PHASE_ZERO_GRAD)
-          && (previous == LESSON_PHASE_OPTIMIZER || previous == LESSON_PHASE_ZERO_GRAD))
-        self->hook_new_step = TRUE;
-      g_atomic_int_set (&self->hook_phase, phase);
-    }
-
-  if (event_is_logged (ev))
-    {
-      LogEntry *e = g_new0 (LogEntry, 1);
-      e->phase = g_strdup (phase_css (phase));
-      e->text = stepper_describe_event (ev, run);
-      g_async_queue_push (self->log_queue, e);
-    }
-}
-
-static void
-drain_log (GradlensWindow *self)
-{
-  guint n = g_async_queue_length (self->log_queue) > 0 ? g_async_queue_length (self->log_queue) : 0;
-  guint skip = n > GRADLENS_EVENT_LOG_LIMIT ? n - GRADLENS_EVENT_LOG_LIMIT : 0;
-  LogEntry *e;
-
-  if (skip > 0)
-    {
-      g_autofree char *text = g_strdup_printf ("… %u earlier events not shown", skip);
-      for (guint i = 0; i < skip && (e = g_async_queue_try_pop (self->log_queue)) != NULL; i++)
-        log_entry_free (e);
-      gradlens_event_log_append (self->event_log, "info", text);
-    }
-  while ((e = g_async_queue_try_pop (self->log_queue)) != NULL)
-    {
-      gradlens_event_log_append (self->event_log, e->phase, e->text);
-      log_entry_free (e);
-    }
-}
-
-/* --- Keeping the panels in step ----------------------------------------------------- */
-
-static void
-update_graph (GradlensWindow *self)
-{
-  GPtrArray *all = stepper_get_nodes (self->stepper);
-  guint start = 0;
-  gboolean changed = FALSE;
-
-  /* The stepper's list may still hold an earlier step's nodes (and drops
-   * them at a forward pass): this step's begin at forward_first_id. */
-  while (start < all->len
-         && ((Node *) g_ptr_array_index (all, start))->id < self->forward_first_id)
-    start++;
-
-  /* Same list, maybe longer: append; otherwise start over. */
-  if (self->graph_nodes->len > all->len - start
-      || (self->graph_nodes->len > 0 && g_ptr_array_index (self->graph_nodes, 0) != g_ptr_array_index (all, start)))
-    {
-      g_ptr_array_set_size (self->graph_nodes, 0);
-      changed = TRUE;
-    }
-  for (guint i = start + self->graph_nodes->len; all != NULL && i < all->len; i++)
-    {
-      g_ptr_array_add (self->graph_nodes, node_ref (g_ptr_array_index (all, i)));
-      changed = TRUE;
-    }
-
-  if (self->graph_nodes->len == 0)
-    {
-      gtk_widget_set_visible (GTK_WIDGET (self->graph_placeholder), TRUE);
-      gradlens_placeholder_set_title (self->graph_placeholder, "No Graph Yet");
-      gradlens_placeholder_set_description (
-        self->graph_placeholder,
-        "Press Op (F10) to run the program to its first operation: every op that needs a "
-        "gradient records its grad_fn here.");
-      if (changed)
-        graph_view_set_nodes (self->graph_view, NULL);
-      return;
-    }
-
-  gtk_widget_set_visible (GTK_WIDGET (self->graph_placeholder), FALSE);
-  if (changed)
-    graph_view_set_nodes (self->graph_view, self->graph_nodes);
-  else
-    graph_view_refresh_state (self->graph_view);
-
-  /* The op the forward pass just recorded is drawn as running. */
-  {
-    const StepperEvent *event = stepper_get_event (self->stepper);
-    if (event != NULL && event->kind == EVENT_NODE_RECORDED)
-      graph_view_set_current_node (self->graph_view, event->node);
-  }
-}
-
-static void
-update_output (GradlensWindow *self,
-               LessonRun      *run)
-{
-  const char *output = lesson_run_get_output (run);
-  gsize len = output != NULL ? strlen (output) : 0;
-  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->output_view);
-
-  if (len == self->output_len)
-    return;
-  if (len > self->output_len)
-    {
-      GtkTextIter end;
-      gtk_text_buffer_get_end_iter (buffer, &end);
-      gtk_text_buffer_insert (buffer, &end, output + self->output_len, -1);
-    }
-  else
-    gtk_text_buffer_set_text (buffer, output != NULL ? output : "", -1);
-  self->output_len = len;
-}
-
-static void
-update_losses (GradlensWindow *self,
-               LessonRun      *run)
-{
-  GArray *losses = lesson_run_get_losses (run);
-  guint n = losses != NULL ? losses->len : 0;
-
-  if (n < self->n_losses)
-    {
-      gradlens_loss_plot_clear (self->loss_plot);
-      self->n_losses = 0;
-    }
-  for (guint i = self->n_losses; i < n; i++)
-    gradlens_loss_plot_append (self->loss_plot, g_array_index (losses, double, i));
-  self->n_losses = n;
-}
-
-static void
-update_layer_chart (GradlensWindow *self,
-                    LessonRun      *run,
-                    gboolean        force)
-{
-  Module *model = lesson_run_get_model (run);
-  LessonPhase phase = lesson_run_get_phase (run);
-  gint64 now = g_get_monotonic_time ();
-  g_autoptr (GPtrArray) params = NULL;
-
-  if (!force && phase == self->chart_phase && now - self->chart_updated < CHART_INTERVAL_US)
-    return;
-  self->chart_phase = phase;
-  self->chart_updated = now;
-
-  if (model != NULL)
-    params = module_named_parameters (model);
-  gradlens_layer_chart_update (self->layer_chart, params, lesson_run_get_optimizer (run));
-}
-
-/* The freeze lesson's model before it runs, for choosing what to freeze. */
-static Module *
-preview_model (GradlensWindow *self)
-{
-  g_auto (GStrv) frozen = NULL;
-  LessonParams params;
-
-  if (self->preview_model == NULL)
-    self->preview_model = resnet18_new (1000, self->settings.seed);
-
-  params_from_settings (self, &params);
-  frozen = lesson_frozen_names (self->lesson, &params);
-  lesson_params_clear (&params);
-  module_set_requires_grad (self->preview_model, TRUE);
-  for (int i = 0; frozen[i] != NULL; i++)
-    module_set_requires_grad_prefix (self->preview_model, frozen[i], FALSE);
-  return self->preview_model;
-}
-
-static void
-update_module_tree (GradlensWindow *self,
-                    LessonRun      *run,
-                    StepperStatus   status)
-{
-  Module *model = lesson_run_get_model (run);
-  gboolean freeze_lesson = self->lesson == &lesson_freeze;
-
-  gtk_widget_set_visible (GTK_WIDGET (self->module_tree), self->lesson->uses_resnet);
-  if (!self->lesson->uses_resnet)
-    return;
-
-  if (model == NULL && freeze_lesson && status == STEPPER_READY)
-    model = preview_model (self);
-  gradlens_module_tree_set_model (self->module_tree, model);
-
-  if (model == NULL)
-    gradlens_module_tree_set_editable (self->module_tree, FALSE, NULL);
-  else if (status == STEPPER_RUNNING)
-    gradlens_module_tree_set_editable (self->module_tree, FALSE,
-                                       "The program is running: pause it to change what trains");
-  else if (status == STEPPER_FINISHED && !freeze_lesson)
-    gradlens_module_tree_set_editable (self->module_tree, FALSE,
-                                       "The program has ended: reset it to train again");
-  else
-    gradlens_module_tree_set_editable (self->module_tree, TRUE, NULL);
-}
-
-static void
-update_inspector (GradlensWindow      *self,
-                  LessonRun           *run,
-                  const StepperEvent  *event)
-{
-  gradlens_inspector_set_optimizer (self->inspector, lesson_run_get_optimizer (run));
-
-  if (self->inspector_follows && event != NULL)
-    {
-      Node *node = event->node;
-
-      /* A leaf's .grad just changed: show its AccumulateGrad. */
-      if (node == NULL && event->tensor != NULL && event->tensor->grad_accumulator != NULL)
-        node = event->tensor->grad_accumulator;
-      if (node != NULL)
-        {
-          gradlens_inspector_show_node (self->inspector, node);
-          return;
-        }
-      if (event->tensor != NULL)
-        {
-          gradlens_inspector_show_tensor (self->inspector, event->tensor, NULL);
-          return;
-        }
-    }
-  gradlens_inspector_refresh (self->inspector);
-}
-
-static void
-update_code (GradlensWindow     *self,
-             LessonRun          *run,
-             StepperStatus       status,
-             const StepperEvent *event)
-{
-  g_autoptr (GError) error = NULL;
-  LessonPhase phase = lesson_run_get_phase (run);
-  int line = lesson_run_get_line (run);
-
-  if (status == STEPPER_READY)
-    {
-      gradlens_code_view_set_line (self->code_view, 0, FALSE);
-      gradlens_code_view_set_phase (self->code_view, "idle", "Ready",
-                                    "Step with Op (F10), Line (F11) or play (F6); "
-                                    "the line about to run is highlighted.");
-      return;
-    }
-
-  if (status == STEPPER_FINISHED)
-    {
-      if (!stepper_get_result (self->stepper, &error))
-        {
-          gradlens_code_view_set_line (self->code_view, line, TRUE);
-          gradlens_code_view_set_phase (self->code_view, "error", "Stopped with an error",
-                                        error != NULL ? error->message : NULL);
-          return;
-        }
-      gradlens_code_view_set_line (self->code_view, 0, FALSE);
-      gradlens_code_view_set_phase (self->code_view, "done", "Done",
-                                    "The program ran to its end. Reset (Ctrl+R) to run it again.");
-      return;
-    }
-
-  gradlens_code_view_set_line (self->code_view, line, FALSE);
-  gradlens_code_view_set_phase (self->code_view, phase_css (phase), phase_title (phase),
-                                event != NULL ? event->sentence : NULL);
-}
-
-static void
-send (GradlensWindow *self,
-      StepperCommand  command)
-{
-  self->last_command = command;
-  switch (command)
-    {
-    case COMMAND_STEP:
-      stepper_step (self->stepper);
-      break;
-    case COMMAND_LINE:
-      stepper_run_to_line_end (self->stepper);
-      break;
-    case COMMAND_PHASE:
-      stepper_run_to_phase_end (self->stepper);
-      break;
-    case COMMAND_END:
-    default:
-      stepper_run_to_end (self->stepper);
-      break;
-    }
-}
-
-/* Multi-phase commands: issue the next leg, or stop. TRUE if still going. */
-static gboolean
-advance_goal (GradlensWindow *self,
-              StepperStatus   status,
-              LessonPhase     phase)
-{
-  LessonPhase target;
-
-  if (self->goal == GOAL_NONE)
-    return FALSE;
-  if (status != STEPPER_PAUSED)
-    {
-      self->goal = GOAL_NONE;
-      return FALSE;
-    }
-
-  target = self->goal == GOAL_AFTER_OPTIMIZER ? LESSON_PHASE_OPTIMIZER : LESSON_PHASE_ZERO_GRAD;
-  if (phase == target)
-    self->goal_seen = TRUE;
-  else if (self->goal_seen)
-    {
-      self->goal = GOAL_NONE;
-      return FALSE;
-    }
-  send (self, COMMAND_PHASE);
-  return TRUE;
-}
-
-static gboolean
-play_tick (gpointer user_data)
-{
-  GradlensWindow *self = user_data;
-
-  self->play_id = 0;
-  if (self->playing && self->stepper != NULL
-      && stepper_get_status (self->stepper) != STEPPER_FINISHED)
-    {
-      stepper_set_stops (self->stepper, STEPPER_STOP_LINE | STEPPER_STOP_OP
-                                        | STEPPER_STOP_BACKWARD_NODE | STEPPER_STOP_PHASE);
-      send (self, COMMAND_STEP);
-      _gradlens_window_update_actions (self);
-    }
-  return G_SOURCE_REMOVE;
-}
-
-static void
-set_playing (GradlensWindow *self,
-             gboolean        playing)
-{
-  self->playing = playing;
-  g_clear_handle_id (&self->play_id, g_source_remove);
-  gtk_button_set_icon_name (self->play_button, playing ? "media-playback-pause-symbolic"
-                                                       : "media-playback-start-symbolic");
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->play_button),
-                               playing ? "Pause (F6): stop playing"
-                                       : "Play (F6): step by itself at the chosen speed");
-}
-
-void
-_gradlens_window_sync (GradlensWindow *self)
-{
-  StepperStatus status;
-  const StepperEvent *event;
-  LessonRun *run;
-  LessonPhase phase;
-
-  if (self->stepper == NULL)
-    return;
-
-  status = stepper_get_status (self->stepper);
-  if (status == STEPPER_RUNNING)
-    {
-      _gradlens_window_update_actions (self);
-      return;
-    }
-
-  run = stepper_get_run (self->stepper);
-  event = stepper_get_event (self->stepper);
-  phase = lesson_run_get_phase (run);
-
-  /* Every program opens by announcing its forward phase, before its first
-   * line: that is no step of the student's, so carry on. */
-  if (status == STEPPER_PAUSED && event != NULL && event->kind == EVENT_PHASE && event->index == 0)
-    {
-      send (self, self->last_command);
-      return;
-    }
-
-  drain_log (self);
-  update_code (self, run, status, event);
-  update_graph (self);
-  update_output (self, run);
-  update_losses (self, run);
-  update_module_tree (self, run, status);
-  update_inspector (self, run, status == STEPPER_READY ? NULL : event);
-  update_layer_chart (self, run, status != STEPPER_PAUSED || !self->playing);
-
-  if (status == STEPPER_FINISHED && !self->reported_finish)
-    {
-      g_autoptr (GError) error = NULL;
-
-      self->reported_finish = TRUE;
-      if (!stepper_get_result (self->stepper, &error) && error != NULL
-          && !g_error_matches (error, LESSON_ERROR, LESSON_ERROR_CANCELLED))
-        {
-          g_autofree char *message = g_strdup_printf ("The lesson “%s” stopped: %s",
-                                                      self->lesson->title, error->message);
-          gradlens_window_show_error (self, message);
-        }
-    }
-
-  if (advance_goal (self, status, phase))
-    {
-      _gradlens_window_update_actions (self);
-      return;
-    }
-
-  if (self->playing)
-    {
-      if (status == STEPPER_FINISHED)
-        set_playing (self, FALSE);
-      else if (self->play_id == 0)
-        self->play_id = g_timeout_add ((guint) (1000.0 / MAX (self->settings.speed, 0.5)),
-                                       play_tick, self);
-    }
-
-  _gradlens_window_update_actions (self);
-  g_signal_emit (self, signals[SIGNAL_SYNCED], 0);
-}
-
-static void
-on_stepper_notify (Stepper  *stepper,
-                   gpointer  user_data)
-{
-  GradlensWindow *self = user_data;
-
-  if (stepper == self->stepper)
-    _gradlens_window_sync (self);
-}
-
 /* --- Lessons ----------------------------------------------------------------------- */
 
 /* Back to the start of the lesson: a fresh run with the current settings. */
@@ -680,15 +162,15 @@ restart (GradlensWindow *self)
   LessonParams params;
   LessonRun *run;
 
-  set_playing (self, FALSE);
+  _gradlens_window_set_playing (self, FALSE);
   self->goal = GOAL_NONE;
 
-  params_from_settings (self, &params);
+  _gradlens_window_params_from_settings (self, &params);
   if (self->stepper == NULL)
     {
       self->stepper = stepper_new (self->lesson, &params, STEPPER_STOP_OP | STEPPER_STOP_PHASE,
-                                   g_main_context_default (), on_stepper_notify, self);
-      stepper_set_event_hook (self->stepper, on_event, self);
+                                   g_main_context_default (), _gradlens_window_on_stepper_notify, self);
+      stepper_set_event_hook (self->stepper, _gradlens_window_on_event, self);
     }
   else
     stepper_reset (self->stepper, &params);
@@ -698,11 +180,7 @@ restart (GradlensWindow *self)
   self->forward_first_id = 0;
   g_atomic_int_set (&self->hook_phase, LESSON_PHASE_FORWARD);
   self->hook_new_step = FALSE;
-  {
-    LogEntry *e;
-    while ((e = g_async_queue_try_pop (self->log_queue)) != NULL)
-      log_entry_free (e);
-  }
+  _gradlens_window_log_queue_clear (self);
 
   g_ptr_array_set_size (self->graph_nodes, 0);
   self->n_losses = 0;
@@ -822,7 +300,7 @@ begin_command (GradlensWindow *self)
 {
   if (!can_command (self))
     return FALSE;
-  set_playing (self, FALSE);
+  _gradlens_window_set_playing (self, FALSE);
   self->goal = GOAL_NONE;
   return TRUE;
 }
@@ -842,7 +320,7 @@ gradlens_window_step_op (GradlensWindow *self)
     return;
   /* Never across a phase: the backward gets its own steps. */
   stepper_set_stops (self->stepper, STEPPER_STOP_OP | STEPPER_STOP_PHASE);
-  send (self, COMMAND_STEP);
+  _gradlens_window_send (self, COMMAND_STEP);
   after_command (self);
 }
 
@@ -853,7 +331,7 @@ gradlens_window_step_line (GradlensWindow *self)
 
   if (!begin_command (self))
     return;
-  send (self, COMMAND_LINE);
+  _gradlens_window_send (self, COMMAND_LINE);
   after_command (self);
 }
 
@@ -865,7 +343,7 @@ gradlens_window_step_backward_node (GradlensWindow *self)
   if (!begin_command (self))
     return;
   stepper_set_stops (self->stepper, STEPPER_STOP_BACKWARD_NODE | STEPPER_STOP_PHASE);
-  send (self, COMMAND_STEP);
+  _gradlens_window_send (self, COMMAND_STEP);
   after_command (self);
 }
 
@@ -876,7 +354,7 @@ gradlens_window_run_to_phase_end (GradlensWindow *self)
 
   if (!begin_command (self))
     return;
-  send (self, COMMAND_PHASE);
+  _gradlens_window_send (self, COMMAND_PHASE);
   after_command (self);
 }
 
@@ -887,7 +365,7 @@ gradlens_window_run_to_end (GradlensWindow *self)
 
   if (!begin_command (self))
     return;
-  send (self, COMMAND_END);
+  _gradlens_window_send (self, COMMAND_END);
   after_command (self);
 }
 
@@ -898,14 +376,14 @@ gradlens_window_play_pause (GradlensWindow *self)
 
   if (self->playing)
     {
-      set_playing (self, FALSE);
+      _gradlens_window_set_playing (self, FALSE);
       after_command (self);
       return;
     }
   if (!begin_command (self))
     return;
-  set_playing (self, TRUE);
-  play_tick (self);
+  _gradlens_window_set_playing (self, TRUE);
+  _gradlens_window_play_tick (self);
 }
 
 gboolean
@@ -937,7 +415,7 @@ start_goal (GradlensWindow *self,
     self->goal_seen = lesson_run_get_phase (stepper_get_run (self->stepper))
                       == (goal == GOAL_AFTER_OPTIMIZER ? LESSON_PHASE_OPTIMIZER
                                                        : LESSON_PHASE_ZERO_GRAD);
-  send (self, COMMAND_PHASE);
+  _gradlens_window_send (self, COMMAND_PHASE);
   after_command (self);
 }
 
@@ -1124,7 +602,7 @@ on_module_tree_changed (GradlensModuleTree *tree,
   gradlens_event_log_append (self->event_log, "info", message);
   gradlens_inspector_refresh (self->inspector);
   if (run != NULL)
-    update_layer_chart (self, run, TRUE);
+    _gradlens_window_update_layer_chart (self, run, TRUE);
 }
 
 /* --- Panels for tests ------------------------------------------------------------------- */
@@ -1297,7 +775,7 @@ gradlens_window_init (GradlensWindow *self)
     GTK_APPLICATION_WINDOW (self),
     GTK_SHORTCUTS_WINDOW (gtk_builder_get_object (builder, "help_overlay")));
 
-  self->log_queue = g_async_queue_new_full (log_entry_free);
+  self->log_queue = _gradlens_window_log_queue_new ();
   self->graph_nodes = g_ptr_array_new_with_free_func ((GDestroyNotify) node_unref);
   self->inspector_follows = TRUE;
 

@@ -1,10 +1,9 @@
 /* inspector.c: everything about the selected node or tensor */
 
 #include "inspector.h"
+#include "inspector-pictures.h"
 #include "gradlens-placeholder.h"
 #include "layer-chart.h"
-#include "plot-paint.h"
-#include "theme.h"
 
 #include <math.h>
 #include <string.h>
@@ -45,31 +44,6 @@ enum {
 static guint signals[N_SIGNALS];
 
 /* --- Building blocks ------------------------------------------------------- */
-
-static GtkWidget *
-add_label (GtkBox     *box,
-           const char *text,
-           const char *css_class)
-{
-  GtkWidget *label = gtk_label_new (text);
-
-  gtk_label_set_xalign (GTK_LABEL (label), 0);
-  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
-  gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
-  if (css_class != NULL)
-    gtk_widget_add_css_class (label, css_class);
-  gtk_box_append (box, label);
-  return label;
-}
-
-static void
-add_heading (GtkBox     *box,
-             const char *text)
-{
-  GtkWidget *label = add_label (box, text, "heading");
-
-  gtk_widget_set_margin_top (label, 10);
-}
 
 static GtkGrid *
 add_facts (GtkBox *box)
@@ -114,7 +88,7 @@ add_values (GtkBox       *box,
             const Tensor *t)
 {
   g_autofree char *text = tensor_to_string (t);
-  GtkWidget *label = add_label (box, text, "tensor-values");
+  GtkWidget *label = inspector_add_label (box, text, "tensor-values");
 
   gtk_label_set_selectable (GTK_LABEL (label), TRUE);
   return label;
@@ -152,214 +126,6 @@ add_stats (GtkGrid      *grid,
       v = add_fact (grid, "not finite", text);
       gtk_widget_add_css_class (v, "error");
     }
-}
-
-/* --- Pictures: histogram, heat map, filters --------------------------------- */
-
-static void
-draw_histogram (GtkDrawingArea *area,
-                cairo_t        *cr,
-                int             width,
-                int             height,
-                gpointer        user_data)
-{
-  PlotColors colors;
-
-  theme_plot_colors (GTK_WIDGET (area), &colors);
-  histogram_paint (cr, user_data, &colors, width, height);
-}
-
-static void
-histogram_free (gpointer data)
-{
-  histogram_clear (data);
-  g_free (data);
-}
-
-static void
-add_histogram (GtkBox       *box,
-               const Tensor *t)
-{
-  GtkWidget *area = gtk_drawing_area_new ();
-  Histogram *hist = g_new0 (Histogram, 1);
-
-  histogram_compute (hist, t->data, t->numel, t->numel < 64 ? 16 : 48);
-  gtk_drawing_area_set_content_height (GTK_DRAWING_AREA (area), 96);
-  gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (area), draw_histogram, hist, histogram_free);
-  gtk_widget_set_tooltip_text (area, "Histogram of the values (bar heights on a square-root scale)");
-  gtk_accessible_update_property (GTK_ACCESSIBLE (area), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  "Histogram of the values", -1);
-  gtk_box_append (box, area);
-}
-
-/* A copy of the tensor, and the slice t[i, j, :, :] being shown. */
-typedef struct
-{
-  float *data;
-  int ndim;
-  int64_t shape[TENSOR_MAX_DIMS];
-  int index[2];
-  cairo_surface_t *surface;
-  float abs_max;
-  GtkWidget *area;
-  GtkWidget *caption;
-} Heatmap;
-
-static void
-heatmap_free (gpointer data)
-{
-  Heatmap *hm = data;
-
-  g_free (hm->data);
-  g_clear_pointer (&hm->surface, cairo_surface_destroy);
-  g_free (hm);
-}
-
-static void
-heatmap_update (Heatmap *hm)
-{
-  int rows = (int) hm->shape[hm->ndim - 2], cols = (int) hm->shape[hm->ndim - 1];
-  int64_t offset = 0;
-  g_autofree char *caption = NULL;
-
-  if (hm->ndim == 4)
-    offset = ((int64_t) hm->index[0] * hm->shape[1] + hm->index[1]) * rows * cols;
-  else if (hm->ndim == 3)
-    offset = (int64_t) hm->index[0] * rows * cols;
-
-  g_clear_pointer (&hm->surface, cairo_surface_destroy);
-  hm->surface = heatmap_surface_new (hm->data + offset, rows, cols, &hm->abs_max);
-
-  if (hm->ndim == 4)
-    caption = g_strdup_printf ("[%d, %d, :, :] — %d × %d", hm->index[0], hm->index[1], rows, cols);
-  else if (hm->ndim == 3)
-    caption = g_strdup_printf ("[%d, :, :] — %d × %d", hm->index[0], rows, cols);
-  else
-    caption = g_strdup_printf ("%d × %d", rows, cols);
-  gtk_label_set_text (GTK_LABEL (hm->caption), caption);
-  gtk_widget_queue_draw (hm->area);
-}
-
-static void
-draw_heatmap (GtkDrawingArea *area,
-              cairo_t        *cr,
-              int             width,
-              int             height,
-              gpointer        user_data)
-{
-  Heatmap *hm = user_data;
-  PlotColors colors;
-
-  theme_plot_colors (GTK_WIDGET (area), &colors);
-  heatmap_paint (cr, hm->surface, hm->abs_max, &colors, width, height);
-}
-
-static void
-on_slice_changed (GtkSpinButton *spin,
-                  Heatmap       *hm)
-{
-  int which = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (spin), "dim"));
-
-  hm->index[which] = gtk_spin_button_get_value_as_int (spin);
-  heatmap_update (hm);
-}
-
-static void
-add_heatmap (GtkBox       *box,
-             const Tensor *t,
-             const char   *what)
-{
-  static const char *const dim_names[] = { "i", "j" };
-  Heatmap *hm;
-  GtkWidget *row, *area;
-  int n_lead;
-
-  if (t->ndim < 2 || t->shape[t->ndim - 1] < 1 || t->shape[t->ndim - 2] < 1)
-    return;
-
-  hm = g_new0 (Heatmap, 1);
-  hm->ndim = t->ndim;
-  memcpy (hm->shape, t->shape, sizeof hm->shape);
-  hm->data = g_memdup2 (t->data, sizeof (float) * t->numel);
-
-  /* "Slice [i, j, :, :]" with i and j chosen by spin buttons, on one line;
-   * the caption on the next, so the inspector stays narrow. */
-  add_label (box, what, "caption-heading");
-  n_lead = t->ndim - 2;
-  row = n_lead > 0 ? gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6) : NULL;
-  for (int d = 0; d < n_lead; d++)
-    {
-      GtkWidget *spin = gtk_spin_button_new_with_range (0, (double) t->shape[d] - 1, 1);
-      gtk_editable_set_width_chars (GTK_EDITABLE (spin), 3);
-      g_autofree char *tip = g_strdup_printf ("Index %s along dimension %d (size %" G_GINT64_FORMAT ")",
-                                              dim_names[d], d, t->shape[d]);
-
-      gtk_widget_set_tooltip_text (spin, tip);
-      gtk_accessible_update_property (GTK_ACCESSIBLE (spin), GTK_ACCESSIBLE_PROPERTY_LABEL, tip, -1);
-      g_object_set_data (G_OBJECT (spin), "dim", GINT_TO_POINTER (d));
-      g_signal_connect (spin, "value-changed", G_CALLBACK (on_slice_changed), hm);
-      gtk_box_append (GTK_BOX (row), gtk_label_new (dim_names[d]));
-      gtk_box_append (GTK_BOX (row), spin);
-    }
-  hm->caption = gtk_label_new (NULL);
-  gtk_widget_add_css_class (hm->caption, "dim-label");
-  gtk_label_set_xalign (GTK_LABEL (hm->caption), 0);
-  gtk_label_set_wrap (GTK_LABEL (hm->caption), TRUE);
-  if (n_lead > 0)
-    gtk_box_append (box, row);
-  gtk_box_append (box, hm->caption);
-
-  area = gtk_drawing_area_new ();
-  hm->area = area;
-  gtk_drawing_area_set_content_height (GTK_DRAWING_AREA (area),
-                                       CLAMP ((int) t->shape[t->ndim - 2] * 8, 64, 180));
-  gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (area), draw_heatmap, hm, heatmap_free);
-  gtk_widget_set_tooltip_text (area, "Blue is negative, red positive, white zero; "
-                                     "scaled by the largest |value| of the slice");
-  gtk_accessible_update_property (GTK_ACCESSIBLE (area), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  "Heat map of a 2-D slice", -1);
-  gtk_box_append (box, area);
-  heatmap_update (hm);
-}
-
-static void
-draw_filters (GtkDrawingArea *area,
-              cairo_t        *cr,
-              int             width,
-              int             height,
-              gpointer        user_data)
-{
-  filters_paint (cr, user_data, width, height);
-}
-
-/* conv1.weight (64, 3, 7, 7): the filters as the RGB patterns they match. */
-static void
-add_filters (GtkBox       *box,
-             const Tensor *t)
-{
-  cairo_surface_t *surface;
-  GtkWidget *area;
-  int cols = 8;
-
-  if (t->ndim != 4 || t->shape[1] != 3 || t->shape[0] > 256)
-    return;
-  surface = filters_surface_new (t->data, (int) t->shape[0], 3, (int) t->shape[2],
-                                 (int) t->shape[3], cols);
-  if (surface == NULL)
-    return;
-
-  add_heading (box, "Filters as images");
-  add_label (box, "Each filter min–max scaled to itself; its three input channels as red, green and blue.",
-             "dim-label");
-  area = gtk_drawing_area_new ();
-  gtk_drawing_area_set_content_height (
-    GTK_DRAWING_AREA (area),
-    MIN (cairo_image_surface_get_height (surface) * 3, 8 * 4 * ((int) t->shape[2] + 1)));
-  gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (area), draw_filters, surface,
-                                  (GDestroyNotify) cairo_surface_destroy);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (area), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  "The convolution filters as RGB images", -1);
-  gtk_box_append (box, area);
 }
 
 /* --- Sections --------------------------------------------------------------- */
@@ -407,7 +173,7 @@ add_data (GtkBox       *box,
   facts = add_facts (box);
   add_stats (facts, t);
   if (pictures && t->numel > 8)
-    add_histogram (box, t);
+    inspector_add_histogram (box, t);
 }
 
 static void
@@ -419,14 +185,14 @@ add_grad_section (GradlensInspector *self,
   const char *name = tensor_name (self, t);
 
   heading = g_strdup_printf ("%s.grad", name != NULL ? name : "tensor");
-  add_heading (box, heading);
+  inspector_add_heading (box, heading);
 
   g_clear_pointer (&self->grad_text, g_free);
   if (t->grad == NULL)
     {
       self->grad_text = g_strdup ("None");
-      add_label (box, "None", "tensor-values");
-      add_label (box, !tensor_is_leaf (t)
+      inspector_add_label (box, "None", "tensor-values");
+      inspector_add_label (box, !tensor_is_leaf (t)
                         ? "A non-leaf tensor keeps no .grad unless retain_grad() was called."
                         : !t->requires_grad
                             ? "It does not require grad, so backward never fills it."
@@ -441,7 +207,7 @@ add_grad_section (GradlensInspector *self,
       ? g_strdup ("from 1 backward pass")
       : g_strdup_printf ("sum of %d backward passes (gradients accumulate until zero_grad())",
                          t->grad_passes);
-    add_label (box, passes, t->grad_passes > 1 ? "accent" : "dim-label");
+    inspector_add_label (box, passes, t->grad_passes > 1 ? "accent" : "dim-label");
   }
   add_data (box, t->grad, TRUE);
 }
@@ -457,7 +223,7 @@ add_sgd_section (GradlensInspector *self,
   if (sp == NULL)
     return;
 
-  add_heading (box, "SGD");
+  inspector_add_heading (box, "SGD");
   facts = add_facts (box);
   {
     g_autofree char *lr = g_strdup_printf ("lr %g, momentum %g%s", self->sgd->options.lr,
@@ -474,7 +240,7 @@ add_sgd_section (GradlensInspector *self,
                                : "None (frozen parameters never get one)");
   else
     {
-      add_label (box, "momentum_buffer", "caption-heading");
+      inspector_add_label (box, "momentum_buffer", "caption-heading");
       add_data (box, sp->momentum_buffer, FALSE);
     }
 
@@ -490,7 +256,7 @@ add_sgd_section (GradlensInspector *self,
     g_autofree char *dn = g_strdup_printf ("%.6g", tensor_norm2 (sp->last_update));
     GtkGrid *step_facts;
 
-    add_label (box, "Last step", "caption-heading");
+    inspector_add_label (box, "Last step", "caption-heading");
     step_facts = add_facts (box);
     add_fact (step_facts, "‖Δw‖", dn);
     add_fact (step_facts, "‖Δw‖ / ‖w‖", r);
@@ -501,9 +267,9 @@ add_sgd_section (GradlensInspector *self,
         g_autoptr (Tensor) before = tensor_copy (t);
         for (int64_t i = 0; i < before->numel && i < sp->last_update->numel; i++)
           before->data[i] -= sp->last_update->data[i];
-        add_label (box, "before", "dim-label");
+        inspector_add_label (box, "before", "dim-label");
         add_values (box, before);
-        add_label (box, "after", "dim-label");
+        inspector_add_label (box, "after", "dim-label");
         add_values (box, t);
       }
     else
@@ -541,11 +307,11 @@ add_tensor_section (GradlensInspector *self,
   if (t->retains_grad)
     add_fact (facts, "retains_grad", "True");
 
-  add_heading (box, "Values");
+  inspector_add_heading (box, "Values");
   add_data (box, t, TRUE);
   if (t->ndim >= 2)
-    add_heatmap (box, t, "Slice");
-  add_filters (box, t);
+    inspector_add_heatmap (box, t, "Slice");
+  inspector_add_filters (box, t);
 
   if (tensor_is_leaf (t) || t->retains_grad || t->grad != NULL)
     add_grad_section (self, box, t);
@@ -625,14 +391,14 @@ add_node_sections (GradlensInspector *self,
 
   if (node->grad_buffer != NULL && (node->state == NODE_WAITING || node->state == NODE_READY))
     {
-      add_label (box, "Gradient summed so far", "caption-heading");
+      inspector_add_label (box, "Gradient summed so far", "caption-heading");
       add_data (box, node->grad_buffer, FALSE);
     }
 
   /* next_functions, None slots included, in PyTorch's order. */
-  add_heading (box, "next_functions");
+  inspector_add_heading (box, "next_functions");
   if (node->n_next == 0)
-    add_label (box, "() — a leaf's accumulator ends the graph", "dim-label");
+    inspector_add_label (box, "() — a leaf's accumulator ends the graph", "dim-label");
   for (int i = 0; i < node->n_next; i++)
     {
       GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
@@ -687,7 +453,7 @@ add_node_sections (GradlensInspector *self,
   /* Saved tensors. */
   if (node->n_saved > 0 || node->saved_freed || node->extra != NULL)
     {
-      add_heading (box, "Saved for backward");
+      inspector_add_heading (box, "Saved for backward");
       for (int i = 0; i < node->n_saved; i++)
         {
           g_autofree char *text = NULL;
@@ -697,18 +463,18 @@ add_node_sections (GradlensInspector *self,
             {
               g_autofree char *shape = tensor_shape_string (node->saved[i]);
               text = g_strdup_printf ("%s %s", saved_name, shape);
-              add_label (box, text, NULL);
+              inspector_add_label (box, text, NULL);
             }
           else
             {
               text = g_strdup_printf ("%s — freed", saved_name);
-              add_label (box, text, "dim-label");
+              inspector_add_label (box, text, "dim-label");
             }
         }
       if (node->extra != NULL)
-        add_label (box, "plus a buffer of its own (pooling indices, batch statistics)", NULL);
+        inspector_add_label (box, "plus a buffer of its own (pooling indices, batch statistics)", NULL);
       if (node->saved_freed)
-        add_label (box, "Freed by backward (retain_graph=False): a second backward through "
+        inspector_add_label (box, "Freed by backward (retain_graph=False): a second backward through "
                         "this node fails.", "warning");
     }
 
@@ -716,7 +482,7 @@ add_node_sections (GradlensInspector *self,
     {
       const char *name = tensor_name (self, node->variable);
       g_autofree char *heading = g_strdup_printf ("Leaf: %s", name != NULL ? name : "tensor");
-      add_heading (box, heading);
+      inspector_add_heading (box, heading);
       add_tensor_section (self, box, node->variable, name);
     }
 }
@@ -757,9 +523,9 @@ rebuild (GradlensInspector *self,
   if (self->node != NULL)
     {
       self->title = g_strdup (node_name (self->node));
-      title = add_label (self->content, self->title, "title-2");
+      title = inspector_add_label (self->content, self->title, "title-2");
       gtk_label_set_selectable (GTK_LABEL (title), TRUE);
-      add_label (self->content, self->node->op == OP_ACCUMULATE_GRAD
+      inspector_add_label (self->content, self->node->op == OP_ACCUMULATE_GRAD
                                   ? "grad_fn of a leaf: adds the gradient into .grad"
                                   : "grad_fn: computes the gradients of its inputs",
                  "dim-label");
@@ -768,9 +534,9 @@ rebuild (GradlensInspector *self,
   else
     {
       self->title = g_strdup (self->tensor_name != NULL ? self->tensor_name : "tensor");
-      title = add_label (self->content, self->title, "title-2");
+      title = inspector_add_label (self->content, self->title, "title-2");
       gtk_label_set_selectable (GTK_LABEL (title), TRUE);
-      add_label (self->content, tensor_is_leaf (self->tensor) ? "a leaf tensor" : "a tensor made by an op",
+      inspector_add_label (self->content, tensor_is_leaf (self->tensor) ? "a leaf tensor" : "a tensor made by an op",
                  "dim-label");
       add_tensor_section (self, self->content, self->tensor, self->tensor_name);
     }
