@@ -706,6 +706,22 @@ script_files (GradlensWindow *window)
   g_assert_false (gradlens_window_open_weights (window, missing_file, &error));
   g_assert_nonnull (strstr (gradlens_window_get_error (window), "missing.safetensors"));
   g_clear_error (&error);
+  /* PyTorch's .pth: a narrow resnet's weights do not fit resnet18, and a pickle
+   * that calls anything but a tensor rebuild is refused unread. */
+  {
+    static const char *const pth[] = { "narrow.pth", "bad-global.pth" };
+    for (guint i = 0; i < G_N_ELEMENTS (pth); i++)
+      {
+        g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "pth", pth[i], NULL);
+        g_autoptr (GFile) file = g_file_new_for_path (path);
+
+        g_assert_false (gradlens_window_open_weights (window, file, &error));
+        g_assert_nonnull (error);
+        g_test_message ("%s: %s", pth[i], error->message);
+        g_assert_nonnull (strstr (gradlens_window_get_error (window), pth[i]));
+        g_clear_error (&error);
+      }
+  }
   g_assert_cmpint (phase_of (window), ==, LESSON_PHASE_BACKWARD);
   screenshot (window, "error-banner");
 
