@@ -68,6 +68,7 @@ static char *opt_child = NULL;
 static double opt_peak = 0;        /* GFLOP/s, passed to children */
 static gboolean opt_json = FALSE;
 static gboolean opt_no_peak = FALSE;
+static gboolean opt_profile = FALSE;
 
 static GOptionEntry entries[] = {
   { "case", 'c', 0, G_OPTION_ARG_STRING, &opt_cases,
@@ -79,6 +80,9 @@ static GOptionEntry entries[] = {
   { "warmup", 'w', 0, G_OPTION_ARG_INT, &opt_warmup, "Untimed steps first (default 3)", "N" },
   { "json", 'j', 0, G_OPTION_ARG_NONE, &opt_json, "One JSON object per case", NULL },
   { "no-peak", 0, 0, G_OPTION_ARG_NONE, &opt_no_peak, "Do not measure the sgemm peak", NULL },
+  { "profile", 'p', 0, G_OPTION_ARG_NONE, &opt_profile,
+    "Also time every layer kind and backward node (through an observer: adds the edge norms "
+    "the UI draws)", NULL },
   { "child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &opt_child, NULL, NULL },
   { "peak", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_DOUBLE, &opt_peak, NULL, NULL },
   { NULL }
@@ -257,6 +261,117 @@ typedef struct
   Flops flops;
 } CaseResult;
 
+/* --- The profile: time per module kind (forward, exclusive of children) and per
+ * backward node, through the autograd observer. --------------------------------------- */
+
+typedef struct
+{
+  char *path;
+  double t_enter, children;
+} ProfileFrame;
+
+typedef struct
+{
+  Module *model;
+  GHashTable *kinds;               /* path → module kind name */
+  GHashTable *ms;                  /* bucket name → double * (ms over the timed steps) */
+  GArray *stack;                   /* of ProfileFrame */
+  double t_node, t_last_end;
+  bool timing;
+} Profile;
+
+static void
+profile_add (Profile *pr, const char *bucket, double ms)
+{
+  if (!pr->timing)
+    return;
+  double *v = g_hash_table_lookup (pr->ms, bucket);
+  if (v == NULL)
+    {
+      v = g_new0 (double, 1);
+      g_hash_table_insert (pr->ms, g_strdup (bucket), v);
+    }
+  *v += ms;
+}
+
+static gboolean
+profile_observe (const Event *ev, gpointer data)
+{
+  Profile *pr = data;
+  double t = now_ms ();
+  switch (ev->kind)
+    {
+    case EVENT_MODULE_ENTER:
+      {
+        ProfileFrame f = { (char *) ev->module, t, 0 };
+        g_array_append_val (pr->stack, f);
+        break;
+      }
+    case EVENT_MODULE_LEAVE:
+      {
+        if (pr->stack->len == 0)
+          break;
+        ProfileFrame f = g_array_index (pr->stack, ProfileFrame, pr->stack->len - 1);
+        g_array_set_size (pr->stack, pr->stack->len - 1);
+        double dur = t - f.t_enter;
+        if (pr->stack->len > 0)
+          g_array_index (pr->stack, ProfileFrame, pr->stack->len - 1).children += dur;
+        const char *kind = g_hash_table_lookup (pr->kinds, f.path);
+        if (kind == NULL)
+          {
+            Module *m = module_find (pr->model, f.path);
+            kind = m ? module_kind_name (m->kind) : "?";
+            g_hash_table_insert (pr->kinds, (char *) f.path, (char *) kind);
+          }
+        g_autofree char *bucket = g_strdup_printf ("forward  %s", kind);
+        profile_add (pr, bucket, dur - f.children);
+        break;
+      }
+    case EVENT_BACKWARD_BEGIN:
+      pr->t_last_end = t;
+      break;
+    case EVENT_NODE_BEGIN:
+      profile_add (pr, "backward (engine between nodes)", t - pr->t_last_end);
+      pr->t_node = t;
+      break;
+    case EVENT_NODE_END:
+      {
+        g_autofree char *bucket = g_strdup_printf ("backward %s", node_name (ev->node));
+        profile_add (pr, bucket, t - pr->t_node);
+        pr->t_last_end = t;
+        break;
+      }
+    default:
+      break;
+    }
+  return TRUE;
+}
+
+static int
+compare_bucket (gconstpointer a, gconstpointer b, gpointer data)
+{
+  GHashTable *ms = data;
+  double x = *(double *) g_hash_table_lookup (ms, *(char **) a);
+  double y = *(double *) g_hash_table_lookup (ms, *(char **) b);
+  return (x < y) - (x > y);
+}
+
+static void
+profile_print (Profile *pr, const char *case_name, int steps)
+{
+  g_autoptr (GPtrArray) names = g_ptr_array_new ();
+  GHashTableIter it;
+  gpointer key;
+  g_hash_table_iter_init (&it, pr->ms);
+  while (g_hash_table_iter_next (&it, &key, NULL))
+    g_ptr_array_add (names, key);
+  g_ptr_array_sort_with_data (names, compare_bucket, pr->ms);
+  g_printerr ("profile of %s, ms per step (mean of %d):\n", case_name, steps);
+  for (guint i = 0; i < names->len; i++)
+    g_printerr ("  %-42s %8.3f\n", (char *) names->pdata[i],
+                *(double *) g_hash_table_lookup (pr->ms, names->pdata[i]) / steps);
+}
+
 static gboolean
 train_step (Module *model, Sgd *optim, Tensor *data, Tensor *labels, double t[N_PHASES],
             GError **error)
@@ -302,10 +417,17 @@ run_train_case (const BenchCase *bc, CaseResult *res, GError **error)
   g_autoptr (Sgd) optim = sgd_new (model, &(SgdOptions){ .lr = 1e-2f, .momentum = 0.9f });
   res->flops = count_flops (model, bc->batch, bc->size);
 
+  Profile pr = { model, g_hash_table_new (g_str_hash, g_str_equal),
+                 g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free),
+                 g_array_new (FALSE, FALSE, sizeof (ProfileFrame)), 0, 0, false };
+  if (opt_profile)
+    autograd_set_observer (profile_observe, &pr);
+
   double t[N_PHASES];
   for (int i = 0; i < opt_warmup; i++)
     if (!train_step (model, optim, data, labels, t, error))
       return FALSE;
+  pr.timing = true;
 
   double *times[N_PHASES];
   for (int p = 0; p < N_PHASES; p++)
@@ -326,6 +448,14 @@ run_train_case (const BenchCase *bc, CaseResult *res, GError **error)
       g_free (times[p]);
     }
   res->rss_mb = peak_rss_mb ();
+  if (opt_profile)
+    {
+      autograd_set_observer (NULL, NULL);
+      profile_print (&pr, bc->name, opt_steps);
+    }
+  g_hash_table_unref (pr.kinds);
+  g_hash_table_unref (pr.ms);
+  g_array_unref (pr.stack);
   return TRUE;
 }
 
@@ -509,7 +639,8 @@ main (int argc, char **argv)
       g_autofree char *steps = g_strdup_printf ("%d", opt_steps);
       g_autofree char *warmup = g_strdup_printf ("%d", opt_warmup);
       const char *child_argv[] = { "/proc/self/exe", "--child", bc->name, "--threads", threads,
-                                   "--steps", steps, "--warmup", warmup, NULL };
+                                   "--steps", steps, "--warmup", warmup,
+                                   opt_profile ? "--profile" : NULL, NULL };
       g_autofree char *out = NULL;
       g_autofree char *err = NULL;
       int wait_status = 0;
@@ -524,6 +655,8 @@ main (int argc, char **argv)
           status = 1;
           continue;
         }
+      if (opt_profile && err)
+        g_printerr ("%s", err);
       if (opt_json)
         {
           g_print ("%s", out);

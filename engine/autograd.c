@@ -1,7 +1,9 @@
 /* autograd.c — recording nodes, PyTorch's backward engine, and events. */
 #include "autograd.h"
 #include "ops.h"
+#include "parallel.h"
 
+#include <math.h>
 #include <string.h>
 
 G_DEFINE_QUARK (autograd-error-quark, autograd_error)
@@ -13,6 +15,12 @@ static _Thread_local bool anomaly_enabled;
 static _Thread_local EventFn observer_fn;
 static _Thread_local gpointer observer_data;
 static _Thread_local GPtrArray *module_stack;   /* of interned paths */
+/* Anomaly mode only: the output autograd_record gave the node autograd_commit will
+ * announce (borrowed; the op holds it in between). */
+static _Thread_local Node *pending_node;
+static _Thread_local Tensor *pending_out;
+/* The thread's first anomaly (Anomaly *), freed with the thread. */
+static GPrivate first_anomaly = G_PRIVATE_INIT ((GDestroyNotify) anomaly_free);
 
 /* Sequence numbers grow across threads, like PyTorch's. */
 static gint next_seq;
@@ -51,6 +59,90 @@ anomaly_mode_set_enabled (bool enabled)
   bool previous = anomaly_enabled;
   anomaly_enabled = enabled;
   return previous;
+}
+
+/* --- Anomalies ------------------------------------------------------------ */
+
+void
+anomaly_free (Anomaly *anomaly)
+{
+  if (anomaly == NULL)
+    return;
+  g_clear_pointer (&anomaly->node, node_unref);
+  g_free (anomaly->message);
+  g_free (anomaly);
+}
+
+const Anomaly *
+anomaly_get_first (void)
+{
+  return g_private_get (&first_anomaly);
+}
+
+Anomaly *
+anomaly_steal_first (void)
+{
+  Anomaly *anomaly = g_private_get (&first_anomaly);
+  g_private_set (&first_anomaly, NULL);
+  return anomaly;
+}
+
+void
+anomaly_clear (void)
+{
+  anomaly_free (anomaly_steal_first ());
+}
+
+/* Only called once t is known to hold a NaN or an Inf. */
+static void
+count_not_finite (const Tensor *t, int64_t *n_nan, int64_t *n_inf)
+{
+  *n_nan = *n_inf = 0;
+  for (int64_t i = 0; i < t->numel; i++)
+    {
+      float v = t->data[i];
+      if (isnan (v))
+        (*n_nan)++;
+      else if (isinf (v))
+        (*n_inf)++;
+    }
+}
+
+/* Remember the thread's first anomaly, node's output (backward: its gradient for
+ * input slot) t, and tell the observer. */
+static const Anomaly *
+anomaly_report (Node *node, Tensor *t, bool backward, int slot)
+{
+  Anomaly *a = g_new0 (Anomaly, 1);
+  a->node = node_ref (node);
+  a->module = node->module;
+  a->backward = backward;
+  a->slot = slot;
+  a->numel = t->numel;
+  count_not_finite (t, &a->n_nan, &a->n_inf);
+  const char *what = a->n_nan && a->n_inf ? "nan and inf" : a->n_nan ? "nan" : "inf";
+  g_autofree char *where = backward ? g_strdup_printf ("its gradient for input %d", slot)
+                                    : g_strdup ("its output");
+  a->message = g_strdup_printf ("%s%s%s produced %s in %s (%" G_GINT64_FORMAT " of %"
+                                G_GINT64_FORMAT " values)",
+                                node_name (node), *node->module ? " in " : "", node->module,
+                                what, where, a->n_nan + a->n_inf, a->numel);
+  g_private_replace (&first_anomaly, a);
+  autograd_emit (&(Event){ .kind = EVENT_ANOMALY, .node = node, .tensor = t,
+                           .module = node->module, .text = a->message });
+  return a;
+}
+
+/* Forward: the output of the node just recorded, unless an anomaly came before. */
+static void
+anomaly_check_output (Node *node)
+{
+  Tensor *out = pending_node == node ? pending_out : NULL;
+  pending_node = NULL;
+  pending_out = NULL;
+  if (out == NULL || g_private_get (&first_anomaly) != NULL || tensor_all_finite (out))
+    return;
+  anomaly_report (node, out, false, 0);
 }
 
 void
@@ -226,6 +318,11 @@ autograd_record (OpKind op, Tensor *out, int n_inputs, Tensor *const *inputs)
   g_clear_pointer (&out->grad_fn, node_unref);
   out->grad_fn = node;
   out->requires_grad = true;
+  if (G_UNLIKELY (anomaly_enabled))
+    {
+      pending_node = node;
+      pending_out = out;
+    }
   return node;
 }
 
@@ -249,6 +346,8 @@ void
 autograd_commit (Node *node)
 {
   autograd_emit (&(Event){ .kind = EVENT_NODE_RECORDED, .node = node, .module = node->module });
+  if (G_UNLIKELY (anomaly_enabled))
+    anomaly_check_output (node);
 }
 
 GPtrArray *
@@ -291,6 +390,30 @@ ready_push (GPtrArray *ready, Node *node)
   node->state = NODE_READY;
 }
 
+/* sum += grad, elementwise, in slices on the engine's threads. */
+typedef struct
+{
+  float *sum;
+  const float *grad;
+} AddJob;
+
+static void
+add_range (gpointer data, int64_t begin, int64_t end)
+{
+  const AddJob *j = data;
+  float *restrict sum = j->sum;
+  const float *restrict grad = j->grad;
+  for (int64_t i = begin; i < end; i++)
+    sum[i] += grad[i];
+}
+
+static void
+add_into (Tensor *sum, const Tensor *grad)
+{
+  AddJob job = { sum->data, grad->data };
+  parallel_for (sum->numel, 16384, add_range, &job);
+}
+
 static void
 accumulate_into (Tensor **slot, Tensor *grad)
 {
@@ -299,9 +422,21 @@ accumulate_into (Tensor **slot, Tensor *grad)
       *slot = grad;  /* takes the reference */
       return;
     }
-  Tensor *sum = *slot;
-  for (int64_t i = 0; i < sum->numel; i++)
-    sum->data[i] += grad->data[i];
+  /* A gradient may share its data (AddBackward0 hands the same one to both
+   * inputs): add in place only into one that nothing else holds. */
+  if (!tensor_is_exclusive (*slot) && tensor_is_exclusive (grad))
+    {
+      Tensor *t = *slot;
+      *slot = grad;
+      grad = t;
+    }
+  if (!tensor_is_exclusive (*slot))
+    {
+      Tensor *copy = tensor_copy (*slot);
+      tensor_unref (*slot);
+      *slot = copy;
+    }
+  add_into (*slot, grad);
   tensor_unref (grad);
 }
 
@@ -319,8 +454,7 @@ run_accumulate_grad (Node *node, Tensor *grad)
     }
   else
     {
-      for (int64_t i = 0; i < leaf->grad->numel; i++)
-        leaf->grad->data[i] += grad->data[i];
+      add_into (leaf->grad, grad);
       leaf->grad_passes++;
     }
 }
@@ -340,15 +474,24 @@ retain_into (Tensor *t, const Tensor *grad)
   t->grad_passes++;
 }
 
+/* Anomaly mode: PyTorch's error for the first gradient holding NaN or Inf, and the
+ * thread's first anomaly if it is that one; when the first came earlier (in the
+ * forward pass), the error says where. */
 static gboolean
 check_finite (Node *node, Tensor *const *grads, GError **error)
 {
   for (int i = 0; i < node->n_next; i++)
     if (grads[i] && !tensor_all_finite (grads[i]))
       {
+        const Anomaly *first = g_private_get (&first_anomaly);
+        if (first == NULL)
+          first = anomaly_report (node, grads[i], true, i);
         g_set_error (error, AUTOGRAD_ERROR, AUTOGRAD_ERROR_NOT_FINITE,
-                     "Function '%s'%s%s returned nan values in its %dth output.",
-                     node_name (node), *node->module ? " in " : "", node->module, i);
+                     "Function '%s'%s%s returned nan values in its %dth output.%s%s%s",
+                     node_name (node), *node->module ? " in " : "", node->module, i,
+                     first->backward ? "" : " The first nan or inf came earlier, in the "
+                                            "forward pass: ",
+                     first->backward ? "" : first->message, first->backward ? "" : ".");
         return FALSE;
       }
   return TRUE;

@@ -32,6 +32,7 @@
 #define DIRECT_MAX_N 64    /* at most this many columns: direct */
 #define DIRECT_MAX_K 64    /* an inner dimension at most this long: direct */
 #define SMALL_FLOPS 32768  /* m·n·k below this: one serial OpenBLAS call */
+#define STREAM_MIN_BYTES (1 << 20)   /* a C this large is streamed to memory */
 
 static bool direct_enabled = true;
 static int have_avx512 = -1;
@@ -134,12 +135,20 @@ gemm_naive (bool trans_a, bool trans_b, int m, int n, int k, float alpha,
 
 #define MAX_J 4
 
-/* Stores a 16-lane row piece of C: alpha·acc + beta·C (beta 0: C is not read). */
+/* Stores a 16-lane row piece of C: alpha·acc + beta·C (beta 0: C is not read).
+ * With `stream` (beta 0, whole aligned lines) writes around the caches:
+ * a weight gradient is read again only by the optimizer, after the whole backward,
+ * and streaming it saves the read-for-ownership and keeps the weights in cache. */
 INLINE TARGET void
-store_c (float *c, __m512 acc, __mmask16 mask, float alpha, float beta)
+store_c (float *c, __m512 acc, __mmask16 mask, float alpha, float beta, bool stream)
 {
   if (alpha != 1)
     acc = _mm512_mul_ps (acc, _mm512_set1_ps (alpha));
+  if (stream && mask == 0xffff)
+    {
+      _mm512_stream_ps (c, acc);
+      return;
+    }
   if (beta != 0)
     acc = _mm512_fmadd_ps (_mm512_set1_ps (beta), _mm512_maskz_loadu_ps (mask, c), acc);
   _mm512_mask_storeu_ps (c, mask, acc);
@@ -168,19 +177,19 @@ store_c (float *c, __m512 acc, __mmask16 mask, float alpha, float beta)
   if (R > r)                                                                        \
     {                                                                               \
       float *cr = c + r * ldc;                                                      \
-      store_c (cr, c##r##0, J == 1 ? last : 0xffff, alpha, beta);                   \
+      store_c (cr, c##r##0, J == 1 ? last : 0xffff, alpha, beta, stream);                   \
       if (J > 1)                                                                    \
-        store_c (cr + 16, c##r##1, J == 2 ? last : 0xffff, alpha, beta);            \
+        store_c (cr + 16, c##r##1, J == 2 ? last : 0xffff, alpha, beta, stream);            \
       if (J > 2)                                                                    \
-        store_c (cr + 32, c##r##2, J == 3 ? last : 0xffff, alpha, beta);            \
+        store_c (cr + 32, c##r##2, J == 3 ? last : 0xffff, alpha, beta, stream);            \
       if (J > 3)                                                                    \
-        store_c (cr + 48, c##r##3, last, alpha, beta);                              \
+        store_c (cr + 48, c##r##3, last, alpha, beta, stream);                              \
     }
 
 INLINE TARGET void
 direct_tile (int R, int J, int k, const float *a, int64_t as_i, int64_t as_k,
              const float *b, int64_t ldb, __mmask16 last, float *c, int64_t ldc,
-             float alpha, float beta)
+             float alpha, float beta, bool stream)
 {
   ACC_ROW (0) ACC_ROW (1) ACC_ROW (2) ACC_ROW (3) ACC_ROW (4) ACC_ROW (5)
   ACC_ROW (6) ACC_ROW (7) ACC_ROW (8) ACC_ROW (9) ACC_ROW (10) ACC_ROW (11)
@@ -232,6 +241,7 @@ typedef struct
   int64_t ldc;
   float alpha, beta;
   bool split_columns;              /* threads take column tiles (else row tiles) */
+  bool stream;                     /* C written around the caches (see store_c) */
 } DirectJob;
 
 #define DISPATCH_R(R_, ...)                                                 \
@@ -255,14 +265,23 @@ typedef struct
 TARGET static void
 direct_tile_any (int R, int J, int k, const float *a, int64_t as_i, int64_t as_k,
                  const float *b, int64_t ldb, __mmask16 last, float *c, int64_t ldc,
-                 float alpha, float beta)
+                 float alpha, float beta, bool stream)
 {
+  if (stream)
+    switch (J)
+      {
+      case 1: DISPATCH_R (R, 1, k, a, as_i, as_k, b, ldb, last, c, ldc, 1, 0, true); return;
+      case 2: DISPATCH_R (R, 2, k, a, as_i, as_k, b, ldb, last, c, ldc, 1, 0, true); return;
+      case 3: DISPATCH_R (R, 3, k, a, as_i, as_k, b, ldb, last, c, ldc, 1, 0, true); return;
+      case 4: DISPATCH_R (R, 4, k, a, as_i, as_k, b, ldb, last, c, ldc, 1, 0, true); return;
+      default: g_assert_not_reached ();
+      }
   switch (J)
     {
-    case 1: DISPATCH_R (R, 1, k, a, as_i, as_k, b, ldb, last, c, ldc, alpha, beta); break;
-    case 2: DISPATCH_R (R, 2, k, a, as_i, as_k, b, ldb, last, c, ldc, alpha, beta); break;
-    case 3: DISPATCH_R (R, 3, k, a, as_i, as_k, b, ldb, last, c, ldc, alpha, beta); break;
-    case 4: DISPATCH_R (R, 4, k, a, as_i, as_k, b, ldb, last, c, ldc, alpha, beta); break;
+    case 1: DISPATCH_R (R, 1, k, a, as_i, as_k, b, ldb, last, c, ldc, alpha, beta, false); break;
+    case 2: DISPATCH_R (R, 2, k, a, as_i, as_k, b, ldb, last, c, ldc, alpha, beta, false); break;
+    case 3: DISPATCH_R (R, 3, k, a, as_i, as_k, b, ldb, last, c, ldc, alpha, beta, false); break;
+    case 4: DISPATCH_R (R, 4, k, a, as_i, as_k, b, ldb, last, c, ldc, alpha, beta, false); break;
     default: g_assert_not_reached ();
     }
 }
@@ -291,9 +310,12 @@ direct_block (const DirectJob *job, int r0, int r1, int c0, int c1)
             __mmask16 last = (__mmask16) (rem == 16 ? 0xffff : (1u << rem) - 1);
             direct_tile_any (MIN (R, r1 - ri), J, kb, a + ri * job->as_i, job->as_i,
                              job->as_k, b + cj, job->ldb, last,
-                             job->c + ri * job->ldc + cj, job->ldc, alpha, beta);
+                             job->c + ri * job->ldc + cj, job->ldc, alpha, beta,
+                             job->stream && job->kc >= job->k);
           }
     }
+  if (job->stream)
+    _mm_sfence ();   /* streamed stores are weakly ordered: finish them before the join */
 }
 
 static void
@@ -341,6 +363,10 @@ direct_gemm (int m, int n, int k, float alpha, const float *a, int64_t as_i, int
   int threads = parallel_get_num_threads ();
   int64_t row_tiles = (m + R - 1) / R, col_tiles = (n + 16 * job.J - 1) / (16 * job.J);
   job.split_columns = row_tiles < 2 * threads && col_tiles > row_tiles;
+  /* Stream a C larger than the caches keep for long, written whole (beta 0, alpha
+   * 1) in aligned lines. */
+  job.stream = beta == 0 && alpha == 1 && job.kc >= k && (double) m * n * 4 > STREAM_MIN_BYTES
+               && ldc % 16 == 0 && ((uintptr_t) c & 63) == 0;
   int64_t tiles = job.split_columns ? col_tiles : row_tiles;
   if ((double) m * n * k < 4 * SMALL_FLOPS || tiles < 2)
     direct_block (&job, 0, m, 0, n);

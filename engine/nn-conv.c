@@ -14,11 +14,27 @@
  *   grad_b (O)     += Σ_P g
  *
  * A 1×1 convolution with stride 1 and no padding needs no im2col: col is x itself.
+ *
+ * Images go in groups of G (conv_group): their columns side by side, col (K, G·P),
+ * so that layers with few pixels per image (layer4 at 224×224: P = 49) still make
+ * one wide product; g is then regrouped to (O, G·P) the same way. The products go
+ * through gemm (gemm.h: OpenBLAS or direct kernels, on the engine's threads); the
+ * column copies are sliced over channels on the same threads.
  */
 #include "nn.h"
 #include "backward.h"
+#include "gemm.h"
+#include "parallel.h"
 
 #include <string.h>
+
+/* Images per group: enough columns (G·P ≥ 384) for a wide product, and no more. */
+static int
+conv_group (int n, int64_t p_count)
+{
+  int64_t g = (384 + p_count - 1) / MAX (p_count, 1);
+  return (int) CLAMP (g, 1, (int64_t) MAX (n, 1));
+}
 
 /* Output columns ox whose input column ix = ox*s - p + j lies in [0, w): [*lo, *hi). */
 static inline void
@@ -32,17 +48,17 @@ valid_range (int w, int ow, int j, int stride, int padding, int *lo, int *hi)
     *lo = *hi;
 }
 
-/* col (C*kh*kw, oh*ow) from one image x (C, h, w). */
+/* col (C*kh*kw, oh*ow) from one image x (C, h, w), channels [c0, c1) only; rows of
+ * col are ld floats apart (ld ≥ oh*ow: an image's block in a group's col). */
 static void
-im2col (float *col, const float *x, int c, int h, int w, int kh, int kw,
+im2col (float *col, int64_t ld, const float *x, int c0, int c1, int h, int w, int kh, int kw,
         int stride, int padding, int oh, int ow)
 {
-  int64_t p_count = (int64_t) oh * ow;
-  for (int ci = 0; ci < c; ci++)
+  for (int ci = c0; ci < c1; ci++)
     for (int i = 0; i < kh; i++)
       for (int j = 0; j < kw; j++)
         {
-          float *dst = col + ((int64_t) (ci * kh + i) * kw + j) * p_count;
+          float *dst = col + ((int64_t) (ci * kh + i) * kw + j) * ld;
           int lo, hi;
           valid_range (w, ow, j, stride, padding, &lo, &hi);
           for (int oy = 0; oy < oh; oy++, dst += ow)
@@ -67,17 +83,17 @@ im2col (float *col, const float *x, int c, int h, int w, int kh, int kw,
         }
 }
 
-/* The adjoint of im2col: gx (C, h, w) += every col entry at the pixel it came from. */
+/* The adjoint of im2col: gx (C, h, w) += every col entry at the pixel it came from,
+ * channels [c0, c1) only (each writes its own planes). */
 static void
-col2im (float *gx, const float *col, int c, int h, int w, int kh, int kw,
+col2im (float *gx, const float *col, int64_t ld, int c0, int c1, int h, int w, int kh, int kw,
         int stride, int padding, int oh, int ow)
 {
-  int64_t p_count = (int64_t) oh * ow;
-  for (int ci = 0; ci < c; ci++)
+  for (int ci = c0; ci < c1; ci++)
     for (int i = 0; i < kh; i++)
       for (int j = 0; j < kw; j++)
         {
-          const float *src = col + ((int64_t) (ci * kh + i) * kw + j) * p_count;
+          const float *src = col + ((int64_t) (ci * kh + i) * kw + j) * ld;
           int lo, hi;
           valid_range (w, ow, j, stride, padding, &lo, &hi);
           for (int oy = 0; oy < oh; oy++, src += ow)
@@ -96,6 +112,84 @@ col2im (float *gx, const float *col, int c, int h, int w, int kh, int kw,
         }
 }
 
+/* The group's column copies, sliced over channels on the engine's threads. */
+typedef struct
+{
+  float *col;                      /* (K, ld) */
+  int64_t ld;
+  float *x;                        /* the group's first image (C, h, w); gx for col2im */
+  int64_t x_step;                  /* floats from one image to the next */
+  int images;
+  int c, h, w, kh, kw, stride, padding, oh, ow;
+} ColJob;
+
+static void
+im2col_range (gpointer data, int64_t c0, int64_t c1)
+{
+  const ColJob *j = data;
+  int64_t p_count = (int64_t) j->oh * j->ow;
+  for (int b = 0; b < j->images; b++)
+    im2col (j->col + b * p_count, j->ld, j->x + b * j->x_step, c0, c1, j->h, j->w, j->kh,
+            j->kw, j->stride, j->padding, j->oh, j->ow);
+}
+
+static void
+col2im_range (gpointer data, int64_t c0, int64_t c1)
+{
+  const ColJob *j = data;
+  int64_t p_count = (int64_t) j->oh * j->ow;
+  for (int b = 0; b < j->images; b++)
+    col2im (j->x + b * j->x_step, j->col + b * p_count, j->ld, c0, c1, j->h, j->w, j->kh,
+            j->kw, j->stride, j->padding, j->oh, j->ow);
+}
+
+/* Channels per slice: about 16K floats of col each. */
+static int64_t
+col_grain (const ColJob *j)
+{
+  int64_t per_channel = (int64_t) j->kh * j->kw * j->oh * j->ow * j->images;
+  return MAX (1, 16384 / MAX (per_channel, 1));
+}
+
+/* (O, G·P) ↔ G images of (O, P): the layout of a group's product and of NCHW. */
+typedef struct
+{
+  float *grouped;                  /* (O, G·P) */
+  float *images;                   /* (G, O, P) */
+  int o, g;
+  int64_t p_count;
+  bool to_images;
+  const float *bias;               /* added on the way to images, or NULL */
+} RegroupJob;
+
+static void
+regroup_range (gpointer data, int64_t o0, int64_t o1)
+{
+  const RegroupJob *j = data;
+  int64_t p = j->p_count;
+  for (int64_t oc = o0; oc < o1; oc++)
+    for (int b = 0; b < j->g; b++)
+      {
+        float *gr = j->grouped + (oc * j->g + b) * p;
+        float *im = j->images + ((int64_t) b * j->o + oc) * p;
+        if (!j->to_images)
+          memcpy (gr, im, p * sizeof (float));
+        else if (j->bias)
+          for (int64_t i = 0; i < p; i++)
+            im[i] = gr[i] + j->bias[oc];
+        else
+          memcpy (im, gr, p * sizeof (float));
+      }
+}
+
+static void
+regroup (float *grouped, float *images, int o, int g, int64_t p_count, bool to_images,
+         const float *bias)
+{
+  RegroupJob job = { grouped, images, o, g, p_count, to_images, bias };
+  parallel_for (o, MAX (1, 16384 / MAX ((int64_t) g * p_count, 1)), regroup_range, &job);
+}
+
 static inline bool
 conv_is_pointwise (int kh, int kw, int stride, int padding)
 {
@@ -103,7 +197,7 @@ conv_is_pointwise (int kh, int kw, int stride, int padding)
 }
 
 /* out (n, o, oh, ow) = conv (x (n, c, h, wd), w (o, c, kh, kw)) + bias (o) or NULL:
- * per image, im2col into one reused buffer, then one sgemm. */
+ * per group of images, im2col into one reused buffer, then one product. */
 void
 conv2d_forward (float *out, const float *x, const float *w, const float *bias,
                 int n, int c, int h, int wd, int o, int kh, int kw,
@@ -111,23 +205,43 @@ conv2d_forward (float *out, const float *x, const float *w, const float *bias,
 {
   int k = c * kh * kw;
   int64_t p_count = (int64_t) oh * ow;
-  bool pointwise = conv_is_pointwise (kh, kw, stride, padding);
-  float *col = pointwise ? NULL : g_new (float, (int64_t) k * p_count);  /* (K, P) */
+  int group = conv_group (n, p_count);
+  int64_t cols = group * p_count;
+  bool pointwise = conv_is_pointwise (kh, kw, stride, padding) && group == 1;
+  /* Scratch from tensor storage, which is reused step after step (tensor.c). */
+  g_autoptr (Tensor) col_t = pointwise ? NULL : tensor_new_empty (1, (int64_t[]){ k * cols });
+  g_autoptr (Tensor) prod_t = group > 1 ? tensor_new_empty (1, (int64_t[]){ o * cols }) : NULL;
+  float *col = col_t ? col_t->data : NULL;          /* (K, G·P) */
 
-  for (int b = 0; b < n; b++)
+  for (int b0 = 0; b0 < n; b0 += group)
     {
-      const float *xb = x + (int64_t) b * c * h * wd;   /* (C, h, wd) */
-      float *ob = out + (int64_t) b * o * p_count;      /* (O, P) */
+      int g = MIN (group, n - b0);
+      int64_t ld = g * p_count;                       /* columns of this group */
+      const float *xb = x + (int64_t) b0 * c * h * wd;  /* (g, C, h, wd) */
+      float *ob = out + (int64_t) b0 * o * p_count;   /* (g, O, P) */
       if (!pointwise)
-        im2col (col, xb, c, h, wd, kh, kw, stride, padding, oh, ow);
-      if (bias)
-        for (int oc = 0; oc < o; oc++)
-          for (int64_t p = 0; p < p_count; p++)
-            ob[oc * p_count + p] = bias[oc];
-      matmul_forward (ob, w, pointwise ? xb : col, false, false, 1, bias ? 1 : 0,
-                      o, p_count, k);
+        {
+          ColJob job = { col, ld, (float *) xb, (int64_t) c * h * wd, g, c, h, wd, kh, kw,
+                         stride, padding, oh, ow };
+          parallel_for (c, col_grain (&job), im2col_range, &job);
+        }
+      if (g == 1)
+        {
+          /* out (O, P) = W (O, K) · col (K, P), straight into the image's output. */
+          if (bias)
+            for (int oc = 0; oc < o; oc++)
+              for (int64_t p = 0; p < p_count; p++)
+                ob[oc * p_count + p] = bias[oc];
+          gemm (false, false, o, p_count, k, 1, w, k, pointwise ? xb : col, p_count,
+                bias ? 1 : 0, ob, p_count);
+        }
+      else
+        {
+          /* (O, g·P) = W · col, then each image's (O, P) out of it, plus the bias. */
+          gemm (false, false, o, ld, k, 1, w, k, col, ld, 0, prod_t->data, ld);
+          regroup (prod_t->data, ob, o, g, p_count, true, bias);
+        }
     }
-  g_free (col);
 }
 
 /* The definition, by seven loops: the reference conv2d_forward is tested against. */
@@ -273,33 +387,56 @@ conv2d_backward (Node *node, const Tensor *grad, Tensor **gi)
   if (!need_x && !need_w)
     return;
 
-  if (need_w)  /* (O, C, kh, kw) = (O, K); written by the first image's sgemm */
+  int group = conv_group (n, p_count);
+  int64_t cols = group * p_count;
+  if (need_w)  /* (O, C, kh, kw) = (O, K); written by the first group's product */
     gi[1] = n > 0 ? tensor_new_empty (4, w->shape) : tensor_new_zeros (4, w->shape);
   if (need_x)
     gi[0] = tensor_new_zeros (4, x->shape);          /* (N, C, h, wd) */
-  float *col = pointwise ? NULL : g_new (float, (int64_t) k * p_count);  /* (K, P) */
+  bool x_is_col = pointwise && group == 1;
+  g_autoptr (Tensor) col_t = need_w && !x_is_col
+                               ? tensor_new_empty (1, (int64_t[]){ k * cols }) : NULL;
+  g_autoptr (Tensor) gcol_t = need_x && !x_is_col
+                                ? tensor_new_empty (1, (int64_t[]){ k * cols }) : NULL;
+  g_autoptr (Tensor) gg_t = group > 1 ? tensor_new_empty (1, (int64_t[]){ o * cols }) : NULL;
 
-  for (int b = 0; b < n; b++)
+  for (int b0 = 0; b0 < n; b0 += group)
     {
-      const float *xb = x->data + (int64_t) b * c * h * wd;    /* (C, h, wd) */
-      const float *gb = grad->data + (int64_t) b * o * p_count; /* (O, P) */
+      int g = MIN (group, n - b0);
+      int64_t ld = g * p_count;
+      const float *xb = x->data + (int64_t) b0 * c * h * wd;     /* (g, C, h, wd) */
+      const float *gb = grad->data + (int64_t) b0 * o * p_count; /* (g, O, P) */
+      if (g > 1)
+        {
+          /* gg (O, g·P): the group's gradients side by side, as its col. */
+          regroup (gg_t->data, (float *) gb, o, g, p_count, false, NULL);
+          gb = gg_t->data;
+        }
       if (need_w)
         {
-          if (!pointwise)
-            im2col (col, xb, c, h, wd, kh, kw, stride, padding, oh, ow);
-          /* grad_W (O, K) (+)= g (O, P) · colᵀ (P, K) */
-          matmul_forward (gi[1]->data, gb, pointwise ? xb : col, false, true, 1, b == 0 ? 0 : 1,
-                          o, k, p_count);
+          const float *col = xb;
+          if (!x_is_col)
+            {
+              ColJob job = { col_t->data, ld, (float *) xb, (int64_t) c * h * wd, g, c, h, wd,
+                             kh, kw, stride, padding, oh, ow };
+              parallel_for (c, col_grain (&job), im2col_range, &job);
+              col = col_t->data;
+            }
+          /* grad_W (O, K) (+)= g (O, g·P) · colᵀ (g·P, K) */
+          gemm (false, true, o, k, ld, 1, gb, ld, col, ld, b0 == 0 ? 0 : 1, gi[1]->data, k);
         }
       if (need_x)
         {
-          float *gxb = gi[0]->data + (int64_t) b * c * h * wd;
-          /* grad_col (K, P) = Wᵀ (K, O) · g (O, P); for a pointwise conv it is grad_x. */
-          matmul_forward (pointwise ? gxb : col, w->data, gb, true, false, 1, 0,
-                          k, p_count, o);
-          if (!pointwise)
-            col2im (gxb, col, c, h, wd, kh, kw, stride, padding, oh, ow);
+          float *gxb = gi[0]->data + (int64_t) b0 * c * h * wd;
+          /* grad_col (K, g·P) = Wᵀ (K, O) · g (O, g·P); for a pointwise conv, grad_x. */
+          gemm (true, false, k, ld, o, 1, w->data, k, gb, ld, 0,
+                x_is_col ? gxb : gcol_t->data, ld);
+          if (!x_is_col)
+            {
+              ColJob job = { gcol_t->data, ld, gxb, (int64_t) c * h * wd, g, c, h, wd, kh, kw,
+                             stride, padding, oh, ow };
+              parallel_for (c, col_grain (&job), col2im_range, &job);
+            }
         }
     }
-  g_free (col);
 }

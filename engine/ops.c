@@ -2,8 +2,9 @@
  * side by side. */
 #include "ops.h"
 #include "backward.h"
+#include "gemm.h"
+#include "parallel.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
@@ -120,6 +121,32 @@ binary_apply (BinaryKind kind, float x, float y)
   g_assert_not_reached ();
 }
 
+/* Elementwise loops of large tensors run in slices on the engine's threads
+ * (parallel.h); below this many elements, on the calling thread. */
+#define ELEMENTWISE_GRAIN 16384
+
+typedef struct
+{
+  BinaryKind kind;
+  const float *a, *b;
+  float *out;
+} BinaryJob;
+
+static void
+binary_range (gpointer data, int64_t begin, int64_t end)
+{
+  const BinaryJob *j = data;
+  const float *restrict a = j->a, *restrict b = j->b;
+  float *restrict out = j->out;
+  switch (j->kind)   /* one loop per kind, each vectorised */
+    {
+    case BIN_ADD: for (int64_t i = begin; i < end; i++) out[i] = a[i] + b[i]; break;
+    case BIN_SUB: for (int64_t i = begin; i < end; i++) out[i] = a[i] - b[i]; break;
+    case BIN_MUL: for (int64_t i = begin; i < end; i++) out[i] = a[i] * b[i]; break;
+    case BIN_DIV: for (int64_t i = begin; i < end; i++) out[i] = a[i] / b[i]; break;
+    }
+}
+
 /* out = a ∘ b with broadcasting, no autograd. */
 static Tensor *
 binary_kernel (BinaryKind kind, const Tensor *a, const Tensor *b, int ndim, const int64_t *shape)
@@ -127,8 +154,8 @@ binary_kernel (BinaryKind kind, const Tensor *a, const Tensor *b, int ndim, cons
   Tensor *out = tensor_new_empty (ndim, shape);
   if (tensor_same_shape (a, b) && tensor_same_shape (a, out))
     {
-      for (int64_t i = 0; i < out->numel; i++)
-        out->data[i] = binary_apply (kind, a->data[i], b->data[i]);
+      BinaryJob job = { kind, a->data, b->data, out->data };
+      parallel_for (out->numel, ELEMENTWISE_GRAIN, binary_range, &job);
       return out;
     }
   int64_t s4[4], sa[4], sb[4];
@@ -238,19 +265,41 @@ tensor_div_scalar (Tensor *a, float s)
   return scalar_op (BIN_DIV, OP_DIV, a, s);
 }
 
+/* The gradient of an input of input's shape: grad itself when nothing was broadcast.
+ * Then it is an alias of grad's data, not a copy (the residual adds of resnet18 pass
+ * the whole gradient to both inputs); the engine adds into a gradient in place only
+ * when nothing else shares it (autograd.c). */
+static Tensor *
+grad_to_input (const Tensor *grad, int ndim, const int64_t *shape, bool may_share)
+{
+  int64_t n = 1;
+  for (int i = 0; i < ndim; i++)
+    n *= shape[i];
+  if (may_share && n == grad->numel)
+    {
+      Tensor *g = tensor_alias (grad);
+      tensor_reshape_inplace (g, ndim, shape);
+      return g;
+    }
+  return tensor_sum_to_shape (grad, ndim, shape);
+}
+
 /* For a scalar slot, b is the scalar; otherwise a and b are the saved tensors. */
 void
 add_backward (Node *node, const Tensor *grad, Tensor **gi)
 {
   for (int i = 0; i < 2; i++)
     if (node->next[i].node)
-      gi[i] = tensor_sum_to_shape (grad, node->input_ndim[i], node->input_shape[i]);
+      gi[i] = grad_to_input (grad, node->input_ndim[i], node->input_shape[i], true);
 }
 
 void
 sub_backward (Node *node, const Tensor *grad, Tensor **gi)
 {
-  add_backward (node, grad, gi);
+  /* The second input's gradient is negated below: that one is a copy. */
+  for (int i = 0; i < 2; i++)
+    if (node->next[i].node)
+      gi[i] = grad_to_input (grad, node->input_ndim[i], node->input_shape[i], i == 0);
   if (gi[1])
     for (int64_t k = 0; k < gi[1]->numel; k++)
       gi[1]->data[k] = -gi[1]->data[k];
@@ -308,22 +357,38 @@ div_backward (Node *node, const Tensor *grad, Tensor **gi)
 
 typedef enum { UN_NEG, UN_EXP, UN_LOG, UN_RELU, UN_RSUB, UN_POW } UnaryKind;
 
+typedef struct
+{
+  UnaryKind kind;
+  const float *x;
+  float *y;
+  float s;
+} UnaryJob;
+
+static void
+unary_range (gpointer data, int64_t begin, int64_t end)
+{
+  const UnaryJob *j = data;
+  const float *restrict x = j->x;
+  float *restrict y = j->y;
+  float s = j->s;
+  switch (j->kind)   /* one loop per kind, each vectorised where it can be */
+    {
+    case UN_NEG: for (int64_t i = begin; i < end; i++) y[i] = -x[i]; break;
+    case UN_EXP: for (int64_t i = begin; i < end; i++) y[i] = expf (x[i]); break;
+    case UN_LOG: for (int64_t i = begin; i < end; i++) y[i] = logf (x[i]); break;
+    case UN_RELU: for (int64_t i = begin; i < end; i++) y[i] = x[i] > 0 ? x[i] : 0; break;
+    case UN_RSUB: for (int64_t i = begin; i < end; i++) y[i] = s - x[i]; break;
+    case UN_POW: for (int64_t i = begin; i < end; i++) y[i] = powf (x[i], s); break;
+    }
+}
+
 static Tensor *
 unary_op (UnaryKind kind, OpKind op, Tensor *a, float s)
 {
   Tensor *out = tensor_new_empty (a->ndim, a->shape);
-  const float *x = a->data;
-  float *y = out->data;
-  for (int64_t i = 0; i < a->numel; i++)
-    switch (kind)
-      {
-      case UN_NEG: y[i] = -x[i]; break;
-      case UN_EXP: y[i] = expf (x[i]); break;
-      case UN_LOG: y[i] = logf (x[i]); break;
-      case UN_RELU: y[i] = x[i] > 0 ? x[i] : 0; break;
-      case UN_RSUB: y[i] = s - x[i]; break;
-      case UN_POW: y[i] = powf (x[i], s); break;
-      }
+  UnaryJob job = { kind, a->data, out->data, s };
+  parallel_for (a->numel, ELEMENTWISE_GRAIN, unary_range, &job);
   Node *node = autograd_record (op, out, 1, (Tensor *[]){ a });
   if (node)
     {
@@ -387,14 +452,29 @@ log_backward (Node *node, const Tensor *grad, Tensor **gi)
     gi[0]->data[k] = grad->data[k] / x[k];
 }
 
+typedef struct
+{
+  const float *y, *g;
+  float *gx;
+} ReluJob;
+
+static void
+relu_backward_range (gpointer data, int64_t begin, int64_t end)
+{
+  const ReluJob *j = data;
+  const float *restrict y = j->y, *restrict g = j->g;
+  float *restrict gx = j->gx;
+  for (int64_t k = begin; k < end; k++)
+    gx[k] = y[k] > 0 ? g[k] : 0;
+}
+
 /* relu saves its result: the gradient passes where result > 0. */
 void
 relu_backward (Node *node, const Tensor *grad, Tensor **gi)
 {
-  const float *y = node->saved[0]->data;
   gi[0] = grad_like (grad);
-  for (int64_t k = 0; k < grad->numel; k++)
-    gi[0]->data[k] = y[k] > 0 ? grad->data[k] : 0;
+  ReluJob job = { node->saved[0]->data, grad->data, gi[0]->data };
+  parallel_for (grad->numel, ELEMENTWISE_GRAIN, relu_backward_range, &job);
 }
 
 /* d xᵖ = p·xᵖ⁻¹ (zero when p = 0, as PyTorch). */
@@ -616,14 +696,32 @@ view_backward (Node *node, const Tensor *grad, Tensor **gi)
   tensor_reshape_inplace (gi[0], node->input_ndim[0], node->input_shape[0]);
 }
 
+typedef struct
+{
+  const float *a;                  /* (m, n) */
+  float *out;                      /* (n, m) */
+  int64_t m, n;
+} TransposeJob;
+
+/* Rows [i0, i1) of a, in 32×32 blocks so reads and writes both stay in cache lines. */
+static void
+transpose_range (gpointer data, int64_t i0, int64_t i1)
+{
+  const TransposeJob *j = data;
+  for (int64_t ib = i0; ib < i1; ib += 32)
+    for (int64_t jb = 0; jb < j->n; jb += 32)
+      for (int64_t i = ib; i < MIN (ib + 32, i1); i++)
+        for (int64_t jj = jb; jj < MIN (jb + 32, j->n); jj++)
+          j->out[jj * j->m + i] = j->a[i * j->n + jj];
+}
+
 static Tensor *
 transpose_2d (const Tensor *a)
 {
   int64_t m = a->shape[0], n = a->shape[1];
   Tensor *out = tensor_new_empty (2, (int64_t[]){ n, m });
-  for (int64_t i = 0; i < m; i++)
-    for (int64_t j = 0; j < n; j++)
-      out->data[j * m + i] = a->data[i * n + j];
+  TransposeJob job = { a->data, out->data, m, n };
+  parallel_for (m, MAX (1, ELEMENTWISE_GRAIN / MAX (n, 1)), transpose_range, &job);
   return out;
 }
 
@@ -654,10 +752,9 @@ void
 matmul_forward (float *out, const float *a, const float *b, bool trans_a, bool trans_b,
                 float alpha, float beta, int m, int n, int k)
 {
-  /* a: (m, k), or (k, m) if trans_a; b: (k, n), or (n, k) if trans_b; out: (m, n). */
-  cblas_sgemm (CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-               trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha,
-               a, trans_a ? m : k, b, trans_b ? k : n, beta, out, n);
+  /* a: (m, k), or (k, m) if trans_a; b: (k, n), or (n, k) if trans_b; out: (m, n).
+   * gemm picks OpenBLAS or a direct kernel and runs it on the engine's threads. */
+  gemm (trans_a, trans_b, m, n, k, alpha, a, trans_a ? m : k, b, trans_b ? k : n, beta, out, n);
 }
 
 void

@@ -9,13 +9,18 @@
 
 #include <cblas.h>
 #include <immintrin.h>
+#include <x86intrin.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 
 #define MAX_THREADS 64
-/* About 50 µs of polling before a worker sleeps. */
-#define SPIN_ITERATIONS 20000
+/* How long a worker polls before it sleeps, in TSC cycles (about 1 ms): a training
+ * step's serial stretches are shorter than that, and waking a sleeping thread costs
+ * up to a millisecond on a busy machine. OpenBLAS's own workers poll for 2^28. */
+#define SPIN_CYCLES (2u << 20)
+/* The caller's wait for the last slices: poll, then yield now and then. */
+#define WAIT_SPINS 20000
 
 typedef struct
 {
@@ -73,13 +78,10 @@ worker_main (gpointer p)
   for (;;)
     {
       unsigned gen;
-      int spins = 0;
+      uint64_t start = __rdtsc ();
       while ((gen = atomic_load_explicit (&pool.generation, memory_order_acquire)) == seen
-             && spins < SPIN_ITERATIONS)
-        {
-          _mm_pause ();
-          spins++;
-        }
+             && __rdtsc () - start < SPIN_CYCLES)
+        _mm_pause ();
       if (gen == seen)
         {
           g_mutex_lock (&pool.lock);
@@ -122,7 +124,7 @@ pool_wait (void)
   while (atomic_load_explicit (&pool.pending, memory_order_acquire) > 0)
     {
       _mm_pause ();
-      if (++spins > SPIN_ITERATIONS)
+      if (++spins > WAIT_SPINS)
         g_thread_yield ();
     }
 }

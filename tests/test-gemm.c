@@ -20,7 +20,7 @@ static const Shape shapes[] = {
   { 256, 16, 2304, "layer3 forward at 64×64: direct" },
   { 2304, 16, 256, "layer3 input grad" },
   { 128, 64, 1152, "layer2 forward" },
-  { 512, 49, 4608, "layer4 forward at 224×224" },
+  { 256, 49, 1152, "layer4-like forward at 224×224" },
   { 64, 256, 576, "layer1 forward at 64×64: OpenBLAS" },
   { 64, 576, 256, "layer1 weight grad at 64×64" },
   { 3, 5, 7, "tiny" },
