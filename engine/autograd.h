@@ -171,10 +171,45 @@ bool  autograd_any_requires_grad   (int n_inputs, Tensor *const *inputs);
 bool  grad_mode_is_enabled         (void);
 bool  grad_mode_set_enabled        (bool enabled);
 
-/* Anomaly mode (torch.autograd.detect_anomaly): per thread. Backward stops with
- * AUTOGRAD_ERROR_NOT_FINITE at the first node producing NaN/Inf. */
+/* Anomaly mode (torch.autograd.detect_anomaly): per thread.
+ *
+ * Backward stops with AUTOGRAD_ERROR_NOT_FINITE at the first node producing NaN/Inf,
+ * with PyTorch's message. Forward goes further than PyTorch, for students: the first
+ * op (one that records a grad_fn) whose output holds NaN or Inf is reported as it
+ * happens. Either way the thread remembers its first anomaly (anomaly_get_first)
+ * and emits EVENT_ANOMALY for it, once:
+ *
+ *   anomaly_mode_set_enabled (true);
+ *   prediction = module_forward (model, data, &error);     // EVENT_ANOMALY here, or
+ *   if (!tensor_backward (loss, NULL, false, &error))      // here (and the error)
+ *     g_print ("%s\n", anomaly_get_first ()->message);
+ *     // "ConvolutionBackward0 in layer2.0.conv1 produced inf in its output (3 of 4096 values)"
+ *   anomaly_clear ();
+ *
+ * Off, it costs one thread-local test per recorded op and per backward node; on, one
+ * pass over each recorded output until the first anomaly (none after it) and over
+ * each gradient. Turning the mode on does not clear an earlier anomaly. */
 bool  anomaly_mode_is_enabled      (void);
 bool  anomaly_mode_set_enabled     (bool enabled);
+
+typedef struct
+{
+  Node *node;                      /* a reference: the op's grad_fn */
+  const char *module;              /* interned: where the node was recorded; "" at top */
+  bool backward;                   /* FALSE: its forward output; TRUE: a gradient it returned */
+  int slot;                        /* backward: the next_functions slot of that gradient */
+  int64_t n_nan, n_inf, numel;     /* in that tensor */
+  char *message;                   /* "MulBackward0 in layer2.0.bn1 produced inf in its output
+                                    * (1 of 8 values)"; backward: "... in its gradient for
+                                    * input 1 ..." */
+} Anomaly;
+
+/* This thread's first anomaly since anomaly_clear (borrowed), or NULL. */
+const Anomaly *anomaly_get_first   (void);
+/* Takes it away from the thread (NULL if none): free with anomaly_free. */
+Anomaly *anomaly_steal_first       (void);
+void     anomaly_clear             (void);
+void     anomaly_free              (Anomaly *anomaly);
 
 /* loss.backward(gradient, retain_graph). gradient may be NULL for a scalar root. */
 gboolean tensor_backward           (Tensor *root, const Tensor *gradient,
@@ -201,6 +236,8 @@ typedef enum
   EVENT_MODULE_LEAVE,
   EVENT_LINE,                     /* a lesson reached line `line` */
   EVENT_PHASE,                    /* a lesson changed phase: `line` holds the LessonPhase */
+  EVENT_ANOMALY,                  /* anomaly mode, the thread's first NaN/Inf: node, module,
+                                   * tensor (the output or the gradient), text (its message) */
   EVENT_COUNT
 } EventKind;
 
@@ -231,5 +268,6 @@ bool     autograd_has_observer     (void);
 GPtrArray *autograd_collect_nodes  (Node *root);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Node, node_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Anomaly, anomaly_free)
 
 G_END_DECLS

@@ -69,6 +69,7 @@ static const char *const event_kind_names[] = {
   [EVENT_MODULE_LEAVE] = "module_leave",
   [EVENT_LINE] = "line",
   [EVENT_PHASE] = "phase",
+  [EVENT_ANOMALY] = "anomaly",
 };
 _Static_assert (G_N_ELEMENTS (event_kind_names) == EVENT_COUNT, "one name per EventKind");
 
@@ -283,6 +284,10 @@ stepper_describe_event (const Event *ev, LessonRun *run)
                             ? phase_sentences[ev->line] : "?");
       break;
 
+    case EVENT_ANOMALY:
+      g_string_printf (s, "Anomaly: %s", ev->text ? ev->text : "a NaN or an Inf");
+      break;
+
     case EVENT_COUNT:
     default:
       g_string_assign (s, "?");
@@ -432,6 +437,8 @@ event_stop (const Event *ev)
       return STEPPER_STOP_OPTIMIZER;
     case EVENT_PHASE:
       return STEPPER_STOP_PHASE;
+    case EVENT_ANOMALY:
+      return STEPPER_STOP_ANOMALY;
     default:
       return 0;
     }
@@ -501,6 +508,10 @@ stepper_observe (const Event *ev, gpointer data)
 
   if (G_UNLIKELY (g_atomic_int_get (&s->cancel)))
     return FALSE;
+  /* An anomaly is a breakpoint: it pauses in every mode when it is among the stops. */
+  if (G_UNLIKELY (ev->kind == EVENT_ANOMALY)
+      && (g_atomic_int_get (&s->stops) & STEPPER_STOP_ANOMALY))
+    return stepper_pause (s, ev, index);
   bool pause;
   switch (g_atomic_int_get (&s->mode))
     {

@@ -41,6 +41,8 @@ typedef enum
   STEPPER_STOP_BACKWARD_NODE = 1 << 3,   /* a node ran, or an AccumulateGrad stored .grad */
   STEPPER_STOP_OPTIMIZER = 1 << 4,       /* one parameter updated; the grads zeroed */
   STEPPER_STOP_PHASE = 1 << 5,           /* the lesson changed phase */
+  STEPPER_STOP_ANOMALY = 1 << 6,         /* anomaly mode found the first NaN/Inf (EVENT_ANOMALY);
+                                          * pauses in every mode, like a breakpoint */
 } StepperStops;
 
 typedef enum
