@@ -523,6 +523,11 @@ script_resnet18 (GradlensWindow *window)
     command (window, "step-op");
   g_assert_cmpint (phase_of (window), ==, LESSON_PHASE_FORWARD);
   g_assert_cmpuint (nodes->len, ==, 40);
+  /* conv1's 64 filters in the inspector, while the forward pass goes on. */
+  gradlens_window_select_node (window, find_leaf_node (window, "conv1.weight"));
+  g_assert_cmpstr (gradlens_inspector_get_title (GRADLENS_INSPECTOR (panel (window, "inspector"))),
+                   ==, "AccumulateGrad");
+  graph_view_zoom_out (GRAPH_VIEW (panel (window, "graph")));
   screenshot (window, "resnet18-forward");
 
   run_forward (window);

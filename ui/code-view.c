@@ -237,7 +237,8 @@ gradlens_code_view_set_line (GradlensCodeView *self,
       gtk_text_buffer_apply_tag (buffer, error ? self->error_tag : self->current_tag,
                                  &start, &end);
       gtk_text_buffer_move_mark (buffer, self->current_mark, &start);
-      gtk_text_view_scroll_to_mark (self->text_view, self->current_mark, 0.15, FALSE, 0, 0);
+      /* Well inside the view, so a wrapped line shows whole. */
+      gtk_text_view_scroll_to_mark (self->text_view, self->current_mark, 0.3, FALSE, 0, 0);
     }
 
   gtk_widget_queue_draw (self->gutter);

@@ -458,7 +458,8 @@ _gradlens_window_play_tick (gpointer user_data)
       && stepper_get_status (self->stepper) != STEPPER_FINISHED)
     {
       stepper_set_stops (self->stepper, STEPPER_STOP_LINE | STEPPER_STOP_OP
-                                        | STEPPER_STOP_BACKWARD_NODE | STEPPER_STOP_PHASE);
+                                        | STEPPER_STOP_BACKWARD_NODE | STEPPER_STOP_PHASE
+                                        | STEPPER_STOP_ANOMALY);
       _gradlens_window_send (self, COMMAND_STEP);
       _gradlens_window_update_actions (self);
     }
@@ -516,6 +517,16 @@ _gradlens_window_sync (GradlensWindow *self)
   update_module_tree (self, run, status);
   update_inspector (self, run, status == STEPPER_READY ? NULL : event);
   _gradlens_window_update_layer_chart (self, run, status != STEPPER_PAUSED || !self->playing);
+
+  /* A NaN or Inf, like a breakpoint: say where, and show the node. */
+  if (status == STEPPER_PAUSED && event != NULL && event->kind == EVENT_ANOMALY)
+    {
+      _gradlens_window_set_playing (self, FALSE);
+      self->goal = GOAL_NONE;
+      gradlens_window_show_error (self, event->sentence);
+      if (event->node != NULL)
+        gradlens_window_select_node (self, event->node);
+    }
 
   if (status == STEPPER_FINISHED && !self->reported_finish)
     {

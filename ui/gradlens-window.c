@@ -168,7 +168,8 @@ restart (GradlensWindow *self)
   _gradlens_window_params_from_settings (self, &params);
   if (self->stepper == NULL)
     {
-      self->stepper = stepper_new (self->lesson, &params, STEPPER_STOP_OP | STEPPER_STOP_PHASE,
+      self->stepper = stepper_new (self->lesson, &params,
+                                   STEPPER_STOP_OP | STEPPER_STOP_PHASE | STEPPER_STOP_ANOMALY,
                                    g_main_context_default (), _gradlens_window_on_stepper_notify, self);
       stepper_set_event_hook (self->stepper, _gradlens_window_on_event, self);
     }
@@ -319,7 +320,7 @@ gradlens_window_step_op (GradlensWindow *self)
   if (!begin_command (self))
     return;
   /* Never across a phase: the backward gets its own steps. */
-  stepper_set_stops (self->stepper, STEPPER_STOP_OP | STEPPER_STOP_PHASE);
+  stepper_set_stops (self->stepper, STEPPER_STOP_OP | STEPPER_STOP_PHASE | STEPPER_STOP_ANOMALY);
   _gradlens_window_send (self, COMMAND_STEP);
   after_command (self);
 }
@@ -342,7 +343,8 @@ gradlens_window_step_backward_node (GradlensWindow *self)
 
   if (!begin_command (self))
     return;
-  stepper_set_stops (self->stepper, STEPPER_STOP_BACKWARD_NODE | STEPPER_STOP_PHASE);
+  stepper_set_stops (self->stepper, STEPPER_STOP_BACKWARD_NODE | STEPPER_STOP_PHASE
+                                    | STEPPER_STOP_ANOMALY);
   _gradlens_window_send (self, COMMAND_STEP);
   after_command (self);
 }

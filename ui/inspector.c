@@ -307,11 +307,12 @@ add_tensor_section (GradlensInspector *self,
   if (t->retains_grad)
     add_fact (facts, "retains_grad", "True");
 
+  /* conv1's filters first: the picture a student remembers. */
+  inspector_add_filters (box, t);
   inspector_add_heading (box, "Values");
   add_data (box, t, TRUE);
   if (t->ndim >= 2)
     inspector_add_heatmap (box, t, "Slice");
-  inspector_add_filters (box, t);
 
   if (tensor_is_leaf (t) || t->retains_grad || t->grad != NULL)
     add_grad_section (self, box, t);
