@@ -1,11 +1,11 @@
-/* pth.c — reading PyTorch's .pth state_dicts: the two file formats, and the
- * tensors their pickles describe. The zip archive is read by pth-zip.c, the pickle
- * by pth-pickle.c (see pth-private.h).
+/* pth.c — reading PyTorch's .pth state_dicts: the two file formats, the tensors
+ * their pickles describe, and torch.hub's cache. The zip archive is read by
+ * pth-zip.c, the pickle by pth-pickle.c (see pth-private.h).
  *
- *   tensors   _rebuild_tensor_v2 (storage, offset, size, stride, …) is a view of a
- *             storage: element (i0, …, ik) is storage[offset + Σ ij·stride_j].
- *             Views are checked to stay inside their storage and copied out
- *             row-major; big-endian files are byte-swapped.
+ * A pickled tensor is _rebuild_tensor_v2 (storage, offset, size, stride, …): a view
+ * of a storage, element (i0, …, ik) = storage[offset + Σ ij·stride_j]. Views are
+ * checked to stay inside their storage and copied out row-major; big-endian files
+ * are byte-swapped.
  *
  * A file may come from anywhere: nothing is trusted, nothing is recursed into,
  * and the tensors' total size is bounded by a multiple of the file's size (views
