@@ -104,7 +104,7 @@ cli_lesson_options_group (CliLessonOptions *opts)
     { "freeze", 0, 0, G_OPTION_ARG_CALLBACK, parse_freeze,
       "Freeze a module or parameter (freeze lesson; repeatable; --freeze= for none)", "NAME" },
     { "weights", 0, 0, G_OPTION_ARG_FILENAME, &opts->weights,
-      "Load resnet18 weights from a .safetensors file", "FILE" },
+      "Load resnet18 weights from a .safetensors or PyTorch .pth file", "FILE" },
     { NULL }
   };
   GOptionGroup *group;

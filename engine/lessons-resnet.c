@@ -15,6 +15,7 @@
 #include "lesson.h"
 #include "module.h"
 #include "sgd.h"
+#include "pth.h"
 #include "state-dict.h"
 
 /* Where the training loop's statements are in each program. */
@@ -48,7 +49,7 @@ load_weights (LessonRun *run, Module *model, GError **error)
   const char *path = lesson_run_get_params (run)->weights;
   if (path == NULL)
     return TRUE;
-  g_autoptr (StateDict) sd = safetensors_load (path, error);
+  g_autoptr (StateDict) sd = state_dict_load_any (path, error);
   if (sd == NULL)
     return FALSE;
   if (!module_load_state_dict (model, sd, NULL, error))
