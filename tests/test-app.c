@@ -36,6 +36,7 @@
 #include "settings.h"
 #include "state-dict.h"
 #include "theme.h"
+#include "variable-list.h"
 
 #define GIVE_UP_SECONDS 240
 #define WAIT_SECONDS 60
@@ -355,6 +356,22 @@ script_autograd (GradlensWindow *window)
   g_assert_cmpstr (gradlens_code_view_get_phase (code), ==, "backward");
   g_assert_true (action_enabled (window, "step-backward-node"));
   g_assert_false (action_enabled (window, "step-op"));
+  {
+    /* The variables: a, b (leaves), Q (grad_fn SubBackward0), external_grad. */
+    GradlensVariableList *vars = GRADLENS_VARIABLE_LIST (panel (window, "variable-list"));
+    g_assert_cmpuint (gradlens_variable_list_get_n_rows (vars), ==, 4);
+    g_assert_cmpstr (gradlens_variable_list_get_name (vars, 2), ==, "Q");
+    g_assert_nonnull (strstr (gradlens_variable_list_get_summary (vars, 2), "grad_fn=SubBackward0"));
+    g_assert_true (gradlens_variable_list_activate (vars, "Q"));
+    g_assert_cmpstr (gradlens_inspector_get_title (inspector), ==, "Q");
+    /* A non-leaf keeps no .grad. */
+    g_assert_cmpstr (gradlens_inspector_get_grad_text (inspector), ==, "None");
+    g_assert_true (gradlens_variable_list_activate (vars, "a"));
+    g_assert_cmpstr (gradlens_inspector_get_grad_text (inspector), ==, "None");
+    /* A clicked row has the focus: the window must still close cleanly. */
+    gtk_notebook_set_current_page (GTK_NOTEBOOK (panel (window, "log-notebook")), 2);
+    gtk_widget_grab_focus (find_descendant (GTK_WIDGET (vars), GTK_TYPE_LIST_BOX_ROW));
+  }
 
   /* Node by node to the end of backward. */
   a_leaf = find_leaf_node (window, "a");

@@ -19,6 +19,7 @@
 #include "module-tree.h"
 #include "settings-popover.h"
 #include "settings.h"
+#include "variable-list.h"
 
 G_BEGIN_DECLS
 
@@ -75,6 +76,7 @@ struct _GradlensWindow
   GtkNotebook             *log_notebook;
   GradlensEventLog        *event_log;
   GtkTextView             *output_view;
+  GradlensVariableList    *variable_list;
   GtkNotebook             *plot_notebook;
   GradlensLossPlot        *loss_plot;
   GradlensLayerChart      *layer_chart;

@@ -513,6 +513,7 @@ _gradlens_window_sync (GradlensWindow *self)
   update_code (self, run, status, event);
   update_graph (self);
   update_output (self, run);
+  gradlens_variable_list_update (self->variable_list, lesson_run_get_variables (run));
   update_losses (self, run);
   update_module_tree (self, run, status);
   update_inspector (self, run, status == STEPPER_READY ? NULL : event);

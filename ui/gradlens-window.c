@@ -197,6 +197,7 @@ restart (GradlensWindow *self)
   gradlens_event_log_append (self->event_log, "info", self->lesson->summary);
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->output_view), "", 0);
   gradlens_loss_plot_clear (self->loss_plot);
+  gradlens_variable_list_update (self->variable_list, NULL);
   gradlens_inspector_clear (self->inspector);
   graph_view_set_nodes (self->graph_view, NULL);
   gtk_widget_set_visible (GTK_WIDGET (self->optimizer_box), self->lesson->uses_resnet);
@@ -473,6 +474,34 @@ on_inspector_node_activated (GradlensInspector *inspector,
   self->selecting = FALSE;
 }
 
+/* A variable of the program: a tensor goes to the inspector (and its grad_fn
+ * is selected in the graph); the model to the module tree. */
+static void
+on_variable_activated (GradlensVariableList *list,
+                       const char           *name,
+                       GradlensWindow       *self)
+{
+  const LessonVar *var;
+
+  if (!engine_readable (self)
+      || (var = lesson_run_lookup (stepper_get_run (self->stepper), name)) == NULL)
+    return;
+
+  if (var->kind == LESSON_VAR_TENSOR)
+    {
+      Tensor *t = var->value;
+
+      self->inspector_follows = FALSE;
+      gradlens_inspector_show_tensor (self->inspector, t, name);
+      self->selecting = TRUE;
+      graph_view_set_selection (self->graph_view,
+                                t->grad_fn != NULL ? t->grad_fn : t->grad_accumulator);
+      self->selecting = FALSE;
+    }
+  else if (var->kind == LESSON_VAR_MODULE)
+    gradlens_module_tree_select (self->module_tree, "");
+}
+
 /* A click in the graph: the inspector shows the node, the module tree its
  * parameter. */
 static void
@@ -623,6 +652,7 @@ gradlens_window_get_panel (GradlensWindow *self,
     { "inspector", G_STRUCT_OFFSET (GradlensWindow, inspector) },
     { "event-log", G_STRUCT_OFFSET (GradlensWindow, event_log) },
     { "output-view", G_STRUCT_OFFSET (GradlensWindow, output_view) },
+    { "variable-list", G_STRUCT_OFFSET (GradlensWindow, variable_list) },
     { "loss-plot", G_STRUCT_OFFSET (GradlensWindow, loss_plot) },
     { "layer-chart", G_STRUCT_OFFSET (GradlensWindow, layer_chart) },
     { "graph", G_STRUCT_OFFSET (GradlensWindow, graph_view) },
@@ -657,6 +687,10 @@ gradlens_window_dispose (GObject *object)
   g_clear_pointer (&self->stepper, stepper_free);
   g_clear_pointer (&self->graph_nodes, g_ptr_array_unref);
   g_clear_pointer (&self->preview_model, module_unref);
+  /* A selected list box row removed while the window itself is going (GTK 4.8)
+   * asks the half-destroyed window for its focus: empty the list first. */
+  if (self->variable_list != NULL)
+    gradlens_variable_list_update (self->variable_list, NULL);
 
   G_OBJECT_CLASS (gradlens_window_parent_class)->dispose (object);
 }
@@ -715,6 +749,7 @@ gradlens_window_class_init (GradlensWindowClass *klass)
   g_type_ensure (GRADLENS_TYPE_LAYER_CHART);
   g_type_ensure (GRADLENS_TYPE_SETTINGS_POPOVER);
   g_type_ensure (GRAPH_TYPE_VIEW);
+  g_type_ensure (GRADLENS_TYPE_VARIABLE_LIST);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/gradlens/GradLens/ui/window.ui");
@@ -750,6 +785,7 @@ gradlens_window_class_init (GradlensWindowClass *klass)
   BIND (log_notebook);
   BIND (event_log);
   BIND (output_view);
+  BIND (variable_list);
   BIND (plot_notebook);
   BIND (loss_plot);
   BIND (layer_chart);
@@ -812,6 +848,7 @@ gradlens_window_init (GradlensWindow *self)
   g_signal_connect (self->inspector, "node-activated", G_CALLBACK (on_inspector_node_activated), self);
   g_signal_connect (self, "notify::application", G_CALLBACK (on_application_set), NULL);
   g_signal_connect (self->graph_view, "node-selected", G_CALLBACK (on_graph_node_selected), self);
+  g_signal_connect (self->variable_list, "activated", G_CALLBACK (on_variable_activated), self);
   g_signal_connect (self->graph_search, "activate", G_CALLBACK (on_graph_search), self);
   g_signal_connect (self->graph_search, "search-changed", G_CALLBACK (on_graph_search_changed), self);
   g_signal_connect_swapped (self->zoom_in_button, "clicked", G_CALLBACK (graph_view_zoom_in),

@@ -314,8 +314,8 @@ add_tensor_section (GradlensInspector *self,
   if (t->ndim >= 2)
     inspector_add_heatmap (box, t, "Slice");
 
-  if (tensor_is_leaf (t) || t->retains_grad || t->grad != NULL)
-    add_grad_section (self, box, t);
+  /* Always: "None, because it is not a leaf" is a lesson too. */
+  add_grad_section (self, box, t);
   add_sgd_section (self, box, t);
 }
 
