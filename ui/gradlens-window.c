@@ -549,12 +549,6 @@ on_graph_search_changed (GtkSearchEntry *entry,
   on_graph_search (entry, self);
 }
 
-static void
-on_follow_toggled (GtkToggleButton *button,
-                   GradlensWindow  *self)
-{
-  graph_view_set_follow (self->graph_view, gtk_toggle_button_get_active (button));
-}
 
 static void
 on_module_selected (GradlensModuleTree *tree,
@@ -857,8 +851,11 @@ gradlens_window_init (GradlensWindow *self)
                             self->graph_view);
   g_signal_connect_swapped (self->zoom_fit_button, "clicked", G_CALLBACK (graph_view_zoom_fit),
                             self->graph_view);
-  g_signal_connect (self->follow_button, "toggled", G_CALLBACK (on_follow_toggled), self);
+  /* The view turns follow off when the student moves the camera: the
+   * button shows it. */
   graph_view_set_follow (self->graph_view, TRUE);
+  g_object_bind_property (self->graph_view, "follow", self->follow_button, "active",
+                          G_BINDING_SYNC_CREATE | G_BINDING_BIDIRECTIONAL);
   g_object_bind_property (self->graph_view, "show-legend", self->legend_button, "active",
                           G_BINDING_SYNC_CREATE | G_BINDING_BIDIRECTIONAL);
 
