@@ -474,6 +474,21 @@ on_inspector_node_activated (GradlensInspector *inspector,
   self->selecting = FALSE;
 }
 
+/* Follow mode keeps the newest node in view by the least move; a graph that
+ * fits whole (the small lessons') is better kept whole and centred. */
+static void
+on_graph_layout_changed (GraphView      *view,
+                         GradlensWindow *self)
+{
+  const GraphLayout *layout = graph_view_get_layout (view);
+  int width = gtk_widget_get_width (GTK_WIDGET (view));
+  int height = gtk_widget_get_height (GTK_WIDGET (view));
+
+  if (layout != NULL && graph_view_get_follow (view)
+      && layout->width + 48 <= width && layout->height + 48 <= height)
+    graph_view_zoom_fit (view);
+}
+
 /* A variable of the program: a tensor goes to the inspector (and its grad_fn
  * is selected in the graph); the model to the module tree. */
 static void
@@ -843,6 +858,7 @@ gradlens_window_init (GradlensWindow *self)
   g_signal_connect (self, "notify::application", G_CALLBACK (on_application_set), NULL);
   g_signal_connect (self->graph_view, "node-selected", G_CALLBACK (on_graph_node_selected), self);
   g_signal_connect (self->variable_list, "activated", G_CALLBACK (on_variable_activated), self);
+  g_signal_connect (self->graph_view, "layout-changed", G_CALLBACK (on_graph_layout_changed), self);
   g_signal_connect (self->graph_search, "activate", G_CALLBACK (on_graph_search), self);
   g_signal_connect (self->graph_search, "search-changed", G_CALLBACK (on_graph_search_changed), self);
   g_signal_connect_swapped (self->zoom_in_button, "clicked", G_CALLBACK (graph_view_zoom_in),
