@@ -744,5 +744,13 @@ gradlens_module_tree_select (GradlensModuleTree *self,
     return FALSE;
 
   gtk_single_selection_set_selected (self->selection, gtk_tree_list_row_get_position (row));
+
+  /* Into view: GTK 4.8's column view has no scroll_to, its inner list view has
+   * the action. */
+  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->column_view));
+       child != NULL; child = gtk_widget_get_next_sibling (child))
+    if (GTK_IS_LIST_VIEW (child))
+      gtk_widget_activate_action (child, "list.scroll-to-item", "u",
+                                  gtk_tree_list_row_get_position (row));
   return TRUE;
 }
