@@ -242,6 +242,7 @@ typedef struct
   float alpha, beta;
   bool split_columns;              /* threads take column tiles (else row tiles) */
   bool stream;                     /* C written around the caches (see store_c) */
+  int parts;                       /* blocks of C, claimed by the threads */
 } DirectJob;
 
 #define DISPATCH_R(R_, ...)                                                 \
@@ -322,8 +323,8 @@ static void
 direct_range (gpointer data, int64_t begin, int64_t end)
 {
   const DirectJob *job = data;
-  int parts = parallel_get_num_threads ();
-  /* begin/end are thread indices: each takes its slice of tiles. */
+  int parts = job->parts;
+  /* begin/end are block indices: each block is a slice of the tiles. */
   for (int64_t t = begin; t < end; t++)
     {
       int64_t lo, hi;
@@ -368,10 +369,11 @@ direct_gemm (int m, int n, int k, float alpha, const float *a, int64_t as_i, int
   job.stream = beta == 0 && alpha == 1 && job.kc >= k && (double) m * n * 4 > STREAM_MIN_BYTES
                && ldc % 16 == 0 && ((uintptr_t) c & 63) == 0;
   int64_t tiles = job.split_columns ? col_tiles : row_tiles;
-  if ((double) m * n * k < 4 * SMALL_FLOPS || tiles < 2)
+  job.parts = (int) MIN (tiles, (int64_t) 4 * threads);
+  if ((double) m * n * k < 4 * SMALL_FLOPS || job.parts < 2)
     direct_block (&job, 0, m, 0, n);
   else
-    parallel_for (threads, 1, direct_range, &job);
+    parallel_for_each (job.parts, direct_range, &job);
 }
 
 /* --- The dot kernel --------------------------------------------------------------------- */
@@ -474,6 +476,7 @@ typedef struct
   float *c;
   int64_t ldc;
   float alpha, beta;
+  int parts;
 } DotJob;
 
 static void
@@ -489,7 +492,7 @@ static void
 dot_range (gpointer data, int64_t begin, int64_t end)
 {
   const DotJob *job = data;
-  int parts = parallel_get_num_threads ();
+  int parts = job->parts;
   for (int64_t t = begin; t < end; t++)
     {
       int64_t lo, hi;
@@ -504,12 +507,13 @@ static void
 dot_gemm (int m, int n, int k, float alpha, const float *a, int64_t lda, const float *bt,
           int64_t ldbt, float beta, float *c, int64_t ldc)
 {
-  DotJob job = { m, n, k, a, lda, bt, ldbt, c, ldc, alpha, beta };
+  DotJob job = { m, n, k, a, lda, bt, ldbt, c, ldc, alpha, beta, 0 };
   int threads = parallel_get_num_threads ();
-  if ((double) m * n * k < 4 * SMALL_FLOPS || m < 2 * dot_rows[n])
+  job.parts = (int) MIN ((int64_t) 4 * threads, m / dot_rows[n]);
+  if ((double) m * n * k < 4 * SMALL_FLOPS || job.parts < 2)
     dot_rows_range (&job, 0, m);
   else
-    parallel_for (threads, 1, dot_range, &job);
+    parallel_for_each (job.parts, dot_range, &job);
 }
 
 /* --- OpenBLAS, one call per thread ---------------------------------------------------------- */
@@ -526,6 +530,7 @@ typedef struct
   float *c;
   int ldc;
   bool split_columns;
+  int parts;
 } BlasJob;
 
 static void
@@ -542,7 +547,7 @@ static void
 blas_range (gpointer data, int64_t begin, int64_t end)
 {
   const BlasJob *j = data;
-  int parts = parallel_get_num_threads ();
+  int parts = j->parts;
   for (int64_t t = begin; t < end; t++)
     {
       int64_t lo, hi;
@@ -565,12 +570,15 @@ static void
 blas_gemm (bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float *a,
            int lda, const float *b, int ldb, float beta, float *c, int ldc)
 {
-  BlasJob job = { trans_a, trans_b, m, n, k, alpha, beta, a, lda, b, ldb, c, ldc, n >= m };
+  BlasJob job = { trans_a, trans_b, m, n, k, alpha, beta, a, lda, b, ldb, c, ldc, n >= m, 0 };
   int threads = parallel_get_num_threads ();
-  if ((double) m * n * k < 8 * SMALL_FLOPS || MAX (m, n) < 32 * threads)
+  /* Two blocks per thread: each block packs the other operand again, but a thread
+   * that starts late leaves less to wait for. */
+  job.parts = (int) MIN ((int64_t) 2 * threads, MAX (m, n) / 64);
+  if ((double) m * n * k < 8 * SMALL_FLOPS || job.parts < 2)
     blas_call (&job, 0, m, 0, n);
   else
-    parallel_for (threads, 1, blas_range, &job);
+    parallel_for_each (job.parts, blas_range, &job);
 }
 
 /* --- The entry point ------------------------------------------------------------------------ */

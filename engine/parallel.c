@@ -1,44 +1,55 @@
-/* parallel.c — a fork-join pool: workers wait for a generation number to change,
- * run their slice of the current job, and count themselves done.
+/* parallel.c — a fork-join pool with claimed chunks.
  *
- * Waiting spins for a while (the engine's loops come microseconds apart during a
- * training step), then sleeps on a condition variable, so an idle application
- * costs no CPU. The caller always runs slice 0 itself.
+ * A job is [0, n) cut into a fixed number of chunks (fixed by n, the grain and the
+ * pool size: never by timing, so results do not depend on it). The caller posts
+ * the job by bumping a generation number, then claims chunks itself, one at a
+ * time, like every worker: a claim is a compare-and-swap on one 64-bit word that
+ * holds the generation (high half) and the next chunk (low half), so a worker that
+ * wakes up late can never claim a chunk of a job that is over. When every chunk is
+ * claimed the caller waits only for those still running elsewhere. On a machine
+ * shared with other work a worker that is not scheduled simply claims nothing:
+ * the caller does its chunks and never waits for a sleeping thread.
+ *
+ * Idle workers poll for a while (the engine's loops come microseconds apart during
+ * a training step), then sleep on a condition variable, so an idle application
+ * costs no CPU.
  */
 #include "parallel.h"
 
 #include <cblas.h>
 #include <immintrin.h>
-#include <x86intrin.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <x86intrin.h>
 
 #define MAX_THREADS 64
+/* Chunks per thread in a job: enough to even out threads that start late. */
+#define CHUNKS_PER_THREAD 4
 /* How long a worker polls before it sleeps, in TSC cycles (about 1 ms): a training
  * step's serial stretches are shorter than that, and waking a sleeping thread costs
- * up to a millisecond on a busy machine. OpenBLAS's own workers poll for 2^28. */
+ * up to a millisecond on a busy machine. (OpenBLAS's own workers poll for 2^28.) */
 #define SPIN_CYCLES (2u << 20)
-/* The caller's wait for the last slices: poll, then yield now and then. */
-#define WAIT_SPINS 20000
+/* The caller's wait for chunks running elsewhere: poll, then yield now and then. */
+#define WAIT_SPINS 4000
 
 typedef struct
 {
-  /* The job: written by the caller before it bumps generation. */
+  /* The job: written by the caller before it publishes the new generation. */
   ParallelFn fn;
   gpointer data;
-  int64_t n, grain;
-  int parts;
+  int64_t n;
+  int chunks;
 
-  _Atomic unsigned generation;
-  _Atomic int pending;             /* workers still running the job */
+  _Atomic uint64_t claim;          /* generation << 32 | next chunk to claim */
+  _Atomic int done;                /* chunks finished in this job */
   _Atomic int sleepers;
-  _Atomic bool busy;               /* a job is being run: a second caller runs serially */
+  _Atomic bool busy;               /* a job is running: a second caller runs serially */
   _Atomic bool stop;
 
   GMutex lock;
   GCond wake;
-  unsigned start_generation;       /* the generation when the workers were started */
+  unsigned start_generation;       /* when the workers were started */
   int n_threads;                   /* caller included */
   GThread *workers[MAX_THREADS];
 } Pool;
@@ -59,69 +70,86 @@ parallel_slice (int64_t n, int parts, int index, int64_t align, int64_t *begin, 
   *end = index == parts - 1 ? n : MIN (e, n);
 }
 
-static void
-run_slice (int index)
+static inline unsigned
+claim_generation (uint64_t claim)
 {
-  int64_t begin, end;
-  parallel_slice (pool.n, pool.parts, index, 1, &begin, &end);
-  if (begin < end)
-    pool.fn (pool.data, begin, end);
+  return (unsigned) (claim >> 32);
+}
+
+/* Claims and runs chunks of generation gen until none is left. */
+static void
+run_chunks (unsigned gen)
+{
+  uint64_t cur = atomic_load_explicit (&pool.claim, memory_order_acquire);
+  for (;;)
+    {
+      if (claim_generation (cur) != gen || (int) (uint32_t) cur >= pool.chunks)
+        return;
+      if (!atomic_compare_exchange_weak_explicit (&pool.claim, &cur, cur + 1,
+                                                  memory_order_acq_rel, memory_order_acquire))
+        continue;   /* cur holds the new value: look again */
+      int index = (int) (uint32_t) cur;
+      int64_t begin, end;
+      parallel_slice (pool.n, pool.chunks, index, 1, &begin, &end);
+      if (begin < end)
+        pool.fn (pool.data, begin, end);
+      atomic_fetch_add_explicit (&pool.done, 1, memory_order_release);
+      cur = atomic_load_explicit (&pool.claim, memory_order_acquire);
+    }
 }
 
 static gpointer
-worker_main (gpointer p)
+worker_main (gpointer unused)
 {
-  int index = GPOINTER_TO_INT (p);
+  in_worker = true;
   /* Not the current generation: a job may have been posted before this thread ran. */
   unsigned seen = pool.start_generation;
-  in_worker = true;
   for (;;)
     {
       unsigned gen;
       uint64_t start = __rdtsc ();
-      while ((gen = atomic_load_explicit (&pool.generation, memory_order_acquire)) == seen
+      while ((gen = claim_generation (atomic_load_explicit (&pool.claim, memory_order_acquire)))
+             == seen
              && __rdtsc () - start < SPIN_CYCLES)
         _mm_pause ();
       if (gen == seen)
         {
           g_mutex_lock (&pool.lock);
           atomic_fetch_add (&pool.sleepers, 1);
-          while ((gen = atomic_load (&pool.generation)) == seen)
+          while ((gen = claim_generation (atomic_load (&pool.claim))) == seen)
             g_cond_wait (&pool.wake, &pool.lock);
           atomic_fetch_sub (&pool.sleepers, 1);
           g_mutex_unlock (&pool.lock);
         }
       seen = gen;
       if (atomic_load (&pool.stop))
-        {
-          atomic_fetch_sub_explicit (&pool.pending, 1, memory_order_release);
-          return NULL;
-        }
-      if (index < pool.parts)
-        run_slice (index);
-      atomic_fetch_sub_explicit (&pool.pending, 1, memory_order_release);
+        return NULL;
+      run_chunks (gen);
     }
 }
 
-/* Publishes the job to every worker and wakes the sleeping ones. */
-static void
-pool_kick (void)
+/* Publishes the job (a new generation, chunk 0 next) and wakes sleeping workers.
+ * Returns the generation. */
+static unsigned
+pool_post (void)
 {
-  atomic_store (&pool.pending, pool.n_threads - 1);
-  atomic_fetch_add (&pool.generation, 1);
+  atomic_store_explicit (&pool.done, 0, memory_order_relaxed);
+  unsigned gen = claim_generation (atomic_load (&pool.claim)) + 1;
+  atomic_store (&pool.claim, (uint64_t) gen << 32);
   if (atomic_load (&pool.sleepers) > 0)
     {
       g_mutex_lock (&pool.lock);
       g_cond_broadcast (&pool.wake);
       g_mutex_unlock (&pool.lock);
     }
+  return gen;
 }
 
 static void
 pool_wait (void)
 {
   int spins = 0;
-  while (atomic_load_explicit (&pool.pending, memory_order_acquire) > 0)
+  while (atomic_load_explicit (&pool.done, memory_order_acquire) < pool.chunks)
     {
       _mm_pause ();
       if (++spins > WAIT_SPINS)
@@ -135,7 +163,8 @@ pool_stop_workers (void)
   if (pool.n_threads <= 1)
     return;
   atomic_store (&pool.stop, true);
-  pool_kick ();
+  pool.chunks = 0;
+  pool_post ();
   for (int i = 1; i < pool.n_threads; i++)
     g_thread_join (pool.workers[i]);
   atomic_store (&pool.stop, false);
@@ -147,11 +176,11 @@ pool_start_workers (int n_threads)
 {
   n_threads = CLAMP (n_threads, 1, MAX_THREADS);
   pool.n_threads = n_threads;
-  pool.start_generation = atomic_load (&pool.generation);
+  pool.start_generation = claim_generation (atomic_load (&pool.claim));
   for (int i = 1; i < n_threads; i++)
     {
       g_autofree char *name = g_strdup_printf ("gradlens-%d", i);
-      pool.workers[i] = g_thread_new (name, worker_main, GINT_TO_POINTER (i));
+      pool.workers[i] = g_thread_new (name, worker_main, NULL);
     }
   /* Our threads each run OpenBLAS on their own block: OpenBLAS itself stays serial. */
   openblas_set_num_threads (1);
@@ -210,9 +239,9 @@ parallel_for (int64_t n, int64_t grain, ParallelFn fn, gpointer data)
     return;
   pool_ensure ();
   grain = MAX (grain, 1);
-  int parts = (int) MIN ((int64_t) pool.n_threads, n / grain);
+  int64_t chunks = MIN ((int64_t) pool.n_threads * CHUNKS_PER_THREAD, n / grain);
   bool expected = false;
-  if (parts < 2 || in_worker
+  if (pool.n_threads < 2 || chunks < 2 || in_worker
       || !atomic_compare_exchange_strong (&pool.busy, &expected, true))
     {
       fn (data, 0, n);
@@ -221,13 +250,36 @@ parallel_for (int64_t n, int64_t grain, ParallelFn fn, gpointer data)
   pool.fn = fn;
   pool.data = data;
   pool.n = n;
-  pool.grain = grain;
-  pool.parts = parts;
-  pool_kick ();
-  bool was_worker = in_worker;
-  in_worker = true;   /* a nested parallel_for from slice 0 runs serially */
-  run_slice (0);
-  in_worker = was_worker;
+  pool.chunks = (int) chunks;
+  unsigned gen = pool_post ();
+  in_worker = true;   /* a parallel_for inside a chunk runs serially */
+  run_chunks (gen);
+  in_worker = false;
+  pool_wait ();
+  atomic_store (&pool.busy, false);
+}
+
+void
+parallel_for_each (int n_items, ParallelFn fn, gpointer data)
+{
+  if (n_items <= 0)
+    return;
+  pool_ensure ();
+  bool expected = false;
+  if (pool.n_threads < 2 || n_items < 2 || in_worker
+      || !atomic_compare_exchange_strong (&pool.busy, &expected, true))
+    {
+      fn (data, 0, n_items);
+      return;
+    }
+  pool.fn = fn;
+  pool.data = data;
+  pool.n = n_items;
+  pool.chunks = n_items;
+  unsigned gen = pool_post ();
+  in_worker = true;
+  run_chunks (gen);
+  in_worker = false;
   pool_wait ();
   atomic_store (&pool.busy, false);
 }
