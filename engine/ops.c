@@ -377,7 +377,7 @@ unary_range (gpointer data, int64_t begin, int64_t end)
     case UN_NEG: for (int64_t i = begin; i < end; i++) y[i] = -x[i]; break;
     case UN_EXP: for (int64_t i = begin; i < end; i++) y[i] = expf (x[i]); break;
     case UN_LOG: for (int64_t i = begin; i < end; i++) y[i] = logf (x[i]); break;
-    case UN_RELU: for (int64_t i = begin; i < end; i++) y[i] = x[i] > 0 ? x[i] : 0; break;
+    case UN_RELU: for (int64_t i = begin; i < end; i++) y[i] = x[i] <= 0 ? 0 : x[i]; break;
     case UN_RSUB: for (int64_t i = begin; i < end; i++) y[i] = s - x[i]; break;
     case UN_POW: for (int64_t i = begin; i < end; i++) y[i] = powf (x[i], s); break;
     }
@@ -465,10 +465,12 @@ relu_backward_range (gpointer data, int64_t begin, int64_t end)
   const float *restrict y = j->y, *restrict g = j->g;
   float *restrict gx = j->gx;
   for (int64_t k = begin; k < end; k++)
-    gx[k] = y[k] > 0 ? g[k] : 0;
+    gx[k] = y[k] <= 0 ? 0 : g[k];
 }
 
-/* relu saves its result: the gradient passes where result > 0. */
+/* relu saves its result: the gradient passes where result > 0, and where it is NaN
+ * (PyTorch's threshold_backward: zero where result <= 0). relu(NaN) is NaN, as in
+ * PyTorch: written `x <= 0 ? 0 : x` so a NaN is not turned into 0. */
 void
 relu_backward (Node *node, const Tensor *grad, Tensor **gi)
 {
