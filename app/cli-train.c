@@ -17,12 +17,22 @@
  *       optimizer.zero_grad()                            # --zero-grad
  *       loss.backward()
  *       optimizer.step()
+ *
+ * Sizes the machine cannot hold are refused before anything is allocated, with the
+ * memory they would need (resnet_check_memory, memory-estimate.h).
+ *
+ * --detect-anomaly runs it under torch.autograd.detect_anomaly (autograd.h): the
+ * first op whose forward output, or the first node whose gradient, holds NaN or Inf
+ * ends the run with an error naming the node and its module (exit status 1), after
+ * that step's line. Without it a diverging run goes on (the loss printed as inf or
+ * nan) and a warning says so once.
  */
 
+#include <math.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
+#include "memory-estimate.h"
 #include "pth.h"
 #include "sgd.h"
 
@@ -36,7 +46,7 @@ typedef struct
   gint64 seed;
   char **freeze;
   char *weights, *data, *save_grads, *save_weights;
-  gboolean zero_grad;
+  gboolean zero_grad, detect_anomaly;
 } TrainOptions;
 
 static void
@@ -78,30 +88,6 @@ data_error (GError **error, StateDictError code, const char *format, ...)
   va_end (args);
   g_set_error_literal (error, STATE_DICT_ERROR, code, message);
   return FALSE;
-}
-
-/* Refuses, with a message, a model or batch this machine cannot hold (instead of
- * aborting on a failed allocation). Measured on resnet18: about 470 bytes of saved
- * activations and gradients per input pixel; each parameter is held four times
- * (value, .grad, momentum buffer, last update). */
-static gboolean
-check_memory (int width, int classes, double batch, double height, double image_width,
-              GError **error)
-{
-  double w = width / 64.0;
-  double params = 11176512.0 * w * w + 8.0 * width * classes + classes;
-  double need = params * 4 * sizeof (float) + batch * height * image_width * 600.0 + 64e6;
-  long pages = sysconf (_SC_PHYS_PAGES), page = sysconf (_SC_PAGESIZE);
-  double have = pages > 0 && page > 0 ? (double) pages * page : 0;
-  if (have > 0 && need > have)
-    {
-      g_set_error (error, STATE_DICT_ERROR, STATE_DICT_ERROR_TOO_LARGE,
-                   "resnet18 of width %d with %d classes on %.0f×3×%.0f×%.0f input needs about "
-                   "%.1f GiB, more than this machine's %.1f GiB",
-                   width, classes, batch, height, image_width, need / (1 << 30), have / (1 << 30));
-      return FALSE;
-    }
-  return TRUE;
 }
 
 static gboolean
@@ -182,6 +168,16 @@ grads_state_dict (Module *model)
   return sd;
 }
 
+/* %.9g, but NaN as Python and the student write it ("nan", never C's "-nan"). */
+static const char *
+format_loss (char *buf, size_t len, float loss)
+{
+  if (isnan (loss))
+    return "nan";
+  g_snprintf (buf, len, "%.9g", loss);
+  return buf;
+}
+
 static double
 ms_since (gint64 start)
 {
@@ -204,7 +200,7 @@ run_train (const TrainOptions *o, GError **error)
     }
 
   int64_t batch = o->batch != UNSET ? o->batch : 1, size = o->size != UNSET ? o->size : 64;
-  if (!check_memory (width, MAX (classes, o->finetune), batch, size, size, error))
+  if (!resnet_check_memory (batch, size, size, width, MAX (classes, o->finetune), error))
     return FALSE;
 
   /* torch.manual_seed(seed); model = resnet18(num_classes) */
@@ -282,8 +278,8 @@ run_train (const TrainOptions *o, GError **error)
           g_autofree char *s = tensor_shape_string (input);
           return bad_value (error, "%s: input %s does not match --batch/--size", o->data, s);
         }
-      if (!check_memory (width, out_classes, input->shape[0], input->shape[2], input->shape[3],
-                         error))
+      if (!resnet_check_memory (input->shape[0], input->shape[2], input->shape[3], width,
+                                out_classes, error))
         return FALSE;
     }
   else
@@ -305,6 +301,7 @@ run_train (const TrainOptions *o, GError **error)
   g_print ("parameters: %" G_GINT64_FORMAT " total, %" G_GINT64_FORMAT " trainable, %"
            G_GINT64_FORMAT " frozen\n", counts.total, counts.trainable, counts.frozen);
 
+  bool diverged = false;
   for (int step = 1; step <= o->steps; step++)
     {
       gint64 t0 = g_get_monotonic_time ();
@@ -316,6 +313,16 @@ run_train (const TrainOptions *o, GError **error)
         return FALSE;
       g_autoptr (Tensor) loss = tensor_sum (diff);
       double forward_ms = ms_since (t0);
+      char buf[G_ASCII_DTOSTR_BUF_SIZE];
+      if (anomaly_get_first ())
+        {
+          g_print ("step %d  loss %s  forward %.1f ms\n", step,
+                   format_loss (buf, sizeof buf, loss->data[0]), forward_ms);
+          g_set_error (error, AUTOGRAD_ERROR, AUTOGRAD_ERROR_NOT_FINITE,
+                       "anomaly in the forward pass of step %d: %s", step,
+                       anomaly_get_first ()->message);
+          return FALSE;
+        }
 
       gint64 t1 = g_get_monotonic_time ();
       if (o->zero_grad)
@@ -324,15 +331,32 @@ run_train (const TrainOptions *o, GError **error)
 
       gint64 t2 = g_get_monotonic_time ();
       if (!tensor_backward (loss, NULL, false, error))
-        return FALSE;
+        {
+          if (anomaly_get_first ())
+            {
+              g_print ("step %d  loss %s  forward %.1f ms\n", step,
+                       format_loss (buf, sizeof buf, loss->data[0]), forward_ms);
+              g_prefix_error (error, "anomaly in the backward pass of step %d: ", step);
+            }
+          return FALSE;
+        }
       double backward_ms = ms_since (t2);
 
       gint64 t3 = g_get_monotonic_time ();
       sgd_step (optim);
       double optimizer_ms = zero_ms + ms_since (t3);
 
-      g_print ("step %d  loss %.9g  forward %.1f ms  backward %.1f ms  optimizer %.1f ms\n",
-               step, loss->data[0], forward_ms, backward_ms, optimizer_ms);
+      g_print ("step %d  loss %s  forward %.1f ms  backward %.1f ms  optimizer %.1f ms\n",
+               step, format_loss (buf, sizeof buf, loss->data[0]), forward_ms, backward_ms,
+               optimizer_ms);
+      if (!diverged && !isfinite (loss->data[0]))
+        {
+          diverged = true;
+          g_printerr ("gradlens-cli train: warning: the loss is %s at step %d: training "
+                      "diverged (try a smaller --lr; --detect-anomaly stops at the first op "
+                      "that produced a nan or inf)\n",
+                      isnan (loss->data[0]) ? "nan" : loss->data[0] < 0 ? "-inf" : "inf", step);
+        }
     }
 
   if (o->save_grads)
@@ -382,6 +406,9 @@ cli_train (int      argc,
       "Save the state dict after the last step", "FILE" },
     { "zero-grad", 0, 0, G_OPTION_ARG_NONE, &o.zero_grad,
       "Call zero_grad() before each backward (otherwise gradients accumulate)", NULL },
+    { "detect-anomaly", 0, 0, G_OPTION_ARG_NONE, &o.detect_anomaly,
+      "Stop at the first op whose output or gradient holds nan or inf, naming it (exit 1)",
+      NULL },
     { NULL }
   };
 
@@ -404,5 +431,10 @@ cli_train (int      argc,
   if (!check_options (&o, error))
     return FALSE;
 
-  return run_train (&o, error);
+  /* torch.autograd.set_detect_anomaly(True): the thread's mode, and its first anomaly. */
+  bool anomaly_was = anomaly_mode_set_enabled (o.detect_anomaly);
+  gboolean ok = run_train (&o, error);
+  anomaly_mode_set_enabled (anomaly_was);
+  anomaly_clear ();
+  return ok;
 }

@@ -198,6 +198,7 @@ struct _LessonRun
   int line;
   bool executed;
   GArray *losses;               /* of double */
+  Anomaly *anomaly;             /* the run's first, once it ended */
 
   GPtrArray *variables;         /* of LessonVar *, creation order */
   GHashTable *tensor_names;     /* const Tensor * → char * (params of the model) */
@@ -249,6 +250,7 @@ lesson_run_free (LessonRun *run)
   g_ptr_array_unref (run->variables);
   g_hash_table_unref (run->tensor_names);
   g_array_unref (run->losses);
+  anomaly_free (run->anomaly);
   g_string_free (run->output, TRUE);
   g_strfreev (run->lines);
   g_free (run->source);
@@ -275,13 +277,24 @@ lesson_run_execute (LessonRun *run, GError **error)
       return FALSE;
     }
   run->executed = true;
+  bool anomaly_was = anomaly_mode_set_enabled (run->params.detect_anomaly
+                                               || anomaly_mode_is_enabled ());
+  anomaly_clear ();
   gboolean ok = run->lesson->run (run, error);
+  run->anomaly = anomaly_steal_first ();
+  anomaly_mode_set_enabled (anomaly_was);
   if (ok)
     {
       run->phase = LESSON_PHASE_DONE;
       autograd_emit (&(Event){ .kind = EVENT_PHASE, .line = LESSON_PHASE_DONE });
     }
   return ok;
+}
+
+const Anomaly *
+lesson_run_get_anomaly (LessonRun *run)
+{
+  return run->anomaly;
 }
 
 const Lesson *

@@ -67,6 +67,9 @@ typedef struct
   char **frozen;                /* module or parameter names to freeze (freeze lesson);
                                  * NULL: the lesson's default; an empty list: none */
   char *weights;                /* .safetensors file to load into resnet18, or NULL */
+  bool detect_anomaly;          /* torch.autograd.set_detect_anomaly(True): the first NaN/Inf
+                                 * is reported (EVENT_ANOMALY) and kept, a NaN/Inf gradient
+                                 * stops backward (autograd.h); off by default, as in PyTorch */
 } LessonParams;
 
 /* size 64, seed 0, lr 1e-2, momentum 0.9, 1 step, zero_grad on, no weights. */
@@ -126,8 +129,11 @@ LessonRun   *lesson_run_new            (const Lesson *lesson, const LessonParams
 void         lesson_run_free           (LessonRun *run);
 void         lesson_run_set_output_func(LessonRun *run, LessonOutputFn fn, gpointer user_data);
 /* Runs the program on the calling thread, once (again is an error). Events go to
- * that thread's observer. */
+ * that thread's observer. Anomaly mode is on for the run if params->detect_anomaly
+ * or the thread has it on already; the thread's earlier anomaly is cleared. */
 gboolean     lesson_run_execute        (LessonRun *run, GError **error);
+/* Once the run ended: its first anomaly (anomaly mode), or NULL. */
+const Anomaly *lesson_run_get_anomaly  (LessonRun *run);
 
 const Lesson       *lesson_run_get_lesson   (LessonRun *run);
 const LessonParams *lesson_run_get_params   (LessonRun *run);

@@ -13,10 +13,13 @@
  *       optim.step()
  */
 #include "lesson.h"
+#include "memory-estimate.h"
 #include "module.h"
 #include "sgd.h"
 #include "pth.h"
 #include "state-dict.h"
+
+#include <math.h>
 
 /* Where the training loop's statements are in each program. */
 typedef struct
@@ -82,7 +85,8 @@ check_params (LessonRun *run, GError **error)
                    "lr and momentum must be non-negative numbers");
       return FALSE;
     }
-  return TRUE;
+  /* resnet18 on one image: refused up front, with the numbers, if it cannot fit. */
+  return resnet_check_memory (1, p->size, p->size, 64, 1000, error);
 }
 
 /* data = torch.rand(1, 3, size, size); labels = torch.rand(1, classes) */
@@ -143,7 +147,10 @@ train (LessonRun *run, Module *model, Sgd *optim, const LoopLines *lines, GError
       }
       /*     print(f"step {step}: loss {loss.item():.4f}") */
       LESSON_LINE (run, lines->print);
-      lesson_print (run, "step %d: loss %.4f", step, (double) loss->data[0]);
+      if (isnan (loss->data[0]))
+        lesson_print (run, "step %d: loss nan", step);   /* Python's word; C's may be -nan */
+      else
+        lesson_print (run, "step %d: loss %.4f", step, (double) loss->data[0]);
       lesson_run_push_loss (run, loss->data[0]);
 
       /*     loss.backward() */

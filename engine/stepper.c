@@ -540,6 +540,8 @@ stepper_worker (gpointer data)
   GError *error = NULL;
 
   autograd_set_observer (stepper_observe, s);
+  /* Breaking at anomalies needs anomaly mode: asking for it turns it on. */
+  anomaly_mode_set_enabled ((g_atomic_int_get (&s->stops) & STEPPER_STOP_ANOMALY) != 0);
   gboolean ok = lesson_run_execute (s->run, &error);
   autograd_set_observer (NULL, NULL);
 

@@ -42,7 +42,9 @@ typedef enum
   STEPPER_STOP_OPTIMIZER = 1 << 4,       /* one parameter updated; the grads zeroed */
   STEPPER_STOP_PHASE = 1 << 5,           /* the lesson changed phase */
   STEPPER_STOP_ANOMALY = 1 << 6,         /* anomaly mode found the first NaN/Inf (EVENT_ANOMALY);
-                                          * pauses in every mode, like a breakpoint */
+                                          * pauses in every mode, like a breakpoint. Among
+                                          * the stops when the run starts, it turns anomaly
+                                          * mode on for the run */
 } StepperStops;
 
 typedef enum
