@@ -594,11 +594,11 @@ main (int argc, char **argv)
       return 2;
     }
   openblas_set_num_threads (opt_threads);
-  if (!g_getenv ("BENCH_BASELINE"))
-    parallel_set_num_threads (opt_threads);
 
   if (opt_child)
     {
+      /* The engine's pool runs OpenBLAS one thread per block (parallel.h). */
+      parallel_set_num_threads (opt_threads);
       const BenchCase *bc = find_case (opt_child);
       CaseResult res;
       if (bc == NULL)

@@ -33,6 +33,7 @@
 #define DIRECT_MAX_K 64    /* an inner dimension at most this long: direct */
 #define SMALL_FLOPS 32768  /* m·n·k below this: one serial OpenBLAS call */
 #define STREAM_MIN_BYTES (1 << 20)   /* a C this large is streamed to memory */
+#define B_BLOCK_FLOATS 65536         /* 256 KB of B in use at a time: a quarter of L2 */
 
 static bool direct_enabled = true;
 static int have_avx512 = -1;
@@ -232,6 +233,7 @@ static const int direct_rows[MAX_J + 1] = { 0, 12, 10, 7, 5 };
 typedef struct
 {
   int m, n, k, kc;                 /* kc: inner block length (C updated in memory between blocks) */
+  int nc;                          /* column block width, a multiple of the tile width */
   int J;                           /* vectors per column tile */
   const float *a;
   int64_t as_i, as_k;
@@ -287,7 +289,10 @@ direct_tile_any (int R, int J, int k, const float *a, int64_t as_i, int64_t as_k
     }
 }
 
-/* Rows [r0, r1) × columns [c0, c1) of C, every inner block. */
+/* Rows [r0, r1) × columns [c0, c1) of C, every inner block. Blocked so that the
+ * block of B in use (kb rows × nc columns) stays in L2 while the row tiles sweep
+ * over it: kc limits the inner dimension (C is then added to block after block),
+ * nc the columns (A' is then read once per column block). */
 static void
 direct_block (const DirectJob *job, int r0, int r1, int c0, int c1)
 {
@@ -295,25 +300,29 @@ direct_block (const DirectJob *job, int r0, int r1, int c0, int c1)
   for (int k0 = 0; k0 < job->k; k0 += job->kc)
     {
       int kb = MIN (job->kc, job->k - k0);
+      /* C = beta·C + Σ over blocks of alpha·A'_blk·B_blk. */
       float beta = k0 == 0 ? job->beta : 1;
       float alpha = job->alpha;
-      g_assert (alpha == 1 || job->kc >= job->k);   /* blocked runs come with alpha 1 */
       const float *a = job->a + k0 * job->as_k;
       const float *b = job->b + k0 * job->ldb;
-      /* Row tiles outer: C and A' are swept row block by row block, in order; the
-       * block of B (kb rows) is the one operand read again, from cache. */
-      for (int ri = r0; ri < r1; ri += R)
-        for (int cj = c0; cj < c1; cj += width)
-          {
-            int cols = MIN (width, c1 - cj);
-            int J = (cols + 15) / 16;
-            int rem = cols - 16 * (J - 1);
-            __mmask16 last = (__mmask16) (rem == 16 ? 0xffff : (1u << rem) - 1);
-            direct_tile_any (MIN (R, r1 - ri), J, kb, a + ri * job->as_i, job->as_i,
-                             job->as_k, b + cj, job->ldb, last,
-                             job->c + ri * job->ldc + cj, job->ldc, alpha, beta,
-                             job->stream && job->kc >= job->k);
-          }
+      for (int cb = c0; cb < c1; cb += job->nc)
+        {
+          int cb_end = MIN (c1, cb + job->nc);
+          /* Row tiles outer: C and A' are swept row block by row block, in order;
+           * the block of B is the operand read again, from cache. */
+          for (int ri = r0; ri < r1; ri += R)
+            for (int cj = cb; cj < cb_end; cj += width)
+              {
+                int cols = MIN (width, cb_end - cj);
+                int J = (cols + 15) / 16;
+                int rem = cols - 16 * (J - 1);
+                __mmask16 last = (__mmask16) (rem == 16 ? 0xffff : (1u << rem) - 1);
+                direct_tile_any (MIN (R, r1 - ri), J, kb, a + ri * job->as_i, job->as_i,
+                                 job->as_k, b + cj, job->ldb, last,
+                                 job->c + ri * job->ldc + cj, job->ldc, alpha, beta,
+                                 job->stream && job->kc >= job->k);
+              }
+        }
     }
   if (job->stream)
     _mm_sfence ();   /* streamed stores are weakly ordered: finish them before the join */
@@ -361,6 +370,21 @@ direct_gemm (int m, int n, int k, float alpha, const float *a, int64_t as_i, int
     while (direct_rows[job.J] < m)
       job.J--;
   int R = direct_rows[job.J];
+  int width = 16 * job.J;
+  /* Blocks of B of at most B_BLOCK_FLOATS: a short inner dimension with many columns
+   * (weight gradients) is cut along the columns, a long one with few columns (the
+   * products of layer4) along the inner dimension. */
+  int64_t n_padded = (n + width - 1) / width * width;
+  if (kc <= 0)
+    {
+      if (n_padded <= 256)
+        job.kc = (int) MIN ((int64_t) k, MAX (64, B_BLOCK_FLOATS / n_padded));
+      job.nc = n;
+      if ((int64_t) job.kc * n_padded > B_BLOCK_FLOATS)
+        job.nc = (int) MAX ((int64_t) width, B_BLOCK_FLOATS / job.kc / width * width);
+    }
+  else
+    job.nc = n;
   int threads = parallel_get_num_threads ();
   int64_t row_tiles = (m + R - 1) / R, col_tiles = (n + 16 * job.J - 1) / (16 * job.J);
   job.split_columns = row_tiles < 2 * threads && col_tiles > row_tiles;

@@ -13,8 +13,103 @@
  */
 #include "nn.h"
 #include "backward.h"
+#include "parallel.h"
 
 #include <math.h>
+
+typedef struct
+{
+  const float *x;                  /* (planes, h, w) */
+  float *y;                        /* (planes, oh, ow) */
+  int32_t *indices;                /* (planes, oh, ow) */
+  int64_t h, w, oh, ow;
+  int kernel, stride, padding;
+} MaxPoolJob;
+
+/* The window [y0, y1) × [x0, x1) of one plane, in scan order: the first maximum,
+ * or the last NaN (a NaN replaces anything, as in PyTorch's kernel). Branch-free
+ * selects, so the compiler keeps it in registers. */
+static inline void
+window_max (const float *xp, int64_t w, int64_t y0, int64_t y1, int64_t x0, int64_t x1,
+            float *best_out, int32_t *index_out)
+{
+  float best = -INFINITY;
+  int64_t best_index = y0 * w + x0;
+  for (int64_t iy = y0; iy < y1; iy++)
+    for (int64_t ix = x0; ix < x1; ix++)
+      {
+        float v = xp[iy * w + ix];
+        bool take = v > best || isnan (v);
+        best = take ? v : best;
+        best_index = take ? iy * w + ix : best_index;
+      }
+  *best_out = best;
+  *index_out = (int32_t) best_index;
+}
+
+/* Outputs [lo, hi) of one row whose windows lie inside the plane horizontally: the
+ * window's candidates in scan order, each one for the whole row at once, so the
+ * loop over outputs vectorises (strided loads, selects). Same choices as window_max. */
+__attribute__ ((target_clones ("avx512f", "avx2", "default"))) static void
+row_max (const float *xp, int64_t w, int64_t y0, int64_t y1, int64_t lo, int64_t hi, int k,
+         int s, int pad, float *restrict yp, int32_t *restrict ip)
+{
+  for (int64_t ox = lo; ox < hi; ox++)
+    {
+      yp[ox] = -INFINITY;
+      ip[ox] = (int32_t) (y0 * w + ox * s - pad);
+    }
+  for (int64_t iy = y0; iy < y1; iy++)
+    for (int kj = 0; kj < k; kj++)
+      {
+        const float *src = xp + iy * w + kj - pad;    /* candidate of ox: src[ox·s] */
+        int32_t base = (int32_t) (iy * w + kj - pad);
+        for (int64_t ox = lo; ox < hi; ox++)
+          {
+            float v = src[ox * s];
+            bool take = v > yp[ox] || v != v;
+            yp[ox] = take ? v : yp[ox];
+            ip[ox] = take ? base + (int32_t) (ox * s) : ip[ox];
+          }
+      }
+}
+
+/* Planes [p0, p1). */
+static void
+max_pool_range (gpointer data, int64_t p0, int64_t p1)
+{
+  const MaxPoolJob *j = data;
+  int64_t h = j->h, w = j->w, oh = j->oh, ow = j->ow;
+  int k = j->kernel, s = j->stride, pad = j->padding;
+  /* Outputs whose windows are inside horizontally: ox·s − pad ≥ 0, ox·s − pad + k ≤ w. */
+  int64_t lo = MIN ((pad + s - 1) / s, ow);
+  int64_t hi = w + pad - k >= 0 ? MIN ((w + pad - k) / s + 1, ow) : 0;
+  if (hi < lo)
+    hi = lo;
+  for (int64_t plane = p0; plane < p1; plane++)
+    {
+      const float *xp = j->x + plane * h * w;
+      float *yp = j->y + plane * oh * ow;
+      int32_t *ip = j->indices + plane * oh * ow;
+      for (int64_t oy = 0; oy < oh; oy++)
+        {
+          int64_t y0 = oy * s - pad, y1 = MIN (y0 + k, h);
+          y0 = MAX (y0, 0);
+          for (int64_t ox = 0; ox < ow; ox++)
+            {
+              if (ox == lo && hi > lo)
+                {
+                  row_max (xp, w, y0, y1, lo, hi, k, s, pad, yp + oy * ow, ip + oy * ow);
+                  ox = hi - 1;
+                  continue;
+                }
+              int64_t x0 = ox * s - pad, x1 = MIN (x0 + k, w);
+              x0 = MAX (x0, 0);
+              window_max (xp, w, y0, y1, x0, x1, &yp[oy * ow + ox], &ip[oy * ow + ox]);
+            }
+        }
+    }
+}
 
 Tensor *
 tensor_max_pool2d (Tensor *x, int kernel, int stride, int padding, GError **error)
@@ -62,36 +157,8 @@ tensor_max_pool2d (Tensor *x, int kernel, int stride, int padding, GError **erro
 
   Tensor *out = tensor_new_empty (4, (int64_t[]){ n, c, oh, ow });
   int32_t *indices = g_new (int32_t, MAX (out->numel, 1));   /* (N, C, oh, ow) */
-  for (int64_t plane = 0; plane < n * c; plane++)
-    {
-      const float *xp = x->data + plane * h * w;
-      float *yp = out->data + plane * oh * ow;
-      int32_t *ip = indices + plane * oh * ow;
-      for (int64_t oy = 0; oy < oh; oy++)
-        {
-          int64_t y0 = oy * stride - padding, y1 = MIN (y0 + kernel, h);
-          y0 = MAX (y0, 0);
-          for (int64_t ox = 0; ox < ow; ox++)
-            {
-              int64_t x0 = ox * stride - padding, x1 = MIN (x0 + kernel, w);
-              x0 = MAX (x0, 0);
-              float best = -INFINITY;
-              int64_t best_index = y0 * w + x0;
-              for (int64_t iy = y0; iy < y1; iy++)
-                for (int64_t ix = x0; ix < x1; ix++)
-                  {
-                    float v = xp[iy * w + ix];
-                    if (v > best || isnan (v))
-                      {
-                        best = v;
-                        best_index = iy * w + ix;
-                      }
-                  }
-              yp[oy * ow + ox] = best;
-              ip[oy * ow + ox] = (int32_t) best_index;
-            }
-        }
-    }
+  MaxPoolJob job = { x->data, out->data, indices, h, w, oh, ow, kernel, stride, padding };
+  parallel_for (n * c, MAX (1, 4096 / MAX (oh * ow, 1)), max_pool_range, &job);
 
   Node *node = autograd_record (OP_MAX_POOL2D, out, 1, (Tensor *[]){ x });
   if (node)
@@ -107,6 +174,29 @@ tensor_max_pool2d (Tensor *x, int kernel, int stride, int padding, GError **erro
   return out;
 }
 
+typedef struct
+{
+  float *gx;                       /* (planes, hw) */
+  const float *g;                  /* (planes, ohw) */
+  const int32_t *indices;          /* (planes, ohw) */
+  int64_t hw, ohw;
+} MaxPoolBackwardJob;
+
+/* Planes [p0, p1): each plane's gradients land in its own plane of gx. */
+static void
+max_pool_backward_range (gpointer data, int64_t p0, int64_t p1)
+{
+  const MaxPoolBackwardJob *j = data;
+  for (int64_t plane = p0; plane < p1; plane++)
+    {
+      float *dp = j->gx + plane * j->hw;
+      const float *gp = j->g + plane * j->ohw;
+      const int32_t *ip = j->indices + plane * j->ohw;
+      for (int64_t k = 0; k < j->ohw; k++)
+        dp[ip[k]] += gp[k];
+    }
+}
+
 void
 max_pool2d_backward (Node *node, const Tensor *grad, Tensor **gi)
 {
@@ -115,14 +205,8 @@ max_pool2d_backward (Node *node, const Tensor *grad, Tensor **gi)
   int64_t planes = in[0] * in[1], hw = in[2] * in[3];
   int64_t ohw = grad->shape[2] * grad->shape[3];
   gi[0] = node_new_input_grad (node, 0);
-  for (int64_t plane = 0; plane < planes; plane++)
-    {
-      float *dp = gi[0]->data + plane * hw;
-      const float *gp = grad->data + plane * ohw;
-      const int32_t *ip = indices + plane * ohw;
-      for (int64_t k = 0; k < ohw; k++)
-        dp[ip[k]] += gp[k];
-    }
+  MaxPoolBackwardJob job = { gi[0]->data, grad->data, indices, hw, ohw };
+  parallel_for (planes, MAX (1, 8192 / MAX (hw, 1)), max_pool_backward_range, &job);
 }
 
 Tensor *

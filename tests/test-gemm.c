@@ -1,8 +1,12 @@
-/* test-gemm.c — gemm (OpenBLAS or the direct kernels, on the pool) against the
- * naive three loops, on every path and transposition; thread counts agree bit for bit. */
+/* test-gemm.c — the fast kernels against plain references: gemm (OpenBLAS or the
+ * direct kernels, on the pool) against the naive three loops, on every path and
+ * transposition, thread counts agreeing bit for bit; the pool itself; max pooling's
+ * vectorised rows against the definition, ties and NaNs included. */
 #include "gemm.h"
+#include "nn.h"
 #include "parallel.h"
-#include "tensor.h"
+
+#include <math.h>
 
 #include <math.h>
 
@@ -201,6 +205,71 @@ test_parallel_for (void)
   parallel_set_num_threads (saved);
 }
 
+/* max_pool2d (x, k, s, p) by the definition: first maximum in scan order, a NaN
+ * replaces anything. */
+static void
+max_pool_reference (const Tensor *x, int k, int s, int p, float *y, int32_t *idx)
+{
+  int64_t planes = x->shape[0] * x->shape[1], h = x->shape[2], w = x->shape[3];
+  int64_t oh = (h + 2 * p - k) / s + 1, ow = (w + 2 * p - k) / s + 1;
+  for (int64_t pl = 0; pl < planes; pl++)
+    for (int64_t oy = 0; oy < oh; oy++)
+      for (int64_t ox = 0; ox < ow; ox++)
+        {
+          float best = -INFINITY;
+          int64_t bi = MAX (oy * s - p, 0) * w + MAX (ox * s - p, 0);
+          for (int64_t iy = oy * s - p; iy < oy * s - p + k; iy++)
+            for (int64_t ix = ox * s - p; ix < ox * s - p + k; ix++)
+              {
+                if (iy < 0 || iy >= h || ix < 0 || ix >= w)
+                  continue;
+                float v = x->data[(pl * h + iy) * w + ix];
+                if (v > best || isnan (v))
+                  {
+                    best = v;
+                    bi = iy * w + ix;
+                  }
+              }
+          y[(pl * oh + oy) * ow + ox] = best;
+          idx[(pl * oh + oy) * ow + ox] = (int32_t) bi;
+        }
+}
+
+static void
+test_max_pool (void)
+{
+  static const int configs[][3] = { { 3, 2, 1 }, { 2, 2, 0 }, { 3, 1, 1 }, { 3, 3, 0 } };
+  Generator gen;
+  generator_init (&gen, 4);
+  for (guint c = 0; c < G_N_ELEMENTS (configs); c++)
+    {
+      int k = configs[c][0], s = configs[c][1], p = configs[c][2];
+      g_autoptr (Tensor) x = tensor_new_empty (4, (int64_t[]){ 2, 3, 19, 23 });
+      /* Few distinct values: many ties. A few NaNs and -inf. */
+      for (int64_t i = 0; i < x->numel; i++)
+        {
+          uint32_t r = generator_next_u32 (&gen) % 64;
+          x->data[i] = r == 0 ? NAN : r == 1 ? -INFINITY : (float) (r % 3);
+        }
+      tensor_set_requires_grad (x, true, NULL);
+      g_autoptr (Tensor) y = tensor_max_pool2d (x, k, s, p, NULL);
+      float *want = g_new (float, y->numel);
+      int32_t *want_idx = g_new (int32_t, y->numel);
+      max_pool_reference (x, k, s, p, want, want_idx);
+      const int32_t *idx = y->grad_fn->extra;
+      for (int64_t i = 0; i < y->numel; i++)
+        {
+          g_assert_cmpint (idx[i], ==, want_idx[i]);
+          if (isnan (want[i]))
+            g_assert_true (isnan (y->data[i]));
+          else
+            g_assert_cmpfloat (y->data[i], ==, want[i]);
+        }
+      g_free (want);
+      g_free (want_idx);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -210,5 +279,6 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/gemm/choice", test_choice);
   g_test_add_func ("/engine/gemm/threads-agree", test_threads_agree);
   g_test_add_func ("/engine/gemm/parallel-for", test_parallel_for);
+  g_test_add_func ("/engine/gemm/max-pool", test_max_pool);
   return g_test_run ();
 }
