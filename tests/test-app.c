@@ -765,6 +765,47 @@ script_files (GradlensWindow *window)
   g_rmdir (dir);
 }
 
+/* SGD with lr = 100 blows resnet18 up: the first NaN/Inf stops the program
+ * like a breakpoint, named in the banner and selected in the graph. */
+static void
+script_diverge (GradlensWindow *window)
+{
+  GradlensSettingsPopover *popover = GRADLENS_SETTINGS_POPOVER (panel (window, "settings-popover"));
+  const StepperEvent *event;
+  GradlensSettings s;
+  guint before;
+
+  select_lesson (window, "resnet18-step");
+  gradlens_settings_init (&s);
+  s.lr = 100;
+  s.steps = 10;
+  gradlens_settings_popover_set (popover, &s);
+  before = current->synced;
+  g_signal_emit_by_name (popover, "apply");
+  wait_synced (before);
+
+  command (window, "run-to-end");
+  event = stepper_get_event (gradlens_window_get_stepper (window));
+  g_assert_cmpint (status_of (window), ==, STEPPER_PAUSED);
+  g_assert_nonnull (event);
+  g_assert_cmpint (event->kind, ==, EVENT_ANOMALY);
+  g_assert_nonnull (gradlens_window_get_error (window));
+  g_test_message ("%s", gradlens_window_get_error (window));
+  g_assert_cmpuint (gradlens_loss_plot_get_n_values (GRADLENS_LOSS_PLOT (panel (window, "loss-plot"))), >=, 2);
+  if (event->node != NULL)
+    g_assert_true (graph_view_get_selection (GRAPH_VIEW (panel (window, "graph"))) == event->node);
+  screenshot (window, "diverge");
+
+  /* Back to the defaults for the other tests. */
+  gradlens_settings_clear (&s);
+  gradlens_settings_init (&s);
+  gradlens_settings_popover_set (popover, &s);
+  before = current->synced;
+  g_signal_emit_by_name (popover, "apply");
+  wait_synced (before);
+  gradlens_settings_clear (&s);
+}
+
 /* The dark variant of the theme: panels and charts follow it. */
 static void
 script_dark (GradlensWindow *window)
@@ -1015,6 +1056,7 @@ main (int   argc,
   g_test_add_data_func ("/ui/app/play", script_play, run_in_app);
   g_test_add_data_func ("/ui/app/settings-popover", script_settings, run_in_app);
   g_test_add_data_func ("/ui/app/files", script_files, run_in_app);
+  g_test_add_data_func ("/ui/app/diverge", script_diverge, run_in_app);
   g_test_add_data_func ("/ui/app/dark", script_dark, run_in_app);
 
   status = g_test_run ();

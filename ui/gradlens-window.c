@@ -90,7 +90,12 @@ gradlens_window_show_error (GradlensWindow *self,
     }
   gtk_label_set_text (self->banner_label, message);
   gtk_revealer_set_reveal_child (self->banner_revealer, TRUE);
-  gradlens_event_log_append (self->event_log, "error", message);
+  /* In the log too, unless the log said it already (an anomaly's sentence). */
+  {
+    guint n = gradlens_event_log_get_n_entries (self->event_log);
+    if (n == 0 || g_strcmp0 (gradlens_event_log_get_text (self->event_log, n - 1), message) != 0)
+      gradlens_event_log_append (self->event_log, "error", message);
+  }
 }
 
 const char *

@@ -142,14 +142,12 @@ loss_plot_paint (cairo_t          *cr,
                  double            width,
                  double            height)
 {
-  const double left = 52, right = 12, top = 10, bottom = 22;
-  double pw = width - left - right, ph = height - top - bottom;
-  double lo = INFINITY, hi = -INFINITY, step;
+  const double right = 12, top = 10, bottom = 22;
+  double left = 52, pw, ph = height - top - bottom;
+  double lo = INFINITY, hi = -INFINITY, step = 1;
   int n_finite = 0;
 
   paint_background (cr, colors, width, height);
-  if (pw < 20 || ph < 20)
-    return;
 
   for (int i = 0; i < n_values; i++)
     if (isfinite (values[i]))
@@ -158,6 +156,32 @@ loss_plot_paint (cairo_t          *cr,
         hi = MAX (hi, values[i]);
         n_finite++;
       }
+
+  if (n_values > 0)
+    {
+      if (n_finite == 0)
+        lo = 0, hi = 1;
+      if (hi - lo < 1e-12 * MAX (1, fabs (hi)))
+        {
+          double pad = MAX (fabs (hi) * 0.05, 1e-6);
+          lo -= pad;
+          hi += pad;
+        }
+      step = nice_step (hi - lo, 4);
+      lo = floor (lo / step) * step;
+      hi = ceil (hi / step) * step;
+
+      /* Room for the widest y label ("-1.00e+31"). */
+      for (double v = lo; v <= hi + step * 0.5 && v - lo < 20 * step; v += step)
+        {
+          g_autofree char *label = plot_format_value (fabs (v) < step * 1e-6 ? 0 : v);
+          left = MAX (left, text_width (cr, label) + 10);
+        }
+    }
+
+  pw = width - left - right;
+  if (pw < 20 || ph < 20)
+    return;
 
   /* Axes. */
   set_color (cr, &colors->fg, 0.45);
@@ -174,20 +198,8 @@ loss_plot_paint (cairo_t          *cr,
       return;
     }
 
-  if (n_finite == 0)
-    lo = 0, hi = 1;
-  if (hi - lo < 1e-12 * MAX (1, fabs (hi)))
-    {
-      double pad = MAX (fabs (hi) * 0.05, 1e-6);
-      lo -= pad;
-      hi += pad;
-    }
-  step = nice_step (hi - lo, 4);
-  lo = floor (lo / step) * step;
-  hi = ceil (hi / step) * step;
-
-  /* Horizontal grid and y labels. */
-  for (double v = lo; v <= hi + step * 0.5; v += step)
+  /* Horizontal grid and y labels (a handful: the guard is for rounding). */
+  for (double v = lo; v <= hi + step * 0.5 && v - lo < 20 * step; v += step)
     {
       double y = top + ph - (v - lo) / (hi - lo) * ph;
       g_autofree char *label = plot_format_value (fabs (v) < step * 1e-6 ? 0 : v);
