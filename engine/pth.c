@@ -16,7 +16,7 @@
 #include <string.h>
 
 /* ---------------------------------------------------------------------------
- * Errors: "Cannot load “FILE”: [tensor “NAME”: ]REASON", as safetensors.c. */
+ * Errors: "Cannot load “FILE”: [tensor “NAME”: ]REASON", as safetensors-read.c. */
 
 void
 pth_error (GError **error, StateDictError code, const char *file, const char *tensor,
