@@ -476,12 +476,16 @@ script_finetune (GradlensWindow *window)
   screenshot (window, "finetune-step");
 
   /* The step's graph stays in view until the next forward records its first
-   * node; then the graph is the new step's alone. */
+   * node; then the graph is the new step's: that node (TBackward0) and what it
+   * reaches, fc.weight's AccumulateGrad, which PyTorch reuses while step 1's
+   * graph holds it. */
   g_assert_cmpuint (nodes->len, ==, 6);
   for (int i = 0; i < 5 && nodes->len == 6; i++)
     command (window, "step-op");
   g_assert_cmpint (phase_of (window), ==, LESSON_PHASE_FORWARD);
-  g_assert_cmpuint (nodes->len, ==, 1);
+  g_assert_cmpuint (nodes->len, ==, 2);
+  g_assert_cmpuint (count_op (nodes, OP_T), ==, 1);
+  g_assert_cmpuint (count_leaves_in (window, "fc.weight"), ==, 1);
 }
 
 static void
@@ -549,6 +553,22 @@ script_resnet18 (GradlensWindow *window)
 
   run_forward (window);
   g_assert_cmpuint (nodes->len, ==, 134);
+
+  /* Freeze all but fc while paused: this backward still runs the graph it has;
+   * the next forward pass records fc's six nodes only. */
+  {
+    GradlensModuleTree *tree = GRADLENS_MODULE_TREE (panel (window, "module-tree"));
+    ParamCounts counts;
+
+    gradlens_module_tree_freeze_all_but_fc (tree);
+    gradlens_module_tree_get_counts (tree, &counts);
+    g_assert_cmpint (counts.trainable, ==, 513000);
+    g_assert_cmpuint (nodes->len, ==, 134);
+    command (window, "run-to-phase-end");   /* backward ends */
+    run_forward (window);                   /* step 2's forward */
+    g_assert_cmpuint (nodes->len, ==, 6);
+    g_assert_cmpuint (count_leaves_in (window, "fc."), ==, 2);
+  }
 }
 
 /* The small lessons, played at full speed to their end. */

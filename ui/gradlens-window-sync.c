@@ -172,30 +172,54 @@ drain_log (GradlensWindow *self)
 
 /* --- Keeping the panels in step ----------------------------------------------------- */
 
+/* For g_ptr_array_sort: a and b point at the array's Node * slots. */
+static int
+compare_node_ids (gconstpointer a,
+                  gconstpointer b)
+{
+  guint64 x = (*(Node *const *) a)->id, y = (*(Node *const *) b)->id;
+
+  return x < y ? -1 : x > y;
+}
+
 static void
 update_graph (GradlensWindow *self)
 {
   GPtrArray *all = stepper_get_nodes (self->stepper);
-  guint start = 0;
-  gboolean changed = FALSE;
+  g_autoptr (GPtrArray) nodes = g_ptr_array_new_with_free_func ((GDestroyNotify) node_unref);
+  g_autoptr (GHashTable) seen = g_hash_table_new (NULL, NULL);
+  gboolean changed;
 
-  /* The stepper's list may still hold an earlier step's nodes (and drops
-   * them at a forward pass): this step's begin at forward_first_id. */
-  while (start < all->len
-         && ((Node *) g_ptr_array_index (all, start))->id < self->forward_first_id)
-    start++;
-
-  /* Same list, maybe longer: append; otherwise start over. */
-  if (self->graph_nodes->len > all->len - start
-      || (self->graph_nodes->len > 0 && g_ptr_array_index (self->graph_nodes, 0) != g_ptr_array_index (all, start)))
+  /* This step's nodes: the stepper's list may still hold an earlier step's
+   * (it drops them at a forward pass); this step's begin at forward_first_id. */
+  for (guint i = 0; i < all->len; i++)
     {
-      g_ptr_array_set_size (self->graph_nodes, 0);
-      changed = TRUE;
+      Node *node = g_ptr_array_index (all, i);
+      if (node->id >= self->forward_first_id && g_hash_table_add (seen, node))
+        g_ptr_array_add (nodes, node_ref (node));
     }
-  for (guint i = start + self->graph_nodes->len; all != NULL && i < all->len; i++)
+  /* Plus what they reach that an earlier step recorded: a leaf's AccumulateGrad
+   * lives as long as a graph holds it, and PyTorch reuses it (the new graph's
+   * fc.weight edge goes to step 1's node). */
+  for (guint i = 0; i < nodes->len; i++)
     {
-      g_ptr_array_add (self->graph_nodes, node_ref (g_ptr_array_index (all, i)));
-      changed = TRUE;
+      Node *node = g_ptr_array_index (nodes, i);
+      for (int e = 0; e < node->n_next; e++)
+        if (node->next[e].node != NULL && g_hash_table_add (seen, node->next[e].node))
+          g_ptr_array_add (nodes, node_ref (node->next[e].node));
+    }
+  /* In recording order (ids grow as nodes are made). */
+  g_ptr_array_sort (nodes, compare_node_ids);
+
+  changed = nodes->len != self->graph_nodes->len;
+  for (guint i = 0; !changed && i < nodes->len; i++)
+    changed = g_ptr_array_index (nodes, i) != g_ptr_array_index (self->graph_nodes, i);
+  if (changed)
+    {
+      /* The same array (gradlens_window_get_graph_nodes hands it out), new contents. */
+      g_ptr_array_set_size (self->graph_nodes, 0);
+      for (guint i = 0; i < nodes->len; i++)
+        g_ptr_array_add (self->graph_nodes, node_ref (g_ptr_array_index (nodes, i)));
     }
 
   if (self->graph_nodes->len == 0)
