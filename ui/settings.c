@@ -119,6 +119,17 @@ gradlens_settings_load (GradlensSettings *settings,
   return TRUE;
 }
 
+/* "0.9", not g_key_file_set_double's "0.90000000000000002". */
+static void
+set_number (GKeyFile   *kf,
+            const char *key,
+            double      value)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  g_key_file_set_value (kf, GROUP, key, g_ascii_formatd (buf, sizeof buf, "%.9g", value));
+}
+
 gboolean
 gradlens_settings_save (const GradlensSettings *settings,
                         const char             *path,
@@ -135,11 +146,11 @@ gradlens_settings_save (const GradlensSettings *settings,
     g_key_file_set_string (kf, GROUP, "lesson", settings->lesson);
   g_key_file_set_integer (kf, GROUP, "input-size", settings->input_size);
   g_key_file_set_uint64 (kf, GROUP, "seed", settings->seed);
-  g_key_file_set_double (kf, GROUP, "lr", settings->lr);
-  g_key_file_set_double (kf, GROUP, "momentum", settings->momentum);
+  set_number (kf, "lr", settings->lr);
+  set_number (kf, "momentum", settings->momentum);
   g_key_file_set_integer (kf, GROUP, "steps", settings->steps);
   g_key_file_set_boolean (kf, GROUP, "zero-grad", settings->zero_grad);
-  g_key_file_set_double (kf, GROUP, "speed", settings->speed);
+  set_number (kf, "speed", settings->speed);
 
   dir = g_path_get_dirname (path);
   if (g_mkdir_with_parents (dir, 0700) != 0)
