@@ -1,9 +1,13 @@
 /* test-window.c: the real application opens its main window and draws it
  *
  * Runs GradlensApplication as `gradlens` does, waits until the window is
- * mapped and has painted, checks its widget tree, its actions and its
- * accelerators, saves a PNG of it under G_TEST_BUILDDIR (window.png), and
- * quits through app.quit. Needs a display: run it under xvfb-run.
+ * mapped and has painted, checks its widget tree (the lesson picker with the
+ * six lessons, every step control with its tooltip, the menu, the five panes,
+ * the first lesson's program ready to run), its actions and accelerators, that
+ * the Keyboard Shortcuts window lists every stepping command, saves a PNG of it
+ * under G_TEST_BUILDDIR (window.png), and quits through app.quit. Settings go
+ * to a temporary XDG_CONFIG_HOME. Needs a display: run it under xvfb-run.
+ * test-app.c drives the lessons.
  */
 
 #include <string.h>
