@@ -87,7 +87,7 @@ pickle_fail (Unpickler *u, const char *format, ...)
   va_start (args, format);
   g_autofree char *reason = g_strdup_vprintf (format, args);
   va_end (args);
-  pth_error (u->error, STATE_DICT_ERROR_FORMAT, u->file, NULL, "%s", reason);
+  state_dict_load_error (u->error, STATE_DICT_ERROR_FORMAT, u->file, NULL, "%s", reason);
 }
 
 static void

@@ -9,14 +9,9 @@
 #pragma once
 
 #include "pth.h"
+#include "state-dict-private.h"
 
 G_BEGIN_DECLS
-
-/* "Cannot load “FILE”: [tensor “NAME”: ]REASON"; does nothing if *error is set. */
-void pth_error (GError **error, StateDictError code, const char *file, const char *tensor,
-                const char *format, ...) G_GNUC_PRINTF (5, 6);
-
-#define FORMAT_ERROR(...) pth_error (error, STATE_DICT_ERROR_FORMAT, __VA_ARGS__)
 
 /* Little-endian fields, at any alignment. */
 static inline guint32

@@ -16,26 +16,6 @@
 #include <string.h>
 
 /* ---------------------------------------------------------------------------
- * Errors: "Cannot load “FILE”: [tensor “NAME”: ]REASON", as safetensors-read.c. */
-
-void
-pth_error (GError **error, StateDictError code, const char *file, const char *tensor,
-           const char *format, ...)
-{
-  va_list args;
-  va_start (args, format);
-  g_autofree char *reason = g_strdup_vprintf (format, args);
-  va_end (args);
-  if (error == NULL || *error != NULL)
-    return;
-  if (tensor)
-    g_set_error (error, STATE_DICT_ERROR, code, "Cannot load “%s”: tensor “%s”: %s", file,
-                 tensor, reason);
-  else
-    g_set_error (error, STATE_DICT_ERROR, code, "Cannot load “%s”: %s", file, reason);
-}
-
-/* ---------------------------------------------------------------------------
  * From pickled tensors to a StateDict. */
 
 typedef struct
@@ -129,9 +109,9 @@ add_tensor (Loader *ld, StateDict *sd, const char *name, const Pv *t, GError **e
 
   if (st->type->state_dtype < 0)
     {
-      pth_error (error, STATE_DICT_ERROR_DTYPE, file, name,
-                 "dtype torch.%s; GradLens reads float32 and int64 tensors (convert with "
-                 ".float () before saving)", st->type->dtype);
+      state_dict_load_error (error, STATE_DICT_ERROR_DTYPE, file, name,
+                             "dtype torch.%s; GradLens reads float32 and int64 tensors "
+                             "(convert with .float () before saving)", st->type->dtype);
       return FALSE;
     }
 
@@ -143,8 +123,9 @@ add_tensor (Loader *ld, StateDict *sd, const char *name, const Pv *t, GError **e
     }
   if (ndim > TENSOR_MAX_DIMS)
     {
-      pth_error (error, STATE_DICT_ERROR_SHAPE, file, name,
-                 "%d dimensions; GradLens's tensors have at most %d", ndim, TENSOR_MAX_DIMS);
+      state_dict_load_error (error, STATE_DICT_ERROR_SHAPE, file, name,
+                             "%d dimensions; GradLens's tensors have at most %d", ndim,
+                             TENSOR_MAX_DIMS);
       return FALSE;
     }
 
@@ -191,9 +172,9 @@ add_tensor (Loader *ld, StateDict *sd, const char *name, const Pv *t, GError **e
   ld->out_bytes += (guint64) numel * elsize;
   if (ld->out_bytes > ld->budget)
     {
-      pth_error (error, STATE_DICT_ERROR_TOO_LARGE, file, name,
-                 "the tensors add up to more than %" G_GUINT64_FORMAT " bytes, which a file "
-                 "of this size cannot hold", ld->budget);
+      state_dict_load_error (error, STATE_DICT_ERROR_TOO_LARGE, file, name,
+                             "the tensors add up to more than %" G_GUINT64_FORMAT " bytes, "
+                             "which a file of this size cannot hold", ld->budget);
       return FALSE;
     }
 
@@ -459,11 +440,12 @@ pth_load_bytes (const guint8 *data, gsize size, const char *name, GError **error
   else if (size >= sizeof legacy_magic && memcmp (data, legacy_magic, sizeof legacy_magic) == 0)
     sd = load_legacy (&ld, data, size, &local);
   else if (size >= 2 && data[0] == 0x80)
-    pth_error (&local, STATE_DICT_ERROR_FORMAT, name, NULL,
-               "a bare pickle, not a file written by torch.save");
+    state_dict_load_error (&local, STATE_DICT_ERROR_FORMAT, name, NULL,
+                           "a bare pickle, not a file written by torch.save");
   else
-    pth_error (&local, STATE_DICT_ERROR_FORMAT, name, NULL,
-               "not a PyTorch file (neither a zip archive nor a legacy torch.save stream)");
+    state_dict_load_error (&local, STATE_DICT_ERROR_FORMAT, name, NULL,
+                           "not a PyTorch file (neither a zip archive nor a legacy torch.save "
+                           "stream)");
 
   g_assert ((sd == NULL) == (local != NULL));
   if (local)
@@ -481,7 +463,7 @@ pth_load (const char *path, GError **error)
   g_autoptr (GMappedFile) map = g_mapped_file_new (path, FALSE, &local);
   if (map == NULL)
     {
-      pth_error (error, STATE_DICT_ERROR_IO, path, NULL, "%s", local->message);
+      state_dict_load_error (error, STATE_DICT_ERROR_IO, path, NULL, "%s", local->message);
       return NULL;
     }
   const guint8 *data = (const guint8 *) g_mapped_file_get_contents (map);
@@ -500,7 +482,7 @@ state_dict_load_any (const char *path, GError **error)
   g_autoptr (GMappedFile) map = g_mapped_file_new (path, FALSE, &local);
   if (map == NULL)
     {
-      pth_error (error, STATE_DICT_ERROR_IO, path, NULL, "%s", local->message);
+      state_dict_load_error (error, STATE_DICT_ERROR_IO, path, NULL, "%s", local->message);
       return NULL;
     }
   static const guint8 empty[1];

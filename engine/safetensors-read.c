@@ -8,6 +8,7 @@
  * is wrong, in words that say what to do.
  */
 #include "safetensors-private.h"
+#include "state-dict-private.h"
 #include "json.h"
 
 #include <errno.h>
@@ -48,22 +49,6 @@ typedef struct
   uint64_t begin, end;          /* bytes, relative to the data area */
 } TensorInfo;
 
-/* "Cannot load “FILE”: tensor “NAME”: REASON" (the tensor part when there is one). */
-static void G_GNUC_PRINTF (5, 6)
-load_error (GError **error, StateDictError code, const char *file, const char *tensor,
-            const char *format, ...)
-{
-  va_list args;
-  va_start (args, format);
-  g_autofree char *reason = g_strdup_vprintf (format, args);
-  va_end (args);
-  if (tensor)
-    g_set_error (error, STATE_DICT_ERROR, code, "Cannot load “%s”: tensor “%s”: %s", file, tensor,
-                 reason);
-  else
-    g_set_error (error, STATE_DICT_ERROR, code, "Cannot load “%s”: %s", file, reason);
-}
-
 static char *
 shape_of_json (const JsonValue *shape)
 {
@@ -91,27 +76,27 @@ get_count (const JsonValue *v, uint64_t *out, const char *file, const char *tens
 {
   if (v->type != JSON_NUMBER)
     {
-      load_error (error, STATE_DICT_ERROR_FORMAT, file, tensor,
-                  "%s must be a whole number, but it is %s", what, json_type_describe (v->type));
+      FORMAT_ERROR (file, tensor,
+                    "%s must be a whole number, but it is %s", what, json_type_describe (v->type));
       return FALSE;
     }
   if (!v->number.is_integer)
     {
       /* Past int64: not a fraction, just larger than any file. */
       if (v->number.value >= 9.2e18)
-        load_error (error, STATE_DICT_ERROR_FORMAT, file, tensor,
-                    "%s is %g, too large for any file", what, v->number.value);
+        FORMAT_ERROR (file, tensor,
+                      "%s is %g, too large for any file", what, v->number.value);
       else
-        load_error (error, STATE_DICT_ERROR_FORMAT, file, tensor,
-                    "%s must be a whole number, written without a decimal point or an "
-                    "exponent, but it is %g written with one", what, v->number.value);
+        FORMAT_ERROR (file, tensor,
+                      "%s must be a whole number, written without a decimal point or an "
+                      "exponent, but it is %g written with one", what, v->number.value);
       return FALSE;
     }
   if (v->number.integer < 0)
     {
-      load_error (error, STATE_DICT_ERROR_FORMAT, file, tensor,
-                  "%s is %" G_GINT64_FORMAT ", but sizes and offsets cannot be negative", what,
-                  v->number.integer);
+      FORMAT_ERROR (file, tensor,
+                    "%s is %" G_GINT64_FORMAT ", but sizes and offsets cannot be negative", what,
+                    v->number.integer);
       return FALSE;
     }
   *out = (uint64_t) v->number.integer;
@@ -125,9 +110,9 @@ check_tensor (const char *file, const char *name, const JsonValue *v, uint64_t d
 {
   if (v->type != JSON_OBJECT)
     {
-      load_error (error, STATE_DICT_ERROR_FORMAT, file, name,
-                  "its header entry must be an object {\"dtype\", \"shape\", \"data_offsets\"}, "
-                  "but it is %s", json_type_describe (v->type));
+      FORMAT_ERROR (file, name,
+                    "its header entry must be an object {\"dtype\", \"shape\", \"data_offsets\"}, "
+                    "but it is %s", json_type_describe (v->type));
       return FALSE;
     }
   const JsonValue *dtype = json_value_member (v, "dtype");
@@ -136,18 +121,18 @@ check_tensor (const char *file, const char *name, const JsonValue *v, uint64_t d
   const char *missing = !dtype ? "dtype" : !shape ? "shape" : !offsets ? "data_offsets" : NULL;
   if (missing)
     {
-      load_error (error, STATE_DICT_ERROR_FORMAT, file, name,
-                  "its header entry has no “%s”; every tensor needs \"dtype\", \"shape\" and "
-                  "\"data_offsets\"", missing);
+      FORMAT_ERROR (file, name,
+                    "its header entry has no “%s”; every tensor needs \"dtype\", \"shape\" and "
+                    "\"data_offsets\"", missing);
       return FALSE;
     }
 
   /* dtype: one of the format's, and F32 or I64 for us. */
   if (dtype->type != JSON_STRING)
     {
-      load_error (error, STATE_DICT_ERROR_FORMAT, file, name,
-                  "“dtype” must be a string such as \"F32\", but it is %s",
-                  json_type_describe (dtype->type));
+      FORMAT_ERROR (file, name,
+                    "“dtype” must be a string such as \"F32\", but it is %s",
+                    json_type_describe (dtype->type));
       return FALSE;
     }
   int d = -1;
@@ -157,18 +142,19 @@ check_tensor (const char *file, const char *name, const JsonValue *v, uint64_t d
       d = i;
   if (d < 0)
     {
-      load_error (error, STATE_DICT_ERROR_FORMAT, file, name,
-                  "unknown dtype “%s” (safetensors dtypes are F32, F16, BF16, F64, I64, I32, "
-                  "I16, I8, U8, BOOL, ...)", dtype->string.str);
+      FORMAT_ERROR (file, name,
+                    "unknown dtype “%s” (safetensors dtypes are F32, F16, BF16, F64, I64, I32, "
+                    "I16, I8, U8, BOOL, ...)", dtype->string.str);
       return FALSE;
     }
   if (d != SAFETENSORS_DTYPE_F32 && d != SAFETENSORS_DTYPE_I64)
     {
-      load_error (error, STATE_DICT_ERROR_DTYPE, file, name,
-                  "its dtype is %s (%s), but GradLens reads only F32 (torch.float32) and I64 "
-                  "(torch.int64) tensors. Convert the state dict before saving it, e.g. "
-                  "{k: v.float() if v.is_floating_point() else v.long() for k, v in sd.items()}",
-                  safetensors_dtypes[d].name, safetensors_dtypes[d].torch);
+      state_dict_load_error (error, STATE_DICT_ERROR_DTYPE, file, name,
+                             "its dtype is %s (%s), but GradLens reads only F32 (torch.float32) "
+                             "and I64 (torch.int64) tensors. Convert the state dict before "
+                             "saving it, e.g. {k: v.float() if v.is_floating_point() else "
+                             "v.long() for k, v in sd.items()}",
+                             safetensors_dtypes[d].name, safetensors_dtypes[d].torch);
       return FALSE;
     }
   info->dtype = d == SAFETENSORS_DTYPE_F32 ? STATE_DTYPE_F32 : STATE_DTYPE_I64;
@@ -176,17 +162,17 @@ check_tensor (const char *file, const char *name, const JsonValue *v, uint64_t d
   /* shape: at most four sizes ≥ 0, whose byte count fits 64 bits. */
   if (shape->type != JSON_ARRAY)
     {
-      load_error (error, STATE_DICT_ERROR_FORMAT, file, name,
-                  "“shape” must be an array of sizes such as [64, 3, 7, 7], but it is %s",
-                  json_type_describe (shape->type));
+      FORMAT_ERROR (file, name,
+                    "“shape” must be an array of sizes such as [64, 3, 7, 7], but it is %s",
+                    json_type_describe (shape->type));
       return FALSE;
     }
   if (shape->array.n > TENSOR_MAX_DIMS)
     {
       g_autofree char *s = shape_of_json (shape);
-      load_error (error, STATE_DICT_ERROR_SHAPE, file, name,
-                  "its shape %s has %zu dimensions, but GradLens tensors have at most %d", s,
-                  shape->array.n, TENSOR_MAX_DIMS);
+      state_dict_load_error (error, STATE_DICT_ERROR_SHAPE, file, name,
+                             "its shape %s has %zu dimensions, but GradLens tensors have at "
+                             "most %d", s, shape->array.n, TENSOR_MAX_DIMS);
       return FALSE;
     }
   /* The product of the sizes, zeros counted as ones, must fit too: an empty
@@ -208,18 +194,19 @@ check_tensor (const char *file, const char *name, const JsonValue *v, uint64_t d
   if (overflow || span > G_MAXINT64)
     {
       g_autofree char *s = shape_of_json (shape);
-      load_error (error, STATE_DICT_ERROR_FORMAT, file, name,
-                  "its shape %s is impossibly large (more than 2^63 bytes)", s);
+      FORMAT_ERROR (file, name,
+                    "its shape %s is impossibly large (more than 2^63 bytes)", s);
       return FALSE;
     }
 
   /* data_offsets: [begin, end], end - begin bytes of the data area. */
   if (offsets->type != JSON_ARRAY || offsets->array.n != 2)
     {
-      load_error (error, STATE_DICT_ERROR_FORMAT, file, name,
-                  "“data_offsets” must be an array [begin, end] of two byte offsets, but it is %s",
-                  offsets->type == JSON_ARRAY ? "an array of another length"
-                                              : json_type_describe (offsets->type));
+      FORMAT_ERROR (file, name,
+                    "“data_offsets” must be an array [begin, end] of two byte offsets, but it "
+                    "is %s",
+                    offsets->type == JSON_ARRAY ? "an array of another length"
+                                                : json_type_describe (offsets->type));
       return FALSE;
     }
   if (!get_count (offsets->array.items[0], &info->begin, file, name, "its begin offset", error)
@@ -227,27 +214,27 @@ check_tensor (const char *file, const char *name, const JsonValue *v, uint64_t d
     return FALSE;
   if (info->end < info->begin)
     {
-      load_error (error, STATE_DICT_ERROR_FORMAT, file, name,
-                  "its data_offsets [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT "] end before "
-                  "they begin", info->begin, info->end);
+      FORMAT_ERROR (file, name,
+                    "its data_offsets [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT "] end before "
+                    "they begin", info->begin, info->end);
       return FALSE;
     }
   if (info->end - info->begin != nbytes)
     {
       g_autofree char *s = shape_of_json (shape);
-      load_error (error, STATE_DICT_ERROR_FORMAT, file, name,
-                  "an %s tensor of shape %s takes %" G_GUINT64_FORMAT " bytes, but its "
-                  "data_offsets [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT "] hold %"
-                  G_GUINT64_FORMAT, safetensors_dtypes[d].name, s, nbytes, info->begin,
-                  info->end, info->end - info->begin);
+      FORMAT_ERROR (file, name,
+                    "an %s tensor of shape %s takes %" G_GUINT64_FORMAT " bytes, but its "
+                    "data_offsets [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT "] hold %"
+                    G_GUINT64_FORMAT, safetensors_dtypes[d].name, s, nbytes, info->begin,
+                    info->end, info->end - info->begin);
       return FALSE;
     }
   if (info->end > data_size)
     {
-      load_error (error, STATE_DICT_ERROR_FORMAT, file, name,
-                  "its data_offsets [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT "] go past the "
-                  "end of the data, which is %" G_GUINT64_FORMAT " bytes long: the file is "
-                  "truncated or its header is wrong", info->begin, info->end, data_size);
+      FORMAT_ERROR (file, name,
+                    "its data_offsets [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT "] go past the "
+                    "end of the data, which is %" G_GUINT64_FORMAT " bytes long: the file is "
+                    "truncated or its header is wrong", info->begin, info->end, data_size);
       return FALSE;
     }
   return TRUE;
@@ -281,17 +268,17 @@ check_tiling (const char *file, TensorInfo *infos, size_t n, uint64_t data_size,
       const TensorInfo *t = sorted[i];
       if (t->begin < at)
         {
-          load_error (error, STATE_DICT_ERROR_FORMAT, file, NULL,
-                      "tensors “%s” (data bytes %" G_GUINT64_FORMAT "–%" G_GUINT64_FORMAT ") and "
-                      "“%s” (data bytes %" G_GUINT64_FORMAT "–%" G_GUINT64_FORMAT ") overlap",
-                      prev->name, prev->begin, prev->end, t->name, t->begin, t->end);
+          FORMAT_ERROR (file, NULL,
+                        "tensors “%s” (data bytes %" G_GUINT64_FORMAT "–%" G_GUINT64_FORMAT ") and "
+                        "“%s” (data bytes %" G_GUINT64_FORMAT "–%" G_GUINT64_FORMAT ") overlap",
+                        prev->name, prev->begin, prev->end, t->name, t->begin, t->end);
           return FALSE;
         }
       if (t->begin > at)
         {
-          load_error (error, STATE_DICT_ERROR_FORMAT, file, NULL,
-                      "data bytes %" G_GUINT64_FORMAT "–%" G_GUINT64_FORMAT " belong to no tensor "
-                      "(a gap before tensor “%s”)", at, t->begin, t->name);
+          FORMAT_ERROR (file, NULL,
+                        "data bytes %" G_GUINT64_FORMAT "–%" G_GUINT64_FORMAT " belong to no "
+                        "tensor (a gap before tensor “%s”)", at, t->begin, t->name);
           return FALSE;
         }
       at = t->end;
@@ -299,9 +286,9 @@ check_tiling (const char *file, TensorInfo *infos, size_t n, uint64_t data_size,
     }
   if (at != data_size)
     {
-      load_error (error, STATE_DICT_ERROR_FORMAT, file, NULL,
-                  "%" G_GUINT64_FORMAT " bytes follow the last tensor's data (trailing garbage): "
-                  "the file was damaged or something was appended to it", data_size - at);
+      FORMAT_ERROR (file, NULL,
+                    "%" G_GUINT64_FORMAT " bytes follow the last tensor's data (trailing garbage): "
+                    "the file was damaged or something was appended to it", data_size - at);
       return FALSE;
     }
   return TRUE;
@@ -313,18 +300,18 @@ check_metadata (const char *file, const JsonValue *v, GError **error)
 {
   if (v->type != JSON_OBJECT)
     {
-      load_error (error, STATE_DICT_ERROR_FORMAT, file, NULL,
-                  "“__metadata__” must be an object of strings, but it is %s",
-                  json_type_describe (v->type));
+      FORMAT_ERROR (file, NULL,
+                    "“__metadata__” must be an object of strings, but it is %s",
+                    json_type_describe (v->type));
       return FALSE;
     }
   for (size_t i = 0; i < v->object.n; i++)
     if (v->object.members[i].value->type != JSON_STRING)
       {
-        load_error (error, STATE_DICT_ERROR_FORMAT, file, NULL,
-                    "“__metadata__” must map names to strings, but “%s” is %s",
-                    v->object.members[i].key,
-                    json_type_describe (v->object.members[i].value->type));
+        FORMAT_ERROR (file, NULL,
+                      "“__metadata__” must map names to strings, but “%s” is %s",
+                      v->object.members[i].key,
+                      json_type_describe (v->object.members[i].value->type));
         return FALSE;
       }
   return TRUE;
@@ -337,10 +324,10 @@ parse_header (const guint8 *data, gsize size, const char *file, uint64_t *header
 {
   if (size < 8)
     {
-      load_error (error, STATE_DICT_ERROR_FORMAT, file, NULL,
-                  "the file is %zu bytes long, too short for a safetensors file, which starts "
-                  "with an 8-byte header length: it is empty, truncated or of another format",
-                  (size_t) size);
+      FORMAT_ERROR (file, NULL,
+                    "the file is %zu bytes long, too short for a safetensors file, which starts "
+                    "with an 8-byte header length: it is empty, truncated or of another format",
+                    (size_t) size);
       return NULL;
     }
   guint64 raw;
@@ -355,24 +342,24 @@ parse_header (const guint8 *data, gsize size, const char *file, uint64_t *header
                             : NULL;
       if (pytorch)
         {
-          load_error (error, STATE_DICT_ERROR_FORMAT, file, NULL,
-                      "this is %s, probably a PyTorch .pth/.pt file saved with torch.save, not "
-                      "a safetensors file. Open it as a .pth file, or convert it with "
-                      "safetensors.torch.save_file(torch.load(\"model.pth\"), "
-                      "\"model.safetensors\")", pytorch);
+          FORMAT_ERROR (file, NULL,
+                        "this is %s, probably a PyTorch .pth/.pt file saved with torch.save, not "
+                        "a safetensors file. Open it as a .pth file, or convert it with "
+                        "safetensors.torch.save_file(torch.load(\"model.pth\"), "
+                        "\"model.safetensors\")", pytorch);
           return NULL;
         }
-      load_error (error, STATE_DICT_ERROR_FORMAT, file, NULL,
-                  "its first 8 bytes announce a header of %" G_GUINT64_FORMAT " bytes, but only "
-                  "%zu bytes follow: the file is truncated or not a safetensors file", n,
-                  (size_t) (size - 8));
+      FORMAT_ERROR (file, NULL,
+                    "its first 8 bytes announce a header of %" G_GUINT64_FORMAT " bytes, but only "
+                    "%zu bytes follow: the file is truncated or not a safetensors file", n,
+                    (size_t) (size - 8));
       return NULL;
     }
   if (n > HEADER_MAX_BYTES)
     {
-      load_error (error, STATE_DICT_ERROR_TOO_LARGE, file, NULL,
-                  "its header is %" G_GUINT64_FORMAT " bytes long, more than the 100 MB that "
-                  "safetensors allows", n);
+      state_dict_load_error (error, STATE_DICT_ERROR_TOO_LARGE, file, NULL,
+                             "its header is %" G_GUINT64_FORMAT " bytes long, more than the "
+                             "100 MB that safetensors allows", n);
       return NULL;
     }
   const JsonLimits limits = { .max_depth = HEADER_MAX_DEPTH, .max_values = HEADER_MAX_VALUES };
@@ -380,18 +367,18 @@ parse_header (const guint8 *data, gsize size, const char *file, uint64_t *header
   JsonValue *header = json_parse ((const char *) data + 8, n, &limits, &json_error);
   if (header == NULL)
     {
-      load_error (error,
-                  g_error_matches (json_error, JSON_ERROR, JSON_ERROR_LIMIT)
-                      ? STATE_DICT_ERROR_TOO_LARGE : STATE_DICT_ERROR_FORMAT,
-                  file, NULL, "its header (the JSON after the first 8 bytes) is not valid JSON: %s",
-                  json_error->message);
+      state_dict_load_error (error,
+                             g_error_matches (json_error, JSON_ERROR, JSON_ERROR_LIMIT)
+                                 ? STATE_DICT_ERROR_TOO_LARGE : STATE_DICT_ERROR_FORMAT,
+                             file, NULL, "its header (the JSON after the first 8 bytes) is not "
+                             "valid JSON: %s", json_error->message);
       return NULL;
     }
   if (header->type != JSON_OBJECT)
     {
-      load_error (error, STATE_DICT_ERROR_FORMAT, file, NULL,
-                  "its header must be a JSON object {\"name\": {\"dtype\", \"shape\", "
-                  "\"data_offsets\"}, ...}, but it is %s", json_type_describe (header->type));
+      FORMAT_ERROR (file, NULL,
+                    "its header must be a JSON object {\"name\": {\"dtype\", \"shape\", "
+                    "\"data_offsets\"}, ...}, but it is %s", json_type_describe (header->type));
       json_value_free (header);
       return NULL;
     }
@@ -453,8 +440,8 @@ safetensors_load_bytes (const guint8 *data, gsize size, const char *name, GError
         }
       if (strlen (m->key) != m->key_len)
         {
-          load_error (error, STATE_DICT_ERROR_FORMAT, file, m->key,
-                      "its name holds a NUL character (\\u0000)");
+          FORMAT_ERROR (file, m->key,
+                        "its name holds a NUL character (\\u0000)");
           return NULL;
         }
       infos[n].name = m->key;
@@ -498,7 +485,7 @@ safetensors_load (const char *path, GError **error)
   if (fd < 0)
     {
       int e = errno;
-      load_error (error, STATE_DICT_ERROR_IO, file, NULL, "%s", g_strerror (e));
+      state_dict_load_error (error, STATE_DICT_ERROR_IO, file, NULL, "%s", g_strerror (e));
       return NULL;
     }
   struct stat st;
@@ -506,14 +493,14 @@ safetensors_load (const char *path, GError **error)
     {
       int e = errno;
       close (fd);
-      load_error (error, STATE_DICT_ERROR_IO, file, NULL, "%s", g_strerror (e));
+      state_dict_load_error (error, STATE_DICT_ERROR_IO, file, NULL, "%s", g_strerror (e));
       return NULL;
     }
   if (!S_ISREG (st.st_mode))
     {
       close (fd);
-      load_error (error, STATE_DICT_ERROR_IO, file, NULL, "it is %s, not a file",
-                  S_ISDIR (st.st_mode) ? "a folder" : "a device or a pipe");
+      state_dict_load_error (error, STATE_DICT_ERROR_IO, file, NULL, "it is %s, not a file",
+                             S_ISDIR (st.st_mode) ? "a folder" : "a device or a pipe");
       return NULL;
     }
   if (st.st_size == 0)
@@ -528,7 +515,7 @@ safetensors_load (const char *path, GError **error)
   close (fd);
   if (map == NULL)
     {
-      load_error (error, STATE_DICT_ERROR_IO, file, NULL, "%s", map_error->message);
+      state_dict_load_error (error, STATE_DICT_ERROR_IO, file, NULL, "%s", map_error->message);
       return NULL;
     }
   StateDict *sd = safetensors_load_bytes ((const guint8 *) g_mapped_file_get_contents (map),

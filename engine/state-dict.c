@@ -1,7 +1,7 @@
 /* state-dict.c — an ordered map of named tensors, like PyTorch's state_dict
  * (an OrderedDict): entries keep insertion order, names are unique, and
  * assigning an existing name replaces its value in place. */
-#include "state-dict.h"
+#include "state-dict-private.h"
 
 #include <string.h>
 
@@ -132,4 +132,21 @@ state_entry_numel (const StateEntry *e)
   for (int i = 0; i < e->ndim; i++)
     n *= e->shape[i];
   return n;
+}
+
+void
+state_dict_load_error (GError **error, StateDictError code, const char *file,
+                       const char *tensor, const char *format, ...)
+{
+  if (error == NULL || *error != NULL)
+    return;
+  va_list args;
+  va_start (args, format);
+  g_autofree char *reason = g_strdup_vprintf (format, args);
+  va_end (args);
+  if (tensor)
+    g_set_error (error, STATE_DICT_ERROR, code, "Cannot load “%s”: tensor “%s”: %s", file,
+                 tensor, reason);
+  else
+    g_set_error (error, STATE_DICT_ERROR, code, "Cannot load “%s”: %s", file, reason);
 }
