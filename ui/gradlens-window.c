@@ -578,6 +578,10 @@ on_module_selected (GradlensModuleTree *tree,
 {
   if (self->selecting || !engine_readable (self))
     return;
+  /* Before the program ran, the tree shows a preview of the model it will
+   * build: its values are not the program's yet. */
+  if (stepper_get_status (self->stepper) == STEPPER_READY)
+    return;
 
   self->selecting = TRUE;
   if (tensor != NULL)
