@@ -453,23 +453,38 @@ pth_load_bytes (const guint8 *data, gsize size, const char *name, GError **error
   return sd;
 }
 
+/* path mapped read-only, its bytes in *data (never NULL: an empty file maps to
+ * no memory at all) and *size; NULL with an I/O error naming path. */
+static GMappedFile *
+map_file (const char *path, const guint8 **data, gsize *size, GError **error)
+{
+  static const guint8 empty[1];
+  g_autoptr (GError) local = NULL;
+  GMappedFile *map = g_mapped_file_new (path, FALSE, &local);
+  if (map == NULL)
+    {
+      state_dict_load_error (error, STATE_DICT_ERROR_IO, path, NULL, "%s", local->message);
+      return NULL;
+    }
+  *data = (const guint8 *) g_mapped_file_get_contents (map);
+  if (*data == NULL)
+    *data = empty;
+  *size = g_mapped_file_get_length (map);
+  return map;
+}
+
 StateDict *
 pth_load (const char *path, GError **error)
 {
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  g_autoptr (GError) local = NULL;
-  g_autoptr (GMappedFile) map = g_mapped_file_new (path, FALSE, &local);
+  const guint8 *data;
+  gsize size;
+  g_autoptr (GMappedFile) map = map_file (path, &data, &size, error);
   if (map == NULL)
-    {
-      state_dict_load_error (error, STATE_DICT_ERROR_IO, path, NULL, "%s", local->message);
-      return NULL;
-    }
-  const guint8 *data = (const guint8 *) g_mapped_file_get_contents (map);
-  gsize size = g_mapped_file_get_length (map);
-  static const guint8 empty[1];
-  return pth_load_bytes (data ? data : empty, size, path, error);
+    return NULL;
+  return pth_load_bytes (data, size, path, error);
 }
 
 StateDict *
@@ -478,18 +493,11 @@ state_dict_load_any (const char *path, GError **error)
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  g_autoptr (GError) local = NULL;
-  g_autoptr (GMappedFile) map = g_mapped_file_new (path, FALSE, &local);
+  const guint8 *data;
+  gsize size;
+  g_autoptr (GMappedFile) map = map_file (path, &data, &size, error);
   if (map == NULL)
-    {
-      state_dict_load_error (error, STATE_DICT_ERROR_IO, path, NULL, "%s", local->message);
-      return NULL;
-    }
-  static const guint8 empty[1];
-  const guint8 *data = (const guint8 *) g_mapped_file_get_contents (map);
-  gsize size = g_mapped_file_get_length (map);
-  if (data == NULL)
-    data = empty;
+    return NULL;
 
   /* A .pth starts with "PK" (zip) or a pickle's PROTO; a .safetensors with its
    * header length, whose high bytes are zero. A file that is neither is judged
