@@ -4,8 +4,10 @@
  * pool size: never by timing, so results do not depend on it). The caller posts
  * the job by bumping a generation number, then claims chunks itself, one at a
  * time, like every worker: a claim is a compare-and-swap on one 64-bit word that
- * holds the generation (high half) and the next chunk (low half), so a worker that
- * wakes up late can never claim a chunk of a job that is over. When every chunk is
+ * holds the generation, the job's chunk count and the next chunk, so a worker that
+ * wakes up late can never claim a chunk of a job that is over, nor read the size of
+ * the next job while its caller writes it (ThreadSanitizer found that one: a late
+ * worker could claim and run a chunk of a half-posted job). When every chunk is
  * claimed the caller waits only for those still running elsewhere. On a machine
  * shared with other work a worker that is not scheduled simply claims nothing:
  * the caller does its chunks and never waits for a sleeping thread.
@@ -41,7 +43,7 @@ typedef struct
   int64_t n;
   int chunks;
 
-  _Atomic uint64_t claim;          /* generation << 32 | next chunk to claim */
+  _Atomic uint64_t claim;          /* generation | chunks | next chunk to claim (CLAIM_BITS) */
   _Atomic int done;                /* chunks finished in this job */
   _Atomic int sleepers;
   _Atomic bool busy;               /* a job is running: a second caller runs serially */
@@ -70,10 +72,27 @@ parallel_slice (int64_t n, int parts, int index, int64_t align, int64_t *begin, 
   *end = index == parts - 1 ? n : MIN (e, n);
 }
 
+/* The claim word: generation (24 bits) << 40 | the job's chunks << 20 | next chunk. */
+#define CLAIM_BITS 20
+#define CLAIM_MASK ((1u << CLAIM_BITS) - 1)
+#define CLAIM_MAX_CHUNKS ((int) CLAIM_MASK)
+
 static inline unsigned
 claim_generation (uint64_t claim)
 {
-  return (unsigned) (claim >> 32);
+  return (unsigned) (claim >> (2 * CLAIM_BITS));
+}
+
+static inline int
+claim_chunks (uint64_t claim)
+{
+  return (int) ((claim >> CLAIM_BITS) & CLAIM_MASK);
+}
+
+static inline int
+claim_next (uint64_t claim)
+{
+  return (int) (claim & CLAIM_MASK);
 }
 
 /* Claims and runs chunks of generation gen until none is left. */
@@ -83,14 +102,15 @@ run_chunks (unsigned gen)
   uint64_t cur = atomic_load_explicit (&pool.claim, memory_order_acquire);
   for (;;)
     {
-      if (claim_generation (cur) != gen || (int) (uint32_t) cur >= pool.chunks)
+      if (claim_generation (cur) != gen || claim_next (cur) >= claim_chunks (cur))
         return;
       if (!atomic_compare_exchange_weak_explicit (&pool.claim, &cur, cur + 1,
                                                   memory_order_acq_rel, memory_order_acquire))
         continue;   /* cur holds the new value: look again */
-      int index = (int) (uint32_t) cur;
+      /* A chunk of the current job: its caller waits for it, the job stays put. */
+      int index = claim_next (cur);
       int64_t begin, end;
-      parallel_slice (pool.n, pool.chunks, index, 1, &begin, &end);
+      parallel_slice (pool.n, claim_chunks (cur), index, 1, &begin, &end);
       if (begin < end)
         pool.fn (pool.data, begin, end);
       atomic_fetch_add_explicit (&pool.done, 1, memory_order_release);
@@ -134,8 +154,9 @@ static unsigned
 pool_post (void)
 {
   atomic_store_explicit (&pool.done, 0, memory_order_relaxed);
-  unsigned gen = claim_generation (atomic_load (&pool.claim)) + 1;
-  atomic_store (&pool.claim, (uint64_t) gen << 32);
+  unsigned gen = (claim_generation (atomic_load (&pool.claim)) + 1) & 0xffffffu;
+  atomic_store (&pool.claim, (uint64_t) gen << (2 * CLAIM_BITS)
+                               | (uint64_t) pool.chunks << CLAIM_BITS);
   if (atomic_load (&pool.sleepers) > 0)
     {
       g_mutex_lock (&pool.lock);
@@ -266,7 +287,7 @@ parallel_for_each (int n_items, ParallelFn fn, gpointer data)
     return;
   pool_ensure ();
   bool expected = false;
-  if (pool.n_threads < 2 || n_items < 2 || in_worker
+  if (pool.n_threads < 2 || n_items < 2 || n_items > CLAIM_MAX_CHUNKS || in_worker
       || !atomic_compare_exchange_strong (&pool.busy, &expected, true))
     {
       fn (data, 0, n_items);
