@@ -405,7 +405,13 @@ notify_dispatch (gpointer data)
 static void
 schedule_notify (Stepper *s)
 {
-  if (s->context == NULL || s->notify == NULL)
+  if (s->context == NULL)
+    return;
+  /* stepper_free clears notify under the mutex while the worker may be here. */
+  g_mutex_lock (&s->mutex);
+  bool wanted = s->notify != NULL;
+  g_mutex_unlock (&s->mutex);
+  if (!wanted)
     return;
   GSource *source = g_idle_source_new ();
   g_source_set_priority (source, G_PRIORITY_DEFAULT);
