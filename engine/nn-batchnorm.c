@@ -87,13 +87,7 @@ batch_norm_check (const Tensor *x, const Tensor *weight, const Tensor *bias,
 /* The per-channel loops, vectorised: sums in double over 16 lanes (a reassociation
  * of the sequential double sum, far below float's precision), built for AVX-512,
  * AVX2 and the baseline, picked at load time. */
-#ifndef __SANITIZE_THREAD__
 #define CLONES __attribute__ ((target_clones ("avx512f", "avx2", "default")))
-#else
-/* ThreadSanitizer instruments the clones' ifunc resolver, which the dynamic loader
- * runs before TSan's runtime is up: a crash at load. The baseline only, under TSan. */
-#define CLONES
-#endif
 
 /* Σ p[i], and Σ (p[i] − mu)², over one plane. */
 CLONES static double
