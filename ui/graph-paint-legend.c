@@ -1,0 +1,216 @@
+/* graph-paint-legend.c: the legend, a swatch and a line of text for each look
+ * the painter uses, and the range of the gradient scale. */
+
+#include "graph-paint-private.h"
+
+#include <math.h>
+
+#define LEGEND_PAD      10.0
+#define LEGEND_ROW      22.0
+#define LEGEND_SWATCH_W 34.0
+#define LEGEND_SWATCH_H 16.0
+
+typedef enum
+{
+  ENTRY_FUNCTION,
+  ENTRY_LEAF,
+  ENTRY_FROZEN,
+  ENTRY_NONE,
+  ENTRY_COLLAPSED,
+  ENTRY_RUNNING,
+  ENTRY_READY,
+  ENTRY_WAITING,
+  ENTRY_DONE,
+  ENTRY_SAVED,
+  ENTRY_FREED,
+  ENTRY_GRAD,
+  ENTRY_COUNT
+} LegendEntry;
+
+static const char *const legend_text[ENTRY_COUNT] = {
+  [ENTRY_FUNCTION]  = "grad_fn: PyTorch’s name, module, shape",
+  [ENTRY_LEAF]      = "AccumulateGrad: parameter, shape, .grad",
+  [ENTRY_FROZEN]    = "frozen parameter (requires_grad=False)",
+  [ENTRY_NONE]      = "None in next_functions",
+  [ENTRY_COLLAPSED] = "collapsed module",
+  [ENTRY_RUNNING]   = "running now",
+  [ENTRY_READY]     = "ready: all gradients arrived",
+  [ENTRY_WAITING]   = "waiting: “2 of 3 gradients arrived”",
+  [ENTRY_DONE]      = "done in this backward",
+  [ENTRY_SAVED]     = "saved tensors held for backward",
+  [ENTRY_FREED]     = "saved tensors freed",
+  [ENTRY_GRAD]      = "‖gradient‖ along an edge, log scale",
+};
+
+static char *
+grad_range_text (const GraphLayout *layout)
+{
+  double lo, hi;
+
+  if (!graph_layout_grad_range (layout, &lo, &hi))
+    return g_strdup ("(after backward)");
+
+  return g_strdup_printf ("%.2g … %.2g", lo, hi);
+}
+
+void
+graph_legend_size (const GraphLayout *layout,
+                   double            *width,
+                   double            *height)
+{
+  g_autofree char *range = grad_range_text (layout);
+  double w = graph_text_width (GRAPH_TEXT_TITLE, "Legend");
+
+  for (int i = 0; i < ENTRY_COUNT; i++)
+    w = MAX (w, LEGEND_SWATCH_W + 8 + graph_text_width (GRAPH_TEXT_LEGEND, legend_text[i]));
+  w = MAX (w, LEGEND_SWATCH_W + 8 + graph_text_width (GRAPH_TEXT_LEGEND, range));
+
+  *width = ceil (w + 2 * LEGEND_PAD);
+  *height = ceil (2 * LEGEND_PAD + graph_text_height (GRAPH_TEXT_TITLE) + 6
+                  + (ENTRY_COUNT + 1) * LEGEND_ROW);
+}
+
+static void
+legend_swatch (cairo_t          *cr,
+               const GraphTheme *theme,
+               LegendEntry       entry,
+               const GraphRect  *r)
+{
+  GraphColor fill = theme->node_fill, border = theme->node_border;
+  double width = 1.2;
+  gboolean dashed = FALSE;
+
+  switch (entry)
+    {
+    case ENTRY_LEAF:
+      fill = theme->leaf_fill;
+      border = theme->leaf_border;
+      break;
+    case ENTRY_FROZEN:
+      fill = theme->frozen_fill;
+      border = theme->frozen_border;
+      dashed = TRUE;
+      break;
+    case ENTRY_NONE:
+      fill = theme->background;
+      border = theme->none_border;
+      dashed = TRUE;
+      break;
+    case ENTRY_COLLAPSED:
+      fill = theme->collapsed_fill;
+      border = theme->collapsed_border;
+      rounded_rect (cr, &(GraphRect) { r->x + 3, r->y + 3, r->width - 3, r->height - 3 }, 4);
+      set_color (cr, &fill, 1);
+      cairo_fill_preserve (cr);
+      set_color (cr, &border, 1);
+      cairo_set_line_width (cr, 1);
+      cairo_stroke (cr);
+      break;
+    case ENTRY_RUNNING:
+      border = theme->running;
+      width = 3;
+      break;
+    case ENTRY_READY:
+      border = theme->running;
+      width = 2;
+      dashed = TRUE;
+      break;
+    case ENTRY_WAITING:
+      border = theme->waiting;
+      width = 2;
+      break;
+    case ENTRY_DONE:
+      fill = color_mix (&fill, &theme->done, theme->dark ? 0.30 : 0.18);
+      border = theme->done;
+      width = 1.8;
+      break;
+    case ENTRY_SAVED:
+    case ENTRY_FREED:
+      graph_paint_saved_badge (cr, theme, r->x + r->width / 2, r->y + r->height / 2,
+                               entry == ENTRY_SAVED, 1);
+      return;
+    case ENTRY_GRAD:
+      for (int k = 0; k < 4; k++)
+        {
+          double t = k / 3.0;
+          GraphColor c = color_mix (&theme->grad_low, &theme->grad_high, t);
+          double x = r->x + k * r->width / 4;
+
+          set_color (cr, &c, 1);
+          cairo_set_line_width (cr, 1.5 + 4.5 * t);
+          cairo_move_to (cr, x + 1, r->y + r->height / 2);
+          cairo_line_to (cr, x + r->width / 4 - 1, r->y + r->height / 2);
+          cairo_stroke (cr);
+        }
+      return;
+    case ENTRY_FUNCTION:
+    case ENTRY_COUNT:
+    default:
+      break;
+    }
+
+  rounded_rect (cr, r, 4);
+  set_color (cr, &fill, 1);
+  cairo_fill_preserve (cr);
+  set_color (cr, &border, 1);
+  cairo_set_line_width (cr, width);
+  if (dashed)
+    cairo_set_dash (cr, (double[]){ 4, 3 }, 2, 0);
+  cairo_stroke (cr);
+  cairo_set_dash (cr, NULL, 0, 0);
+
+  if (entry == ENTRY_DONE)
+    graph_paint_done_badge (cr, theme, r->x + 1, r->y + 1, 1);
+}
+
+void
+graph_paint_legend (cairo_t           *cr,
+                    const GraphLayout *layout,
+                    const GraphTheme  *theme,
+                    double             x,
+                    double             y)
+{
+  g_autofree char *range = grad_range_text (layout);
+  double w, h, row_y, ascent = graph_text_ascent (GRAPH_TEXT_LEGEND);
+
+  g_return_if_fail (cr != NULL && theme != NULL);
+
+  graph_legend_size (layout, &w, &h);
+  cairo_save (cr);
+
+  rounded_rect (cr, &(GraphRect) { x, y, w, h }, 8);
+  set_color (cr, &theme->background, 0.92);
+  cairo_fill_preserve (cr);
+  set_color (cr, &theme->node_border, 0.6);
+  cairo_set_line_width (cr, 1);
+  cairo_stroke (cr);
+
+  graph_text_select (cr, GRAPH_TEXT_TITLE);
+  set_color (cr, &theme->text, 1);
+  cairo_move_to (cr, x + LEGEND_PAD, y + LEGEND_PAD + graph_text_ascent (GRAPH_TEXT_TITLE));
+  cairo_show_text (cr, "Legend");
+
+  row_y = y + LEGEND_PAD + graph_text_height (GRAPH_TEXT_TITLE) + 6;
+  for (int i = 0; i < ENTRY_COUNT; i++)
+    {
+      GraphRect swatch = { x + LEGEND_PAD, row_y + (LEGEND_ROW - LEGEND_SWATCH_H) / 2,
+                           LEGEND_SWATCH_W, LEGEND_SWATCH_H };
+      double baseline = row_y + (LEGEND_ROW - graph_text_height (GRAPH_TEXT_LEGEND)) / 2 + ascent;
+
+      legend_swatch (cr, theme, i, &swatch);
+      graph_text_select (cr, GRAPH_TEXT_LEGEND);
+      set_color (cr, &theme->text, 1);
+      cairo_move_to (cr, x + LEGEND_PAD + LEGEND_SWATCH_W + 8, baseline);
+      cairo_show_text (cr, legend_text[i]);
+      row_y += LEGEND_ROW;
+      if (i == ENTRY_GRAD)
+        {
+          set_color (cr, &theme->text_dim, 1);
+          cairo_move_to (cr, x + LEGEND_PAD + LEGEND_SWATCH_W + 8, baseline + LEGEND_ROW);
+          cairo_show_text (cr, range);
+          row_y += LEGEND_ROW;
+        }
+    }
+
+  cairo_restore (cr);
+}
