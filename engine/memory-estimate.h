@@ -14,7 +14,17 @@
  * and the most that is alive at once on top of that during backward (the gradient
  * flowing, the one a node produces, the residual branch's waiting in its add, and
  * the im2col buffers of the conv running). Measured peak resident sizes of
- * `gradlens-cli train` stay within 20% below it (tests/test-anomaly.c checks one).
+ * `gradlens-cli train` stay within 30% below it (tests/test-anomaly.c checks one).
+ *
+ * Who checks: gradlens-cli train (before building the model, and again for a --data
+ * file), the resnet lessons (so the app and gradlens-cli lesson), before any tensor.
+ *
+ * Allocation failures past this check: tensor storage (tensor.c) and gemm's scratch
+ * still end the process with g_error, naming the bytes. Turning them into GErrors
+ * would make every op and every caller of an op fallible for a case the check
+ * already keeps away (and Linux overcommits: malloc rarely fails, the OOM killer
+ * strikes later, which no GError can catch). So the decision is to refuse up front,
+ * with numbers, and to keep the abort as the last resort.
  */
 #pragma once
 
