@@ -1,8 +1,8 @@
-/* graph-view-private.h: what graph-view.c, graph-view-draw.c and graph-view-input.c share
+/* graph-view-private.h: what the graph view's files share
  *
- * The widget is one class in three files by concern: the graph, its layout, the
- * camera and animations (graph-view.c); drawing (graph-view-draw.c); gestures,
- * keys and tooltips (graph-view-input.c).
+ * The widget is one class in four files by concern: the graph, its layout and the
+ * API (graph-view.c); the camera and animations (graph-view-camera.c); drawing
+ * (graph-view-draw.c); gestures, keys and tooltips (graph-view-input.c).
  */
 #pragma once
 
@@ -86,9 +86,20 @@ int      graph_view_layout_index_of_key   (GraphView *self, guint64 key);
 int      graph_view_box_of_key            (GraphView *self, guint64 key);
 void     graph_view_rect_of_box           (GraphView *self, int box, GraphRect *rect);
 void     graph_view_select_key            (GraphView *self, guint64 key);
+/* Drops the cached pictures and queues a draw. */
+void     graph_view_invalidate_pictures   (GraphView *self);
+
+/* graph-view-camera.c */
 void     graph_view_zoom_by               (GraphView *self, double factor, double sx, double sy);
 void     graph_view_user_camera_changed   (GraphView *self);
 void     graph_view_stop_camera_animation (GraphView *self);
+void     graph_view_fit_now               (GraphView *self);
+/* Brings box into view, animated; centre: centre on it rather than the least move. */
+void     graph_view_reveal_box            (GraphView *self, int box, gboolean centre);
+/* Follow mode: keeps the node being run (or just recorded) in view. */
+void     graph_view_follow_running        (GraphView *self);
+/* Runs the tick callback until the transition and the camera have arrived. */
+void     graph_view_ensure_ticking        (GraphView *self);
 
 /* graph-view-draw.c */
 void     graph_view_snapshot_impl         (GtkWidget *widget, GtkSnapshot *snapshot);

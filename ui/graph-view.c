@@ -1,4 +1,5 @@
-/* graph-view.c: the autograd graph, live, in a widget */
+/* graph-view.c: the autograd graph, live, in a widget: the graph and its layout
+ * (made off the UI thread), the public API, size and GObject plumbing */
 
 #include "graph-view-private.h"
 
@@ -27,7 +28,6 @@ static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
 static void start_layout (GraphView *self);
-static void ensure_ticking (GraphView *self);
 
 /* --- Lifetimes ---------------------------------------------------------- */
 
@@ -62,8 +62,8 @@ release_retired (GraphView *self)
 
 /* --- Helpers ------------------------------------------------------------ */
 
-static void
-invalidate_pictures (GraphView *self)
+void
+graph_view_invalidate_pictures (GraphView *self)
 {
   g_clear_pointer (&self->graph_node, gsk_render_node_unref);
   g_clear_pointer (&self->minimap_node, gsk_render_node_unref);
@@ -138,234 +138,6 @@ graph_view_rect_of_box (GraphView *self,
   *rect = self->layout->nodes[box].rect;
 }
 
-/* --- Camera ------------------------------------------------------------- */
-
-void
-graph_view_stop_camera_animation (GraphView *self)
-{
-  self->camera_animating = FALSE;
-}
-
-static void
-animate_camera_to (GraphView      *self,
-                   const Viewport *target)
-{
-  self->camera_from = self->viewport;
-  self->camera_to = *target;
-  self->camera_start = 0;
-  self->camera_animating = TRUE;
-  ensure_ticking (self);
-}
-
-static void
-camera_changed (GraphView *self)
-{
-  gtk_widget_queue_draw (GTK_WIDGET (self));
-}
-
-/* The user moved the camera: it stays where they put it. */
-void
-graph_view_user_camera_changed (GraphView *self)
-{
-  self->user_moved = TRUE;
-  graph_view_stop_camera_animation (self);
-  camera_changed (self);
-}
-
-/* The whole graph in view, beside the legend when the window is wide enough. */
-static void
-fit_viewport (GraphView *self,
-              Viewport  *vp)
-{
-  GraphRect graph = { 0, 0, self->layout->width, self->layout->height };
-  GraphRect area = { 0, 0, vp->width, vp->height };
-  Viewport part;
-  double lw, lh;
-
-  if (self->show_legend)
-    {
-      graph_legend_size (self->layout, &lw, &lh);
-      if (vp->width - lw - 2 * OVERLAY_MARGIN >= 0.4 * vp->width)
-        area = (GraphRect) { lw + 2 * OVERLAY_MARGIN - FIT_MARGIN, 0,
-                             vp->width - lw - 2 * OVERLAY_MARGIN + FIT_MARGIN, vp->height };
-    }
-  part = *vp;
-  viewport_set_size (&part, area.width, area.height);
-  viewport_fit (&part, &graph, FIT_MARGIN, 1.0);
-  vp->zoom = part.zoom;
-  viewport_anchor (vp, graph.width / 2, graph.height / 2, area.x + area.width / 2,
-                   area.y + area.height / 2);
-}
-
-static void
-fit_now (GraphView *self)
-{
-  if (self->layout == NULL || self->layout->n_nodes == 0)
-    return;
-
-  graph_view_stop_camera_animation (self);
-  fit_viewport (self, &self->viewport);
-  camera_changed (self);
-}
-
-void
-graph_view_zoom_by (GraphView *self,
-                    double     factor,
-                    double     sx,
-                    double     sy)
-{
-  if (self->camera_animating)
-    {
-      self->viewport = self->camera_to;
-      graph_view_stop_camera_animation (self);
-    }
-  viewport_zoom_at (&self->viewport, self->viewport.zoom * factor, sx, sy);
-  graph_view_user_camera_changed (self);
-}
-
-void
-graph_view_zoom_in (GraphView *self)
-{
-  g_return_if_fail (GRAPH_IS_VIEW (self));
-
-  graph_view_zoom_by (self, ZOOM_STEP, self->viewport.width / 2, self->viewport.height / 2);
-}
-
-void
-graph_view_zoom_out (GraphView *self)
-{
-  g_return_if_fail (GRAPH_IS_VIEW (self));
-
-  graph_view_zoom_by (self, 1 / ZOOM_STEP, self->viewport.width / 2, self->viewport.height / 2);
-}
-
-void
-graph_view_zoom_reset (GraphView *self)
-{
-  g_return_if_fail (GRAPH_IS_VIEW (self));
-
-  graph_view_zoom_by (self, 1.0 / self->viewport.zoom, self->viewport.width / 2,
-           self->viewport.height / 2);
-}
-
-void
-graph_view_zoom_fit (GraphView *self)
-{
-  Viewport target;
-
-  g_return_if_fail (GRAPH_IS_VIEW (self));
-
-  if (self->layout == NULL || self->layout->n_nodes == 0)
-    return;
-  target = self->viewport;
-  fit_viewport (self, &target);
-  self->user_moved = FALSE;
-  animate_camera_to (self, &target);
-}
-
-/* Brings box into view, animated; centre: centre on it rather than the least move. */
-static void
-reveal_box (GraphView *self,
-            int        box,
-            gboolean   centre)
-{
-  Viewport target = self->camera_animating ? self->camera_to : self->viewport;
-  GraphRect rect;
-
-  if (box < 0)
-    return;
-  graph_view_rect_of_box (self, box, &rect);
-  if (centre)
-    {
-      /* Readable: at least 100 % when centring on a search match. */
-      if (target.zoom < 1.0)
-        target.zoom = 1.0;
-      viewport_center_on (&target, rect.x + rect.width / 2, rect.y + rect.height / 2);
-    }
-  else if (!viewport_ensure_visible (&target, &rect, FOLLOW_MARGIN))
-    return;
-  animate_camera_to (self, &target);
-}
-
-/* Follow mode: keep the node being run (or just recorded) in view. */
-static void
-follow_running (GraphView *self)
-{
-  const GraphModel *model;
-  int box = -1;
-
-  if (!self->follow || self->layout == NULL)
-    return;
-  model = self->layout->model;
-  for (int i = 0; i < model->n_nodes && box < 0; i++)
-    if (model->nodes[i].state == NODE_RUNNING)
-      box = graph_layout_node_for_model (self->layout, i);
-  if (box < 0)
-    box = graph_view_box_of_key (self, self->current_key);
-  reveal_box (self, box, FALSE);
-}
-
-/* --- Animation ---------------------------------------------------------- */
-
-static gboolean
-tick (GtkWidget     *widget,
-      GdkFrameClock *frame_clock,
-      gpointer       user_data)
-{
-  GraphView *self = GRAPH_VIEW (widget);
-  gint64 now = gdk_frame_clock_get_frame_time (frame_clock);
-
-  if (self->transition != NULL)
-    {
-      double t;
-
-      if (self->transition_start == 0)
-        self->transition_start = now;
-      t = (double) (now - self->transition_start) / GROW_ANIMATION_US;
-      self->transition_progress = graph_ease_out (t);
-      g_clear_pointer (&self->graph_node, gsk_render_node_unref);
-      if (t >= 1.0)
-        {
-          g_clear_pointer (&self->transition, graph_transition_free);
-          self->transition_progress = 1.0;
-          invalidate_pictures (self);
-        }
-      gtk_widget_queue_draw (widget);
-    }
-
-  if (self->camera_animating)
-    {
-      double t;
-
-      if (self->camera_start == 0)
-        self->camera_start = now;
-      t = (double) (now - self->camera_start) / CAMERA_ANIMATION_US;
-      viewport_interpolate (&self->viewport, &self->camera_from, &self->camera_to,
-                            graph_ease_out (t));
-      if (t >= 1.0)
-        {
-          self->viewport = self->camera_to;
-          self->camera_animating = FALSE;
-        }
-      camera_changed (self);
-    }
-
-  if (self->transition == NULL && !self->camera_animating)
-    {
-      self->tick_id = 0;
-      return G_SOURCE_REMOVE;
-    }
-
-  return G_SOURCE_CONTINUE;
-}
-
-static void
-ensure_ticking (GraphView *self)
-{
-  if (self->tick_id == 0)
-    self->tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), tick, NULL, NULL);
-}
-
 /* --- Layout ------------------------------------------------------------- */
 
 typedef struct
@@ -432,7 +204,7 @@ install_layout (GraphView   *self,
       self->transition = transition;
       self->transition_start = 0;
       self->transition_progress = 0;
-      ensure_ticking (self);
+      graph_view_ensure_ticking (self);
     }
   else
     {
@@ -442,19 +214,19 @@ install_layout (GraphView   *self,
 
   self->layout = layout;
   retire_layout (self, old);
-  invalidate_pictures (self);
+  graph_view_invalidate_pictures (self);
 
   /* A new graph is shown whole. A growing one keeps the camera where the user put
    * it, follows the newest node in follow mode, and is refitted otherwise. */
   if (!related)
     {
       self->user_moved = FALSE;
-      fit_now (self);
+      graph_view_fit_now (self);
     }
   else if (self->follow)
-    follow_running (self);
+    graph_view_follow_running (self);
   else if (!self->user_moved)
-    fit_now (self);
+    graph_view_fit_now (self);
 
   g_signal_emit (self, signals[LAYOUT_CHANGED], 0);
 }
@@ -544,7 +316,7 @@ graph_view_set_nodes (GraphView *self,
       release_retired (self);
       self->selected_key = self->hovered_key = self->current_key = NO_KEY;
       self->user_moved = FALSE;
-      invalidate_pictures (self);
+      graph_view_invalidate_pictures (self);
       g_signal_emit (self, signals[LAYOUT_CHANGED], 0);
       return;
     }
@@ -592,8 +364,8 @@ graph_view_refresh_state (GraphView *self)
         break;
       }
 
-  invalidate_pictures (self);
-  follow_running (self);
+  graph_view_invalidate_pictures (self);
+  graph_view_follow_running (self);
 }
 
 void
@@ -646,8 +418,8 @@ graph_view_set_current_node (GraphView *self,
   g_return_if_fail (GRAPH_IS_VIEW (self));
 
   self->current_key = node != NULL ? graph_model_key (node->id, -1) : NO_KEY;
-  invalidate_pictures (self);
-  follow_running (self);
+  graph_view_invalidate_pictures (self);
+  graph_view_follow_running (self);
 }
 
 void
@@ -660,7 +432,7 @@ graph_view_set_follow (GraphView *self,
   if (follow == self->follow)
     return;
   self->follow = follow;
-  follow_running (self);
+  graph_view_follow_running (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FOLLOW]);
 }
 
@@ -691,7 +463,7 @@ graph_view_search (GraphView  *self,
     return FALSE;
 
   graph_view_select_key (self, model->nodes[found].key);
-  reveal_box (self, graph_layout_node_for_model (self->layout, found), TRUE);
+  graph_view_reveal_box (self, graph_layout_node_for_model (self->layout, found), TRUE);
   return TRUE;
 }
 
@@ -817,7 +589,7 @@ graph_view_size_allocate (GtkWidget *widget,
   g_clear_pointer (&self->graph_node, gsk_render_node_unref);
   g_clear_pointer (&self->minimap_node, gsk_render_node_unref);
   if (!self->user_moved && !self->follow)
-    fit_now (self);
+    graph_view_fit_now (self);
 }
 
 /* --- GObject ------------------------------------------------------------ */
