@@ -69,6 +69,7 @@ static double opt_peak = 0;        /* GFLOP/s, passed to children */
 static gboolean opt_json = FALSE;
 static gboolean opt_no_peak = FALSE;
 static gboolean opt_profile = FALSE;
+static gboolean opt_profile_layers = FALSE;
 
 static GOptionEntry entries[] = {
   { "case", 'c', 0, G_OPTION_ARG_STRING, &opt_cases,
@@ -83,6 +84,8 @@ static GOptionEntry entries[] = {
   { "profile", 'p', 0, G_OPTION_ARG_NONE, &opt_profile,
     "Also time every layer kind and backward node (through an observer: adds the edge norms "
     "the UI draws)", NULL },
+  { "profile-layers", 0, 0, G_OPTION_ARG_NONE, &opt_profile_layers,
+    "With --profile: one line per convolution (by module path)", NULL },
   { "child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &opt_child, NULL, NULL },
   { "peak", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_DOUBLE, &opt_peak, NULL, NULL },
   { NULL }
@@ -323,7 +326,9 @@ profile_observe (const Event *ev, gpointer data)
             kind = m ? module_kind_name (m->kind) : "?";
             g_hash_table_insert (pr->kinds, (char *) f.path, (char *) kind);
           }
-        g_autofree char *bucket = g_strdup_printf ("forward  %s", kind);
+        g_autofree char *bucket = opt_profile_layers && g_str_equal (kind, "Conv2d")
+                                    ? g_strdup_printf ("forward  Conv2d %s", f.path)
+                                    : g_strdup_printf ("forward  %s", kind);
         profile_add (pr, bucket, dur - f.children);
         break;
       }
@@ -336,7 +341,10 @@ profile_observe (const Event *ev, gpointer data)
       break;
     case EVENT_NODE_END:
       {
-        g_autofree char *bucket = g_strdup_printf ("backward %s", node_name (ev->node));
+        g_autofree char *bucket = opt_profile_layers && ev->node->op == OP_CONV2D
+                                    ? g_strdup_printf ("backward %s %s", node_name (ev->node),
+                                                       ev->node->module)
+                                    : g_strdup_printf ("backward %s", node_name (ev->node));
         profile_add (pr, bucket, t - pr->t_node);
         pr->t_last_end = t;
         break;
@@ -368,7 +376,7 @@ profile_print (Profile *pr, const char *case_name, int steps)
   g_ptr_array_sort_with_data (names, compare_bucket, pr->ms);
   g_printerr ("profile of %s, ms per step (mean of %d):\n", case_name, steps);
   for (guint i = 0; i < names->len; i++)
-    g_printerr ("  %-42s %8.3f\n", (char *) names->pdata[i],
+    g_printerr ("  %-56s %8.3f\n", (char *) names->pdata[i],
                 *(double *) g_hash_table_lookup (pr->ms, names->pdata[i]) / steps);
 }
 
@@ -640,7 +648,8 @@ main (int argc, char **argv)
       g_autofree char *warmup = g_strdup_printf ("%d", opt_warmup);
       const char *child_argv[] = { "/proc/self/exe", "--child", bc->name, "--threads", threads,
                                    "--steps", steps, "--warmup", warmup,
-                                   opt_profile ? "--profile" : NULL, NULL };
+                                   opt_profile ? "--profile" : NULL,
+                                   opt_profile_layers ? "--profile-layers" : NULL, NULL };
       g_autofree char *out = NULL;
       g_autofree char *err = NULL;
       int wait_status = 0;

@@ -357,7 +357,8 @@ direct_range (gpointer data, int64_t begin, int64_t end)
  * each block of B rows is read once, in order. */
 static void
 direct_gemm (int m, int n, int k, float alpha, const float *a, int64_t as_i, int64_t as_k,
-             const float *b, int64_t ldb, float beta, float *c, int64_t ldc, int kc)
+             const float *b, int64_t ldb, float beta, float *c, int64_t ldc, int kc,
+             bool stream)
 {
   DirectJob job = {
     .m = m, .n = n, .k = k, .kc = kc > 0 ? kc : k,
@@ -390,8 +391,9 @@ direct_gemm (int m, int n, int k, float alpha, const float *a, int64_t as_i, int
   job.split_columns = row_tiles < 2 * threads && col_tiles > row_tiles;
   /* Stream a C larger than the caches keep for long, written whole (beta 0, alpha
    * 1) in aligned lines. */
-  job.stream = beta == 0 && alpha == 1 && job.kc >= k && (double) m * n * 4 > STREAM_MIN_BYTES
-               && ldc % 16 == 0 && ((uintptr_t) c & 63) == 0;
+  job.stream = stream && beta == 0 && alpha == 1 && job.kc >= k
+               && (double) m * n * 4 > STREAM_MIN_BYTES && ldc % 16 == 0
+               && ((uintptr_t) c & 63) == 0;
   int64_t tiles = job.split_columns ? col_tiles : row_tiles;
   job.parts = (int) MIN (tiles, (int64_t) 4 * threads);
   if ((double) m * n * k < 4 * SMALL_FLOPS || job.parts < 2)
@@ -630,9 +632,9 @@ gemm_path (bool trans_a, bool trans_b, int m, int n, int k)
   return names[choose_path (trans_a, trans_b, m, n, k)];
 }
 
-void
-gemm (bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float *a, int lda,
-      const float *b, int ldb, float beta, float *c, int ldc)
+static void
+gemm_any (bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float *a,
+          int lda, const float *b, int ldb, float beta, float *c, int ldc, bool stream)
 {
   if (m <= 0 || n <= 0)
     return;
@@ -672,7 +674,8 @@ gemm (bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float 
          * contiguous; op(B)ᵀ(j, kk) is b[kk·ldb + j] (or b[j·ldb + kk] if trans_b).
          * Inner blocks of 8 rows of A: A streams once, in order. */
         float *ct = scratch_get (1, (size_t) n * m);   /* (n, m) */
-        direct_gemm (n, m, k, 1, b, trans_b ? ldb : 1, trans_b ? 1 : ldb, a, lda, 0, ct, m, 8);
+        direct_gemm (n, m, k, 1, b, trans_b ? ldb : 1, trans_b ? 1 : ldb, a, lda, 0, ct, m, 8,
+                     false);
         for (int i = 0; i < m; i++)
           for (int j = 0; j < n; j++)
             {
@@ -695,8 +698,22 @@ gemm (bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float 
             bb = t;
             ldbb = n;
           }
-        direct_gemm (m, n, k, alpha, a, as_i, as_k, bb, ldbb, beta, c, ldc, 0);
+        direct_gemm (m, n, k, alpha, a, as_i, as_k, bb, ldbb, beta, c, ldc, 0, stream);
         return;
       }
     }
+}
+
+void
+gemm (bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float *a, int lda,
+      const float *b, int ldb, float beta, float *c, int ldc)
+{
+  gemm_any (trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, false);
+}
+
+void
+gemm_stream_c (bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float *a,
+               int lda, const float *b, int ldb, float beta, float *c, int ldc)
+{
+  gemm_any (trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, true);
 }

@@ -28,6 +28,13 @@ void gemm       (bool trans_a, bool trans_b, int m, int n, int k, float alpha,
                  const float *a, int lda, const float *b, int ldb,
                  float beta, float *c, int ldc);
 
+/* The same for a C that is written once and not read again soon (a weight
+ * gradient: the optimizer reads it after the whole backward). When a direct kernel
+ * writes it, it bypasses the caches, which keeps the weights there. */
+void gemm_stream_c (bool trans_a, bool trans_b, int m, int n, int k, float alpha,
+                    const float *a, int lda, const float *b, int ldb,
+                    float beta, float *c, int ldc);
+
 /* The same by three loops, in double: the reference the kernels are tested against. */
 void gemm_naive (bool trans_a, bool trans_b, int m, int n, int k, float alpha,
                  const float *a, int lda, const float *b, int ldb,

@@ -423,7 +423,8 @@ conv2d_backward (Node *node, const Tensor *grad, Tensor **gi)
               col = col_t->data;
             }
           /* grad_W (O, K) (+)= g (O, g·P) · colᵀ (g·P, K) */
-          gemm (false, true, o, k, ld, 1, gb, ld, col, ld, b0 == 0 ? 0 : 1, gi[1]->data, k);
+          gemm_stream_c (false, true, o, k, ld, 1, gb, ld, col, ld, b0 == 0 ? 0 : 1,
+                         gi[1]->data, k);
         }
       if (need_x)
         {

@@ -705,16 +705,27 @@ typedef struct
   int64_t m, n;
 } TransposeJob;
 
-/* Rows [i0, i1) of a, in 32×32 blocks so reads and writes both stay in cache lines. */
+/* Rows [i0, i1) of a, in 16×16 blocks: the 16 lines read and the 16 written stay
+ * in L1 while the block is done; each output row piece is one line, written whole. */
 static void
 transpose_range (gpointer data, int64_t i0, int64_t i1)
 {
   const TransposeJob *j = data;
-  for (int64_t ib = i0; ib < i1; ib += 32)
-    for (int64_t jb = 0; jb < j->n; jb += 32)
-      for (int64_t i = ib; i < MIN (ib + 32, i1); i++)
-        for (int64_t jj = jb; jj < MIN (jb + 32, j->n); jj++)
-          j->out[jj * j->m + i] = j->a[i * j->n + jj];
+  for (int64_t ib = i0; ib < i1; ib += 16)
+    for (int64_t jb = 0; jb < j->n; jb += 16)
+      {
+        int64_t ie = MIN (ib + 16, i1), je = MIN (jb + 16, j->n);
+        for (int64_t jj = jb; jj < je; jj++)
+          for (int64_t i = ib; i < ie; i++)
+            j->out[jj * j->m + i] = j->a[i * j->n + jj];
+      }
+}
+
+static void
+transpose_blocks (gpointer data, int64_t b0, int64_t b1)
+{
+  const TransposeJob *j = data;
+  transpose_range (data, b0 * 16, MIN (b1 * 16, j->m));
 }
 
 static Tensor *
@@ -723,7 +734,9 @@ transpose_2d (const Tensor *a)
   int64_t m = a->shape[0], n = a->shape[1];
   Tensor *out = tensor_new_empty (2, (int64_t[]){ n, m });
   TransposeJob job = { a->data, out->data, m, n };
-  parallel_for (m, MAX (1, ELEMENTWISE_GRAIN / MAX (n, 1)), transpose_range, &job);
+  /* Slices of whole 16-row blocks. */
+  parallel_for ((m + 15) / 16, MAX (1, ELEMENTWISE_GRAIN / 16 / MAX (n, 1)), transpose_blocks,
+                &job);
   return out;
 }
 

@@ -9,6 +9,7 @@
  */
 #include "sgd.h"
 #include "parallel.h"
+#include "vec.h"
 
 #include <string.h>
 
@@ -83,17 +84,9 @@ sgd_update_range (gpointer data, int64_t begin, int64_t end)
   if (buf && !first && wd == 0 && !o->nesterov)
     {
       /* Lesson 3's SGD(lr, momentum) after its first step: the same operations as
-       * below, as one branch-free loop the compiler vectorises. */
-      for (int64_t i = begin; i < end; i++)
-        {
-          float scaled = buf[i] * mom;
-          float b = scaled + one_minus_damp * g[i];
-          float before = w[i];
-          float after = before + neg_lr * b;
-          buf[i] = b;
-          w[i] = after;
-          upd[i] = after - before;
-        }
+       * below, vectorised, the update streamed (vec.h). */
+      vec_sgd_momentum (w + begin, g + begin, buf + begin, upd + begin, end - begin, mom,
+                        one_minus_damp, neg_lr);
       return;
     }
   for (int64_t i = begin; i < end; i++)

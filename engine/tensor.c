@@ -1,5 +1,6 @@
 /* tensor.c — tensor lifetime, shapes, statistics and torch's random generator. */
 #include "autograd.h"
+#include "parallel.h"
 
 #include <math.h>
 #include <string.h>
@@ -390,12 +391,55 @@ tensor_stats (const Tensor *t, TensorStats *st)
   st->norm = sqrt (sumsq);
 }
 
+/* Σ x² over blocks of NORM_BLOCK elements, each block's sum in double over 16 lanes,
+ * the blocks' sums added in order: the same bits whatever the number of threads.
+ * The observer computes one per gradient edge (autograd.c), so it has to be fast. */
+#define NORM_BLOCK 16384
+
+__attribute__ ((target_clones ("avx512f", "avx2", "default"))) static double
+sum_squares (const float *x, int64_t n)
+{
+  double s[16] = { 0 };
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int l = 0; l < 16; l++)
+      s[l] += (double) x[i + l] * x[i + l];
+  double t = 0;
+  for (int l = 0; l < 16; l++)
+    t += s[l];
+  for (; i < n; i++)
+    t += (double) x[i] * x[i];
+  return t;
+}
+
+typedef struct
+{
+  const float *x;
+  int64_t n;
+  double *partial;                 /* one per block */
+} NormJob;
+
+static void
+norm_range (gpointer data, int64_t b0, int64_t b1)
+{
+  const NormJob *j = data;
+  for (int64_t b = b0; b < b1; b++)
+    j->partial[b] = sum_squares (j->x + b * NORM_BLOCK, MIN (NORM_BLOCK, j->n - b * NORM_BLOCK));
+}
+
 double
 tensor_norm2 (const Tensor *t)
 {
+  int64_t blocks = (t->numel + NORM_BLOCK - 1) / NORM_BLOCK;
+  if (blocks <= 1)
+    return sqrt (sum_squares (t->data, t->numel));
+  double *partial = g_new (double, blocks);
+  NormJob job = { t->data, t->numel, partial };
+  parallel_for (blocks, 2, norm_range, &job);
   double s = 0;
-  for (int64_t i = 0; i < t->numel; i++)
-    s += (double) t->data[i] * t->data[i];
+  for (int64_t b = 0; b < blocks; b++)
+    s += partial[b];
+  g_free (partial);
   return sqrt (s);
 }
 

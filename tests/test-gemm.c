@@ -5,6 +5,7 @@
 #include "gemm.h"
 #include "nn.h"
 #include "parallel.h"
+#include "vec.h"
 
 #include <math.h>
 
@@ -63,7 +64,11 @@ check_shape (const Shape *s, Generator *gen)
           fill (c, nc, gen);
           memcpy (ref, c, nc * sizeof (float));
 
-          gemm (ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+          /* Streamed C (weight gradients) on every other combination. */
+          if ((ta + tb + ab) % 2)
+            gemm_stream_c (ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+          else
+            gemm (ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
           gemm_naive (ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, ref, ldc);
           for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++)
@@ -110,6 +115,29 @@ test_openblas (void)
       check_shape (&shapes[i], &gen);
     }
   gemm_set_direct_enabled (true);
+}
+
+/* A weight gradient's shape with C in whole aligned lines: the streamed stores. */
+static void
+test_stream (void)
+{
+  Generator gen;
+  generator_init (&gen, 5);
+  int m = 512, n = 2304, k = 9;
+  float *a = g_new (float, m * k), *b = g_new (float, n * k);
+  float *c = g_aligned_alloc (m * n, sizeof (float), 64);
+  float *ref = g_new (float, m * n);
+  fill (a, m * k, &gen);
+  fill (b, n * k, &gen);
+  fill (c, m * n, &gen);
+  gemm_stream_c (false, true, m, n, k, 1, a, k, b, k, 0, c, n);
+  gemm_naive (false, true, m, n, k, 1, a, k, b, k, 0, ref, n);
+  for (int i = 0; i < m * n; i++)
+    g_assert_cmpfloat_with_epsilon (c[i], ref[i], 1e-5f * 3 * (1 + fabsf (ref[i])));
+  g_free (a);
+  g_free (b);
+  g_aligned_free (c);
+  g_free (ref);
 }
 
 /* The paths the engine counts on for resnet18's thin layers are the ones taken. */
@@ -270,6 +298,48 @@ test_max_pool (void)
     }
 }
 
+/* The vectorised SGD step gives the plain loop's floats, bit for bit, whatever the
+ * alignment of its slice. */
+static void
+test_sgd_kernel (void)
+{
+  Generator gen;
+  generator_init (&gen, 6);
+  int n = 1000;
+  for (int offset = 0; offset < 17; offset += 5)
+    {
+      float *w = g_new (float, n), *g = g_new (float, n), *buf = g_new (float, n);
+      float *upd = g_new (float, n);
+      float *w2 = g_new (float, n), *buf2 = g_new (float, n);
+      fill (w, n, &gen);
+      fill (g, n, &gen);
+      fill (buf, n, &gen);
+      memcpy (w2, w, n * sizeof (float));
+      memcpy (buf2, buf, n * sizeof (float));
+      float mom = 0.9f, omd = 0.75f, neg_lr = -0.01f;
+      vec_sgd_momentum (w + offset, g + offset, buf + offset, upd + offset, n - offset, mom, omd,
+                        neg_lr);
+      for (int i = offset; i < n; i++)
+        {
+          volatile float scaled = buf2[i] * mom;
+          volatile float gd = omd * g[i];
+          float b = scaled + gd;
+          float before = w2[i];
+          volatile float step = neg_lr * b;
+          float after = before + step;
+          g_assert_cmpfloat (buf[i], ==, b);
+          g_assert_cmpfloat (w[i], ==, after);
+          g_assert_cmpfloat (upd[i], ==, after - before);
+        }
+      g_free (w);
+      g_free (g);
+      g_free (buf);
+      g_free (upd);
+      g_free (w2);
+      g_free (buf2);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -277,8 +347,10 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/gemm/paths", test_paths);
   g_test_add_func ("/engine/gemm/openblas", test_openblas);
   g_test_add_func ("/engine/gemm/choice", test_choice);
+  g_test_add_func ("/engine/gemm/stream", test_stream);
   g_test_add_func ("/engine/gemm/threads-agree", test_threads_agree);
   g_test_add_func ("/engine/gemm/parallel-for", test_parallel_for);
   g_test_add_func ("/engine/gemm/max-pool", test_max_pool);
+  g_test_add_func ("/engine/gemm/sgd-kernel", test_sgd_kernel);
   return g_test_run ();
 }

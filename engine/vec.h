@@ -1,0 +1,22 @@
+/* vec.h — the engine's memory-bound passes, vectorised by hand where it pays.
+ *
+ * The same float operations, in the same order, as the plain loops they replace:
+ * only the width of the registers and the kind of store change. On a CPU with
+ * AVX-512, results that nothing reads soon are written with streaming stores
+ * (no read for ownership, no eviction of what the caches hold for the next pass).
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdint.h>
+
+G_BEGIN_DECLS
+
+/* SGD with momentum, no weight decay, no Nesterov, after the first step, per element:
+ *   buf = buf·momentum + one_minus_damp·g;  w_after = w + neg_lr·buf;
+ *   upd = w_after − w;  w = w_after
+ * upd (the update, read by the UI only) is streamed. */
+void vec_sgd_momentum (float *w, const float *g, float *buf, float *upd, int64_t n,
+                       float momentum, float one_minus_damp, float neg_lr);
+
+G_END_DECLS
