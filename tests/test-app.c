@@ -22,6 +22,7 @@
 #include <glib/gstdio.h>
 #include <gtk/gtk.h>
 
+#include "app-driver.h"
 #include "code-view.h"
 #include "event-log.h"
 #include "gradlens-application.h"
@@ -37,124 +38,6 @@
 #include "state-dict.h"
 #include "theme.h"
 #include "variable-list.h"
-
-#define GIVE_UP_SECONDS 240
-#define WAIT_SECONDS 60
-
-typedef void (*Script) (GradlensWindow *window);
-
-typedef struct
-{
-  GradlensApplication *app;
-  GradlensWindow      *window;   /* weak */
-  Script               script;
-  guint                synced;
-  gboolean             done;
-} Fixture;
-
-static Fixture *current;
-
-/* --- Driving the window ------------------------------------------------------ */
-
-static void
-on_synced (GradlensWindow *window,
-           Fixture        *fx)
-{
-  fx->synced++;
-}
-
-/* Runs the main loop until the window has synced `count` more times. */
-static void
-wait_synced (guint before)
-{
-  gint64 deadline = g_get_monotonic_time () + WAIT_SECONDS * G_TIME_SPAN_SECOND;
-
-  while (current->synced <= before)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      if (g_get_monotonic_time () > deadline)
-        g_error ("the window did not sync within %d s", WAIT_SECONDS);
-      g_usleep (500);
-    }
-  /* Let the frame clock lay out and paint what changed. */
-  for (int i = 0; i < 20 && g_main_context_pending (NULL); i++)
-    g_main_context_iteration (NULL, FALSE);
-}
-
-/* Activates win.NAME as a button or shortcut would, and waits for it. */
-static void
-command (GradlensWindow *window,
-         const char     *action)
-{
-  guint before = current->synced;
-  g_autofree char *detailed = g_strdup_printf ("win.%s", action);
-
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), detailed, NULL));
-  wait_synced (before);
-}
-
-/* The sensitivity of the header bar's button for win.ACTION: what the
- * student sees, and the action's enabled state. */
-static gboolean
-action_enabled (GradlensWindow *window,
-                const char     *action)
-{
-  g_autofree char *detailed = g_strdup_printf ("win.%s", action);
-  g_autoptr (GPtrArray) stack = g_ptr_array_new ();
-
-  g_ptr_array_add (stack, gtk_window_get_titlebar (GTK_WINDOW (window)));
-  while (stack->len > 0)
-    {
-      GtkWidget *w = g_ptr_array_steal_index (stack, stack->len - 1);
-
-      if (GTK_IS_ACTIONABLE (w)
-          && g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (w)), detailed) == 0)
-        return gtk_widget_get_sensitive (w);
-      for (GtkWidget *c = gtk_widget_get_first_child (w); c; c = gtk_widget_get_next_sibling (c))
-        g_ptr_array_add (stack, c);
-    }
-  g_error ("no button for %s", detailed);
-  return FALSE;
-}
-
-static GtkWidget *
-find_descendant (GtkWidget *root,
-                 GType      type)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type))
-    return root;
-  for (GtkWidget *c = gtk_widget_get_first_child (root); c; c = gtk_widget_get_next_sibling (c))
-    {
-      GtkWidget *found = find_descendant (c, type);
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
-static void
-select_lesson (GradlensWindow *window,
-               const char     *name)
-{
-  guint before = current->synced;
-
-  g_assert_true (gradlens_window_select_lesson (window, name));
-  wait_synced (before);
-  g_assert_cmpstr (gradlens_window_get_lesson (window)->name, ==, name);
-  g_assert_cmpint (stepper_get_status (gradlens_window_get_stepper (window)), ==, STEPPER_READY);
-}
-
-static LessonPhase
-phase_of (GradlensWindow *window)
-{
-  return stepper_get_phase (gradlens_window_get_stepper (window));
-}
-
-static StepperStatus
-status_of (GradlensWindow *window)
-{
-  return stepper_get_status (gradlens_window_get_stepper (window));
-}
 
 /* Run to the end of the forward pass: paused as backward begins. */
 static void
@@ -217,16 +100,6 @@ find_leaf_node (GradlensWindow *window,
         return node;
     }
   return NULL;
-}
-
-static GtkWidget *
-panel (GradlensWindow *window,
-       const char     *name)
-{
-  GtkWidget *widget = gradlens_window_get_panel (window, name);
-
-  g_assert_nonnull (widget);
-  return widget;
 }
 
 static void
@@ -843,64 +716,6 @@ script_dark (GradlensWindow *window)
   gradlens_window_select_node (window, find_leaf_node (window, "fc.weight"));
   screenshot (window, "dark");
   g_object_set (settings, "gtk-application-prefer-dark-theme", FALSE, NULL);
-}
-
-/* --- Running a script inside the application ------------------------------------ */
-
-static gboolean
-run_script (gpointer user_data)
-{
-  Fixture *fx = user_data;
-
-  g_assert_nonnull (fx->window);
-  g_signal_connect (fx->window, "synced", G_CALLBACK (on_synced), fx);
-  /* Let the window map and draw first. */
-  while (!gtk_widget_get_mapped (GTK_WIDGET (fx->window)))
-    g_main_context_iteration (NULL, TRUE);
-  for (int i = 0; i < 20 && g_main_context_pending (NULL); i++)
-    g_main_context_iteration (NULL, FALSE);
-
-  fx->script (fx->window);
-  fx->done = TRUE;
-  g_action_group_activate_action (G_ACTION_GROUP (fx->app), "quit", NULL);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-on_activate (GApplication *app,
-             Fixture      *fx)
-{
-  fx->window = GRADLENS_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
-  g_object_add_weak_pointer (G_OBJECT (fx->window), (gpointer *) &fx->window);
-  g_idle_add (run_script, fx);
-}
-
-static gboolean
-give_up (gpointer user_data)
-{
-  g_error ("the script did not finish within %d s", GIVE_UP_SECONDS);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-run_in_app (gconstpointer data)
-{
-  Fixture fx = { .script = (Script) data };
-  guint give_up_id;
-
-  current = &fx;
-  fx.app = gradlens_application_new ();
-  g_application_set_flags (G_APPLICATION (fx.app), G_APPLICATION_NON_UNIQUE);
-  g_signal_connect_after (fx.app, "activate", G_CALLBACK (on_activate), &fx);
-  give_up_id = g_timeout_add_seconds (GIVE_UP_SECONDS, give_up, &fx);
-
-  g_assert_cmpint (g_application_run (G_APPLICATION (fx.app), 0, NULL), ==, 0);
-
-  g_source_remove (give_up_id);
-  g_assert_true (fx.done);
-  g_assert_null (fx.window);
-  g_clear_object (&fx.app);
-  current = NULL;
 }
 
 /* --- Without a window ----------------------------------------------------------- */
