@@ -68,8 +68,9 @@ typedef struct
 static void
 scratch_free (gpointer p)
 {
-  Scratch *s = p;
-  free (s->data);
+  Scratch *s = p;   /* both slots */
+  free (s[0].data);
+  free (s[1].data);
   g_free (s);
 }
 
