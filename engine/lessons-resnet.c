@@ -167,38 +167,80 @@ train (LessonRun *run, Module *model, Sgd *optim, const LoopLines *lines, GError
   return TRUE;
 }
 
+/* The first lines of every program here (SOURCE_OPENING), the weights loaded:
+ *   1  import torch
+ *   2  from torchvision.models import resnet18
+ *   4  torch.manual_seed(SEED)
+ *   5  model = resnet18()
+ *   6  model.load_state_dict(…), or a `pass` */
+static gboolean
+run_opening (LessonRun *run, Generator *gen, Module **model, GError **error)
+{
+  if (!check_params (run, error))
+    return FALSE;
+  LESSON_PHASE (run, LESSON_PHASE_FORWARD);
+  LESSON_LINE (run, 1);
+  LESSON_LINE (run, 2);
+  LESSON_LINE (run, 4);
+  lesson_run_seed (run, gen);
+  LESSON_LINE (run, 5);
+  *model = build_model (run, gen, error);
+  LESSON_LINE (run, 6);
+  return load_weights (run, *model, error);
+}
+
+/* The last lines of every program here (SOURCE_CLOSING), from the data's line:
+ *   line       data = torch.rand(1, 3, SIZE, SIZE)
+ *   line + 1   labels = torch.rand(1, classes)
+ *   line + 2   optim = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+ *   line + 4   the training loop, to line + 10 */
+static gboolean
+run_closing (LessonRun *run, Generator *gen, Module *model, int classes, int line,
+             GError **error)
+{
+  if (!make_data (run, gen, classes, line, error))
+    return FALSE;
+  LESSON_LINE (run, line + 2);
+  Sgd *optim = make_optimizer (run, model);
+
+  const LoopLines lines = { line + 4, line + 5, line + 6, line + 7, line + 8, line + 9,
+                            line + 10 };
+  return train (run, model, optim, &lines, error);
+}
+
+#define SOURCE_OPENING                                                            \
+    "import torch\n"                                                              \
+    "from torchvision.models import resnet18\n"                                   \
+    "\n"                                                                          \
+    "torch.manual_seed(@SEED@)\n"                                                 \
+    "model = resnet18()\n"                                                        \
+    "@WEIGHTS@\n"
+
+/* classes: a string literal, "1000" or "10". */
+#define SOURCE_CLOSING(classes)                                                   \
+    "data = torch.rand(1, 3, @SIZE@, @SIZE@)\n"                                   \
+    "labels = torch.rand(1, " classes ")\n"                                       \
+    "optim = torch.optim.SGD(model.parameters(), lr=@LR@, momentum=@MOMENTUM@)\n" \
+    "\n"                                                                          \
+    "for step in range(@STEPS@):\n"                                               \
+    "    @ZERO_GRAD@\n"                                                           \
+    "    prediction = model(data)                  # forward pass\n"              \
+    "    loss = (prediction - labels).sum()\n"                                    \
+    "    print(f\"step {step}: loss {loss.item():.4f}\")\n"                       \
+    "    loss.backward()                           # backward pass\n"             \
+    "    optim.step()                              # gradient descent\n"
+
 /* --- resnet18-step ------------------------------------------------------------- */
 
 static gboolean
 run_resnet18_step (LessonRun *run, GError **error)
 {
   Generator gen;
+  Module *model = NULL;
 
-  if (!check_params (run, error))
+  if (!run_opening (run, &gen, &model, error))
     return FALSE;
-  LESSON_PHASE (run, LESSON_PHASE_FORWARD);
-  /* import torch */
-  LESSON_LINE (run, 1);
-  /* from torchvision.models import resnet18 */
-  LESSON_LINE (run, 2);
-  /* torch.manual_seed(SEED) */
-  LESSON_LINE (run, 4);
-  lesson_run_seed (run, &gen);
-  /* model = resnet18() */
-  LESSON_LINE (run, 5);
-  Module *model = build_model (run, &gen, error);
-  /* model.load_state_dict(…), or a `pass` */
-  LESSON_LINE (run, 6);
-  if (!load_weights (run, model, error))
-    return FALSE;
-  if (!make_data (run, &gen, 1000, 7, error))
-    return FALSE;
-  /* optim = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM) */
-  LESSON_LINE (run, 9);
-  Sgd *optim = make_optimizer (run, model);
-
-  static const LoopLines lines = { 11, 12, 13, 14, 15, 16, 17 };
-  return train (run, model, optim, &lines, error);
+  return run_closing (run, &gen, model, 1000, 7, error);
 }
 
 const Lesson lesson_resnet18_step = {
@@ -210,23 +252,8 @@ const Lesson lesson_resnet18_step = {
   .uses_resnet = true,
   .run = run_resnet18_step,
   .source =
-    "import torch\n"
-    "from torchvision.models import resnet18\n"
-    "\n"
-    "torch.manual_seed(@SEED@)\n"
-    "model = resnet18()\n"
-    "@WEIGHTS@\n"
-    "data = torch.rand(1, 3, @SIZE@, @SIZE@)\n"
-    "labels = torch.rand(1, 1000)\n"
-    "optim = torch.optim.SGD(model.parameters(), lr=@LR@, momentum=@MOMENTUM@)\n"
-    "\n"
-    "for step in range(@STEPS@):\n"
-    "    @ZERO_GRAD@\n"
-    "    prediction = model(data)                  # forward pass\n"
-    "    loss = (prediction - labels).sum()\n"
-    "    print(f\"step {step}: loss {loss.item():.4f}\")\n"
-    "    loss.backward()                           # backward pass\n"
-    "    optim.step()                              # gradient descent\n",
+    SOURCE_OPENING
+    SOURCE_CLOSING ("1000"),
 };
 
 /* --- finetune ----------------------------------------------------------------- */
@@ -235,23 +262,9 @@ static gboolean
 run_finetune (LessonRun *run, GError **error)
 {
   Generator gen;
+  Module *model = NULL;
 
-  if (!check_params (run, error))
-    return FALSE;
-  LESSON_PHASE (run, LESSON_PHASE_FORWARD);
-  /* import torch */
-  LESSON_LINE (run, 1);
-  /* from torchvision.models import resnet18 */
-  LESSON_LINE (run, 2);
-  /* torch.manual_seed(SEED) */
-  LESSON_LINE (run, 4);
-  lesson_run_seed (run, &gen);
-  /* model = resnet18() */
-  LESSON_LINE (run, 5);
-  Module *model = build_model (run, &gen, error);
-  /* model.load_state_dict(…), or a `pass` */
-  LESSON_LINE (run, 6);
-  if (!load_weights (run, model, error))
+  if (!run_opening (run, &gen, &model, error))
     return FALSE;
   /* for param in model.parameters():
    *     param.requires_grad = False */
@@ -261,14 +274,7 @@ run_finetune (LessonRun *run, GError **error)
   /* model.fc = torch.nn.Linear(512, 10): new parameters, trainable */
   LESSON_LINE (run, 9);
   module_replace_child (model, "fc", linear_new (512, 10, &gen));
-  if (!make_data (run, &gen, 10, 10, error))
-    return FALSE;
-  /* optim = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM) */
-  LESSON_LINE (run, 12);
-  Sgd *optim = make_optimizer (run, model);
-
-  static const LoopLines lines = { 14, 15, 16, 17, 18, 19, 20 };
-  return train (run, model, optim, &lines, error);
+  return run_closing (run, &gen, model, 10, 10, error);
 }
 
 const Lesson lesson_finetune = {
@@ -280,26 +286,11 @@ const Lesson lesson_finetune = {
   .uses_resnet = true,
   .run = run_finetune,
   .source =
-    "import torch\n"
-    "from torchvision.models import resnet18\n"
-    "\n"
-    "torch.manual_seed(@SEED@)\n"
-    "model = resnet18()\n"
-    "@WEIGHTS@\n"
+    SOURCE_OPENING
     "for param in model.parameters():\n"
     "    param.requires_grad = False\n"
     "model.fc = torch.nn.Linear(512, 10)\n"
-    "data = torch.rand(1, 3, @SIZE@, @SIZE@)\n"
-    "labels = torch.rand(1, 10)\n"
-    "optim = torch.optim.SGD(model.parameters(), lr=@LR@, momentum=@MOMENTUM@)\n"
-    "\n"
-    "for step in range(@STEPS@):\n"
-    "    @ZERO_GRAD@\n"
-    "    prediction = model(data)                  # forward pass\n"
-    "    loss = (prediction - labels).sum()\n"
-    "    print(f\"step {step}: loss {loss.item():.4f}\")\n"
-    "    loss.backward()                           # backward pass\n"
-    "    optim.step()                              # gradient descent\n",
+    SOURCE_CLOSING ("10"),
 };
 
 /* --- freeze ------------------------------------------------------------------- */
@@ -308,23 +299,9 @@ static gboolean
 run_freeze (LessonRun *run, GError **error)
 {
   Generator gen;
+  Module *model = NULL;
 
-  if (!check_params (run, error))
-    return FALSE;
-  LESSON_PHASE (run, LESSON_PHASE_FORWARD);
-  /* import torch */
-  LESSON_LINE (run, 1);
-  /* from torchvision.models import resnet18 */
-  LESSON_LINE (run, 2);
-  /* torch.manual_seed(SEED) */
-  LESSON_LINE (run, 4);
-  lesson_run_seed (run, &gen);
-  /* model = resnet18() */
-  LESSON_LINE (run, 5);
-  Module *model = build_model (run, &gen, error);
-  /* model.load_state_dict(…), or a `pass` */
-  LESSON_LINE (run, 6);
-  if (!load_weights (run, model, error))
+  if (!run_opening (run, &gen, &model, error))
     return FALSE;
   /* frozen = ("layer1", ...) */
   LESSON_LINE (run, 7);
@@ -345,14 +322,7 @@ run_freeze (LessonRun *run, GError **error)
       }
   if (frozen[0])
     LESSON_LINE (run, 10);
-  if (!make_data (run, &gen, 1000, 11, error))
-    return FALSE;
-  /* optim = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM) */
-  LESSON_LINE (run, 13);
-  Sgd *optim = make_optimizer (run, model);
-
-  static const LoopLines lines = { 15, 16, 17, 18, 19, 20, 21 };
-  return train (run, model, optim, &lines, error);
+  return run_closing (run, &gen, model, 1000, 11, error);
 }
 
 const Lesson lesson_freeze = {
@@ -364,25 +334,10 @@ const Lesson lesson_freeze = {
   .uses_resnet = true,
   .run = run_freeze,
   .source =
-    "import torch\n"
-    "from torchvision.models import resnet18\n"
-    "\n"
-    "torch.manual_seed(@SEED@)\n"
-    "model = resnet18()\n"
-    "@WEIGHTS@\n"
+    SOURCE_OPENING
     "frozen = @FROZEN@                 # chosen in the module tree\n"
     "for name, param in model.named_parameters():\n"
     "    if any(name == f or name.startswith(f + \".\") for f in frozen):\n"
     "        param.requires_grad = False\n"
-    "data = torch.rand(1, 3, @SIZE@, @SIZE@)\n"
-    "labels = torch.rand(1, 1000)\n"
-    "optim = torch.optim.SGD(model.parameters(), lr=@LR@, momentum=@MOMENTUM@)\n"
-    "\n"
-    "for step in range(@STEPS@):\n"
-    "    @ZERO_GRAD@\n"
-    "    prediction = model(data)                  # forward pass\n"
-    "    loss = (prediction - labels).sum()\n"
-    "    print(f\"step {step}: loss {loss.item():.4f}\")\n"
-    "    loss.backward()                           # backward pass\n"
-    "    optim.step()                              # gradient descent\n",
+    SOURCE_CLOSING ("1000"),
 };
