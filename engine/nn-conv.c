@@ -25,8 +25,21 @@
 #include "backward.h"
 #include "gemm.h"
 #include "parallel.h"
+#include "winograd.h"
 
 #include <string.h>
+
+/* 3×3, stride 1, padding 1 on images of at least this many pixels: Winograd's
+ * F(2×2, 3×3) (winograd.h), 16 products per 2×2 outputs instead of 36. On smaller
+ * images its transformed weights (16/9 the size of the weights) cost more memory
+ * traffic than the products save (layer4 at 224×224 has 7×7 pixels). */
+#define WINOGRAD_MIN_PIXELS 196
+
+static inline bool
+conv_is_winograd (int kh, int kw, int stride, int padding, int h, int w)
+{
+  return kh == 3 && kw == 3 && stride == 1 && padding == 1 && h * w >= WINOGRAD_MIN_PIXELS;
+}
 
 /* Images per group: enough columns (G·P ≥ 384) for a wide product, and no more. */
 static int
@@ -203,6 +216,11 @@ conv2d_forward (float *out, const float *x, const float *w, const float *bias,
                 int n, int c, int h, int wd, int o, int kh, int kw,
                 int stride, int padding, int oh, int ow)
 {
+  if (conv_is_winograd (kh, kw, stride, padding, h, wd))
+    {
+      conv3x3_winograd (out, x, w, bias, n, c, h, wd, o, false);
+      return;
+    }
   int k = c * kh * kw;
   int64_t p_count = (int64_t) oh * ow;
   int group = conv_group (n, p_count);
@@ -391,6 +409,16 @@ conv2d_backward (Node *node, const Tensor *grad, Tensor **gi)
   int64_t cols = group * p_count;
   if (need_w)  /* (O, C, kh, kw) = (O, K); written by the first group's product */
     gi[1] = n > 0 ? tensor_new_empty (4, w->shape) : tensor_new_zeros (4, w->shape);
+  if (need_x && conv_is_winograd (kh, kw, stride, padding, h, wd))
+    {
+      /* grad_x = g ⋆ W turned by 180° with its channel axes swapped: the same kind
+       * of 3×3 convolution, from O channels to C. */
+      gi[0] = tensor_new_empty (4, x->shape);         /* (N, C, h, wd) */
+      conv3x3_winograd (gi[0]->data, grad->data, w->data, NULL, n, o, h, wd, c, true);
+      need_x = false;
+      if (!need_w)
+        return;
+    }
   if (need_x)
     gi[0] = tensor_new_zeros (4, x->shape);          /* (N, C, h, wd) */
   bool x_is_col = pointwise && group == 1;

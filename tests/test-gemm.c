@@ -6,6 +6,7 @@
 #include "nn.h"
 #include "parallel.h"
 #include "vec.h"
+#include "winograd.h"
 
 #include <math.h>
 
@@ -340,6 +341,42 @@ test_sgd_kernel (void)
     }
 }
 
+/* Winograd's F(2×2, 3×3) against the definition: odd and even sizes, bias, the
+ * flipped kernel of input gradients, a group of several images. */
+static void
+test_winograd (void)
+{
+  static const int cases[][5] = {  /* n, ci, h, w, co */
+    { 1, 3, 4, 4, 2 }, { 2, 5, 7, 9, 6 }, { 3, 4, 6, 5, 3 }, { 1, 64, 16, 16, 64 },
+    { 2, 16, 14, 14, 32 }, { 1, 1, 1, 1, 1 }, { 1, 2, 3, 2, 2 },
+  };
+  Generator gen;
+  generator_init (&gen, 7);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    for (int flip = 0; flip < 2; flip++)
+      {
+        int n = cases[i][0], ci = cases[i][1], h = cases[i][2], w = cases[i][3];
+        int co = cases[i][4];
+        size_t nx = (size_t) n * ci * h * w, nw = (size_t) co * ci * 9, ny = (size_t) n * co * h * w;
+        float *x = g_new (float, nx), *k = g_new (float, nw), *bias = g_new (float, co);
+        float *y = g_new (float, ny), *ref = g_new (float, ny);
+        fill (x, nx, &gen);
+        fill (k, nw, &gen);
+        fill (bias, co, &gen);
+        conv3x3_winograd (y, x, k, flip ? NULL : bias, n, ci, h, w, co, flip);
+        conv3x3_winograd_naive (ref, x, k, flip ? NULL : bias, n, ci, h, w, co, flip);
+        for (size_t e = 0; e < ny; e++)
+          if (!(fabsf (y[e] - ref[e]) <= 2e-5f * sqrtf (9.0f * ci) * (1 + fabsf (ref[e]))))
+            g_error ("winograd %d×%d×%d×%d → %d%s: out[%zu] = %g, expected %g", n, ci, h, w, co,
+                     flip ? " (flipped)" : "", e, y[e], ref[e]);
+        g_free (x);
+        g_free (k);
+        g_free (bias);
+        g_free (y);
+        g_free (ref);
+      }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -352,5 +389,6 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/gemm/parallel-for", test_parallel_for);
   g_test_add_func ("/engine/gemm/max-pool", test_max_pool);
   g_test_add_func ("/engine/gemm/sgd-kernel", test_sgd_kernel);
+  g_test_add_func ("/engine/gemm/winograd", test_winograd);
   return g_test_run ();
 }
