@@ -150,16 +150,11 @@ cli_graph (int      argc,
       "FILE" },
     { NULL }
   };
-  GOptionGroup *group;
 
-  cli_lesson_options_init (&opts);
-  context = cli_option_context_new ("graph", "NAME",
-                                    "Write a lesson's autograd graph (nodes and next_functions "
-                                    "edges) as JSON or Graphviz DOT, or draw it as PNG, SVG "
-                                    "or PDF.");
-  group = cli_lesson_options_group (&opts);
-  g_option_group_add_entries (group, entries);
-  g_option_context_set_main_group (context, group);
+  context = cli_lesson_option_context_new ("graph",
+                                           "Write a lesson's autograd graph (nodes and "
+                                           "next_functions edges) as JSON or Graphviz DOT, or "
+                                           "draw it as PNG, SVG or PDF.", entries, &opts);
   if (!g_option_context_parse (context, &argc, &argv, error))
     {
       cli_lesson_options_clear (&opts);

@@ -19,7 +19,7 @@
 
 /* --- Options shared with `graph` ------------------------------------------------ */
 
-void
+static void
 cli_lesson_options_init (CliLessonOptions *opts)
 {
   LessonParams defaults;
@@ -87,7 +87,7 @@ parse_freeze (const char *option_name,
   return TRUE;
 }
 
-GOptionGroup *
+static GOptionGroup *
 cli_lesson_options_group (CliLessonOptions *opts)
 {
   const GOptionEntry entries[] = {
@@ -113,6 +113,23 @@ cli_lesson_options_group (CliLessonOptions *opts)
                               NULL);
   g_option_group_add_entries (group, entries);
   return group;
+}
+
+GOptionContext *
+cli_lesson_option_context_new (const char         *command,
+                               const char         *summary,
+                               const GOptionEntry *entries,
+                               CliLessonOptions   *opts)
+{
+  GOptionContext *context;
+  GOptionGroup *group;
+
+  cli_lesson_options_init (opts);
+  context = cli_option_context_new (command, "NAME", summary);
+  group = cli_lesson_options_group (opts);
+  g_option_group_add_entries (group, entries);
+  g_option_context_set_main_group (context, group);
+  return context;
 }
 
 gboolean
@@ -252,15 +269,10 @@ cli_lesson (int      argc,
       "Write every event as one JSON object per line to FILE", "FILE.jsonl" },
     { NULL }
   };
-  GOptionGroup *group;
 
-  cli_lesson_options_init (&opts);
-  context = cli_option_context_new ("lesson", "NAME",
-                                    "Run a lesson without pauses and print what its PyTorch "
-                                    "program prints.");
-  group = cli_lesson_options_group (&opts);
-  g_option_group_add_entries (group, entries);
-  g_option_context_set_main_group (context, group);
+  context = cli_lesson_option_context_new ("lesson",
+                                           "Run a lesson without pauses and print what its "
+                                           "PyTorch program prints.", entries, &opts);
   if (!g_option_context_parse (context, &argc, &argv, error))
     {
       cli_lesson_options_clear (&opts);

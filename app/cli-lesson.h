@@ -2,10 +2,10 @@
  * `gradlens-cli lesson` and `gradlens-cli graph`.
  *
  *   CliLessonOptions opts;
- *   cli_lesson_options_init (&opts);
- *   g_option_context_add_group (context, cli_lesson_options_group (&opts));
- *   ... parse ...
+ *   context = cli_lesson_option_context_new ("graph", summary, entries, &opts);
+ *   ... g_option_context_parse ...
  *   if (!cli_lesson_options_finish (&opts, &params, error)) ...
+ *   cli_lesson_options_clear (&opts);
  */
 #pragma once
 
@@ -26,11 +26,15 @@ typedef struct
   char *weights;
 } CliLessonOptions;
 
-void          cli_lesson_options_init   (CliLessonOptions *opts);
+/* `gradlens-cli COMMAND NAME`'s options: opts initialised to the defaults, and the
+ * lesson options (--size --seed --lr --momentum --steps --zero-grad[=yes|no]
+ * --no-zero-grad --freeze --weights, writing into opts) with the command's own
+ * entries in the main group, so that --help lists them together. */
+GOptionContext *cli_lesson_option_context_new (const char         *command,
+                                               const char         *summary,
+                                               const GOptionEntry *entries,
+                                               CliLessonOptions   *opts);
 void          cli_lesson_options_clear  (CliLessonOptions *opts);
-/* The options --size --seed --lr --momentum --steps --zero-grad[=yes|no]
- * --no-zero-grad --freeze --weights, writing into opts. */
-GOptionGroup *cli_lesson_options_group  (CliLessonOptions *opts);
 /* Checks the values and fills params (lesson_params_clear it afterwards). */
 gboolean      cli_lesson_options_finish (CliLessonOptions *opts, LessonParams *params,
                                          GError **error);
