@@ -35,9 +35,9 @@ import torchvision
 from PIL import Image
 from torchvision import transforms as T
 
+from fixtures_common import MEAN, STD
+
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-MEAN = [0.485, 0.456, 0.406]
-STD = [0.229, 0.224, 0.225]
 
 
 def pytorch_logits(model, image):

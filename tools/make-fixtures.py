@@ -93,7 +93,8 @@ import sys
 import torch
 import torch.nn as nn
 import torchvision
-from torchvision.models.resnet import BasicBlock, ResNet
+
+from fixtures_common import narrow_resnet18
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "..", "tests", "data", "pytorch")
@@ -181,21 +182,6 @@ def fill_state_dict(sd, seed):
 
 
 # --- models --------------------------------------------------------------------
-
-def narrow_resnet18(width, num_classes):
-    """torchvision's ResNet(BasicBlock, [2, 2, 2, 2]) with stage widths width, 2w,
-    4w, 8w: torchvision's own classes and module names, only narrower."""
-    m = ResNet(BasicBlock, [2, 2, 2, 2], num_classes=num_classes)
-    m.inplanes = width
-    m.conv1 = nn.Conv2d(3, width, kernel_size=7, stride=2, padding=3, bias=False)
-    m.bn1 = nn.BatchNorm2d(width)
-    m.layer1 = m._make_layer(BasicBlock, width, 2)
-    m.layer2 = m._make_layer(BasicBlock, 2 * width, 2, stride=2)
-    m.layer3 = m._make_layer(BasicBlock, 4 * width, 2, stride=2)
-    m.layer4 = m._make_layer(BasicBlock, 8 * width, 2, stride=2)
-    m.fc = nn.Linear(8 * width, num_classes)
-    return m
-
 
 def snapshot_state(model):
     return collections.OrderedDict(

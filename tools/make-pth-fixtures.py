@@ -61,15 +61,13 @@ import torch
 import torch.nn as nn
 from PIL import Image, ImageDraw, ImageFilter
 from torchvision import transforms as T
-from torchvision.models.resnet import BasicBlock, ResNet
+
+from fixtures_common import MEAN, STD, narrow_resnet18
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 PTH = os.path.join(ROOT, "tests", "data", "pth")
 IMAGES = os.path.join(ROOT, "tests", "data", "images")
 FUZZ = os.path.join(ROOT, "tests", "data", "fuzz", "pth")
-
-MEAN = [0.485, 0.456, 0.406]
-STD = [0.229, 0.224, 0.225]
 
 
 def write_bin(path, t):
@@ -113,21 +111,6 @@ def views_dict():
     assert not d["t"].is_contiguous() and not d["cols"].is_contiguous()
     assert d["rows"].storage_offset() == 5 and d["elem"].storage_offset() == 13
     return d
-
-
-def narrow_resnet18(width, num_classes):
-    """torchvision's ResNet(BasicBlock, [2, 2, 2, 2]) with stage widths width, 2w,
-    4w, 8w: torchvision's own classes and module names, only narrower."""
-    m = ResNet(BasicBlock, [2, 2, 2, 2], num_classes=num_classes)
-    m.inplanes = width
-    m.conv1 = nn.Conv2d(3, width, kernel_size=7, stride=2, padding=3, bias=False)
-    m.bn1 = nn.BatchNorm2d(width)
-    m.layer1 = m._make_layer(BasicBlock, width, 2)
-    m.layer2 = m._make_layer(BasicBlock, 2 * width, 2, stride=2)
-    m.layer3 = m._make_layer(BasicBlock, 4 * width, 2, stride=2)
-    m.layer4 = m._make_layer(BasicBlock, 8 * width, 2, stride=2)
-    m.fc = nn.Linear(8 * width, num_classes)
-    return m
 
 
 def formula_input(shape):
