@@ -1,61 +1,25 @@
 /* test-cli-train.c: `gradlens-cli train` run as a real process, checked against the
  * same steps done here through the engine's API (a narrow resnet18, width 4, so
- * it takes a fraction of a second).
- *
- * meson sets GRADLENS_CLI to the built program.
+ * it takes a fraction of a second); test-cli-common.h runs the process.
  */
 
 #include <math.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include <glib/gstdio.h>
 
 #include "sgd.h"
+#include "test-cli-common.h"
 
-typedef struct
-{
-  char *out, *err;
-  int status;
-} Run;
-
-static void
-run_clear (Run *run)
-{
-  g_clear_pointer (&run->out, g_free);
-  g_clear_pointer (&run->err, g_free);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Run, run_clear)
-
-/* Runs gradlens-cli train ARGS (NULL-terminated); FALSE (test skipped) without the CLI. */
+/* gradlens-cli train ARGS (NULL-terminated); FALSE (test skipped) without the CLI. */
 static gboolean
 run_train (Run *run, ...)
 {
-  const char *cli = g_getenv ("GRADLENS_CLI");
-  if (cli == NULL)
-    {
-      g_test_skip ("GRADLENS_CLI is not set (run through meson test)");
-      return FALSE;
-    }
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_ptr_array_add (argv, (char *) cli);
-  g_ptr_array_add (argv, (char *) "train");
   va_list args;
   va_start (args, run);
-  for (const char *a = va_arg (args, const char *); a; a = va_arg (args, const char *))
-    g_ptr_array_add (argv, (char *) a);
+  gboolean ran = run_cli_va (run, "train", args);
   va_end (args);
-  g_ptr_array_add (argv, NULL);
-
-  g_autoptr (GError) error = NULL;
-  int wait_status = 0;
-  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &run->out,
-                &run->err, &wait_status, &error);
-  g_assert_no_error (error);
-  g_assert_true (WIFEXITED (wait_status));
-  run->status = WEXITSTATUS (wait_status);
-  return TRUE;
+  return ran;
 }
 
 typedef struct

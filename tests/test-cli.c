@@ -1,60 +1,8 @@
-/* test-cli.c: gradlens-cli's dispatch, run as a real process
- *
- * meson sets GRADLENS_CLI to the built program.
- */
+/* test-cli.c: gradlens-cli's dispatch, run as a real process (test-cli-common.h) */
 
 #include <string.h>
-#include <sys/wait.h>
 
-#include <glib.h>
-
-typedef struct
-{
-  char *out;
-  char *err;
-  int   status;   /* exit status */
-} Run;
-
-static void
-run_clear (Run *run)
-{
-  g_clear_pointer (&run->out, g_free);
-  g_clear_pointer (&run->err, g_free);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Run, run_clear)
-
-static void
-run_cli (Run        *run,
-         const char *first_arg,
-         ...)
-{
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr (GError) error = NULL;
-  const char *cli = g_getenv ("GRADLENS_CLI");
-  const char *arg;
-  int wait_status = 0;
-  va_list args;
-
-  if (cli == NULL)
-    {
-      g_test_skip ("GRADLENS_CLI is not set (run through meson test)");
-      return;
-    }
-
-  g_ptr_array_add (argv, (char *) cli);
-  va_start (args, first_arg);
-  for (arg = first_arg; arg != NULL; arg = va_arg (args, const char *))
-    g_ptr_array_add (argv, (char *) arg);
-  va_end (args);
-  g_ptr_array_add (argv, NULL);
-
-  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
-                &run->out, &run->err, &wait_status, &error);
-  g_assert_no_error (error);
-  g_assert_true (WIFEXITED (wait_status));
-  run->status = WEXITSTATUS (wait_status);
-}
+#include "test-cli-common.h"
 
 static void
 test_cli_version (void)
