@@ -12,8 +12,9 @@
  *   b1-224       batch 1, 224×224
  *   b8-224       batch 8, 224×224
  *   finetune-224 batch 1, 224×224, every parameter frozen, fc replaced by Linear(512, 10)
- *   lesson       lesson 3 ("resnet18") run through the stepper without pauses, 64×64
- *                (when the engine has the stepper)
+ *   lesson       lesson 3 ("resnet18-step", 64×64) run through the stepper without
+ *                pauses, as the command line runs it: its observer sees every event
+ *                (and makes the engine compute the edge norms the UI draws)
  *
  * Each case runs in its own process (this program started again with --child), so
  * its peak RSS is its own. A case warms up (--warmup steps), then times --steps
@@ -31,9 +32,7 @@
 #include "module.h"
 #include "sgd.h"
 #include "parallel.h"
-#ifdef HAVE_STEPPER
 #include "stepper.h"
-#endif
 
 #include <cblas.h>
 #include <stdio.h>
@@ -468,20 +467,106 @@ run_train_case (const BenchCase *bc, CaseResult *res, GError **error)
 }
 
 
+/* --- The lesson through the stepper ----------------------------------------------------- */
+
+/* Each training step of the lesson starts with its zero_grad phase; the phase events
+ * split it into forward (with the loss), backward and optimizer (with the next
+ * zero_grad). Times are taken on the worker thread, in the stepper's event hook. */
+typedef struct
+{
+  GArray *phase_t[LESSON_PHASE_COUNT];   /* of double: when each phase began, per step */
+  long faults_at_timing;
+  int timed_from;                        /* the step where timing starts */
+} LessonTimes;
+
+static void
+lesson_hook (const Event *ev, LessonRun *run, guint64 index, gpointer data)
+{
+  LessonTimes *lt = data;
+  if (ev->kind != EVENT_PHASE || ev->line < 0 || ev->line >= LESSON_PHASE_COUNT)
+    return;
+  double t = now_ms ();
+  GArray *a = lt->phase_t[ev->line];
+  if (ev->line == LESSON_PHASE_ZERO_GRAD && (int) a->len == lt->timed_from)
+    lt->faults_at_timing = minor_faults ();
+  g_array_append_val (a, t);
+}
+
+static gboolean
+run_lesson_case (const BenchCase *bc, CaseResult *res, GError **error)
+{
+  const Lesson *lesson = lesson_find ("resnet18-step", error);
+  if (lesson == NULL)
+    return FALSE;
+  LessonParams params;
+  lesson_params_init (&params);
+  params.size = bc->size;
+  /* One more step than timed: its zero_grad phase closes the last timed one. */
+  params.steps = opt_warmup + opt_steps + 1;
+  LessonTimes lt = { .timed_from = opt_warmup };
+  for (int p = 0; p < LESSON_PHASE_COUNT; p++)
+    lt.phase_t[p] = g_array_new (FALSE, FALSE, sizeof (double));
+
+  Stepper *stepper = stepper_new (lesson, &params, 0, NULL, NULL, NULL);
+  stepper_set_event_hook (stepper, lesson_hook, &lt);
+  stepper_run_to_end_sync (stepper);
+  gboolean ok = stepper_get_result (stepper, error);
+  long faults_end = minor_faults ();
+  res->rss_mb = peak_rss_mb ();
+  stepper_free (stepper);
+  lesson_params_clear (&params);
+
+  GArray *zg = lt.phase_t[LESSON_PHASE_ZERO_GRAD], *fw = lt.phase_t[LESSON_PHASE_FORWARD];
+  GArray *bw = lt.phase_t[LESSON_PHASE_BACKWARD], *op = lt.phase_t[LESSON_PHASE_OPTIMIZER];
+  if (ok && ((int) zg->len < opt_warmup + opt_steps + 1 || bw->len < zg->len - 1
+             || op->len < zg->len - 1 || fw->len < zg->len))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                   "the lesson's phases were not those of %d training steps",
+                   opt_warmup + opt_steps + 1);
+      ok = FALSE;
+    }
+  if (ok)
+    {
+      double *times[N_PHASES];
+      for (int p = 0; p < N_PHASES; p++)
+        times[p] = g_new (double, opt_steps);
+      /* The forward phase event also comes once before the steps (the set-up):
+       * each step's forward phase is the last one before its backward. */
+      int fw_offset = fw->len - zg->len;
+      for (int i = 0; i < opt_steps; i++)
+        {
+          int s = opt_warmup + i;
+          double z = g_array_index (zg, double, s), z_next = g_array_index (zg, double, s + 1);
+          double f = g_array_index (fw, double, s + fw_offset);
+          double b = g_array_index (bw, double, s), o = g_array_index (op, double, s);
+          times[PHASE_FORWARD][i] = b - f;
+          times[PHASE_BACKWARD][i] = o - b;
+          times[PHASE_OPTIMIZER][i] = z_next - o + (f - z);   /* step, then zero_grad */
+          times[PHASE_STEP][i] = z_next - z;
+        }
+      for (int p = 0; p < N_PHASES; p++)
+        {
+          res->min[p] = minimum (times[p], opt_steps);
+          res->median[p] = median (times[p], opt_steps);
+          g_free (times[p]);
+        }
+      /* The last step's faults are counted too: an upper bound. */
+      res->faults_per_step = (double) (faults_end - lt.faults_at_timing) / (opt_steps + 1);
+      g_autoptr (Module) model = resnet18_new (1000, 0);
+      res->flops = count_flops (model, bc->batch, bc->size);
+    }
+  for (int p = 0; p < LESSON_PHASE_COUNT; p++)
+    g_array_unref (lt.phase_t[p]);
+  return ok;
+}
+
 static gboolean
 run_case (const BenchCase *bc, CaseResult *res, GError **error)
 {
   memset (res, 0, sizeof *res);
   if (bc->lesson)
-    {
-#ifdef HAVE_STEPPER
-      return run_lesson_case (bc, res, error);
-#else
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                   "the lesson case needs the stepper (engine/stepper.c), not built");
-      return FALSE;
-#endif
-    }
+    return run_lesson_case (bc, res, error);
   return run_train_case (bc, res, error);
 }
 
