@@ -6,6 +6,7 @@
  */
 #pragma once
 
+#include <cairo.h>
 #include <string.h>
 
 #include "module.h"
@@ -19,7 +20,7 @@ typedef struct
   GPtrArray *nodes;                 /* Node *, borrowed from the graph */
 } TestGraph;
 
-static gint
+static inline gint
 compare_node_ids (gconstpointer a,
                   gconstpointer b)
 {
@@ -29,7 +30,7 @@ compare_node_ids (gconstpointer a,
 }
 
 /* Every node below root, in recording order (ids grow as nodes are made). */
-static GPtrArray *
+static inline GPtrArray *
 test_graph_collect (Node *root)
 {
   GPtrArray *nodes = autograd_collect_nodes (root);
@@ -38,14 +39,14 @@ test_graph_collect (Node *root)
   return nodes;
 }
 
-static gboolean
+static inline gboolean
 test_graph_observe (const Event *event,
                     gpointer     user_data)
 {
   return TRUE;   /* an observer makes the engine record each edge's gradient norm */
 }
 
-static Tensor *
+static inline Tensor *
 test_graph_vec2 (const char *name,
                  float       x,
                  float       y)
@@ -58,7 +59,7 @@ test_graph_vec2 (const char *name,
 }
 
 /* Q = 3*a**3 - b**2, a = [2, 3], b = [6, 4]; backward with gradient [1, 1] if asked. */
-static TestGraph *
+static inline TestGraph *
 test_graph_new_q (gboolean backward)
 {
   TestGraph *tg = g_new0 (TestGraph, 1);
@@ -90,7 +91,7 @@ test_graph_new_q (gboolean backward)
 }
 
 /* resnet18's step; frozen: a module path to freeze before the forward pass, or NULL. */
-static TestGraph *
+static inline TestGraph *
 test_graph_new_resnet18 (const char *frozen,
                          gboolean    backward)
 {
@@ -129,7 +130,7 @@ test_graph_new_resnet18 (const char *frozen,
   return tg;
 }
 
-static void
+static inline void
 test_graph_free (TestGraph *tg)
 {
   if (tg == NULL)
@@ -148,3 +149,14 @@ test_graph_free (TestGraph *tg)
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestGraph, test_graph_free)
+
+/* The ARGB32 pixel at (x, y) of an image surface. */
+static inline guint32
+test_pixel (cairo_surface_t *s,
+            int              x,
+            int              y)
+{
+  const guchar *data = cairo_image_surface_get_data (s);
+
+  return *(const guint32 *) (data + (gsize) y * cairo_image_surface_get_stride (s) + 4 * x);
+}

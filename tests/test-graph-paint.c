@@ -1,19 +1,15 @@
-/* test-graph-paint.c: the painter on image surfaces, and the exports
+/* test-graph-paint.c: the painter on image surfaces
  *
  * The pixels under a selected, hovered, running, ready, waiting or done node
  * differ from a plain node's, and nowhere else; gradient magnitudes change the
- * edges; a transition starts where the old layout was. Exported PNG, SVG and PDF
- * files are valid: the PNG reopened with cairo, the SVG parsed back with
- * GMarkup, the PDF's structure checked. resnet18's step is exported to
- * G_TEST_BUILDDIR for a person to look at.
+ * edges; a transition starts where the old layout was. The exports have
+ * test-graph-export.c.
  */
 
 #include <cairo.h>
-#include <gio/gio.h>
-#include <glib/gstdio.h>
 #include <math.h>
 
-#include "graph-export.h"
+#include "graph-paint.h"
 #include "test-graph-common.h"
 
 #define MARGIN 24.0
@@ -80,16 +76,6 @@ render_plain (const Fixture *fx)
   return render (fx, &state);
 }
 
-static guint32
-pixel (cairo_surface_t *s,
-       int              x,
-       int              y)
-{
-  const guchar *data = cairo_image_surface_get_data (s);
-
-  return *(const guint32 *) (data + (gsize) y * cairo_image_surface_get_stride (s) + 4 * x);
-}
-
 /* Pixels that differ between a and b, inside screen rect `in` (or outside it). */
 static int
 count_differences (cairo_surface_t *a,
@@ -104,7 +90,7 @@ count_differences (cairo_surface_t *a,
   g_assert_cmpint (h, ==, cairo_image_surface_get_height (b));
   for (int y = 0; y < h; y++)
     for (int x = 0; x < w; x++)
-      if (graph_rect_contains (in, x + 0.5, y + 0.5) == inside && pixel (a, x, y) != pixel (b, x, y))
+      if (graph_rect_contains (in, x + 0.5, y + 0.5) == inside && test_pixel (a, x, y) != test_pixel (b, x, y))
         n++;
 
   return n;
@@ -325,11 +311,11 @@ test_themes_and_legend (Fixture       *fx,
   state.layers &= ~GRAPH_PAINT_LEGEND;
   light_s = render (fx, &state);
   /* The background is the theme's. */
-  g_assert_cmpuint (pixel (light_s, 1, 1), ==, 0xffffffff);
+  g_assert_cmpuint (test_pixel (light_s, 1, 1), ==, 0xffffffff);
 
   state.theme = &dark;
   dark_s = render (fx, &state);
-  g_assert_cmpuint (pixel (dark_s, 1, 1), ==, 0xff1e1e1e);
+  g_assert_cmpuint (test_pixel (dark_s, 1, 1), ==, 0xff1e1e1e);
 
   /* The legend, in the top-left corner. */
   state.theme = &fx->theme;
@@ -464,332 +450,8 @@ test_zoomed_out (Fixture       *fx,
   s = render (fx, &state);
   r = screen_rect (fx, mul, 0);
   /* The box's fill, not the background, at its centre. */
-  g_assert_cmpuint (pixel (s, (int) (r.x + r.width / 2), (int) (r.y + 2)), !=, 0xffffffff);
+  g_assert_cmpuint (test_pixel (s, (int) (r.x + r.width / 2), (int) (r.y + 2)), !=, 0xffffffff);
   cairo_surface_destroy (s);
-}
-
-/* --- Exports ------------------------------------------------------------ */
-
-typedef struct
-{
-  int depth;
-  int n_elements;
-  char *root;
-  char *width;
-  char *height;
-} SvgCheck;
-
-static void
-svg_start (GMarkupParseContext *context,
-           const char          *element,
-           const char         **names,
-           const char         **values,
-           gpointer             user_data,
-           GError             **error)
-{
-  SvgCheck *check = user_data;
-
-  if (check->depth++ == 0)
-    {
-      check->root = g_strdup (element);
-      for (int i = 0; names[i] != NULL; i++)
-        {
-          if (g_str_equal (names[i], "width"))
-            check->width = g_strdup (values[i]);
-          else if (g_str_equal (names[i], "height"))
-            check->height = g_strdup (values[i]);
-        }
-    }
-  check->n_elements++;
-}
-
-static void
-svg_end (GMarkupParseContext *context,
-         const char          *element,
-         gpointer             user_data,
-         GError             **error)
-{
-  ((SvgCheck *) user_data)->depth--;
-}
-
-static void
-check_svg (const char *path,
-           double      width,
-           double      height)
-{
-  static const GMarkupParser parser = { svg_start, svg_end, NULL, NULL, NULL };
-  g_autoptr (GError) error = NULL;
-  g_autofree char *text = NULL;
-  g_autofree char *expected_w = g_strdup_printf ("%g", width);
-  g_autofree char *expected_h = g_strdup_printf ("%g", height);
-  SvgCheck check = { 0 };
-  GMarkupParseContext *context;
-  gsize length;
-
-  g_assert_true (g_file_get_contents (path, &text, &length, &error));
-  g_assert_no_error (error);
-  context = g_markup_parse_context_new (&parser, G_MARKUP_IGNORE_QUALIFIED, &check, NULL);
-  g_assert_true (g_markup_parse_context_parse (context, text, length, &error)
-                 && g_markup_parse_context_end_parse (context, &error));
-  g_assert_no_error (error);
-  g_markup_parse_context_free (context);
-
-  g_assert_cmpstr (check.root, ==, "svg");
-  g_assert_cmpint (check.depth, ==, 0);
-  g_assert_cmpint (check.n_elements, >, 50);
-  /* cairo writes the size in points: "596pt". */
-  g_assert_true (g_str_has_prefix (check.width, expected_w));
-  g_assert_true (g_str_has_prefix (check.height, expected_h));
-  g_free (check.root);
-  g_free (check.width);
-  g_free (check.height);
-}
-
-/* Binary-safe: a PDF's compressed streams hold NUL bytes. */
-static const char *
-find_bytes (const char *data,
-            gsize       length,
-            const char *needle,
-            gboolean    last)
-{
-  gsize n = strlen (needle);
-  const char *found = NULL;
-
-  for (gsize i = 0; i + n <= length; i++)
-    if (memcmp (data + i, needle, n) == 0)
-      {
-        found = data + i;
-        if (!last)
-          break;
-      }
-
-  return found;
-}
-
-static void
-check_pdf (const char *path)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char *text = NULL;
-  gsize length;
-  const char *eof;
-
-  g_assert_true (g_file_get_contents (path, &text, &length, &error));
-  g_assert_no_error (error);
-  g_assert_cmpuint (length, >, 1000);
-  g_assert_true (g_str_has_prefix (text, "%PDF-1."));
-  /* The trailer: startxref, then %%EOF at the very end. */
-  eof = find_bytes (text, length, "%%EOF", TRUE);
-  g_assert_nonnull (eof);
-  g_assert_cmpuint (length - (eof - text), <=, 7);
-  g_assert_nonnull (find_bytes (text, length, "startxref", TRUE));
-  g_assert_nonnull (find_bytes (text, length, "/Type /Page", FALSE));
-  g_assert_nonnull (find_bytes (text, length, "/Type /Catalog", FALSE));
-}
-
-static void
-test_export (Fixture       *fx,
-             gconstpointer  data)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char *png = g_test_build_filename (G_TEST_BUILT, "graph-q.png", NULL);
-  g_autofree char *svg = g_test_build_filename (G_TEST_BUILT, "graph-q.svg", NULL);
-  g_autofree char *pdf = g_test_build_filename (G_TEST_BUILT, "graph-q.pdf", NULL);
-  GraphExportFormat format;
-  cairo_surface_t *image;
-  double w, h;
-
-  graph_export_page_size (fx->layout, TRUE, &w, &h);
-  g_assert_cmpfloat (w, >, fx->layout->width + 2 * GRAPH_EXPORT_MARGIN);
-
-  /* PNG at 2×: reopened by cairo, twice the page, drawn. */
-  g_assert_true (graph_export_to_file (fx->layout, NULL, GRAPH_EXPORT_PNG, 2.0, TRUE, png, &error));
-  g_assert_no_error (error);
-  image = cairo_image_surface_create_from_png (png);
-  g_assert_cmpint (cairo_surface_status (image), ==, CAIRO_STATUS_SUCCESS);
-  g_assert_cmpint (cairo_image_surface_get_width (image), ==, (int) ceil (2 * w));
-  g_assert_cmpint (cairo_image_surface_get_height (image), ==, (int) ceil (2 * h));
-  g_assert_cmpuint (pixel (image, 0, 0), ==, 0xffffffff);
-  {
-    int dark = 0;
-
-    for (int y = 0; y < cairo_image_surface_get_height (image); y += 2)
-      for (int x = 0; x < cairo_image_surface_get_width (image); x += 2)
-        dark += (pixel (image, x, y) & 0xff) < 0x80;
-    g_assert_cmpint (dark, >, 500);   /* text and lines */
-  }
-  cairo_surface_destroy (image);
-
-  g_assert_true (graph_export_to_file (fx->layout, NULL, GRAPH_EXPORT_SVG, 1.5, TRUE, svg, &error));
-  g_assert_no_error (error);
-  check_svg (svg, w * 1.5, h * 1.5);
-
-  g_assert_true (graph_export_to_file (fx->layout, NULL, GRAPH_EXPORT_PDF, 1.0, FALSE, pdf, &error));
-  g_assert_no_error (error);
-  check_pdf (pdf);
-
-  /* In memory: the same bytes as the file. */
-  {
-    g_autoptr (GBytes) bytes = NULL;
-    g_autofree char *file_data = NULL;
-    gsize file_length;
-
-    bytes = graph_export_to_bytes (fx->layout, NULL, GRAPH_EXPORT_PNG, 2.0, TRUE, &error);
-    g_assert_no_error (error);
-    g_assert_true (g_file_get_contents (png, &file_data, &file_length, NULL));
-    g_assert_cmpmem (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), file_data,
-                     file_length);
-    g_assert_null (graph_export_to_bytes (fx->layout, NULL, GRAPH_EXPORT_SVG, -1, TRUE, &error));
-    g_assert_error (error, GRAPH_EXPORT_ERROR, GRAPH_EXPORT_ERROR_SCALE);
-    g_clear_error (&error);
-  }
-
-  /* Formats by name and by file name. */
-  g_assert_true (graph_export_format_from_string ("SVG", &format, &error));
-  g_assert_cmpint (format, ==, GRAPH_EXPORT_SVG);
-  g_assert_true (graph_export_format_from_filename ("slides/graph.pdf", &format));
-  g_assert_cmpint (format, ==, GRAPH_EXPORT_PDF);
-  g_assert_false (graph_export_format_from_filename ("graph", &format));
-  g_assert_false (graph_export_format_from_string ("jpeg", &format, &error));
-  g_assert_error (error, GRAPH_EXPORT_ERROR, GRAPH_EXPORT_ERROR_FORMAT);
-  g_assert_nonnull (strstr (error->message, "jpeg"));
-  g_clear_error (&error);
-  g_assert_cmpstr (graph_export_format_to_string (GRAPH_EXPORT_PNG), ==, "png");
-}
-
-static void
-test_export_errors (Fixture       *fx,
-                    gconstpointer  data)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char *png = g_test_build_filename (G_TEST_BUILT, "graph-q-errors.png", NULL);
-  g_autofree char *contents = NULL;
-  g_autofree char *again = NULL;
-  const char *missing = "/nonexistent-gradlens-dir/graph.svg";
-
-  /* A folder that does not exist: an I/O error naming the file. */
-  g_assert_false (graph_export_to_file (fx->layout, NULL, GRAPH_EXPORT_SVG, 1, TRUE, missing,
-                                        &error));
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
-  g_assert_nonnull (strstr (error->message, missing));
-  g_clear_error (&error);
-
-  /* Bad scales. */
-  g_assert_false (graph_export_to_file (fx->layout, NULL, GRAPH_EXPORT_PNG, 0, TRUE, png, &error));
-  g_assert_error (error, GRAPH_EXPORT_ERROR, GRAPH_EXPORT_ERROR_SCALE);
-  g_clear_error (&error);
-  g_assert_false (graph_export_to_file (fx->layout, NULL, GRAPH_EXPORT_PNG, NAN, TRUE, png,
-                                        &error));
-  g_assert_error (error, GRAPH_EXPORT_ERROR, GRAPH_EXPORT_ERROR_SCALE);
-  g_clear_error (&error);
-
-  /* A PNG too large for cairo fails cleanly, leaving the file that was there. */
-  g_assert_true (graph_export_to_file (fx->layout, NULL, GRAPH_EXPORT_PNG, 1, TRUE, png, &error));
-  g_assert_true (g_file_get_contents (png, &contents, NULL, NULL));
-  g_assert_false (graph_export_to_file (fx->layout, NULL, GRAPH_EXPORT_PNG, 200, TRUE, png,
-                                        &error));
-  g_assert_error (error, GRAPH_EXPORT_ERROR, GRAPH_EXPORT_ERROR_SCALE);
-  g_assert_nonnull (strstr (error->message, "SVG or PDF"));
-  g_assert_true (g_file_get_contents (png, &again, NULL, NULL));
-  g_assert_cmpstr (contents, ==, again);
-  g_unlink (png);
-}
-
-/* gradlens-cli graph NAME --format png|svg|pdf draws the same picture. */
-static void
-test_cli_export (void)
-{
-  const char *cli = g_getenv ("GRADLENS_CLI");
-  const char *formats[] = { "png", "svg", "pdf" };
-
-  if (cli == NULL)
-    {
-      g_test_skip ("GRADLENS_CLI is not set (run through meson test)");
-      return;
-    }
-
-  for (guint k = 0; k < G_N_ELEMENTS (formats); k++)
-    {
-      g_autofree char *name = g_strdup_printf ("graph-cli-autograd.%s", formats[k]);
-      g_autofree char *path = g_test_build_filename (G_TEST_BUILT, name, NULL);
-      g_autofree char *out = NULL;
-      g_autofree char *err = NULL;
-      g_autoptr (GError) error = NULL;
-      const char *argv[] = { cli, "graph", "autograd", "--at", "backward", "--format", formats[k],
-                             "--scale", "1.5", "-o", path, NULL };
-      int status;
-
-      g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out,
-                                   &err, &status, &error));
-      g_assert_no_error (error);
-      g_test_message ("%s", err);
-      g_assert_true (g_spawn_check_wait_status (status, NULL));
-
-      if (k == 0)
-        {
-          cairo_surface_t *image = cairo_image_surface_create_from_png (path);
-
-          g_assert_cmpint (cairo_surface_status (image), ==, CAIRO_STATUS_SUCCESS);
-          g_assert_cmpint (cairo_image_surface_get_width (image), >, 300);
-          cairo_surface_destroy (image);
-        }
-      else if (k == 1)
-        {
-          g_autofree char *text = NULL;
-
-          g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
-          g_assert_true (g_str_has_prefix (text, "<?xml"));
-          g_assert_nonnull (strstr (text, "<svg"));
-        }
-      else
-        check_pdf (path);
-    }
-
-  /* A bad scale is an error, with a message. */
-  {
-    g_autofree char *err = NULL;
-    const char *argv[] = { cli, "graph", "autograd", "--format", "png", "--scale", "0", "-o",
-                           "/dev/null", NULL };
-    int status;
-
-    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
-                                 NULL, NULL, &err, &status, NULL));
-    g_assert_false (g_spawn_check_wait_status (status, NULL));
-    g_assert_nonnull (strstr (err, "scale"));
-  }
-}
-
-/* resnet18's step after backward, whole, at 100 %: for a person to look at. */
-static void
-test_export_resnet18 (void)
-{
-  const char *frozen[] = { NULL, "layer1" };
-  const char *names[] = { "graph-resnet18-step.png", "graph-resnet18-frozen-layer1.png" };
-
-  for (guint k = 0; k < G_N_ELEMENTS (frozen); k++)
-    {
-      g_autoptr (TestGraph) tg = test_graph_new_resnet18 (frozen[k], TRUE);
-      g_autoptr (GraphModel) model = graph_model_new (tg->nodes);
-      g_autoptr (GraphLayout) layout = NULL;
-      g_autoptr (GError) error = NULL;
-      g_autofree char *path = g_test_build_filename (G_TEST_BUILT, names[k], NULL);
-      cairo_surface_t *image;
-      double w, h;
-
-      layout = graph_layout_new (model, NULL, &error);
-      g_assert_no_error (error);
-      g_assert_true (graph_export_to_file (layout, NULL, GRAPH_EXPORT_PNG, 1.0, TRUE, path,
-                                           &error));
-      g_assert_no_error (error);
-      graph_export_page_size (layout, TRUE, &w, &h);
-      image = cairo_image_surface_create_from_png (path);
-      g_assert_cmpint (cairo_surface_status (image), ==, CAIRO_STATUS_SUCCESS);
-      g_assert_cmpint (cairo_image_surface_get_height (image), ==, (int) h);
-      /* The whole width, legend included, fits a 1920-pixel slice at 100 %. */
-      g_assert_cmpint (cairo_image_surface_get_width (image), <=, 1920);
-      cairo_surface_destroy (image);
-      g_test_message ("saved %s (%.0fx%.0f)", path, w, h);
-    }
 }
 
 int
@@ -808,10 +470,6 @@ main (int   argc,
   ADD ("themes-and-legend", test_themes_and_legend, FALSE);
   ADD ("transition", test_transition, FALSE);
   ADD ("zoomed-out", test_zoomed_out, FALSE);
-  ADD ("export", test_export, TRUE);
-  ADD ("export-errors", test_export_errors, FALSE);
-  g_test_add_func ("/ui/graph-paint/export-resnet18", test_export_resnet18);
-  g_test_add_func ("/ui/graph-paint/cli-export", test_cli_export);
 
   return g_test_run ();
 }
