@@ -663,10 +663,7 @@ entry_same_shape (const StateEntry *e, const Tensor *t)
 static gboolean
 entry_count_value (const StateEntry *e, const char *name, int64_t *value, GError **error)
 {
-  int64_t numel = 1;
-  for (int i = 0; i < e->ndim; i++)
-    numel *= e->shape[i];
-  if (numel != 1)
+  if (state_entry_numel (e) != 1)
     {
       g_autofree char *s = shape_to_string (e->ndim, e->shape);
       g_set_error (error, STATE_DICT_ERROR, STATE_DICT_ERROR_SHAPE,
