@@ -2,6 +2,7 @@
 #include "autograd.h"
 #include "parallel.h"
 
+#include <malloc.h>
 #include <math.h>
 #include <string.h>
 
@@ -12,15 +13,31 @@ struct _TensorStorage
   float *data;                     /* (n), 64-byte aligned */
 };
 
-/* Freed storages of at least CACHE_MIN_BYTES wait here, by exact size, for the next
- * tensor of that size. A training step allocates the same sizes every time, so from
- * the second step on its tensors take no fresh pages from the kernel: no page faults,
- * no zeroing by the kernel (glibc would give large blocks back with munmap, and the
- * next step would fault them in again, about 12 000 faults per step at 64×64).
- * A free block holds the link to the next of its size in its first bytes. The cache
- * only keeps memory the process already used, up to cache_limit bytes
- * (GRADLENS_TENSOR_CACHE_MB, default 1024; 0 turns it off). */
-#define CACHE_MIN_BYTES ((size_t) 64 * 1024)
+/* Where tensor memory comes from. A training step allocates and frees the same
+ * tensors every time; memory handed back to the kernel between steps comes back as
+ * page faults (about 12 000 per step at 64×64: the kernel zeroes every page again).
+ * So:
+ *
+ *  - below 32 MB, glibc's heap, told (once, storage_setup) to serve those sizes
+ *    itself instead of with mmap, and not to give its top back before 256 MB are
+ *    free: freed blocks are reused, best fit, for the next tensors of any size, and
+ *    the resident memory stays near the largest live set (these settings are
+ *    process-wide: they suit the application as well);
+ *  - from 32 MB (glibc would mmap these whatever we say), an exact-size cache:
+ *    freed blocks wait there for the next tensor of that size. A free block holds
+ *    the link to the next of its size in its first bytes. The cache keeps at most
+ *    cache_limit bytes (GRADLENS_TENSOR_CACHE_MB, default 1024; 0 turns it off).
+ */
+#define CACHE_MIN_BYTES ((size_t) 32 << 20)
+
+static void
+storage_setup (void)
+{
+#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
+  mallopt (M_MMAP_THRESHOLD, (int) CACHE_MIN_BYTES);
+  mallopt (M_TRIM_THRESHOLD, 256 << 20);
+#endif
+}
 
 static GMutex cache_lock;
 static GHashTable *cache;          /* bytes → the first free block of that size */
@@ -94,6 +111,12 @@ storage_bytes (size_t n)
 static TensorStorage *
 storage_new (size_t n, bool zero)
 {
+  static gsize setup_done;
+  if (g_once_init_enter (&setup_done))
+    {
+      storage_setup ();
+      g_once_init_leave (&setup_done, 1);
+    }
   TensorStorage *s = g_new (TensorStorage, 1);
   s->ref_count = 1;
   s->n = n;
