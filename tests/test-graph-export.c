@@ -12,33 +12,16 @@
 #include "graph-export.h"
 #include "test-graph-common.h"
 
-/* The tutorial's Q, laid out. */
-typedef struct
-{
-  TestGraph *tg;
-  GraphModel *model;
-  GraphLayout *layout;
-} Fixture;
-
-static void
-fixture_set_up (Fixture       *fx,
-                gconstpointer  data)
+/* A test graph's layout (which holds its model). */
+static GraphLayout *
+layout_of (TestGraph *tg)
 {
   g_autoptr (GError) error = NULL;
+  g_autoptr (GraphModel) model = graph_model_new (tg->nodes);
+  GraphLayout *layout = graph_layout_new (model, NULL, &error);
 
-  fx->tg = test_graph_new_q (GPOINTER_TO_INT (data));
-  fx->model = graph_model_new (fx->tg->nodes);
-  fx->layout = graph_layout_new (fx->model, NULL, &error);
   g_assert_no_error (error);
-}
-
-static void
-fixture_tear_down (Fixture       *fx,
-                   gconstpointer  data)
-{
-  g_clear_pointer (&fx->layout, graph_layout_free);
-  g_clear_pointer (&fx->model, graph_model_unref);
-  g_clear_pointer (&fx->tg, test_graph_free);
+  return layout;
 }
 
 typedef struct
@@ -159,9 +142,10 @@ check_pdf (const char *path)
 }
 
 static void
-test_export (Fixture       *fx,
-             gconstpointer  data)
+test_export (void)
 {
+  g_autoptr (TestGraph) tg = test_graph_new_q (TRUE);
+  g_autoptr (GraphLayout) layout = layout_of (tg);
   g_autoptr (GError) error = NULL;
   g_autofree char *png = g_test_build_filename (G_TEST_BUILT, "graph-q.png", NULL);
   g_autofree char *svg = g_test_build_filename (G_TEST_BUILT, "graph-q.svg", NULL);
@@ -170,11 +154,11 @@ test_export (Fixture       *fx,
   cairo_surface_t *image;
   double w, h;
 
-  graph_export_page_size (fx->layout, TRUE, &w, &h);
-  g_assert_cmpfloat (w, >, fx->layout->width + 2 * GRAPH_EXPORT_MARGIN);
+  graph_export_page_size (layout, TRUE, &w, &h);
+  g_assert_cmpfloat (w, >, layout->width + 2 * GRAPH_EXPORT_MARGIN);
 
   /* PNG at 2×: reopened by cairo, twice the page, drawn. */
-  g_assert_true (graph_export_to_file (fx->layout, NULL, GRAPH_EXPORT_PNG, 2.0, TRUE, png, &error));
+  g_assert_true (graph_export_to_file (layout, NULL, GRAPH_EXPORT_PNG, 2.0, TRUE, png, &error));
   g_assert_no_error (error);
   image = cairo_image_surface_create_from_png (png);
   g_assert_cmpint (cairo_surface_status (image), ==, CAIRO_STATUS_SUCCESS);
@@ -191,11 +175,11 @@ test_export (Fixture       *fx,
   }
   cairo_surface_destroy (image);
 
-  g_assert_true (graph_export_to_file (fx->layout, NULL, GRAPH_EXPORT_SVG, 1.5, TRUE, svg, &error));
+  g_assert_true (graph_export_to_file (layout, NULL, GRAPH_EXPORT_SVG, 1.5, TRUE, svg, &error));
   g_assert_no_error (error);
   check_svg (svg, w * 1.5, h * 1.5);
 
-  g_assert_true (graph_export_to_file (fx->layout, NULL, GRAPH_EXPORT_PDF, 1.0, FALSE, pdf, &error));
+  g_assert_true (graph_export_to_file (layout, NULL, GRAPH_EXPORT_PDF, 1.0, FALSE, pdf, &error));
   g_assert_no_error (error);
   check_pdf (pdf);
 
@@ -205,12 +189,12 @@ test_export (Fixture       *fx,
     g_autofree char *file_data = NULL;
     gsize file_length;
 
-    bytes = graph_export_to_bytes (fx->layout, NULL, GRAPH_EXPORT_PNG, 2.0, TRUE, &error);
+    bytes = graph_export_to_bytes (layout, NULL, GRAPH_EXPORT_PNG, 2.0, TRUE, &error);
     g_assert_no_error (error);
     g_assert_true (g_file_get_contents (png, &file_data, &file_length, NULL));
     g_assert_cmpmem (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), file_data,
                      file_length);
-    g_assert_null (graph_export_to_bytes (fx->layout, NULL, GRAPH_EXPORT_SVG, -1, TRUE, &error));
+    g_assert_null (graph_export_to_bytes (layout, NULL, GRAPH_EXPORT_SVG, -1, TRUE, &error));
     g_assert_error (error, GRAPH_EXPORT_ERROR, GRAPH_EXPORT_ERROR_SCALE);
     g_clear_error (&error);
   }
@@ -229,9 +213,10 @@ test_export (Fixture       *fx,
 }
 
 static void
-test_export_errors (Fixture       *fx,
-                    gconstpointer  data)
+test_export_errors (void)
 {
+  g_autoptr (TestGraph) tg = test_graph_new_q (FALSE);
+  g_autoptr (GraphLayout) layout = layout_of (tg);
   g_autoptr (GError) error = NULL;
   g_autofree char *png = g_test_build_filename (G_TEST_BUILT, "graph-q-errors.png", NULL);
   g_autofree char *contents = NULL;
@@ -239,25 +224,25 @@ test_export_errors (Fixture       *fx,
   const char *missing = "/nonexistent-gradlens-dir/graph.svg";
 
   /* A folder that does not exist: an I/O error naming the file. */
-  g_assert_false (graph_export_to_file (fx->layout, NULL, GRAPH_EXPORT_SVG, 1, TRUE, missing,
+  g_assert_false (graph_export_to_file (layout, NULL, GRAPH_EXPORT_SVG, 1, TRUE, missing,
                                         &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
   g_assert_nonnull (strstr (error->message, missing));
   g_clear_error (&error);
 
   /* Bad scales. */
-  g_assert_false (graph_export_to_file (fx->layout, NULL, GRAPH_EXPORT_PNG, 0, TRUE, png, &error));
+  g_assert_false (graph_export_to_file (layout, NULL, GRAPH_EXPORT_PNG, 0, TRUE, png, &error));
   g_assert_error (error, GRAPH_EXPORT_ERROR, GRAPH_EXPORT_ERROR_SCALE);
   g_clear_error (&error);
-  g_assert_false (graph_export_to_file (fx->layout, NULL, GRAPH_EXPORT_PNG, NAN, TRUE, png,
+  g_assert_false (graph_export_to_file (layout, NULL, GRAPH_EXPORT_PNG, NAN, TRUE, png,
                                         &error));
   g_assert_error (error, GRAPH_EXPORT_ERROR, GRAPH_EXPORT_ERROR_SCALE);
   g_clear_error (&error);
 
   /* A PNG too large for cairo fails cleanly, leaving the file that was there. */
-  g_assert_true (graph_export_to_file (fx->layout, NULL, GRAPH_EXPORT_PNG, 1, TRUE, png, &error));
+  g_assert_true (graph_export_to_file (layout, NULL, GRAPH_EXPORT_PNG, 1, TRUE, png, &error));
   g_assert_true (g_file_get_contents (png, &contents, NULL, NULL));
-  g_assert_false (graph_export_to_file (fx->layout, NULL, GRAPH_EXPORT_PNG, 200, TRUE, png,
+  g_assert_false (graph_export_to_file (layout, NULL, GRAPH_EXPORT_PNG, 200, TRUE, png,
                                         &error));
   g_assert_error (error, GRAPH_EXPORT_ERROR, GRAPH_EXPORT_ERROR_SCALE);
   g_assert_nonnull (strstr (error->message, "SVG or PDF"));
@@ -369,12 +354,8 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(path, fn, backward) \
-  g_test_add ("/ui/graph-export/" path, Fixture, GINT_TO_POINTER (backward), \
-              fixture_set_up, fn, fixture_tear_down)
-
-  ADD ("export", test_export, TRUE);
-  ADD ("errors", test_export_errors, FALSE);
+  g_test_add_func ("/ui/graph-export/export", test_export);
+  g_test_add_func ("/ui/graph-export/errors", test_export_errors);
   g_test_add_func ("/ui/graph-export/resnet18", test_export_resnet18);
   g_test_add_func ("/ui/graph-export/cli", test_cli_export);
 
