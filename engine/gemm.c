@@ -21,6 +21,7 @@
  */
 #include "gemm.h"
 #include "parallel.h"
+#include "vec.h"
 
 #include <cblas.h>
 #include <immintrin.h>
@@ -102,11 +103,7 @@ scratch_get (int slot, size_t n)
 static void
 transpose (float *dst, const float *src, int rows, int cols, int ld)
 {
-  for (int i0 = 0; i0 < rows; i0 += 32)
-    for (int j0 = 0; j0 < cols; j0 += 32)
-      for (int i = i0; i < MIN (i0 + 32, rows); i++)
-        for (int j = j0; j < MIN (j0 + 32, cols); j++)
-          dst[(int64_t) j * rows + i] = src[(int64_t) i * ld + j];
+  vec_transpose (dst, rows, src, ld, 0, rows, cols);
 }
 
 /* --- The reference ----------------------------------------------------------------- */

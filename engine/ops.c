@@ -4,6 +4,7 @@
 #include "backward.h"
 #include "gemm.h"
 #include "parallel.h"
+#include "vec.h"
 
 #include <math.h>
 #include <string.h>
@@ -705,27 +706,12 @@ typedef struct
   int64_t m, n;
 } TransposeJob;
 
-/* Rows [i0, i1) of a, in 16×16 blocks: the 16 lines read and the 16 written stay
- * in L1 while the block is done; each output row piece is one line, written whole. */
-static void
-transpose_range (gpointer data, int64_t i0, int64_t i1)
-{
-  const TransposeJob *j = data;
-  for (int64_t ib = i0; ib < i1; ib += 16)
-    for (int64_t jb = 0; jb < j->n; jb += 16)
-      {
-        int64_t ie = MIN (ib + 16, i1), je = MIN (jb + 16, j->n);
-        for (int64_t jj = jb; jj < je; jj++)
-          for (int64_t i = ib; i < ie; i++)
-            j->out[jj * j->m + i] = j->a[i * j->n + jj];
-      }
-}
-
+/* Blocks [b0, b1) of 16 rows of a. */
 static void
 transpose_blocks (gpointer data, int64_t b0, int64_t b1)
 {
   const TransposeJob *j = data;
-  transpose_range (data, b0 * 16, MIN (b1 * 16, j->m));
+  vec_transpose (j->out, j->m, j->a, j->n, b0 * 16, MIN (b1 * 16, j->m), j->n);
 }
 
 static Tensor *

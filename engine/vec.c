@@ -79,3 +79,87 @@ vec_sgd_momentum (float *w, const float *g, float *buf, float *upd, int64_t n, f
   for (; i < n; i++)
     sgd_one (w, g, buf, upd, i, momentum, one_minus_damp, neg_lr);
 }
+
+/* --- Transposes ----------------------------------------------------------------------- */
+
+/* The 16×16 block at a (rows lda apart) to out (rows ldo apart), transposed in
+ * registers: unpack pairs, then quads, then 128-bit lanes twice. (GCC 12's headers
+ * build these intrinsics on _mm512_undefined_ps, which it then warns about.) */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+__attribute__ ((target ("avx512f"))) static inline void
+transpose_16x16 (float *out, int64_t ldo, const float *a, int64_t lda)
+{
+  __m512 r[16], t[16];
+  for (int i = 0; i < 16; i++)
+    r[i] = _mm512_loadu_ps (a + i * lda);
+  for (int i = 0; i < 16; i += 2)
+    {
+      t[i] = _mm512_unpacklo_ps (r[i], r[i + 1]);
+      t[i + 1] = _mm512_unpackhi_ps (r[i], r[i + 1]);
+    }
+  for (int i = 0; i < 16; i += 4)
+    {
+      r[i] = _mm512_shuffle_ps (t[i], t[i + 2], _MM_SHUFFLE (1, 0, 1, 0));
+      r[i + 1] = _mm512_shuffle_ps (t[i], t[i + 2], _MM_SHUFFLE (3, 2, 3, 2));
+      r[i + 2] = _mm512_shuffle_ps (t[i + 1], t[i + 3], _MM_SHUFFLE (1, 0, 1, 0));
+      r[i + 3] = _mm512_shuffle_ps (t[i + 1], t[i + 3], _MM_SHUFFLE (3, 2, 3, 2));
+    }
+  for (int i = 0; i < 4; i++)
+    {
+      t[i] = _mm512_shuffle_f32x4 (r[i], r[i + 4], 0x88);
+      t[i + 4] = _mm512_shuffle_f32x4 (r[i], r[i + 4], 0xdd);
+      t[i + 8] = _mm512_shuffle_f32x4 (r[i + 8], r[i + 12], 0x88);
+      t[i + 12] = _mm512_shuffle_f32x4 (r[i + 8], r[i + 12], 0xdd);
+    }
+  for (int i = 0; i < 4; i++)
+    {
+      r[i] = _mm512_shuffle_f32x4 (t[i], t[i + 8], 0x88);
+      r[i + 8] = _mm512_shuffle_f32x4 (t[i], t[i + 8], 0xdd);
+      r[i + 4] = _mm512_shuffle_f32x4 (t[i + 4], t[i + 12], 0x88);
+      r[i + 12] = _mm512_shuffle_f32x4 (t[i + 4], t[i + 12], 0xdd);
+    }
+  for (int i = 0; i < 16; i++)
+    _mm512_storeu_ps (out + i * ldo, r[i]);
+}
+#pragma GCC diagnostic pop
+
+__attribute__ ((target ("avx512f"))) static void
+transpose_avx512 (float *out, int64_t ldo, const float *a, int64_t lda, int64_t r0, int64_t r1,
+                  int64_t cols)
+{
+  int64_t r = r0;
+  for (; r + 16 <= r1; r += 16)
+    {
+      int64_t c = 0;
+      for (; c + 16 <= cols; c += 16)
+        transpose_16x16 (out + c * ldo + r, ldo, a + r * lda + c, lda);
+      for (; c < cols; c++)
+        for (int64_t i = r; i < r + 16; i++)
+          out[c * ldo + i] = a[i * lda + c];
+    }
+  for (; r < r1; r++)
+    for (int64_t c = 0; c < cols; c++)
+      out[c * ldo + r] = a[r * lda + c];
+}
+
+void
+vec_transpose (float *out, int64_t ldo, const float *a, int64_t lda, int64_t r0, int64_t r1,
+               int64_t cols)
+{
+  if (avx512_available ())
+    {
+      transpose_avx512 (out, ldo, a, lda, r0, r1, cols);
+      return;
+    }
+  /* 16×16 blocks: the 16 lines read and the 16 written stay in L1. */
+  for (int64_t rb = r0; rb < r1; rb += 16)
+    for (int64_t cb = 0; cb < cols; cb += 16)
+      {
+        int64_t re = MIN (rb + 16, r1), ce = MIN (cb + 16, cols);
+        for (int64_t c = cb; c < ce; c++)
+          for (int64_t i = rb; i < re; i++)
+            out[c * ldo + i] = a[i * lda + c];
+      }
+}

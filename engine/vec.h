@@ -19,4 +19,9 @@ G_BEGIN_DECLS
 void vec_sgd_momentum (float *w, const float *g, float *buf, float *upd, int64_t n,
                        float momentum, float one_minus_damp, float neg_lr);
 
+/* out (cols, rows) = aᵀ for rows [r0, r1) of a (rows, cols), a's rows lda apart,
+ * out's rows ldo apart: in-register 16×16 blocks where the CPU has AVX-512. */
+void vec_transpose    (float *out, int64_t ldo, const float *a, int64_t lda,
+                       int64_t r0, int64_t r1, int64_t cols);
+
 G_END_DECLS

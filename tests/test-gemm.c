@@ -341,6 +341,27 @@ test_sgd_kernel (void)
     }
 }
 
+/* vec_transpose: in-register 16×16 blocks and the ragged edges, on a slice of rows. */
+static void
+test_transpose (void)
+{
+  static const int sizes[][2] = { { 37, 53 }, { 64, 48 }, { 1000, 512 }, { 5, 3 }, { 16, 17 } };
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      int rows = sizes[i][0], cols = sizes[i][1], lda = cols + 3, ldo = rows + 1;
+      float *a = g_new (float, (size_t) rows * lda), *out = g_new0 (float, (size_t) cols * ldo);
+      for (int k = 0; k < rows * lda; k++)
+        a[k] = (float) k;
+      int r0 = rows > 20 ? 3 : 0;
+      vec_transpose (out, ldo, a, lda, r0, rows, cols);
+      for (int c = 0; c < cols; c++)
+        for (int r = 0; r < rows; r++)
+          g_assert_cmpfloat (out[(size_t) c * ldo + r], ==, r < r0 ? 0 : a[(size_t) r * lda + c]);
+      g_free (a);
+      g_free (out);
+    }
+}
+
 /* Winograd's F(2×2, 3×3) against the definition: odd and even sizes, bias, the
  * flipped kernel of input gradients, a group of several images. */
 static void
@@ -390,5 +411,6 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/gemm/max-pool", test_max_pool);
   g_test_add_func ("/engine/gemm/sgd-kernel", test_sgd_kernel);
   g_test_add_func ("/engine/gemm/winograd", test_winograd);
+  g_test_add_func ("/engine/gemm/transpose", test_transpose);
   return g_test_run ();
 }
