@@ -172,6 +172,21 @@ _gradlens_window_update_actions (GradlensWindow *self)
   gtk_widget_action_set_enabled (widget, "win.zero-grad",
                                  can_step && resnet && self->settings.zero_grad);
 
+  /* The module tree sets requires_grad on the run's model: only while the
+   * worker waits, never while a command or play runs it (the worker reads
+   * requires_grad as it records, SGD writes what the chart reads). Commands
+   * that start the worker all come through here. */
+  if (gradlens_module_tree_get_model (self->module_tree) == NULL)
+    gradlens_module_tree_set_editable (self->module_tree, FALSE, NULL);
+  else if (status == STEPPER_RUNNING || self->playing)
+    gradlens_module_tree_set_editable (self->module_tree, FALSE,
+                                       "The program is running: pause it to change what trains");
+  else if (status == STEPPER_FINISHED && self->lesson != &lesson_freeze)
+    gradlens_module_tree_set_editable (self->module_tree, FALSE,
+                                       "The program has ended: reset it to train again");
+  else
+    gradlens_module_tree_set_editable (self->module_tree, TRUE, NULL);
+
   gtk_widget_action_set_enabled (widget, "win.open-weights", resnet && !busy);
   gtk_widget_action_set_enabled (widget, "win.save-weights",
                                  !busy && !self->playing && _gradlens_window_has_model (self));

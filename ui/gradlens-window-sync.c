@@ -127,6 +127,11 @@ _gradlens_window_on_event (const Event *ev,
           self->forward_first_id = ev->node->id;
           self->hook_new_step = FALSE;
         }
+      /* An op makes its inputs' new AccumulateGrads, which are recorded before
+       * it: the step's nodes begin at the lowest id recorded in it (ids only
+       * grow, and a node is recorded once). */
+      else if (ev->node->id < self->forward_first_id)
+        self->forward_first_id = ev->node->id;
     }
 
   if (ev->kind == EVENT_PHASE)
@@ -332,26 +337,15 @@ update_module_tree (GradlensWindow *self,
                     StepperStatus   status)
 {
   Module *model = lesson_run_get_model (run);
-  gboolean freeze_lesson = self->lesson == &lesson_freeze;
 
   gtk_widget_set_visible (GTK_WIDGET (self->module_tree), self->lesson->uses_resnet);
   if (!self->lesson->uses_resnet)
     return;
 
-  if (model == NULL && freeze_lesson && status == STEPPER_READY)
+  if (model == NULL && self->lesson == &lesson_freeze && status == STEPPER_READY)
     model = preview_model (self);
+  /* Whether the student may edit it: _gradlens_window_update_actions (). */
   gradlens_module_tree_set_model (self->module_tree, model);
-
-  if (model == NULL)
-    gradlens_module_tree_set_editable (self->module_tree, FALSE, NULL);
-  else if (status == STEPPER_RUNNING)
-    gradlens_module_tree_set_editable (self->module_tree, FALSE,
-                                       "The program is running: pause it to change what trains");
-  else if (status == STEPPER_FINISHED && !freeze_lesson)
-    gradlens_module_tree_set_editable (self->module_tree, FALSE,
-                                       "The program has ended: reset it to train again");
-  else
-    gradlens_module_tree_set_editable (self->module_tree, TRUE, NULL);
 }
 
 static void
