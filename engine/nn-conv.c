@@ -450,9 +450,11 @@ conv2d_backward (Node *node, const Tensor *grad, Tensor **gi)
               parallel_for (c, col_grain (&job), im2col_range, &job);
               col = col_t->data;
             }
-          /* grad_W (O, K) (+)= g (O, g·P) · colᵀ (g·P, K) */
-          gemm_stream_c (false, true, o, k, ld, 1, gb, ld, col, ld, b0 == 0 ? 0 : 1,
-                         gi[1]->data, k);
+          /* grad_W (O, K) (+)= g (O, g·P) · colᵀ (g·P, K). Nothing reads it before the
+           * optimizer: streamed past the caches. Unless an observer watches: then
+           * the engine takes its norm right away (autograd.c), from cache. */
+          (autograd_has_observer () ? gemm : gemm_stream_c)
+            (false, true, o, k, ld, 1, gb, ld, col, ld, b0 == 0 ? 0 : 1, gi[1]->data, k);
         }
       if (need_x)
         {

@@ -7,72 +7,155 @@
  *   V (16, ci, ld)     V[ξ][c][t] = (Bᵀ d_ct B)[ξ]
  *   M (16, co, ld)     M[ξ] = U[ξ] · V[ξ]
  *   out[o][2ty + i][2tx + j] = (Aᵀ M_ot A)[i][j]   (cropped at odd edges)
+ *
+ * The 16 planes of each lie plane_stride () floats apart: a little more than a
+ * plane, so that the 16 streams a transform writes or reads at once do not fall in
+ * the same cache set (co·ci is a power of two for every layer of resnet18).
+ *
+ * With AVX-512 the transforms take 16 tiles (or 16 input channels) per vector; the
+ * plain loops below are the reference and the fallback.
  */
 #include "winograd.h"
 #include "gemm.h"
 #include "parallel.h"
 #include "tensor.h"
 
+#include <immintrin.h>
 #include <string.h>
-
-#define CLONES __attribute__ ((target_clones ("avx512f", "avx2", "default")))
 
 /* Images per group: V and M of about GROUP_FLOATS floats each at most. */
 #define GROUP_FLOATS (2 << 20)
+
+static int avx512 = -1;
+
+static bool
+have_avx512 (void)
+{
+  if (avx512 < 0)
+    {
+      __builtin_cpu_init ();
+      avx512 = __builtin_cpu_supports ("avx512f");
+    }
+  return avx512;
+}
+
+/* Floats between two of the 16 planes of n floats: whole lines, plus one. */
+static int64_t
+plane_stride (int64_t n)
+{
+  return (n + 15) / 16 * 16 + 16;
+}
 
 /* --- Kernel: U = G g Gᵀ --------------------------------------------------------------- */
 
 typedef struct
 {
-  float *u;                        /* (16, co, ci) */
+  float *u;                        /* (16, co, ci), planes `plane` floats apart */
   const float *w;
   int ci, co;
+  int64_t plane;
   bool flip;
 } WeightJob;
+
+/* G g Gᵀ for one kernel g (3×3) into u[ξ·plane]. */
+static inline void
+weight_one (const float g[3][3], float *u, int64_t plane)
+{
+  /* G g (4×3), then (G g) Gᵀ (4×4). */
+  float t[4][3];
+  for (int k = 0; k < 3; k++)
+    {
+      t[0][k] = g[0][k];
+      t[1][k] = 0.5f * (g[0][k] + g[1][k] + g[2][k]);
+      t[2][k] = 0.5f * (g[0][k] - g[1][k] + g[2][k]);
+      t[3][k] = g[2][k];
+    }
+  for (int i = 0; i < 4; i++)
+    {
+      u[(4 * i + 0) * plane] = t[i][0];
+      u[(4 * i + 1) * plane] = 0.5f * (t[i][0] + t[i][1] + t[i][2]);
+      u[(4 * i + 2) * plane] = 0.5f * (t[i][0] - t[i][1] + t[i][2]);
+      u[(4 * i + 3) * plane] = t[i][2];
+    }
+}
+
+/* Sixteen input channels c0 … c0 + 15 of output channel o at once: the kernels
+ * gathered (9 floats apart, or co·9 apart when flipped), the same arithmetic.
+ * (GCC 12's gather intrinsic starts from _mm512_undefined_ps, then warns about it.) */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+__attribute__ ((target ("avx512f"))) static void
+weight_16 (const WeightJob *j, int64_t o, int c0)
+{
+  int64_t step = j->flip ? (int64_t) j->co * 9 : 9;
+  const float *base = j->flip ? j->w + o * 9 : j->w + (o * j->ci + c0) * 9;
+  if (j->flip)
+    base += c0 * step;
+  __m512i idx = _mm512_mullo_epi32 (_mm512_set_epi32 (15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4,
+                                                      3, 2, 1, 0),
+                                    _mm512_set1_epi32 ((int) step));
+  __m512 g[3][3];
+  for (int i = 0; i < 3; i++)
+    for (int k = 0; k < 3; k++)
+      {
+        int at = j->flip ? (2 - i) * 3 + (2 - k) : i * 3 + k;
+        g[i][k] = _mm512_i32gather_ps (idx, base + at, 4);
+      }
+  __m512 half = _mm512_set1_ps (0.5f), t[4][3];
+  for (int k = 0; k < 3; k++)
+    {
+      t[0][k] = g[0][k];
+      t[1][k] = _mm512_mul_ps (half, _mm512_add_ps (_mm512_add_ps (g[0][k], g[1][k]), g[2][k]));
+      t[2][k] = _mm512_mul_ps (half, _mm512_add_ps (_mm512_sub_ps (g[0][k], g[1][k]), g[2][k]));
+      t[3][k] = g[2][k];
+    }
+  float *u = j->u + o * j->ci + c0;
+  for (int i = 0; i < 4; i++)
+    {
+      __m512 a = _mm512_add_ps (_mm512_add_ps (t[i][0], t[i][1]), t[i][2]);
+      __m512 b = _mm512_add_ps (_mm512_sub_ps (t[i][0], t[i][1]), t[i][2]);
+      _mm512_storeu_ps (u + (4 * i + 0) * j->plane, t[i][0]);
+      _mm512_storeu_ps (u + (4 * i + 1) * j->plane, _mm512_mul_ps (half, a));
+      _mm512_storeu_ps (u + (4 * i + 2) * j->plane, _mm512_mul_ps (half, b));
+      _mm512_storeu_ps (u + (4 * i + 3) * j->plane, t[i][2]);
+    }
+}
+#pragma GCC diagnostic pop
 
 static void
 weight_range (gpointer data, int64_t o0, int64_t o1)
 {
   const WeightJob *j = data;
-  int64_t plane = (int64_t) j->co * j->ci;
+  bool vec = have_avx512 ();
   for (int64_t o = o0; o < o1; o++)
-    for (int c = 0; c < j->ci; c++)
-      {
-        float g[3][3];
-        for (int i = 0; i < 3; i++)
-          for (int k = 0; k < 3; k++)
-            g[i][k] = j->flip ? j->w[((int64_t) c * j->co + o) * 9 + (2 - i) * 3 + (2 - k)]
-                              : j->w[((int64_t) o * j->ci + c) * 9 + i * 3 + k];
-        /* G g (4×3), then (G g) Gᵀ (4×4). */
-        float t[4][3];
-        for (int k = 0; k < 3; k++)
-          {
-            t[0][k] = g[0][k];
-            t[1][k] = 0.5f * (g[0][k] + g[1][k] + g[2][k]);
-            t[2][k] = 0.5f * (g[0][k] - g[1][k] + g[2][k]);
-            t[3][k] = g[2][k];
-          }
-        float *u = j->u + o * j->ci + c;
-        for (int i = 0; i < 4; i++)
-          {
-            u[(4 * i + 0) * plane] = t[i][0];
-            u[(4 * i + 1) * plane] = 0.5f * (t[i][0] + t[i][1] + t[i][2]);
-            u[(4 * i + 2) * plane] = 0.5f * (t[i][0] - t[i][1] + t[i][2]);
-            u[(4 * i + 3) * plane] = t[i][2];
-          }
-      }
+    {
+      int c = 0;
+      if (vec)
+        for (; c + 16 <= j->ci; c += 16)
+          weight_16 (j, o, c);
+      for (; c < j->ci; c++)
+        {
+          float g[3][3];
+          for (int i = 0; i < 3; i++)
+            for (int k = 0; k < 3; k++)
+              g[i][k] = j->flip ? j->w[((int64_t) c * j->co + o) * 9 + (2 - i) * 3 + (2 - k)]
+                                : j->w[((int64_t) o * j->ci + c) * 9 + i * 3 + k];
+          weight_one (g, j->u + o * j->ci + c, j->plane);
+        }
+    }
 }
 
 /* --- Input: V = Bᵀ d B -------------------------------------------------------------- */
 
 /* One row of tiles: rows r[0..3] are the tiles' four input rows, padded (column −1
- * at index 0) and zero past the image; tile tx starts at column 2·tx. Writes
- * v[ξ·stride + tx]. */
-CLONES static void
+ * at index 0) and zero past the image, with room to read 34 floats past tile tw − 1;
+ * tile tx starts at column 2·tx. Writes v[ξ·stride + tx]. */
+static void
 input_row (const float *r0, const float *r1, const float *r2, const float *r3, int tw,
-           float *v, int64_t stride)
+           float *v, int64_t stride, int tx0)
 {
-  for (int tx = 0; tx < tw; tx++)
+  for (int tx = tx0; tx < tw; tx++)
     {
       const int s = 2 * tx;
       float t[4][4];
@@ -93,12 +176,59 @@ input_row (const float *r0, const float *r1, const float *r2, const float *r3, i
     }
 }
 
+/* Columns s, s + 1, s + 2, s + 3 of 16 tiles (s = 2·tx): the even and odd lanes of
+ * the 32 floats from 2·tx0 and of the 32 from 2·tx0 + 2. */
+__attribute__ ((target ("avx512f"))) static inline void
+load_columns (const float *row, __m512 d[4])
+{
+  const __m512i even = _mm512_set_epi32 (30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  const __m512i odd = _mm512_set_epi32 (31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+  __m512 a0 = _mm512_loadu_ps (row), a1 = _mm512_loadu_ps (row + 16);
+  __m512 b0 = _mm512_loadu_ps (row + 2), b1 = _mm512_loadu_ps (row + 18);
+  d[0] = _mm512_permutex2var_ps (a0, even, a1);
+  d[1] = _mm512_permutex2var_ps (a0, odd, a1);
+  d[2] = _mm512_permutex2var_ps (b0, even, b1);
+  d[3] = _mm512_permutex2var_ps (b0, odd, b1);
+}
+
+/* Tiles [0, 16·⌊tw/16⌋) sixteen at a time; returns where the plain loop goes on. */
+__attribute__ ((target ("avx512f"))) static int
+input_row_16 (const float *r0, const float *r1, const float *r2, const float *r3, int tw,
+              float *v, int64_t stride)
+{
+  int tx = 0;
+  for (; tx + 16 <= tw; tx += 16)
+    {
+      __m512 d0[4], d1[4], d2[4], d3[4], t[4][4];
+      load_columns (r0 + 2 * tx, d0);
+      load_columns (r1 + 2 * tx, d1);
+      load_columns (r2 + 2 * tx, d2);
+      load_columns (r3 + 2 * tx, d3);
+      for (int k = 0; k < 4; k++)
+        {
+          t[0][k] = _mm512_sub_ps (d0[k], d2[k]);
+          t[1][k] = _mm512_add_ps (d1[k], d2[k]);
+          t[2][k] = _mm512_sub_ps (d2[k], d1[k]);
+          t[3][k] = _mm512_sub_ps (d1[k], d3[k]);
+        }
+      for (int i = 0; i < 4; i++)
+        {
+          _mm512_storeu_ps (v + (4 * i + 0) * stride + tx, _mm512_sub_ps (t[i][0], t[i][2]));
+          _mm512_storeu_ps (v + (4 * i + 1) * stride + tx, _mm512_add_ps (t[i][1], t[i][2]));
+          _mm512_storeu_ps (v + (4 * i + 2) * stride + tx, _mm512_sub_ps (t[i][2], t[i][1]));
+          _mm512_storeu_ps (v + (4 * i + 3) * stride + tx, _mm512_sub_ps (t[i][1], t[i][3]));
+        }
+    }
+  return tx;
+}
+
 typedef struct
 {
   const float *x;                  /* the group's images (G, ci, h, w) */
-  float *v;                        /* (16, ci, ld) */
+  float *v;                        /* (16, ci, ld), planes `plane` floats apart */
   int ci, h, w, th, tw;
   int64_t ld, tiles;               /* tiles per image */
+  int64_t plane;
 } InputJob;
 
 /* Planes [p0, p1) of the group, plane = image·ci + c. */
@@ -106,8 +236,9 @@ static void
 input_range (gpointer data, int64_t p0, int64_t p1)
 {
   const InputJob *j = data;
-  int width = 2 * j->tw + 2;       /* padded row: columns −1 … 2·tw */
+  int width = 2 * j->tw + 2 + 32;  /* padded row: columns −1 … 2·tw, and room for vectors */
   float *rows = g_new (float, 4 * width);
+  bool vec = have_avx512 ();
   for (int64_t p = p0; p < p1; p++)
     {
       int64_t b = p / j->ci, c = p % j->ci;
@@ -122,9 +253,12 @@ input_range (gpointer data, int64_t p0, int64_t p1)
               if (iy >= 0 && iy < j->h)
                 memcpy (row + 1, xp + (int64_t) iy * j->w, j->w * sizeof (float));
             }
-          input_row (rows, rows + width, rows + 2 * width, rows + 3 * width, j->tw,
-                     j->v + c * j->ld + b * j->tiles + (int64_t) ty * j->tw,
-                     (int64_t) j->ci * j->ld);
+          float *v = j->v + c * j->ld + b * j->tiles + (int64_t) ty * j->tw;
+          int tx0 = vec ? input_row_16 (rows, rows + width, rows + 2 * width, rows + 3 * width,
+                                        j->tw, v, j->plane)
+                        : 0;
+          input_row (rows, rows + width, rows + 2 * width, rows + 3 * width, j->tw, v,
+                     j->plane, tx0);
         }
     }
   g_free (rows);
@@ -134,10 +268,10 @@ input_range (gpointer data, int64_t p0, int64_t p1)
 
 /* One row of tiles of one output channel: m[ξ·stride + tx] → the two output rows
  * y0, y1 (2·tw columns), plus bias. */
-CLONES static void
-output_row (const float *m, int64_t stride, int tw, float bias, float *y0, float *y1)
+static void
+output_row (const float *m, int64_t stride, int tw, float bias, float *y0, float *y1, int tx0)
 {
-  for (int tx = 0; tx < tw; tx++)
+  for (int tx = tx0; tx < tw; tx++)
     {
       float q[16];
       for (int k = 0; k < 16; k++)
@@ -155,13 +289,45 @@ output_row (const float *m, int64_t stride, int tw, float bias, float *y0, float
     }
 }
 
+/* Sixteen tiles at a time: even and odd output columns interleaved on the way out. */
+__attribute__ ((target ("avx512f"))) static int
+output_row_16 (const float *m, int64_t stride, int tw, float bias, float *y0, float *y1)
+{
+  const __m512i lo = _mm512_set_epi32 (23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+  const __m512i hi = _mm512_set_epi32 (31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9,
+                                       24, 8);
+  __m512 vb = _mm512_set1_ps (bias);
+  int tx = 0;
+  for (; tx + 16 <= tw; tx += 16)
+    {
+      __m512 q[16], s0[4], s1[4];
+      for (int k = 0; k < 16; k++)
+        q[k] = _mm512_loadu_ps (m + k * stride + tx);
+      for (int k = 0; k < 4; k++)
+        {
+          s0[k] = _mm512_add_ps (_mm512_add_ps (q[k], q[4 + k]), q[8 + k]);
+          s1[k] = _mm512_sub_ps (_mm512_sub_ps (q[4 + k], q[8 + k]), q[12 + k]);
+        }
+      __m512 e0 = _mm512_add_ps (_mm512_add_ps (_mm512_add_ps (s0[0], s0[1]), s0[2]), vb);
+      __m512 o0 = _mm512_add_ps (_mm512_sub_ps (_mm512_sub_ps (s0[1], s0[2]), s0[3]), vb);
+      __m512 e1 = _mm512_add_ps (_mm512_add_ps (_mm512_add_ps (s1[0], s1[1]), s1[2]), vb);
+      __m512 o1 = _mm512_add_ps (_mm512_sub_ps (_mm512_sub_ps (s1[1], s1[2]), s1[3]), vb);
+      _mm512_storeu_ps (y0 + 2 * tx, _mm512_permutex2var_ps (e0, lo, o0));
+      _mm512_storeu_ps (y0 + 2 * tx + 16, _mm512_permutex2var_ps (e0, hi, o0));
+      _mm512_storeu_ps (y1 + 2 * tx, _mm512_permutex2var_ps (e1, lo, o1));
+      _mm512_storeu_ps (y1 + 2 * tx + 16, _mm512_permutex2var_ps (e1, hi, o1));
+    }
+  return tx;
+}
+
 typedef struct
 {
-  const float *m;                  /* (16, co, ld) */
+  const float *m;                  /* (16, co, ld), planes `plane` floats apart */
   float *out;                      /* the group's outputs (G, co, h, w) */
   const float *bias;
   int co, h, w, th, tw;
   int64_t ld, tiles;
+  int64_t plane;
 } OutputJob;
 
 static void
@@ -169,6 +335,7 @@ output_range (gpointer data, int64_t p0, int64_t p1)
 {
   const OutputJob *j = data;
   float *rows = g_new (float, 4 * j->tw);
+  bool vec = have_avx512 ();
   for (int64_t p = p0; p < p1; p++)
     {
       int64_t b = p / j->co, o = p % j->co;
@@ -181,7 +348,8 @@ output_range (gpointer data, int64_t p0, int64_t p1)
           float *y0 = crop ? rows : yp + (int64_t) (2 * ty) * j->w;
           float *y1 = crop ? rows + 2 * j->tw
                            : 2 * ty + 1 < j->h ? yp + (int64_t) (2 * ty + 1) * j->w : rows;
-          output_row (m, (int64_t) j->co * j->ld, j->tw, bias, y0, y1);
+          int tx0 = vec ? output_row_16 (m, j->plane, j->tw, bias, y0, y1) : 0;
+          output_row (m, j->plane, j->tw, bias, y0, y1, tx0);
           if (crop)
             {
               memcpy (yp + (int64_t) (2 * ty) * j->w, y0, j->w * sizeof (float));
@@ -201,6 +369,7 @@ typedef struct
   float *m;
   int ci, co;
   int64_t ld;
+  int64_t u_plane, v_plane, m_plane;
 } ProductJob;
 
 static void
@@ -209,8 +378,8 @@ product_range (gpointer data, int64_t x0, int64_t x1)
   const ProductJob *j = data;
   for (int64_t xi = x0; xi < x1; xi++)
     /* M[ξ] (co, ld) = U[ξ] (co, ci) · V[ξ] (ci, ld); serial inside a slice. */
-    gemm (false, false, j->co, j->ld, j->ci, 1, j->u + xi * j->co * j->ci, j->ci,
-          j->v + xi * j->ci * j->ld, j->ld, 0, j->m + xi * j->co * j->ld, j->ld);
+    gemm (false, false, j->co, j->ld, j->ci, 1, j->u + xi * j->u_plane, j->ci,
+          j->v + xi * j->v_plane, j->ld, 0, j->m + xi * j->m_plane, j->ld);
 }
 
 void
@@ -222,24 +391,27 @@ conv3x3_winograd (float *out, const float *x, const float *w, const float *bias,
   int64_t per_image = 16 * tiles * MAX (ci, co);
   int group = (int) CLAMP (GROUP_FLOATS / MAX (per_image, 1), 1, MAX (n, 1));
 
+  int64_t u_plane = plane_stride ((int64_t) co * ci);
+  int64_t v_plane = plane_stride (ci * group * tiles), m_plane = plane_stride (co * group * tiles);
   /* Scratch from tensor storage, reused step after step (tensor.c). */
-  g_autoptr (Tensor) u = tensor_new_empty (1, (int64_t[]){ 16 * (int64_t) co * ci });
-  g_autoptr (Tensor) v = tensor_new_empty (1, (int64_t[]){ 16 * ci * group * tiles });
-  g_autoptr (Tensor) m = tensor_new_empty (1, (int64_t[]){ 16 * co * group * tiles });
+  g_autoptr (Tensor) u = tensor_new_empty (1, (int64_t[]){ 16 * u_plane });
+  g_autoptr (Tensor) v = tensor_new_empty (1, (int64_t[]){ 16 * v_plane });
+  g_autoptr (Tensor) m = tensor_new_empty (1, (int64_t[]){ 16 * m_plane });
 
-  WeightJob wj = { u->data, w, ci, co, flip };
+  WeightJob wj = { u->data, w, ci, co, u_plane, flip };
   parallel_for (co, MAX (1, 2048 / MAX (ci, 1)), weight_range, &wj);
 
   for (int b0 = 0; b0 < n; b0 += group)
     {
       int g = MIN (group, n - b0);
       int64_t ld = g * tiles;
-      InputJob ij = { x + (int64_t) b0 * ci * h * wd, v->data, ci, h, wd, th, tw, ld, tiles };
+      InputJob ij = { x + (int64_t) b0 * ci * h * wd, v->data, ci, h, wd, th, tw, ld, tiles,
+                      v_plane };
       parallel_for ((int64_t) g * ci, MAX (1, 16384 / MAX (h * wd, 1)), input_range, &ij);
-      ProductJob pj = { u->data, v->data, m->data, ci, co, ld };
+      ProductJob pj = { u->data, v->data, m->data, ci, co, ld, u_plane, v_plane, m_plane };
       parallel_for_each (16, product_range, &pj);
       OutputJob oj = { m->data, out + (int64_t) b0 * co * h * wd, bias, co, h, wd, th, tw, ld,
-                       tiles };
+                       tiles, m_plane };
       parallel_for ((int64_t) g * co, MAX (1, 16384 / MAX (h * wd, 1)), output_range, &oj);
     }
 }

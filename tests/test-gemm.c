@@ -370,6 +370,7 @@ test_winograd (void)
   static const int cases[][5] = {  /* n, ci, h, w, co */
     { 1, 3, 4, 4, 2 }, { 2, 5, 7, 9, 6 }, { 3, 4, 6, 5, 3 }, { 1, 64, 16, 16, 64 },
     { 2, 16, 14, 14, 32 }, { 1, 1, 1, 1, 1 }, { 1, 2, 3, 2, 2 },
+    { 1, 17, 34, 40, 8 }, { 2, 3, 33, 65, 2 },   /* 16 tiles per vector, and the rest */
   };
   Generator gen;
   generator_init (&gen, 7);
