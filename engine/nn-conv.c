@@ -409,15 +409,18 @@ conv2d_backward (Node *node, const Tensor *grad, Tensor **gi)
   int64_t cols = group * p_count;
   if (need_w)  /* (O, C, kh, kw) = (O, K); written by the first group's product */
     gi[1] = n > 0 ? tensor_new_empty (4, w->shape) : tensor_new_zeros (4, w->shape);
-  if (need_x && conv_is_winograd (kh, kw, stride, padding, h, wd))
+  if (conv_is_winograd (kh, kw, stride, padding, h, wd))
     {
       /* grad_x = g ⋆ W turned by 180° with its channel axes swapped: the same kind
-       * of 3×3 convolution, from O channels to C. */
-      gi[0] = tensor_new_empty (4, x->shape);         /* (N, C, h, wd) */
-      conv3x3_winograd (gi[0]->data, grad->data, w->data, NULL, n, o, h, wd, c, true);
-      need_x = false;
-      if (!need_w)
-        return;
+       * of 3×3 convolution, from O channels to C. grad_W in the transformed domain. */
+      if (need_x)
+        {
+          gi[0] = tensor_new_empty (4, x->shape);     /* (N, C, h, wd) */
+          conv3x3_winograd (gi[0]->data, grad->data, w->data, NULL, n, o, h, wd, c, true);
+        }
+      if (need_w)
+        conv3x3_winograd_weight_grad (gi[1]->data, x->data, grad->data, n, c, h, wd, o);
+      return;
     }
   if (need_x)
     gi[0] = tensor_new_zeros (4, x->shape);          /* (N, C, h, wd) */

@@ -416,6 +416,219 @@ conv3x3_winograd (float *out, const float *x, const float *w, const float *bias,
     }
 }
 
+/* --- The weight gradient --------------------------------------------------------------
+ *
+ * y = Aᵀ [(G w Gᵀ) ⊙ V] A is linear in w, so for the gradient g (2×2) of one tile
+ * ∂L/∂(G w Gᵀ) = (A g Aᵀ) ⊙ V and ∂L/∂w = Gᵀ [(A g Aᵀ) ⊙ V] G; summed over tiles:
+ *
+ *   Z[ξ] (co, ci) = Σ_t Mg[ξ][o][t] · V[ξ][c][t]      Mg = A g Aᵀ, V = Bᵀ d B as forward
+ *   dW[o][c] = Gᵀ Z[o][c] G
+ *
+ * 16 products of (co, T)·(T, ci) instead of one of (co, T·4)·(T·4, ci·9), with
+ * A = | 1  0 |   (so A g Aᵀ has rows g₀, g₀ + g₁, g₀ − g₁, −g₁, likewise its columns).
+ *     | 1  1 |
+ *     | 1 −1 |
+ *     | 0 −1 |
+ */
+
+/* One row of tiles of one output channel's gradient: rows q0, q1 (the tile row's two
+ * output rows, zero past the image, 2·tw + 32 floats) → mg[ξ·stride + tx]. */
+static void
+grad_row (const float *q0, const float *q1, int tw, float *mg, int64_t stride, int tx0)
+{
+  for (int tx = tx0; tx < tw; tx++)
+    {
+      float a0 = q0[2 * tx], b0 = q0[2 * tx + 1], a1 = q1[2 * tx], b1 = q1[2 * tx + 1];
+      float r[4][2] = { { a0, b0 }, { a0 + a1, b0 + b1 }, { a0 - a1, b0 - b1 }, { -a1, -b1 } };
+      for (int i = 0; i < 4; i++)
+        {
+          mg[(4 * i + 0) * stride + tx] = r[i][0];
+          mg[(4 * i + 1) * stride + tx] = r[i][0] + r[i][1];
+          mg[(4 * i + 2) * stride + tx] = r[i][0] - r[i][1];
+          mg[(4 * i + 3) * stride + tx] = -r[i][1];
+        }
+    }
+}
+
+__attribute__ ((target ("avx512f"))) static int
+grad_row_16 (const float *q0, const float *q1, int tw, float *mg, int64_t stride)
+{
+  const __m512i even = _mm512_set_epi32 (30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  const __m512i odd = _mm512_set_epi32 (31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+  int tx = 0;
+  for (; tx + 16 <= tw; tx += 16)
+    {
+      __m512 l0 = _mm512_loadu_ps (q0 + 2 * tx), h0 = _mm512_loadu_ps (q0 + 2 * tx + 16);
+      __m512 l1 = _mm512_loadu_ps (q1 + 2 * tx), h1 = _mm512_loadu_ps (q1 + 2 * tx + 16);
+      __m512 a0 = _mm512_permutex2var_ps (l0, even, h0), b0 = _mm512_permutex2var_ps (l0, odd, h0);
+      __m512 a1 = _mm512_permutex2var_ps (l1, even, h1), b1 = _mm512_permutex2var_ps (l1, odd, h1);
+      __m512 zero = _mm512_setzero_ps ();
+      __m512 r[4][2] = { { a0, b0 },
+                         { _mm512_add_ps (a0, a1), _mm512_add_ps (b0, b1) },
+                         { _mm512_sub_ps (a0, a1), _mm512_sub_ps (b0, b1) },
+                         { _mm512_sub_ps (zero, a1), _mm512_sub_ps (zero, b1) } };
+      for (int i = 0; i < 4; i++)
+        {
+          _mm512_storeu_ps (mg + (4 * i + 0) * stride + tx, r[i][0]);
+          _mm512_storeu_ps (mg + (4 * i + 1) * stride + tx, _mm512_add_ps (r[i][0], r[i][1]));
+          _mm512_storeu_ps (mg + (4 * i + 2) * stride + tx, _mm512_sub_ps (r[i][0], r[i][1]));
+          _mm512_storeu_ps (mg + (4 * i + 3) * stride + tx, _mm512_sub_ps (zero, r[i][1]));
+        }
+    }
+  return tx;
+}
+
+typedef struct
+{
+  const float *g;                  /* the group's gradients (G, co, h, w) */
+  float *mg;                       /* (16, co, ld), planes `plane` floats apart */
+  int co, h, w, th, tw;
+  int64_t ld, tiles, plane;
+} GradJob;
+
+static void
+grad_range (gpointer data, int64_t p0, int64_t p1)
+{
+  const GradJob *j = data;
+  int width = 2 * j->tw + 32;
+  float *rows = g_new0 (float, 2 * width);
+  bool vec = have_avx512 ();
+  for (int64_t p = p0; p < p1; p++)
+    {
+      int64_t b = p / j->co, o = p % j->co;
+      const float *gp = j->g + p * j->h * j->w;
+      for (int ty = 0; ty < j->th; ty++)
+        {
+          for (int r = 0; r < 2; r++)
+            {
+              float *row = rows + r * width;
+              int y = 2 * ty + r;
+              memset (row, 0, width * sizeof (float));
+              if (y < j->h)
+                memcpy (row, gp + (int64_t) y * j->w, j->w * sizeof (float));
+            }
+          float *mg = j->mg + o * j->ld + b * j->tiles + (int64_t) ty * j->tw;
+          int tx0 = vec ? grad_row_16 (rows, rows + width, j->tw, mg, j->plane) : 0;
+          grad_row (rows, rows + width, j->tw, mg, j->plane, tx0);
+        }
+    }
+  g_free (rows);
+}
+
+typedef struct
+{
+  const float *mg, *v;
+  float *z;                        /* (16, co, ci), planes z_plane apart */
+  int ci, co;
+  int64_t ld, mg_plane, v_plane, z_plane;
+  float beta;
+} WeightGradJob;
+
+static void
+weight_grad_product_range (gpointer data, int64_t x0, int64_t x1)
+{
+  const WeightGradJob *j = data;
+  for (int64_t xi = x0; xi < x1; xi++)
+    /* Z[ξ] (co, ci) (+)= Mg[ξ] (co, ld) · V[ξ]ᵀ (ld, ci) */
+    gemm (false, true, j->co, j->ci, j->ld, 1, j->mg + xi * j->mg_plane, j->ld,
+          j->v + xi * j->v_plane, j->ld, j->beta, j->z + xi * j->z_plane, j->ci);
+}
+
+typedef struct
+{
+  const float *z;
+  float *dw;                       /* (co, ci, 3, 3) */
+  int ci;
+  int64_t z_plane;
+} WeightBackJob;
+
+/* dW[o][c] = Gᵀ Z[o][c] G, for output channels [o0, o1). */
+static void
+weight_back_range (gpointer data, int64_t o0, int64_t o1)
+{
+  const WeightBackJob *j = data;
+  for (int64_t o = o0; o < o1; o++)
+    for (int c = 0; c < j->ci; c++)
+      {
+        const float *z = j->z + o * j->ci + c;
+        float q[4][4], r[3][4];
+        for (int k = 0; k < 16; k++)
+          q[k / 4][k % 4] = z[k * j->z_plane];
+        for (int k = 0; k < 4; k++)
+          {
+            r[0][k] = q[0][k] + 0.5f * (q[1][k] + q[2][k]);
+            r[1][k] = 0.5f * (q[1][k] - q[2][k]);
+            r[2][k] = 0.5f * (q[1][k] + q[2][k]) + q[3][k];
+          }
+        float *dw = j->dw + (o * j->ci + c) * 9;
+        for (int i = 0; i < 3; i++)
+          {
+            dw[i * 3 + 0] = r[i][0] + 0.5f * (r[i][1] + r[i][2]);
+            dw[i * 3 + 1] = 0.5f * (r[i][1] - r[i][2]);
+            dw[i * 3 + 2] = 0.5f * (r[i][1] + r[i][2]) + r[i][3];
+          }
+      }
+}
+
+void
+conv3x3_winograd_weight_grad (float *dw, const float *x, const float *g, int n, int ci, int h,
+                              int wd, int co)
+{
+  int th = (h + 1) / 2, tw = (wd + 1) / 2;
+  int64_t tiles = (int64_t) th * tw;
+  int64_t per_image = 16 * tiles * MAX (ci, co);
+  int group = (int) CLAMP (GROUP_FLOATS / MAX (per_image, 1), 1, MAX (n, 1));
+
+  int64_t z_plane = plane_stride ((int64_t) co * ci);
+  int64_t v_plane = plane_stride (ci * group * tiles), mg_plane = plane_stride (co * group * tiles);
+  g_autoptr (Tensor) z = tensor_new_empty (1, (int64_t[]){ 16 * z_plane });
+  g_autoptr (Tensor) v = tensor_new_empty (1, (int64_t[]){ 16 * v_plane });
+  g_autoptr (Tensor) mg = tensor_new_empty (1, (int64_t[]){ 16 * mg_plane });
+
+  for (int b0 = 0; b0 < n; b0 += group)
+    {
+      int gi = MIN (group, n - b0);
+      int64_t ld = gi * tiles;
+      InputJob ij = { x + (int64_t) b0 * ci * h * wd, v->data, ci, h, wd, th, tw, ld, tiles,
+                      v_plane };
+      parallel_for ((int64_t) gi * ci, MAX (1, 16384 / MAX (h * wd, 1)), input_range, &ij);
+      GradJob gj = { g + (int64_t) b0 * co * h * wd, mg->data, co, h, wd, th, tw, ld, tiles,
+                     mg_plane };
+      parallel_for ((int64_t) gi * co, MAX (1, 16384 / MAX (h * wd, 1)), grad_range, &gj);
+      WeightGradJob pj = { mg->data, v->data, z->data, ci, co, ld, mg_plane, v_plane, z_plane,
+                           b0 == 0 ? 0.0f : 1.0f };
+      parallel_for_each (16, weight_grad_product_range, &pj);
+    }
+  if (n == 0)
+    memset (z->data, 0, 16 * z_plane * sizeof (float));
+  WeightBackJob bj = { z->data, dw, ci, z_plane };
+  parallel_for (co, MAX (1, 2048 / MAX (ci, 1)), weight_back_range, &bj);
+}
+
+void
+conv3x3_weight_grad_naive (float *dw, const float *x, const float *g, int n, int ci, int h,
+                           int wd, int co)
+{
+  for (int o = 0; o < co; o++)
+    for (int c = 0; c < ci; c++)
+      for (int i = 0; i < 3; i++)
+        for (int k = 0; k < 3; k++)
+          {
+            double acc = 0;
+            for (int b = 0; b < n; b++)
+              for (int y = 0; y < h; y++)
+                for (int xx = 0; xx < wd; xx++)
+                  {
+                    int iy = y - 1 + i, ix = xx - 1 + k;
+                    if (iy < 0 || iy >= h || ix < 0 || ix >= wd)
+                      continue;
+                    acc += (double) g[(((int64_t) b * co + o) * h + y) * wd + xx]
+                           * x[(((int64_t) b * ci + c) * h + iy) * wd + ix];
+                  }
+            dw[(((int64_t) o * ci + c) * 3 + i) * 3 + k] = (float) acc;
+          }
+}
+
 void
 conv3x3_winograd_naive (float *out, const float *x, const float *w, const float *bias, int n,
                         int ci, int h, int wd, int co, bool flip)

@@ -16,7 +16,7 @@
  * resnet18 runs most of its products through 3×3 stride-1 convolutions, and their
  * input gradients are the same kind of convolution (the kernel turned by 180° and
  * its channel axes swapped), so both go this way where the images are large
- * (nn-conv.c decides). The weight gradient stays with im2col.
+ * (nn-conv.c decides); so does the weight gradient, in the same transformed domain.
  *
  * The transforms only add and halve; the products are gemm's (gemm.h), the 16 of
  * them spread over the engine's threads. Errors stay near float rounding (F(2, 3)
@@ -38,5 +38,13 @@ void conv3x3_winograd       (float *out, const float *x, const float *w, const f
 /* The same by the definition: the reference it is tested against. */
 void conv3x3_winograd_naive (float *out, const float *x, const float *w, const float *bias,
                              int n, int ci, int h, int wd, int co, bool flip);
+
+/* The weight gradient of that convolution (no flip): dw (co, ci, 3, 3) = Σ over the
+ * batch and the pixels of g (n, co, h, w) times x (n, ci, h, w) shifted, by F(3×3, 2×2)
+ * in the same transformed domain: Gᵀ [Σ_tiles (A g Aᵀ) ⊙ (Bᵀ d B)] G. */
+void conv3x3_winograd_weight_grad (float *dw, const float *x, const float *g, int n, int ci,
+                                   int h, int wd, int co);
+void conv3x3_weight_grad_naive    (float *dw, const float *x, const float *g, int n, int ci,
+                                   int h, int wd, int co);
 
 G_END_DECLS

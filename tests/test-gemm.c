@@ -385,6 +385,22 @@ test_winograd (void)
         fill (x, nx, &gen);
         fill (k, nw, &gen);
         fill (bias, co, &gen);
+        if (flip)
+          {
+            /* The weight gradient too: x (n, ci, h, w), g (n, co, h, w). */
+            float *g = g_new (float, ny), *dw = g_new (float, nw), *dw_ref = g_new (float, nw);
+            fill (g, ny, &gen);
+            conv3x3_winograd_weight_grad (dw, x, g, n, ci, h, w, co);
+            conv3x3_weight_grad_naive (dw_ref, x, g, n, ci, h, w, co);
+            for (size_t e = 0; e < nw; e++)
+              if (!(fabsf (dw[e] - dw_ref[e])
+                    <= 3e-5f * sqrtf ((float) n * h * w) * (1 + fabsf (dw_ref[e]))))
+                g_error ("winograd weight grad %d×%d×%d×%d → %d: dw[%zu] = %g, expected %g", n,
+                         ci, h, w, co, e, dw[e], dw_ref[e]);
+            g_free (g);
+            g_free (dw);
+            g_free (dw_ref);
+          }
         conv3x3_winograd (y, x, k, flip ? NULL : bias, n, ci, h, w, co, flip);
         conv3x3_winograd_naive (ref, x, k, flip ? NULL : bias, n, ci, h, w, co, flip);
         for (size_t e = 0; e < ny; e++)
