@@ -29,16 +29,18 @@
 
 #include <string.h>
 
-/* 3×3, stride 1, padding 1 on images of at least this many pixels: Winograd's
- * F(2×2, 3×3) (winograd.h), 16 products per 2×2 outputs instead of 36. On smaller
- * images its transformed weights (16/9 the size of the weights) cost more memory
- * traffic than the products save (layer4 at 224×224 has 7×7 pixels). */
+/* 3×3, stride 1, padding 1 over at least this many pixels in the batch: Winograd's
+ * F(2×2, 3×3) (winograd.h), 16 products per 2×2 outputs instead of 36. With fewer,
+ * its transformed weights (16/9 the size of the weights, written then read) cost
+ * more memory traffic than the products save: layer3 and layer4 at 64×64, layer4
+ * at 224×224 on one image (7×7), but not on eight. */
 #define WINOGRAD_MIN_PIXELS 196
 
 static inline bool
-conv_is_winograd (int kh, int kw, int stride, int padding, int h, int w)
+conv_is_winograd (int kh, int kw, int stride, int padding, int n, int h, int w)
 {
-  return kh == 3 && kw == 3 && stride == 1 && padding == 1 && h * w >= WINOGRAD_MIN_PIXELS;
+  return kh == 3 && kw == 3 && stride == 1 && padding == 1
+         && (int64_t) n * h * w >= WINOGRAD_MIN_PIXELS;
 }
 
 /* Images per group: enough columns (G·P ≥ 384) for a wide product, and no more. */
@@ -216,7 +218,7 @@ conv2d_forward (float *out, const float *x, const float *w, const float *bias,
                 int n, int c, int h, int wd, int o, int kh, int kw,
                 int stride, int padding, int oh, int ow)
 {
-  if (conv_is_winograd (kh, kw, stride, padding, h, wd))
+  if (conv_is_winograd (kh, kw, stride, padding, n, h, wd))
     {
       conv3x3_winograd (out, x, w, bias, n, c, h, wd, o, false);
       return;
@@ -409,7 +411,7 @@ conv2d_backward (Node *node, const Tensor *grad, Tensor **gi)
   int64_t cols = group * p_count;
   if (need_w)  /* (O, C, kh, kw) = (O, K); written by the first group's product */
     gi[1] = n > 0 ? tensor_new_empty (4, w->shape) : tensor_new_zeros (4, w->shape);
-  if (conv_is_winograd (kh, kw, stride, padding, h, wd))
+  if (conv_is_winograd (kh, kw, stride, padding, n, h, wd))
     {
       /* grad_x = g ⋆ W turned by 180° with its channel axes swapped: the same kind
        * of 3×3 convolution, from O channels to C. grad_W in the transformed domain. */

@@ -19,6 +19,7 @@
 #include "gemm.h"
 #include "parallel.h"
 #include "tensor.h"
+#include "vec.h"
 
 #include <immintrin.h>
 #include <string.h>
@@ -51,10 +52,10 @@ plane_stride (int64_t n)
 typedef struct
 {
   float *u;                        /* (16, co, ci), planes `plane` floats apart */
-  const float *w;
+  const float *wt;                 /* (co, 9, ci): tap k of kernel (o, c) at wt[(o·9 + k)·ci + c] */
   int ci, co;
   int64_t plane;
-  bool flip;
+  bool flip;                       /* taps read turned by 180° */
 } WeightJob;
 
 /* G g Gᵀ for one kernel g (3×3) into u[ξ·plane]. */
@@ -79,29 +80,23 @@ weight_one (const float g[3][3], float *u, int64_t plane)
     }
 }
 
-/* Sixteen input channels c0 … c0 + 15 of output channel o at once: the kernels
- * gathered (9 floats apart, or co·9 apart when flipped), the same arithmetic.
- * (GCC 12's gather intrinsic starts from _mm512_undefined_ps, then warns about it.) */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+/* Tap (i, k) of the kernel as used: turned by 180° when flipped. */
+static inline int
+tap (bool flip, int i, int k)
+{
+  return flip ? (2 - i) * 3 + (2 - k) : i * 3 + k;
+}
+
+/* Sixteen input channels c0 … c0 + 15 of output channel o at once, the same
+ * arithmetic: each tap of the sixteen kernels is one load from wt. */
 __attribute__ ((target ("avx512f"))) static void
 weight_16 (const WeightJob *j, int64_t o, int c0)
 {
-  int64_t step = j->flip ? (int64_t) j->co * 9 : 9;
-  const float *base = j->flip ? j->w + o * 9 : j->w + (o * j->ci + c0) * 9;
-  if (j->flip)
-    base += c0 * step;
-  __m512i idx = _mm512_mullo_epi32 (_mm512_set_epi32 (15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4,
-                                                      3, 2, 1, 0),
-                                    _mm512_set1_epi32 ((int) step));
+  const float *base = j->wt + o * 9 * j->ci + c0;
   __m512 g[3][3];
   for (int i = 0; i < 3; i++)
     for (int k = 0; k < 3; k++)
-      {
-        int at = j->flip ? (2 - i) * 3 + (2 - k) : i * 3 + k;
-        g[i][k] = _mm512_i32gather_ps (idx, base + at, 4);
-      }
+      g[i][k] = _mm512_loadu_ps (base + tap (j->flip, i, k) * j->ci);
   __m512 half = _mm512_set1_ps (0.5f), t[4][3];
   for (int k = 0; k < 3; k++)
     {
@@ -121,7 +116,6 @@ weight_16 (const WeightJob *j, int64_t o, int c0)
       _mm512_storeu_ps (u + (4 * i + 3) * j->plane, t[i][2]);
     }
 }
-#pragma GCC diagnostic pop
 
 static void
 weight_range (gpointer data, int64_t o0, int64_t o1)
@@ -139,11 +133,35 @@ weight_range (gpointer data, int64_t o0, int64_t o1)
           float g[3][3];
           for (int i = 0; i < 3; i++)
             for (int k = 0; k < 3; k++)
-              g[i][k] = j->flip ? j->w[((int64_t) c * j->co + o) * 9 + (2 - i) * 3 + (2 - k)]
-                                : j->w[((int64_t) o * j->ci + c) * 9 + i * 3 + k];
+              g[i][k] = j->wt[(o * 9 + tap (j->flip, i, k)) * j->ci + c];
           weight_one (g, j->u + o * j->ci + c, j->plane);
         }
     }
+}
+
+/* wt (co, 9, ci) from the kernel: w (co, ci, 3, 3) as it is, each (ci, 9) block
+ * transposed; flipped, w (ci, co, 3, 3) seen as (ci, co·9), transposed whole. */
+typedef struct
+{
+  float *wt;
+  const float *w;
+  int ci, co;
+} KernelJob;
+
+static void
+kernel_range (gpointer data, int64_t o0, int64_t o1)
+{
+  const KernelJob *j = data;
+  for (int64_t o = o0; o < o1; o++)
+    vec_transpose (j->wt + o * 9 * j->ci, j->ci, j->w + o * j->ci * 9, 9, 0, j->ci, 9);
+}
+
+static void
+kernel_flip_range (gpointer data, int64_t r0, int64_t r1)
+{
+  const KernelJob *j = data;
+  /* Rows r of w (ci, co·9) become columns r of wt (co·9, ci). */
+  vec_transpose (j->wt, j->ci, j->w, (int64_t) j->co * 9, r0, r1, (int64_t) j->co * 9);
 }
 
 /* --- Input: V = Bᵀ d B -------------------------------------------------------------- */
@@ -398,7 +416,13 @@ conv3x3_winograd (float *out, const float *x, const float *w, const float *bias,
   g_autoptr (Tensor) v = tensor_new_empty (1, (int64_t[]){ 16 * v_plane });
   g_autoptr (Tensor) m = tensor_new_empty (1, (int64_t[]){ 16 * m_plane });
 
-  WeightJob wj = { u->data, w, ci, co, u_plane, flip };
+  g_autoptr (Tensor) wt = tensor_new_empty (1, (int64_t[]){ (int64_t) co * 9 * ci });
+  KernelJob kj = { wt->data, w, ci, co };
+  if (flip)
+    parallel_for (ci, 16, kernel_flip_range, &kj);
+  else
+    parallel_for (co, MAX (1, 2048 / MAX (ci, 1)), kernel_range, &kj);
+  WeightJob wj = { u->data, wt->data, ci, co, u_plane, flip };
   parallel_for (co, MAX (1, 2048 / MAX (ci, 1)), weight_range, &wj);
 
   for (int b0 = 0; b0 < n; b0 += group)
