@@ -53,6 +53,20 @@
 #include "settings.h"
 #include "variable-list.h"
 
+#ifdef __SANITIZE_THREAD__
+/* GLib, GTK, cairo and fontconfig are not instrumented: ThreadSanitizer sees
+ * none of their locks and atomics, only the libc calls they make (memcpy,
+ * free, ...), on objects they hand between threads themselves. Check what
+ * is instrumented, GradLens, and leave those calls out (tests/tsan.supp). */
+const char *__tsan_default_options (void);
+
+const char *
+__tsan_default_options (void)
+{
+  return "ignore_noninstrumented_modules=1";
+}
+#endif
+
 /* --- Configuration and tallies -------------------------------------------------- */
 
 typedef struct
