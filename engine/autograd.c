@@ -605,10 +605,12 @@ tensor_backward (Tensor *root, const Tensor *gradient, bool retain_graph, GError
       tensor_unref (grad);
       if (anomaly_enabled && !check_finite (node, grads, error))
         ok = FALSE;
-      /* Edge magnitudes are for pictures: only worth a pass when someone watches. */
+      /* Edge magnitudes are for pictures: only worth a pass when someone watches.
+       * A backward that measured a gradient as it wrote it (conv2d_backward, for a
+       * weight's: no second pass over 9 MB) left the norm here already. */
       if (autograd_has_observer ())
         for (int j = 0; j < node->n_next; j++)
-          if (grads[j])
+          if (grads[j] && node->grad_norm_out[j] == 0)
             node->grad_norm_out[j] = tensor_norm2 (grads[j]);
       node->state = NODE_DONE;
       if (!autograd_emit (&(Event){ .kind = EVENT_NODE_END, .node = node, .module = node->module,

@@ -139,18 +139,32 @@ gemm_naive (bool trans_a, bool trans_b, int m, int n, int k, float alpha,
  * a weight gradient is read again only by the optimizer, after the whole backward,
  * and streaming it saves the read-for-ownership and keeps the weights in cache. */
 INLINE TARGET void
-store_c (float *c, __m512 acc, __mmask16 mask, float alpha, float beta, bool stream)
+store_c (float *c, __m512 acc, __mmask16 mask, float alpha, float beta, bool stream, __m512 *ss)
 {
   if (alpha != 1)
     acc = _mm512_mul_ps (acc, _mm512_set1_ps (alpha));
-  if (stream && mask == 0xffff)
-    {
-      _mm512_stream_ps (c, acc);
-      return;
-    }
-  if (beta != 0)
+  if (beta != 0 && !(stream && mask == 0xffff))
     acc = _mm512_fmadd_ps (_mm512_set1_ps (beta), _mm512_maskz_loadu_ps (mask, c), acc);
-  _mm512_mask_storeu_ps (c, mask, acc);
+  /* Σ c², of what is stored, for the caller that wants C's norm (masked-off lanes
+   * hold zeros: their B lanes were loaded as zeros). */
+  if (ss)
+    *ss = _mm512_fmadd_ps (acc, acc, *ss);
+  if (stream && mask == 0xffff)
+    _mm512_stream_ps (c, acc);
+  else
+    _mm512_mask_storeu_ps (c, mask, acc);
+}
+
+/* Σ of the 16 lanes, in double (once per tile: through memory is fine). */
+INLINE TARGET double
+hsum_double (__m512 v)
+{
+  float lanes[16];
+  _mm512_storeu_ps (lanes, v);
+  double s = 0;
+  for (int l = 0; l < 16; l++)
+    s += lanes[l];
+  return s;
 }
 
 /* One tile: C[0..R)[0..16·J) with the last vector masked by last. R and J are
@@ -176,20 +190,22 @@ store_c (float *c, __m512 acc, __mmask16 mask, float alpha, float beta, bool str
   if (R > r)                                                                        \
     {                                                                               \
       float *cr = c + r * ldc;                                                      \
-      store_c (cr, c##r##0, J == 1 ? last : 0xffff, alpha, beta, stream);                   \
+      store_c (cr, c##r##0, J == 1 ? last : 0xffff, alpha, beta, stream, ssp);                   \
       if (J > 1)                                                                    \
-        store_c (cr + 16, c##r##1, J == 2 ? last : 0xffff, alpha, beta, stream);            \
+        store_c (cr + 16, c##r##1, J == 2 ? last : 0xffff, alpha, beta, stream, ssp);            \
       if (J > 2)                                                                    \
-        store_c (cr + 32, c##r##2, J == 3 ? last : 0xffff, alpha, beta, stream);            \
+        store_c (cr + 32, c##r##2, J == 3 ? last : 0xffff, alpha, beta, stream, ssp);            \
       if (J > 3)                                                                    \
-        store_c (cr + 48, c##r##3, last, alpha, beta, stream);                              \
+        store_c (cr + 48, c##r##3, last, alpha, beta, stream, ssp);                              \
     }
 
 INLINE TARGET void
 direct_tile (int R, int J, int k, const float *a, int64_t as_i, int64_t as_k,
              const float *b, int64_t ldb, __mmask16 last, float *c, int64_t ldc,
-             float alpha, float beta, bool stream)
+             float alpha, float beta, bool stream, double *ss)
 {
+  __m512 ssv = _mm512_setzero_ps ();
+  __m512 *ssp = ss ? &ssv : NULL;
   ACC_ROW (0) ACC_ROW (1) ACC_ROW (2) ACC_ROW (3) ACC_ROW (4) ACC_ROW (5)
   ACC_ROW (6) ACC_ROW (7) ACC_ROW (8) ACC_ROW (9) ACC_ROW (10) ACC_ROW (11)
   for (int kk = 0; kk < k; kk++)
@@ -223,6 +239,8 @@ direct_tile (int R, int J, int k, const float *a, int64_t as_i, int64_t as_k,
     }
   STORE_ROW (0) STORE_ROW (1) STORE_ROW (2) STORE_ROW (3) STORE_ROW (4) STORE_ROW (5)
   STORE_ROW (6) STORE_ROW (7) STORE_ROW (8) STORE_ROW (9) STORE_ROW (10) STORE_ROW (11)
+  if (ss)
+    *ss += hsum_double (ssv);
 }
 
 /* Rows per tile for J vectors of columns: R·J accumulators + J + 1 ≤ 32 registers. */
@@ -243,6 +261,7 @@ typedef struct
   bool split_columns;              /* threads take column tiles (else row tiles) */
   bool stream;                     /* C written around the caches (see store_c) */
   int parts;                       /* blocks of C, claimed by the threads */
+  double *sumsq;                   /* (parts): Σ c² of each block's final C, or NULL */
 } DirectJob;
 
 #define DISPATCH_R(R_, ...)                                                 \
@@ -263,26 +282,36 @@ typedef struct
     default: g_assert_not_reached ();                                      \
     }
 
+/* ss: NULL, or where to add Σ c² of the tile (then the variant that measures). */
 TARGET static void
 direct_tile_any (int R, int J, int k, const float *a, int64_t as_i, int64_t as_k,
                  const float *b, int64_t ldb, __mmask16 last, float *c, int64_t ldc,
-                 float alpha, float beta, bool stream)
+                 float alpha, float beta, bool stream, double *ss)
 {
   if (stream)
     switch (J)
       {
-      case 1: DISPATCH_R (R, 1, k, a, as_i, as_k, b, ldb, last, c, ldc, 1, 0, true); return;
-      case 2: DISPATCH_R (R, 2, k, a, as_i, as_k, b, ldb, last, c, ldc, 1, 0, true); return;
-      case 3: DISPATCH_R (R, 3, k, a, as_i, as_k, b, ldb, last, c, ldc, 1, 0, true); return;
-      case 4: DISPATCH_R (R, 4, k, a, as_i, as_k, b, ldb, last, c, ldc, 1, 0, true); return;
+      case 1: DISPATCH_R (R, 1, k, a, as_i, as_k, b, ldb, last, c, ldc, 1, 0, true, ss); return;
+      case 2: DISPATCH_R (R, 2, k, a, as_i, as_k, b, ldb, last, c, ldc, 1, 0, true, ss); return;
+      case 3: DISPATCH_R (R, 3, k, a, as_i, as_k, b, ldb, last, c, ldc, 1, 0, true, ss); return;
+      case 4: DISPATCH_R (R, 4, k, a, as_i, as_k, b, ldb, last, c, ldc, 1, 0, true, ss); return;
+      default: g_assert_not_reached ();
+      }
+  if (ss)
+    switch (J)
+      {
+      case 1: DISPATCH_R (R, 1, k, a, as_i, as_k, b, ldb, last, c, ldc, alpha, beta, false, ss); return;
+      case 2: DISPATCH_R (R, 2, k, a, as_i, as_k, b, ldb, last, c, ldc, alpha, beta, false, ss); return;
+      case 3: DISPATCH_R (R, 3, k, a, as_i, as_k, b, ldb, last, c, ldc, alpha, beta, false, ss); return;
+      case 4: DISPATCH_R (R, 4, k, a, as_i, as_k, b, ldb, last, c, ldc, alpha, beta, false, ss); return;
       default: g_assert_not_reached ();
       }
   switch (J)
     {
-    case 1: DISPATCH_R (R, 1, k, a, as_i, as_k, b, ldb, last, c, ldc, alpha, beta, false); break;
-    case 2: DISPATCH_R (R, 2, k, a, as_i, as_k, b, ldb, last, c, ldc, alpha, beta, false); break;
-    case 3: DISPATCH_R (R, 3, k, a, as_i, as_k, b, ldb, last, c, ldc, alpha, beta, false); break;
-    case 4: DISPATCH_R (R, 4, k, a, as_i, as_k, b, ldb, last, c, ldc, alpha, beta, false); break;
+    case 1: DISPATCH_R (R, 1, k, a, as_i, as_k, b, ldb, last, c, ldc, alpha, beta, false, NULL); break;
+    case 2: DISPATCH_R (R, 2, k, a, as_i, as_k, b, ldb, last, c, ldc, alpha, beta, false, NULL); break;
+    case 3: DISPATCH_R (R, 3, k, a, as_i, as_k, b, ldb, last, c, ldc, alpha, beta, false, NULL); break;
+    case 4: DISPATCH_R (R, 4, k, a, as_i, as_k, b, ldb, last, c, ldc, alpha, beta, false, NULL); break;
     default: g_assert_not_reached ();
     }
 }
@@ -292,7 +321,7 @@ direct_tile_any (int R, int J, int k, const float *a, int64_t as_i, int64_t as_k
  * over it: kc limits the inner dimension (C is then added to block after block),
  * nc the columns (A' is then read once per column block). */
 static void
-direct_block (const DirectJob *job, int r0, int r1, int c0, int c1)
+direct_block (const DirectJob *job, int r0, int r1, int c0, int c1, double *sumsq)
 {
   int R = direct_rows[job->J], width = 16 * job->J;
   for (int k0 = 0; k0 < job->k; k0 += job->kc)
@@ -318,7 +347,8 @@ direct_block (const DirectJob *job, int r0, int r1, int c0, int c1)
                 direct_tile_any (MIN (R, r1 - ri), J, kb, a + ri * job->as_i, job->as_i,
                                  job->as_k, b + cj, job->ldb, last,
                                  job->c + ri * job->ldc + cj, job->ldc, alpha, beta,
-                                 job->stream && job->kc >= job->k);
+                                 job->stream && job->kc >= job->k,
+                                 k0 + kb >= job->k ? sumsq : NULL);
               }
         }
     }
@@ -339,13 +369,13 @@ direct_range (gpointer data, int64_t begin, int64_t end)
         {
           parallel_slice (job->n, parts, t, 16 * job->J, &lo, &hi);
           if (lo < hi)
-            direct_block (job, 0, job->m, lo, hi);
+            direct_block (job, 0, job->m, lo, hi, job->sumsq ? &job->sumsq[t] : NULL);
         }
       else
         {
           parallel_slice (job->m, parts, t, direct_rows[job->J], &lo, &hi);
           if (lo < hi)
-            direct_block (job, lo, hi, 0, job->n);
+            direct_block (job, lo, hi, 0, job->n, job->sumsq ? &job->sumsq[t] : NULL);
         }
     }
 }
@@ -353,10 +383,11 @@ direct_range (gpointer data, int64_t begin, int64_t end)
 /* C (m, n) = alpha · A' · B + beta · C with A'(i, kk) = a[i·as_i + kk·as_k], B (k, n)
  * rows contiguous. kc < k: C is updated block of the inner dimension by block, so
  * each block of B rows is read once, in order. */
+/* sumsq: NULL, or where to put Σ c² of the final C. */
 static void
 direct_gemm (int m, int n, int k, float alpha, const float *a, int64_t as_i, int64_t as_k,
              const float *b, int64_t ldb, float beta, float *c, int64_t ldc, int kc,
-             bool stream)
+             bool stream, double *sumsq)
 {
   DirectJob job = {
     .m = m, .n = n, .k = k, .kc = kc > 0 ? kc : k,
@@ -394,10 +425,19 @@ direct_gemm (int m, int n, int k, float alpha, const float *a, int64_t as_i, int
                && ((uintptr_t) c & 63) == 0;
   int64_t tiles = job.split_columns ? col_tiles : row_tiles;
   job.parts = (int) MIN (tiles, (int64_t) 4 * threads);
+  double parts_sumsq[4 * 64] = { 0 };
+  if (sumsq)
+    job.sumsq = parts_sumsq;
   if ((double) m * n * k < 4 * SMALL_FLOPS || job.parts < 2)
-    direct_block (&job, 0, m, 0, n);
+    direct_block (&job, 0, m, 0, n, job.sumsq);
   else
     parallel_for_each (job.parts, direct_range, &job);
+  if (sumsq)
+    {
+      *sumsq = 0;
+      for (int t = 0; t < MAX (job.parts, 1); t++)
+        *sumsq += parts_sumsq[t];
+    }
 }
 
 /* --- The dot kernel --------------------------------------------------------------------- */
@@ -630,88 +670,127 @@ gemm_path (bool trans_a, bool trans_b, int m, int n, int k)
   return names[choose_path (trans_a, trans_b, m, n, k)];
 }
 
+/* Σ c² over C (m, n), rows ldc apart, each row in double over 16 lanes. */
+__attribute__ ((target_clones ("avx512f", "avx2", "default"))) static double
+sum_squares_c (const float *c, int m, int n, int ldc)
+{
+  double total = 0;
+  for (int i = 0; i < m; i++)
+    {
+      const float *row = c + (int64_t) i * ldc;
+      double s[16] = { 0 };
+      int j = 0;
+      for (; j + 16 <= n; j += 16)
+        for (int l = 0; l < 16; l++)
+          s[l] += (double) row[j + l] * row[j + l];
+      for (; j < n; j++)
+        s[0] += (double) row[j] * row[j];
+      for (int l = 0; l < 16; l++)
+        total += s[l];
+    }
+  return total;
+}
+
+/* sumsq: NULL, or where to put Σ c² of the final C: measured by the direct kernel as
+ * it stores C, or by a pass over C (still in cache) after the other paths. */
 static void
 gemm_any (bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float *a,
-          int lda, const float *b, int ldb, float beta, float *c, int ldc, bool stream)
+          int lda, const float *b, int ldb, float beta, float *c, int ldc, bool stream,
+          double *sumsq)
 {
   if (m <= 0 || n <= 0)
-    return;
-  if (k <= 0 || alpha == 0)
     {
-      for (int i = 0; i < m; i++)
-        for (int j = 0; j < n; j++)
-          c[(int64_t) i * ldc + j] = beta == 0 ? 0 : beta * c[(int64_t) i * ldc + j];
+      if (sumsq)
+        *sumsq = 0;
       return;
     }
   int64_t as_i = trans_a ? 1 : lda, as_k = trans_a ? lda : 1;
-  switch (choose_path (trans_a, trans_b, m, n, k))
-    {
-    case PATH_BLAS:
-      blas_gemm (trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-      return;
-
-    case PATH_DOT:
+  GemmPath path = k <= 0 || alpha == 0 ? PATH_BLAS : choose_path (trans_a, trans_b, m, n, k);
+  if (k <= 0 || alpha == 0)
+    for (int i = 0; i < m; i++)
+      for (int j = 0; j < n; j++)
+        c[(int64_t) i * ldc + j] = beta == 0 ? 0 : beta * c[(int64_t) i * ldc + j];
+  else
+    switch (path)
       {
-        /* Bt (n, k): B itself when trans_b, else a copy of Bᵀ. */
-        const float *bt = b;
-        int64_t ldbt = ldb;
-        if (!trans_b)
-          {
-            float *t = scratch_get (0, (size_t) n * k);
-            transpose (t, b, k, n, ldb);
-            bt = t;
-            ldbt = k;
-          }
-        dot_gemm (m, n, k, alpha, a, lda, bt, ldbt, beta, c, ldc);
-        return;
-      }
+      case PATH_BLAS:
+        blas_gemm (trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        break;
 
-    case PATH_DIRECT_T:
-      {
-        /* Cᵀ (n, m) = op(B)ᵀ (n, k) · Aᵀ... with A stored (k, m): op(A)ᵀ = A, rows
-         * contiguous; op(B)ᵀ(j, kk) is b[kk·ldb + j] (or b[j·ldb + kk] if trans_b).
-         * Inner blocks of 8 rows of A: A streams once, in order. */
-        float *ct = scratch_get (1, (size_t) n * m);   /* (n, m) */
-        direct_gemm (n, m, k, 1, b, trans_b ? ldb : 1, trans_b ? 1 : ldb, a, lda, 0, ct, m, 8,
-                     false);
-        for (int i = 0; i < m; i++)
-          for (int j = 0; j < n; j++)
+      case PATH_DOT:
+        {
+          /* Bt (n, k): B itself when trans_b, else a copy of Bᵀ. */
+          const float *bt = b;
+          int64_t ldbt = ldb;
+          if (!trans_b)
             {
-              float *out = &c[(int64_t) i * ldc + j];
-              float v = alpha * ct[(int64_t) j * m + i];
-              *out = beta == 0 ? v : v + beta * *out;
+              float *t = scratch_get (0, (size_t) n * k);
+              transpose (t, b, k, n, ldb);
+              bt = t;
+              ldbt = k;
             }
-        return;
-      }
+          dot_gemm (m, n, k, alpha, a, lda, bt, ldbt, beta, c, ldc);
+          break;
+        }
 
-    case PATH_DIRECT:
-      {
-        const float *bb = b;
-        int64_t ldbb = ldb;
-        if (trans_b)
-          {
-            /* B (k, n) with rows contiguous: a copy of the stored (n, k). */
-            float *t = scratch_get (0, (size_t) k * n);
-            transpose (t, b, n, k, ldb);
-            bb = t;
-            ldbb = n;
-          }
-        direct_gemm (m, n, k, alpha, a, as_i, as_k, bb, ldbb, beta, c, ldc, 0, stream);
-        return;
+      case PATH_DIRECT_T:
+        {
+          /* Cᵀ (n, m) = op(B)ᵀ (n, k) · Aᵀ... with A stored (k, m): op(A)ᵀ = A, rows
+           * contiguous; op(B)ᵀ(j, kk) is b[kk·ldb + j] (or b[j·ldb + kk] if trans_b).
+           * Inner blocks of 8 rows of A: A streams once, in order. */
+          float *ct = scratch_get (1, (size_t) n * m);   /* (n, m) */
+          direct_gemm (n, m, k, 1, b, trans_b ? ldb : 1, trans_b ? 1 : ldb, a, lda, 0, ct, m,
+                       8, false, NULL);
+          for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+              {
+                float *out = &c[(int64_t) i * ldc + j];
+                float v = alpha * ct[(int64_t) j * m + i];
+                *out = beta == 0 ? v : v + beta * *out;
+              }
+          break;
+        }
+
+      case PATH_DIRECT:
+        {
+          const float *bb = b;
+          int64_t ldbb = ldb;
+          if (trans_b)
+            {
+              /* B (k, n) with rows contiguous: a copy of the stored (n, k). */
+              float *t = scratch_get (0, (size_t) k * n);
+              transpose (t, b, n, k, ldb);
+              bb = t;
+              ldbb = n;
+            }
+          direct_gemm (m, n, k, alpha, a, as_i, as_k, bb, ldbb, beta, c, ldc, 0, stream, sumsq);
+          return;
+        }
       }
-    }
+  if (sumsq)
+    *sumsq = sum_squares_c (c, m, n, ldc);
 }
 
 void
 gemm (bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float *a, int lda,
       const float *b, int ldb, float beta, float *c, int ldc)
 {
-  gemm_any (trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, false);
+  gemm_any (trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, false, NULL);
 }
 
 void
 gemm_stream_c (bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float *a,
                int lda, const float *b, int ldb, float beta, float *c, int ldc)
 {
-  gemm_any (trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, true);
+  gemm_any (trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, true, NULL);
+}
+
+double
+gemm_stream_c_sumsq (bool trans_a, bool trans_b, int m, int n, int k, float alpha,
+                     const float *a, int lda, const float *b, int ldb, float beta, float *c,
+                     int ldc)
+{
+  double sumsq = 0;
+  gemm_any (trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, true, &sumsq);
+  return sumsq;
 }

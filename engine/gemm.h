@@ -40,6 +40,13 @@ void gemm_naive (bool trans_a, bool trans_b, int m, int n, int k, float alpha,
                  const float *a, int lda, const float *b, int ldb,
                  float beta, float *c, int ldc);
 
+/* gemm_stream_c that also returns Σ c² over the whole C it leaves, measured as it
+ * writes C where it can (the direct kernels), so the observer's edge norm of a
+ * weight gradient costs no second pass over memory. */
+double gemm_stream_c_sumsq (bool trans_a, bool trans_b, int m, int n, int k, float alpha,
+                            const float *a, int lda, const float *b, int ldb,
+                            float beta, float *c, int ldc);
+
 /* Which path gemm takes for a shape: "openblas", "direct", "dot" (for tests and
  * the benchmark's notes). */
 const char *gemm_path (bool trans_a, bool trans_b, int m, int n, int k);

@@ -27,6 +27,7 @@
 #include "parallel.h"
 #include "winograd.h"
 
+#include <math.h>
 #include <string.h>
 
 /* 3×3, stride 1, padding 1 over at least this many pixels in the batch: Winograd's
@@ -456,10 +457,15 @@ conv2d_backward (Node *node, const Tensor *grad, Tensor **gi)
               col = col_t->data;
             }
           /* grad_W (O, K) (+)= g (O, g·P) · colᵀ (g·P, K). Nothing reads it before the
-           * optimizer: streamed past the caches. Unless an observer watches: then
-           * the engine takes its norm right away (autograd.c), from cache. */
-          (autograd_has_observer () ? gemm : gemm_stream_c)
-            (false, true, o, k, ld, 1, gb, ld, col, ld, b0 == 0 ? 0 : 1, gi[1]->data, k);
+           * optimizer: streamed past the caches. An observer wants its norm (the
+           * edge's magnitude): measured as it is written, and left for autograd.c. */
+          if (autograd_has_observer () && b0 + g >= n)
+            node->grad_norm_out[1]
+              = sqrt (gemm_stream_c_sumsq (false, true, o, k, ld, 1, gb, ld, col, ld,
+                                           b0 == 0 ? 0 : 1, gi[1]->data, k));
+          else
+            gemm_stream_c (false, true, o, k, ld, 1, gb, ld, col, ld, b0 == 0 ? 0 : 1,
+                           gi[1]->data, k);
         }
       if (need_x)
         {

@@ -4,6 +4,7 @@
  * vectorised rows against the definition, ties and NaNs included. */
 #include "gemm.h"
 #include "nn.h"
+#include "autograd.h"
 #include "parallel.h"
 #include "vec.h"
 #include "winograd.h"
@@ -415,6 +416,39 @@ test_winograd (void)
       }
 }
 
+/* With an observer, a convolution's weight gradient is measured as it is written
+ * (gemm_stream_c_sumsq): its edge norm is that of the .grad it becomes. */
+static gboolean
+observe_nothing (const Event *event, gpointer data)
+{
+  return TRUE;
+}
+
+static void
+test_weight_grad_norm (void)
+{
+  static const int shapes[][4] = { { 64, 4, 128, 3 }, { 16, 8, 32, 1 }, { 8, 20, 8, 3 } };
+  Generator gen;
+  generator_init (&gen, 8);
+  for (guint i = 0; i < G_N_ELEMENTS (shapes); i++)
+    {
+      int c = shapes[i][0], hw = shapes[i][1], o = shapes[i][2], k = shapes[i][3];
+      g_autoptr (Tensor) x = tensor_new_rand (4, (int64_t[]){ 2, c, hw, hw }, &gen);
+      g_autoptr (Tensor) w = tensor_new_rand (4, (int64_t[]){ o, c, k, k }, &gen);
+      tensor_set_requires_grad (w, true, NULL);
+      g_autoptr (Tensor) y = tensor_conv2d (x, w, NULL, 1, k / 2, NULL);
+      g_autoptr (Tensor) s = tensor_sum (y);
+      Node *conv = s->grad_fn->next[0].node;
+      g_assert_cmpstr (node_name (conv), ==, "ConvolutionBackward0");
+      autograd_set_observer (observe_nothing, NULL);
+      g_assert_true (tensor_backward (s, NULL, false, NULL));
+      autograd_set_observer (NULL, NULL);
+      double want = tensor_norm2 (w->grad);
+      g_assert_cmpfloat (want, >, 0);
+      g_assert_cmpfloat_with_epsilon (conv->grad_norm_out[1], want, 1e-5 * want);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -429,5 +463,6 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/gemm/sgd-kernel", test_sgd_kernel);
   g_test_add_func ("/engine/gemm/winograd", test_winograd);
   g_test_add_func ("/engine/gemm/transpose", test_transpose);
+  g_test_add_func ("/engine/gemm/weight-grad-norm", test_weight_grad_norm);
   return g_test_run ();
 }
