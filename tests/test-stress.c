@@ -26,7 +26,8 @@
  * command is left running, the application quits, and the tensors and nodes
  * alive return to what they were before the application started.
  *
- * Resnet lessons run at size 64 with at most 3 steps. Environment:
+ * Resnet lessons run at size 64 with at most 3 steps (6 at lr = 100, to see it
+ * blow up). Environment:
  *   GRADLENS_STRESS_SEED=N        replay a run (the seed is printed)
  *   GRADLENS_STRESS_ACTIONS=N     how many actions (3000)
  *   GRADLENS_STRESS_SECONDS=S     wall-time cap for the actions (150)
@@ -552,11 +553,17 @@ act_settings (GradlensWindow *window)
   s.lr = lrs[rand_below (G_N_ELEMENTS (lrs))];
   s.momentum = momenta[rand_below (G_N_ELEMENTS (momenta))];
   s.steps = 1 + (int) rand_below (3);
+  /* resnet18 at lr = 100 reaches inf at its sixth step. */
+  if (s.lr == 100)
+    s.steps = 6;
   s.zero_grad = chance (0.7);
   gradlens_settings_popover_set (popover, &s);
   g_signal_emit_by_name (popover, "apply");
   gradlens_settings_clear (&s);
   g_assert_cmpint (status_of (window), ==, STEPPER_READY);
+  /* What does lr = 100 do? Run it and see (F5): the first inf stops it. */
+  if (chance (0.5))
+    activate (window, "run-to-end");
 }
 
 /* A check box or button of the module tree, if the tree lets the student. */
