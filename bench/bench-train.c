@@ -282,18 +282,56 @@ typedef struct
   bool timing;
 } Profile;
 
+/* A bucket: this step's sum, and one sum per timed step so far. */
+typedef struct
+{
+  double current;
+  GArray *steps;                   /* of double */
+} Bucket;
+
+static void
+bucket_free (gpointer p)
+{
+  Bucket *b = p;
+  g_array_unref (b->steps);
+  g_free (b);
+}
+
 static void
 profile_add (Profile *pr, const char *bucket, double ms)
 {
   if (!pr->timing)
     return;
-  double *v = g_hash_table_lookup (pr->ms, bucket);
-  if (v == NULL)
+  Bucket *b = g_hash_table_lookup (pr->ms, bucket);
+  if (b == NULL)
     {
-      v = g_new0 (double, 1);
-      g_hash_table_insert (pr->ms, g_strdup (bucket), v);
+      b = g_new0 (Bucket, 1);
+      b->steps = g_array_new (FALSE, TRUE, sizeof (double));
+      g_hash_table_insert (pr->ms, g_strdup (bucket), b);
     }
-  *v += ms;
+  b->current += ms;
+}
+
+/* The end of a timed step: every bucket records its sum for the step. */
+static void
+profile_step_done (Profile *pr, int step)
+{
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, pr->ms);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    {
+      Bucket *b = value;
+      g_array_set_size (b->steps, step + 1);   /* steps it missed count as 0 */
+      g_array_index (b->steps, double, step) = b->current;
+      b->current = 0;
+    }
+}
+
+static double
+bucket_median (Bucket *b)
+{
+  return median ((double *) b->steps->data, b->steps->len);
 }
 
 static gboolean
@@ -358,8 +396,8 @@ static int
 compare_bucket (gconstpointer a, gconstpointer b, gpointer data)
 {
   GHashTable *ms = data;
-  double x = *(double *) g_hash_table_lookup (ms, *(char **) a);
-  double y = *(double *) g_hash_table_lookup (ms, *(char **) b);
+  double x = bucket_median (g_hash_table_lookup (ms, *(char **) a));
+  double y = bucket_median (g_hash_table_lookup (ms, *(char **) b));
   return (x < y) - (x > y);
 }
 
@@ -373,10 +411,17 @@ profile_print (Profile *pr, const char *case_name, int steps)
   while (g_hash_table_iter_next (&it, &key, NULL))
     g_ptr_array_add (names, key);
   g_ptr_array_sort_with_data (names, compare_bucket, pr->ms);
-  g_printerr ("profile of %s, ms per step (mean of %d):\n", case_name, steps);
+  g_printerr ("profile of %s, ms per step over %d steps (median, min):\n", case_name, steps);
+  double total = 0;
   for (guint i = 0; i < names->len; i++)
-    g_printerr ("  %-56s %8.3f\n", (char *) names->pdata[i],
-                *(double *) g_hash_table_lookup (pr->ms, names->pdata[i]) / steps);
+    {
+      Bucket *b = g_hash_table_lookup (pr->ms, names->pdata[i]);
+      double med = bucket_median (b);
+      total += med;
+      g_printerr ("  %-56s %8.3f %8.3f\n", (char *) names->pdata[i], med,
+                  minimum ((double *) b->steps->data, b->steps->len));
+    }
+  g_printerr ("  %-56s %8.3f\n", "(sum of the medians)", total);
 }
 
 static gboolean
@@ -425,7 +470,7 @@ run_train_case (const BenchCase *bc, CaseResult *res, GError **error)
   res->flops = count_flops (model, bc->batch, bc->size);
 
   Profile pr = { model, g_hash_table_new (g_str_hash, g_str_equal),
-                 g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free),
+                 g_hash_table_new_full (g_str_hash, g_str_equal, g_free, bucket_free),
                  g_array_new (FALSE, FALSE, sizeof (ProfileFrame)), 0, 0, false };
   if (opt_profile)
     autograd_set_observer (profile_observe, &pr);
@@ -444,6 +489,8 @@ run_train_case (const BenchCase *bc, CaseResult *res, GError **error)
     {
       if (!train_step (model, optim, data, labels, t, error))
         return FALSE;
+      profile_add (&pr, "optimizer (step, zero_grad)", t[PHASE_OPTIMIZER]);
+      profile_step_done (&pr, i);
       for (int p = 0; p < N_PHASES; p++)
         times[p][i] = t[p];
     }
