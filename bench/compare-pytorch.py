@@ -5,8 +5,12 @@ Runs our bench (gradlens-bench --json) and the same training steps in PyTorch, w
 the same thread settings for both: OPENBLAS_NUM_THREADS, OMP_NUM_THREADS and
 torch.set_num_threads all set to --threads (PyTorch's set_num_threads alone does not
 limit OpenBLAS, and two pools of two threads oversubscribe two cores). Each case of
-each side runs in its own process, so peak RSS is the case's own. Prints, per case,
-our median step, PyTorch's, and the ratio (ours / PyTorch: below 1 is faster).
+each side runs in its own process, so peak RSS is the case's own; the two sides
+alternate, --repeat times per case, and each figure is the median over the repeats
+of the per-run medians (the spread of those is printed as the noise). On a shared
+machine, --wait-idle N waits up to N seconds before each run for the CPUs to be
+idle (90% over 2 s). Prints, per case, our median step, PyTorch's, and the ratio
+(ours / PyTorch: below 1 is faster).
 
   /usr/bin/python3 bench/compare-pytorch.py --bench build/bench/gradlens-bench --threads 2
 
@@ -113,6 +117,26 @@ def find_bench():
     return None
 
 
+def cpu_idle_fraction(seconds=2.0):
+    def sample():
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        return v[3] + v[4], sum(v)
+    i0, t0 = sample()
+    time.sleep(seconds)
+    i1, t1 = sample()
+    return (i1 - i0) / max(t1 - t0, 1)
+
+
+def wait_idle(limit):
+    """Waits up to limit seconds for an idle moment; returns whether one came."""
+    end = time.time() + limit
+    while time.time() < end:
+        if cpu_idle_fraction() >= 0.9:
+            return True
+    return limit <= 0
+
+
 def run_ours(bench, cases, threads, steps, warmup):
     cmd = [bench, "--json", "--threads", str(threads), "--steps", str(steps),
            "--warmup", str(warmup), "--case", ",".join(cases)]
@@ -147,6 +171,9 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=3, help="runs per side and case (default 3)")
+    ap.add_argument("--wait-idle", type=float, default=0, metavar="SECONDS",
+                    help="before each run, wait up to this long for idle CPUs")
     ap.add_argument("--json", action="store_true", help="one JSON object per case")
     ap.add_argument("--pytorch-case", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -163,50 +190,85 @@ def main():
     if bench is None:
         ap.error("no gradlens-bench found: build it, or give --bench")
 
-    ours, peak = run_ours(bench, cases, args.threads, args.steps, args.warmup)
     torch_ok = have_torch()
     if not torch_ok:
         print("PyTorch is not installed (apt-get install python3-torch python3-torchvision): "
               "our figures only.\n")
 
-    print("%d thread%s (OPENBLAS_NUM_THREADS, OMP_NUM_THREADS, torch.set_num_threads), "
-          "%d warm-up + %d timed steps, medians; sgemm peak %s GFLOP/s"
-          % (args.threads, "" if args.threads == 1 else "s", args.warmup, args.steps,
-             "%.0f" % peak if peak else "?"))
-    print("%-13s %-9s %10s %10s %7s   %8s %6s   %9s %9s" % (
-        "case", "phase", "GradLens", "PyTorch", "ratio", "GFLOP/s", "%peak", "RSS ours",
-        "RSS torch"))
+    # Alternate the sides, case by case, --repeat times.
+    runs = {}          # case -> {"ours": [...], "torch": [...]}
+    peaks, quiet = [], True
     for name in cases:
-        mine = ours.get(name)
-        if name == "lesson":
-            base = ours.get("b1-64")
-            if mine:
-                ratio = ("%6.2fx" % (mine["step_median_ms"] / base["step_median_ms"])
-                         if base else "")
-                print("%-13s %-9s %7.2f ms %10s %7s   (against our b1-64 step)" % (
-                    name, "step", mine["step_median_ms"], "", ratio))
-            continue
-        theirs = run_theirs(name, args.threads, args.steps, args.warmup) if torch_ok else None
+        runs[name] = {"ours": [], "torch": []}
+        for _ in range(args.repeat):
+            quiet &= wait_idle(args.wait_idle)
+            mine, peak = run_ours(bench, [name] if name != "lesson" else ["b1-64", "lesson"],
+                                  args.threads, args.steps, args.warmup)
+            if peak:
+                peaks.append(peak)
+            if name == "lesson":
+                if "lesson" in mine and "b1-64" in mine:
+                    runs[name]["ours"].append(mine["lesson"])
+                    runs[name]["torch"].append(mine["b1-64"])   # our plain step, to compare
+                continue
+            if name in mine:
+                runs[name]["ours"].append(mine[name])
+            if torch_ok:
+                quiet &= wait_idle(args.wait_idle)
+                theirs = run_theirs(name, args.threads, args.steps, args.warmup)
+                if theirs:
+                    runs[name]["torch"].append(theirs)
+    peak = statistics.median(peaks) if peaks else None
+
+    def med(results, key):
+        vals = [r[key] for r in results]
+        return statistics.median(vals) if vals else None
+
+    def spread(results, key):
+        vals = [r[key] for r in results]
+        return (min(vals), max(vals)) if vals else None
+
+    print("%d thread%s (OPENBLAS_NUM_THREADS, OMP_NUM_THREADS, torch.set_num_threads), "
+          "%d warm-up + %d timed steps per run, %d run%s per side and case, alternating; "
+          "medians; sgemm peak %s GFLOP/s%s"
+          % (args.threads, "" if args.threads == 1 else "s", args.warmup, args.steps,
+             args.repeat, "" if args.repeat == 1 else "s",
+             "%.0f" % peak if peak else "?",
+             "" if quiet else " (the machine was busy during some runs)"))
+    print("%-13s %-9s %10s %10s %7s   %8s %6s   %9s %9s   %s" % (
+        "case", "phase", "GradLens", "PyTorch", "ratio", "GFLOP/s", "%peak", "RSS ours",
+        "RSS torch", "noise (ours, PyTorch: min–max of the runs)"))
+    for name in cases:
+        mine, theirs = runs[name]["ours"], runs[name]["torch"]
         if args.json:
-            print(json.dumps({"case": name, "gradlens": mine, "pytorch": theirs}))
+            print(json.dumps({"case": name, "gradlens": mine,
+                              "pytorch" if name != "lesson" else "plain": theirs}))
+            continue
+        if name == "lesson":
+            a, b = med(mine, "step_median_ms"), med(theirs, "step_median_ms")
+            if a and b:
+                print("%-13s %-9s %7.2f ms %7.2f ms %6.3fx   (the plain b1-64 step of the same "
+                      "runs in the PyTorch column)" % (name, "step", a, b, a / b))
             continue
         for phase in PHASES:
-            a = mine[phase + "_median_ms"] if mine else None
-            b = theirs[phase + "_median_ms"] if theirs else None
+            key = phase + "_median_ms"
+            a, b = med(mine, key), med(theirs, key)
             ratio = "%6.2fx" % (a / b) if a is not None and b else ""
-            rate = pct = ""
-            if mine and phase == "step" and a:
-                gf = mine["gflop"] / (a / 1e3)
-                rate = "%8.1f" % gf
-                pct = "%5.0f%%" % (100 * gf / peak) if peak else ""
-            rss = ""
+            rate = pct = rss = noise = ""
             if phase == "step":
-                rss = "%6.0f MB %6s" % (mine["peak_rss_mb"] if mine else float("nan"),
-                                        "%.0f MB" % theirs["peak_rss_mb"] if theirs else "")
-            print("%-13s %-9s %10s %10s %7s   %8s %6s   %s" % (
+                if a:
+                    gf = mine[0]["gflop"] / (a / 1e3)
+                    rate = "%8.1f" % gf
+                    pct = "%5.0f%%" % (100 * gf / peak) if peak else ""
+                rss = "%6.0f MB %6s" % (med(mine, "peak_rss_mb") or float("nan"),
+                                        "%.0f MB" % med(theirs, "peak_rss_mb") if theirs else "")
+                sa, sb = spread(mine, key), spread(theirs, key)
+                noise = "%s, %s" % ("%.1f–%.1f" % sa if sa else "-",
+                                    "%.1f–%.1f" % sb if sb else "-")
+            print("%-13s %-9s %10s %10s %7s   %8s %6s   %s   %s" % (
                 name if phase == "forward" else "", phase,
                 "%7.2f ms" % a if a is not None else "-",
-                "%7.2f ms" % b if b is not None else "-", ratio, rate, pct, rss))
+                "%7.2f ms" % b if b is not None else "-", ratio, rate, pct, rss, noise))
     return 0
 
 
