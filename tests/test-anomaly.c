@@ -581,7 +581,9 @@ test_estimate_measured (void)
   g_test_message ("batch 4 at 256×256, width 16: estimated %.0f MB, measured %.0f MB",
                   e.total / 1e6, measured / 1e6);
   g_assert_cmpfloat (measured, <=, e.total);
-  g_assert_cmpfloat (measured, >=, 0.6 * e.total);
+  /* An upper bound that is not wildly off: the estimate counts im2col workspaces
+   * that the Winograd and 1×1 paths never allocate. */
+  g_assert_cmpfloat (measured, >=, 0.4 * e.total);
 }
 
 /* --- The command line ------------------------------------------------------------ */
