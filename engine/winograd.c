@@ -27,17 +27,19 @@
 /* Images per group: V and M of about GROUP_FLOATS floats each at most. */
 #define GROUP_FLOATS (2 << 20)
 
-static int avx512 = -1;
+/* Asked once, under g_once: the pool's threads may all ask first at the same time. */
+static gpointer
+detect_avx512 (gpointer unused)
+{
+  __builtin_cpu_init ();
+  return GINT_TO_POINTER (__builtin_cpu_supports ("avx512f") ? 2 : 1);
+}
 
 static bool
 have_avx512 (void)
 {
-  if (avx512 < 0)
-    {
-      __builtin_cpu_init ();
-      avx512 = __builtin_cpu_supports ("avx512f");
-    }
-  return avx512;
+  static GOnce once = G_ONCE_INIT;
+  return GPOINTER_TO_INT (g_once (&once, detect_avx512, NULL)) == 2;
 }
 
 /* Floats between two of the 16 planes of n floats: whole lines, plus one. */
