@@ -37,7 +37,6 @@
 #define B_BLOCK_FLOATS 65536         /* 256 KB of B in use at a time: a quarter of L2 */
 
 static bool direct_enabled = true;
-static int have_avx512 = -1;
 
 void
 gemm_set_direct_enabled (bool enabled)
@@ -48,13 +47,7 @@ gemm_set_direct_enabled (bool enabled)
 static bool
 direct_available (void)
 {
-  if (have_avx512 < 0)
-    {
-      __builtin_cpu_init ();
-      have_avx512 = __builtin_cpu_supports ("avx512f") && __builtin_cpu_supports ("avx512dq")
-                     && __builtin_cpu_supports ("avx512vl") && __builtin_cpu_supports ("fma");
-    }
-  return have_avx512 && direct_enabled;
+  return vec_have_avx512 () && direct_enabled;
 }
 
 /* --- Scratch: one growing buffer per thread for the copies (colᵀ, a result to

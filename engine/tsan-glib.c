@@ -19,7 +19,8 @@
 #include <glib.h>
 #include <sanitizer/tsan_interface.h>
 
-/* GLib's own, found at start-up (before any thread: constructors run single-threaded). */
+/* GLib's own, found at start-up (before any thread: constructors run single-threaded),
+ * or at the first call, when a library's constructor (GObject's) locks before ours ran. */
 static void (*real_mutex_init) (GMutex *);
 static void (*real_mutex_clear) (GMutex *);
 static void (*real_mutex_lock) (GMutex *);
@@ -40,6 +41,8 @@ resolve (void **slot, const char *name)
 __attribute__ ((constructor)) static void
 tsan_glib_init (void)
 {
+  if (real_once_impl != NULL)
+    return;
   resolve ((void **) &real_mutex_init, "g_mutex_init");
   resolve ((void **) &real_mutex_clear, "g_mutex_clear");
   resolve ((void **) &real_mutex_lock, "g_mutex_lock");
@@ -48,6 +51,13 @@ tsan_glib_init (void)
   resolve ((void **) &real_cond_wait, "g_cond_wait");
   resolve ((void **) &real_cond_wait_until, "g_cond_wait_until");
   resolve ((void **) &real_once_impl, "g_once_impl");
+}
+
+static inline void
+ready (void)
+{
+  if (G_UNLIKELY (real_once_impl == NULL))
+    tsan_glib_init ();
 }
 
 void g_mutex_init (GMutex *mutex);
@@ -62,6 +72,7 @@ gpointer g_once_impl (GOnce *once, GThreadFunc func, gpointer arg);
 void
 g_mutex_init (GMutex *mutex)
 {
+  ready ();
   real_mutex_init (mutex);
   __tsan_mutex_create (mutex, 0);
 }
@@ -69,6 +80,7 @@ g_mutex_init (GMutex *mutex)
 void
 g_mutex_clear (GMutex *mutex)
 {
+  ready ();
   __tsan_mutex_destroy (mutex, 0);
   real_mutex_clear (mutex);
 }
@@ -77,6 +89,7 @@ g_mutex_clear (GMutex *mutex)
 void
 g_mutex_lock (GMutex *mutex)
 {
+  ready ();
   __tsan_mutex_pre_lock (mutex, __tsan_mutex_linker_init);
   real_mutex_lock (mutex);
   __tsan_mutex_post_lock (mutex, __tsan_mutex_linker_init, 0);
@@ -85,6 +98,7 @@ g_mutex_lock (GMutex *mutex)
 gboolean
 g_mutex_trylock (GMutex *mutex)
 {
+  ready ();
   unsigned flags = __tsan_mutex_linker_init | __tsan_mutex_try_lock;
   __tsan_mutex_pre_lock (mutex, flags);
   gboolean locked = real_mutex_trylock (mutex);
@@ -95,6 +109,7 @@ g_mutex_trylock (GMutex *mutex)
 void
 g_mutex_unlock (GMutex *mutex)
 {
+  ready ();
   __tsan_mutex_pre_unlock (mutex, __tsan_mutex_linker_init);
   real_mutex_unlock (mutex);
   __tsan_mutex_post_unlock (mutex, __tsan_mutex_linker_init);
@@ -104,6 +119,7 @@ g_mutex_unlock (GMutex *mutex)
 void
 g_cond_wait (GCond *cond, GMutex *mutex)
 {
+  ready ();
   __tsan_mutex_pre_unlock (mutex, __tsan_mutex_linker_init);
   __tsan_mutex_post_unlock (mutex, __tsan_mutex_linker_init);
   real_cond_wait (cond, mutex);
@@ -114,6 +130,7 @@ g_cond_wait (GCond *cond, GMutex *mutex)
 gboolean
 g_cond_wait_until (GCond *cond, GMutex *mutex, gint64 end_time)
 {
+  ready ();
   __tsan_mutex_pre_unlock (mutex, __tsan_mutex_linker_init);
   __tsan_mutex_post_unlock (mutex, __tsan_mutex_linker_init);
   gboolean signalled = real_cond_wait_until (cond, mutex, end_time);
@@ -126,6 +143,7 @@ g_cond_wait_until (GCond *cond, GMutex *mutex, gint64 end_time)
 gpointer
 g_once_impl (GOnce *once, GThreadFunc func, gpointer arg)
 {
+  ready ();
   gpointer result = real_once_impl (once, func, arg);
   __tsan_acquire ((void *) &once->status);
   __tsan_release ((void *) &once->status);

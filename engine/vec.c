@@ -4,17 +4,21 @@
 #include <immintrin.h>
 #include <stdbool.h>
 
-static int have_avx512 = -1;
-
-static bool
-avx512_available (void)
+static gpointer
+detect_avx512 (gpointer unused)
 {
-  if (have_avx512 < 0)
-    {
-      __builtin_cpu_init ();
-      have_avx512 = __builtin_cpu_supports ("avx512f");
-    }
-  return have_avx512;
+  (void) unused;
+  __builtin_cpu_init ();
+  bool yes = __builtin_cpu_supports ("avx512f") && __builtin_cpu_supports ("avx512dq")
+             && __builtin_cpu_supports ("avx512vl") && __builtin_cpu_supports ("fma");
+  return GINT_TO_POINTER (yes ? 2 : 1);
+}
+
+bool
+vec_have_avx512 (void)
+{
+  static GOnce once = G_ONCE_INIT;
+  return GPOINTER_TO_INT (g_once (&once, detect_avx512, NULL)) == 2;
 }
 
 /* Element i, in float, exactly the plain loop's operations. */
@@ -66,7 +70,7 @@ vec_sgd_momentum (float *w, const float *g, float *buf, float *upd, int64_t n, f
                   float one_minus_damp, float neg_lr)
 {
   int64_t i = 0;
-  if (avx512_available ())
+  if (vec_have_avx512 ())
     {
       /* The plain loop until upd is on a line (streamed stores write whole lines),
        * the vectors, then the plain loop for the tail. */
@@ -148,7 +152,7 @@ void
 vec_transpose (float *out, int64_t ldo, const float *a, int64_t lda, int64_t r0, int64_t r1,
                int64_t cols)
 {
-  if (avx512_available ())
+  if (vec_have_avx512 ())
     {
       transpose_avx512 (out, ldo, a, lda, r0, r1, cols);
       return;

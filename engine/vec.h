@@ -8,9 +8,14 @@
 #pragma once
 
 #include <glib.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 G_BEGIN_DECLS
+
+/* Whether this CPU runs the engine's AVX-512 kernels (AVX-512 F, DQ and VL, and FMA).
+ * Asked of the CPU once, under g_once: the pool's threads may all ask first at once. */
+bool vec_have_avx512 (void);
 
 /* SGD with momentum, no weight decay, no Nesterov, after the first step, per element:
  *   buf = buf·momentum + one_minus_damp·g;  w_after = w + neg_lr·buf;

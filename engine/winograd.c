@@ -27,21 +27,6 @@
 /* Images per group: V and M of about GROUP_FLOATS floats each at most. */
 #define GROUP_FLOATS (2 << 20)
 
-/* Asked once, under g_once: the pool's threads may all ask first at the same time. */
-static gpointer
-detect_avx512 (gpointer unused)
-{
-  __builtin_cpu_init ();
-  return GINT_TO_POINTER (__builtin_cpu_supports ("avx512f") ? 2 : 1);
-}
-
-static bool
-have_avx512 (void)
-{
-  static GOnce once = G_ONCE_INIT;
-  return GPOINTER_TO_INT (g_once (&once, detect_avx512, NULL)) == 2;
-}
-
 /* Floats between two of the 16 planes of n floats: whole lines, plus one. */
 static int64_t
 plane_stride (int64_t n)
@@ -123,7 +108,7 @@ static void
 weight_range (gpointer data, int64_t o0, int64_t o1)
 {
   const WeightJob *j = data;
-  bool vec = have_avx512 ();
+  bool vec = vec_have_avx512 ();
   for (int64_t o = o0; o < o1; o++)
     {
       int c = 0;
@@ -258,7 +243,7 @@ input_range (gpointer data, int64_t p0, int64_t p1)
   const InputJob *j = data;
   int width = 2 * j->tw + 2 + 32;  /* padded row: columns −1 … 2·tw, and room for vectors */
   float *rows = g_new (float, 4 * width);
-  bool vec = have_avx512 ();
+  bool vec = vec_have_avx512 ();
   for (int64_t p = p0; p < p1; p++)
     {
       int64_t b = p / j->ci, c = p % j->ci;
@@ -355,7 +340,7 @@ output_range (gpointer data, int64_t p0, int64_t p1)
 {
   const OutputJob *j = data;
   float *rows = g_new (float, 4 * j->tw);
-  bool vec = have_avx512 ();
+  bool vec = vec_have_avx512 ();
   for (int64_t p = p0; p < p1; p++)
     {
       int64_t b = p / j->co, o = p % j->co;
@@ -518,7 +503,7 @@ grad_range (gpointer data, int64_t p0, int64_t p1)
   const GradJob *j = data;
   int width = 2 * j->tw + 32;
   float *rows = g_new0 (float, 2 * width);
-  bool vec = have_avx512 ();
+  bool vec = vec_have_avx512 ();
   for (int64_t p = p0; p < p1; p++)
     {
       int64_t b = p / j->co, o = p % j->co;
