@@ -10,6 +10,7 @@
 #include "module.h"
 #include "sgd.h"
 #include "stepper.h"
+#include "test-cli-common.h"
 
 #include <glib/gstdio.h>
 #include <math.h>
@@ -588,84 +589,40 @@ test_estimate_measured (void)
 
 /* --- The command line ------------------------------------------------------------ */
 
-static char *
-find_cli (void)
-{
-  const char *env = g_getenv ("GRADLENS_CLI");
-  if (env)
-    return g_strdup (env);
-  const char *builddir = g_getenv ("G_TEST_BUILDDIR");
-  g_autofree char *path = g_build_filename (builddir ? builddir : ".", "..", "app",
-                                            "gradlens-cli", NULL);
-  if (g_file_test (path, G_FILE_TEST_IS_EXECUTABLE))
-    return g_steal_pointer (&path);
-  return NULL;
-}
-
-/* gradlens-cli train ARGS...: its exit status, stdout and stderr. */
-static gboolean
-run_cli (int *status, char **out, char **err, ...)
-{
-  g_autofree char *cli = find_cli ();
-  if (cli == NULL)
-    {
-      g_test_skip ("no gradlens-cli in this build (-Dgui=false)");
-      return FALSE;
-    }
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_ptr_array_add (argv, cli);
-  g_ptr_array_add (argv, (char *) "train");
-  va_list args;
-  va_start (args, err);
-  for (const char *a = va_arg (args, const char *); a; a = va_arg (args, const char *))
-    g_ptr_array_add (argv, (char *) a);
-  va_end (args);
-  g_ptr_array_add (argv, NULL);
-  g_autoptr (GError) error = NULL;
-  int wait_status = 0;
-  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, err,
-                &wait_status, &error);
-  g_assert_no_error (error);
-  g_assert_true (WIFEXITED (wait_status));
-  *status = WEXITSTATUS (wait_status);
-  return TRUE;
-}
-
 static void
 test_cli (void)
 {
-  int status;
-  g_autofree char *out = NULL, *err = NULL;
-  const char *common[] = { "--lr", "100", "--steps", "10", "--size", "32", "--batch", "2" };
-  if (!run_cli (&status, &out, &err, common[0], common[1], common[2], common[3], common[4],
-                common[5], common[6], common[7], NULL))
+#define BLOWUP_ARGS "train", "--lr", "100", "--steps", "10", "--size", "32", "--batch", "2"
+  g_auto (Run) run = { 0 };
+  if (!run_cli (&run, BLOWUP_ARGS, NULL))
     return;
   /* Without anomaly mode: every step, the loss printed inf, a warning, status 0. */
-  g_test_message ("%s%s", out, err);
-  g_assert_cmpint (status, ==, 0);
-  g_assert_nonnull (strstr (out, "step 10  loss "));
-  g_assert_true (strstr (out, "loss inf") || strstr (out, "loss -inf") || strstr (out, "loss nan"));
-  g_assert_null (strstr (out, "-nan"));
-  g_assert_nonnull (strstr (err, "training diverged"));
+  g_test_message ("%s%s", run.out, run.err);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_nonnull (strstr (run.out, "step 10  loss "));
+  g_assert_true (strstr (run.out, "loss inf") || strstr (run.out, "loss -inf")
+                 || strstr (run.out, "loss nan"));
+  g_assert_null (strstr (run.out, "-nan"));
+  g_assert_nonnull (strstr (run.err, "training diverged"));
 
   /* With it: stops at the first anomaly, names it, status 1. */
-  g_autofree char *out2 = NULL, *err2 = NULL;
-  run_cli (&status, &out2, &err2, common[0], common[1], common[2], common[3], common[4],
-           common[5], common[6], common[7], "--detect-anomaly", NULL);
-  g_test_message ("%s%s", out2, err2);
-  g_assert_cmpint (status, ==, 1);
-  g_assert_true (g_str_has_prefix (err2, "gradlens-cli train: anomaly in the "));
-  g_assert_nonnull (strstr (err2, "Backward"));
-  g_assert_nonnull (strstr (err2, " produced "));
-  g_assert_null (strstr (out2, "step 10 "));
+  g_auto (Run) run2 = { 0 };
+  run_cli (&run2, BLOWUP_ARGS, "--detect-anomaly", NULL);
+  g_test_message ("%s%s", run2.out, run2.err);
+  g_assert_cmpint (run2.status, ==, 1);
+  g_assert_true (g_str_has_prefix (run2.err, "gradlens-cli train: anomaly in the "));
+  g_assert_nonnull (strstr (run2.err, "Backward"));
+  g_assert_nonnull (strstr (run2.err, " produced "));
+  g_assert_null (strstr (run2.out, "step 10 "));
+#undef BLOWUP_ARGS
 
   /* Too large: refused before anything runs, with the memory it needs. */
-  g_autofree char *out3 = NULL, *err3 = NULL;
-  run_cli (&status, &out3, &err3, "--size", "1024", "--batch", "512", NULL);
-  g_assert_cmpint (status, ==, 1);
-  g_assert_nonnull (strstr (err3, "batch 512 at 1024×1024 needs about "));
-  g_assert_nonnull (strstr (err3, " available"));
-  g_assert_null (strstr (out3, "step 1"));
+  g_auto (Run) run3 = { 0 };
+  run_cli (&run3, "train", "--size", "1024", "--batch", "512", NULL);
+  g_assert_cmpint (run3.status, ==, 1);
+  g_assert_nonnull (strstr (run3.err, "batch 512 at 1024×1024 needs about "));
+  g_assert_nonnull (strstr (run3.err, " available"));
+  g_assert_null (strstr (run3.out, "step 1"));
 }
 
 int

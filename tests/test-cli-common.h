@@ -1,9 +1,11 @@
-/* test-cli-common.h: running gradlens-cli as a real process, for test-cli.c and
- * test-cli-train.c. meson sets GRADLENS_CLI to the built program.
+/* test-cli-common.h: running gradlens-cli as a real process, for test-cli.c,
+ * test-cli-train.c and test-anomaly.c. The program is GRADLENS_CLI (meson sets it
+ * for the ui suite), else the one built next to the tests (the engine suite of a
+ * gui build); a build without it (-Dgui=false) skips.
  *
  *   g_auto (Run) run = { 0 };
  *   if (!run_cli (&run, "info", NULL))
- *     return;                                   // skipped: no GRADLENS_CLI
+ *     return;                                   // skipped: no gradlens-cli
  *   g_assert_cmpint (run.status, ==, 0);
  */
 #pragma once
@@ -29,9 +31,26 @@ run_clear (Run *run)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Run, run_clear)
 
+/* GRADLENS_CLI, else G_TEST_BUILDDIR/../app/gradlens-cli if it was built; NULL
+ * when there is neither. */
+static inline char *
+find_cli (void)
+{
+  const char *env = g_getenv ("GRADLENS_CLI");
+  const char *builddir = g_getenv ("G_TEST_BUILDDIR");
+  g_autofree char *path = NULL;
+
+  if (env != NULL)
+    return g_strdup (env);
+  path = g_build_filename (builddir ? builddir : ".", "..", "app", "gradlens-cli", NULL);
+  if (g_file_test (path, G_FILE_TEST_IS_EXECUTABLE))
+    return g_steal_pointer (&path);
+  return NULL;
+}
+
 /* gradlens-cli FIRST ARGS… (ARGS from `args`, up to a NULL; FIRST NULL: no
  * arguments at all): its output, errors and exit status in run. FALSE, with the
- * test skipped, when GRADLENS_CLI is not set. */
+ * test skipped, when there is no gradlens-cli (find_cli). */
 static inline gboolean
 run_cli_va (Run        *run,
             const char *first,
@@ -39,16 +58,17 @@ run_cli_va (Run        *run,
 {
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
   g_autoptr (GError) error = NULL;
-  const char *cli = g_getenv ("GRADLENS_CLI");
+  g_autofree char *cli = find_cli ();
   int wait_status = 0;
 
   if (cli == NULL)
     {
-      g_test_skip ("GRADLENS_CLI is not set (run through meson test)");
+      g_test_skip ("no gradlens-cli: GRADLENS_CLI is not set and this build has none "
+                   "(-Dgui=false)");
       return FALSE;
     }
 
-  g_ptr_array_add (argv, (char *) cli);
+  g_ptr_array_add (argv, cli);
   for (const char *arg = first; arg != NULL; arg = va_arg (args, const char *))
     g_ptr_array_add (argv, (char *) arg);
   g_ptr_array_add (argv, NULL);
