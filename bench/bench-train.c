@@ -64,7 +64,6 @@ static int opt_steps = 20;
 static int opt_warmup = 3;
 static char *opt_cases = NULL;
 static char *opt_child = NULL;
-static double opt_peak = 0;        /* GFLOP/s, passed to children */
 static gboolean opt_json = FALSE;
 static gboolean opt_no_peak = FALSE;
 static gboolean opt_profile = FALSE;
@@ -86,7 +85,6 @@ static GOptionEntry entries[] = {
   { "profile-layers", 0, 0, G_OPTION_ARG_NONE, &opt_profile_layers,
     "With --profile: one line per convolution (by module path)", NULL },
   { "child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &opt_child, NULL, NULL },
-  { "peak", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_DOUBLE, &opt_peak, NULL, NULL },
   { NULL }
 };
 
