@@ -666,9 +666,12 @@ parse_json_result (const char *line, CaseResult *r)
 static void
 print_table_header (double peak, int threads)
 {
-  g_print ("gradlens-bench: %d thread%s, %d warm-up + %d timed steps per case, "
-           "sgemm peak %.1f GFLOP/s\n\n", threads, threads == 1 ? "" : "s", opt_warmup,
-           opt_steps, peak);
+  g_print ("gradlens-bench: %d thread%s, %d warm-up + %d timed steps per case, ", threads,
+           threads == 1 ? "" : "s", opt_warmup, opt_steps);
+  if (peak > 0)
+    g_print ("sgemm peak %.1f GFLOP/s\n\n", peak);
+  else
+    g_print ("sgemm peak not measured (--no-peak)\n\n");
   g_print ("%-13s %-9s %9s %9s   %7s %7s %6s %9s %8s\n", "case", "phase", "median", "min",
            "GFLOP", "GFLOP/s", "%peak", "faults", "RSS MB");
 }
@@ -764,8 +767,10 @@ main (int argc, char **argv)
       }
 
   double peak = opt_no_peak ? 0 : measure_sgemm_peak ();
-  if (opt_json)
+  if (opt_json && peak > 0)
     g_print ("{\"sgemm_peak_gflops\": %.1f, \"threads\": %d}\n", peak, opt_threads);
+  else if (opt_json)
+    g_print ("{\"sgemm_peak_gflops\": null, \"threads\": %d}\n", opt_threads);
   else
     print_table_header (peak, opt_threads);
 
