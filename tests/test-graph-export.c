@@ -10,6 +10,7 @@
 #include <math.h>
 
 #include "graph-export.h"
+#include "test-cli-common.h"
 #include "test-graph-common.h"
 
 /* A test graph's layout (which holds its model). */
@@ -255,31 +256,19 @@ test_export_errors (void)
 static void
 test_cli_export (void)
 {
-  const char *cli = g_getenv ("GRADLENS_CLI");
   const char *formats[] = { "png", "svg", "pdf" };
-
-  if (cli == NULL)
-    {
-      g_test_skip ("GRADLENS_CLI is not set (run through meson test)");
-      return;
-    }
 
   for (guint k = 0; k < G_N_ELEMENTS (formats); k++)
     {
       g_autofree char *name = g_strdup_printf ("graph-cli-autograd.%s", formats[k]);
       g_autofree char *path = g_test_build_filename (G_TEST_BUILT, name, NULL);
-      g_autofree char *out = NULL;
-      g_autofree char *err = NULL;
-      g_autoptr (GError) error = NULL;
-      const char *argv[] = { cli, "graph", "autograd", "--at", "backward", "--format", formats[k],
-                             "--scale", "1.5", "-o", path, NULL };
-      int status;
+      g_auto (Run) run = { 0 };
 
-      g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out,
-                                   &err, &status, &error));
-      g_assert_no_error (error);
-      g_test_message ("%s", err);
-      g_assert_true (g_spawn_check_wait_status (status, NULL));
+      if (!run_cli (&run, "graph", "autograd", "--at", "backward", "--format", formats[k],
+                    "--scale", "1.5", "-o", path, NULL))
+        return;
+      g_test_message ("%s", run.err);
+      g_assert_cmpint (run.status, ==, 0);
 
       if (k == 0)
         {
@@ -303,15 +292,12 @@ test_cli_export (void)
 
   /* A bad scale is an error, with a message. */
   {
-    g_autofree char *err = NULL;
-    const char *argv[] = { cli, "graph", "autograd", "--format", "png", "--scale", "0", "-o",
-                           "/dev/null", NULL };
-    int status;
+    g_auto (Run) run = { 0 };
 
-    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
-                                 NULL, NULL, &err, &status, NULL));
-    g_assert_false (g_spawn_check_wait_status (status, NULL));
-    g_assert_nonnull (strstr (err, "scale"));
+    g_assert_true (run_cli (&run, "graph", "autograd", "--format", "png", "--scale", "0", "-o",
+                            "/dev/null", NULL));
+    g_assert_cmpint (run.status, !=, 0);
+    g_assert_nonnull (strstr (run.err, "scale"));
   }
 }
 
@@ -325,15 +311,12 @@ test_export_resnet18 (void)
   for (guint k = 0; k < G_N_ELEMENTS (frozen); k++)
     {
       g_autoptr (TestGraph) tg = test_graph_new_resnet18 (frozen[k], TRUE);
-      g_autoptr (GraphModel) model = graph_model_new (tg->nodes);
-      g_autoptr (GraphLayout) layout = NULL;
+      g_autoptr (GraphLayout) layout = layout_of (tg);
       g_autoptr (GError) error = NULL;
       g_autofree char *path = g_test_build_filename (G_TEST_BUILT, names[k], NULL);
       cairo_surface_t *image;
       double w, h;
 
-      layout = graph_layout_new (model, NULL, &error);
-      g_assert_no_error (error);
       g_assert_true (graph_export_to_file (layout, NULL, GRAPH_EXPORT_PNG, 1.0, TRUE, path,
                                            &error));
       g_assert_no_error (error);
