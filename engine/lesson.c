@@ -142,9 +142,15 @@ lesson_source (const Lesson *lesson, const LessonParams *params)
   g_autofree char *weights = NULL;
   if (params->weights)
     {
+      /* The lessons load either format (state_dict_load_any): the program shows
+       * PyTorch's call for the one the file's name says. */
       g_autofree char *escaped = g_strescape (params->weights, NULL);
-      weights = g_strdup_printf ("from safetensors.torch import load_file; "
-                                 "model.load_state_dict(load_file(\"%s\"))", escaped);
+      if (g_str_has_suffix (params->weights, ".pth") || g_str_has_suffix (params->weights, ".pt")
+          || g_str_has_suffix (params->weights, ".tar"))
+        weights = g_strdup_printf ("model.load_state_dict(torch.load(\"%s\"))", escaped);
+      else
+        weights = g_strdup_printf ("from safetensors.torch import load_file; "
+                                   "model.load_state_dict(load_file(\"%s\"))", escaped);
     }
   else
     weights = g_strdup ("pass  # torchvision's initialisation (no weights file)");

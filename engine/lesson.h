@@ -66,7 +66,7 @@ typedef struct
   bool zero_grad;               /* call optim.zero_grad() before each step */
   char **frozen;                /* module or parameter names to freeze (freeze lesson);
                                  * NULL: the lesson's default; an empty list: none */
-  char *weights;                /* .safetensors file to load into resnet18, or NULL */
+  char *weights;                /* .safetensors or .pth file to load into resnet18, or NULL */
   bool detect_anomaly;          /* torch.autograd.set_detect_anomaly(True): the first NaN/Inf
                                  * is reported (EVENT_ANOMALY) and kept, a NaN/Inf gradient
                                  * stops backward (autograd.h); off by default, as in PyTorch */

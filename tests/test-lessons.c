@@ -121,6 +121,13 @@ test_source_params (void)
   g_assert_nonnull (strstr (src, "frozen = (\"layer3\", \"fc\")"));
   g_assert_nonnull (strstr (src, "load_file(\"w \\\"1\\\".safetensors\")"));
   g_assert_nonnull (strstr (src, "    pass  # optim.zero_grad() is off"));
+  /* A .pth is loaded with torch.load, as the lesson will load it. */
+  g_free (params.weights);
+  params.weights = g_strdup ("resnet18-f37072fd.pth");
+  g_autofree char *pth = lesson_source (&lesson_freeze, &params);
+  g_assert_nonnull (strstr (pth,
+                            "\nmodel.load_state_dict(torch.load(\"resnet18-f37072fd.pth\"))\n"));
+  g_assert_null (strstr (pth, "safetensors"));
   lesson_params_clear (&params);
 
   /* The freeze lesson's default, and one name as a Python 1-tuple. */
