@@ -102,9 +102,6 @@ test_save_fsize_limit (void)
   remove_tmp_dir (dir);
 }
 
-/* A full disk: a 32 KiB tmpfs, mounted in a private user and mount namespace so
- * no privilege is needed and nothing outlives the child. Skipped where the
- * kernel does not allow unprivileged namespaces. */
 /* In place: g_file_set_contents would write a temporary file and rename it. */
 static gboolean
 write_proc (const char *path, const char *text)
@@ -117,6 +114,9 @@ write_proc (const char *path, const char *text)
   return ok;
 }
 
+/* A full disk: a 32 KiB tmpfs, mounted in a private user and mount namespace so
+ * no privilege is needed and nothing outlives the child. Skipped where the
+ * kernel does not allow unprivileged namespaces. */
 static int
 child_full_disk (const char *dir)
 {
