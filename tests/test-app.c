@@ -685,8 +685,11 @@ script_diverge (GradlensWindow *window)
   g_assert_nonnull (gradlens_window_get_error (window));
   g_test_message ("%s", gradlens_window_get_error (window));
   g_assert_cmpuint (gradlens_loss_plot_get_n_values (GRADLENS_LOSS_PLOT (panel (window, "loss-plot"))), >=, 2);
-  if (event->node != NULL)
-    g_assert_true (graph_view_get_selection (GRAPH_VIEW (panel (window, "graph"))) == event->node);
+  /* An anomaly is always some node's output or gradient (autograd.c's
+   * anomaly_report): the banner names it and the graph selects it. */
+  g_assert_nonnull (event->node);
+  g_assert_nonnull (strstr (gradlens_window_get_error (window), node_name (event->node)));
+  g_assert_true (graph_view_get_selection (GRAPH_VIEW (panel (window, "graph"))) == event->node);
   screenshot (window, "diverge");
 
   /* Back to the defaults for the other tests. */
