@@ -502,6 +502,29 @@ read_ini (void)
   return text;
 }
 
+/* S in the settings popover, applied as its Apply button would; waits for the
+ * lesson to restart with them. */
+static void
+apply_settings (GradlensSettingsPopover *popover,
+                const GradlensSettings  *s)
+{
+  guint before = current->synced;
+
+  gradlens_settings_popover_set (popover, s);
+  g_signal_emit_by_name (popover, "apply");
+  wait_synced (before);
+}
+
+static void
+apply_default_settings (GradlensSettingsPopover *popover)
+{
+  GradlensSettings s;
+
+  gradlens_settings_init (&s);
+  apply_settings (popover, &s);
+  gradlens_settings_clear (&s);
+}
+
 /* Settings from the popover restart the lesson with them, and are saved. */
 static void
 script_settings (GradlensWindow *window)
@@ -511,7 +534,6 @@ script_settings (GradlensWindow *window)
   GradlensSettings s;
   g_autofree char *line = NULL;
   g_autofree char *ini = NULL;
-  guint before;
 
   select_lesson (window, "resnet18-step");
   gradlens_settings_init (&s);
@@ -520,10 +542,7 @@ script_settings (GradlensWindow *window)
   s.momentum = 0.5;
   s.steps = 2;
   s.seed = 7;
-  gradlens_settings_popover_set (popover, &s);
-  before = current->synced;
-  g_signal_emit_by_name (popover, "apply");
-  wait_synced (before);
+  apply_settings (popover, &s);
 
   line = gradlens_code_view_dup_line_text (code, 9);
   g_assert_cmpstr (line, ==, "optim = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.5)");
@@ -543,14 +562,9 @@ script_settings (GradlensWindow *window)
   screenshot (window, "resnet18-two-steps");
   gtk_notebook_set_current_page (GTK_NOTEBOOK (panel (window, "plot-notebook")), 0);
 
+  gradlens_settings_clear (&s);
   /* Back to the defaults for the other tests. */
-  gradlens_settings_clear (&s);
-  gradlens_settings_init (&s);
-  gradlens_settings_popover_set (popover, &s);
-  before = current->synced;
-  g_signal_emit_by_name (popover, "apply");
-  wait_synced (before);
-  gradlens_settings_clear (&s);
+  apply_default_settings (popover);
 }
 
 static gboolean
@@ -666,16 +680,12 @@ script_diverge (GradlensWindow *window)
   GradlensSettingsPopover *popover = GRADLENS_SETTINGS_POPOVER (panel (window, "settings-popover"));
   const StepperEvent *event;
   GradlensSettings s;
-  guint before;
 
   select_lesson (window, "resnet18-step");
   gradlens_settings_init (&s);
   s.lr = 100;
   s.steps = 10;
-  gradlens_settings_popover_set (popover, &s);
-  before = current->synced;
-  g_signal_emit_by_name (popover, "apply");
-  wait_synced (before);
+  apply_settings (popover, &s);
 
   command (window, "run-to-end");
   event = stepper_get_event (gradlens_window_get_stepper (window));
@@ -692,14 +702,9 @@ script_diverge (GradlensWindow *window)
   g_assert_true (graph_view_get_selection (GRAPH_VIEW (panel (window, "graph"))) == event->node);
   screenshot (window, "diverge");
 
+  gradlens_settings_clear (&s);
   /* Back to the defaults for the other tests. */
-  gradlens_settings_clear (&s);
-  gradlens_settings_init (&s);
-  gradlens_settings_popover_set (popover, &s);
-  before = current->synced;
-  g_signal_emit_by_name (popover, "apply");
-  wait_synced (before);
-  gradlens_settings_clear (&s);
+  apply_default_settings (popover);
 }
 
 /* The dark variant of the theme: panels and charts follow it. */
