@@ -453,6 +453,16 @@ gradlens_window_get_graph_nodes (GradlensWindow *self)
   return self->graph_nodes;
 }
 
+/* Selects node in the graph view without passing it back to the other panels. */
+static void
+select_in_graph (GradlensWindow *self,
+                 Node           *node)
+{
+  self->selecting = TRUE;
+  graph_view_set_selection (self->graph_view, node);
+  self->selecting = FALSE;
+}
+
 void
 gradlens_window_select_node (GradlensWindow *self,
                              Node           *node)
@@ -463,9 +473,7 @@ gradlens_window_select_node (GradlensWindow *self,
     return;
   self->inspector_follows = FALSE;
   gradlens_inspector_show_node (self->inspector, node);
-  self->selecting = TRUE;
-  graph_view_set_selection (self->graph_view, node);
-  self->selecting = FALSE;
+  select_in_graph (self, node);
 }
 
 static void
@@ -474,9 +482,7 @@ on_inspector_node_activated (GradlensInspector *inspector,
                              GradlensWindow    *self)
 {
   self->inspector_follows = FALSE;
-  self->selecting = TRUE;
-  graph_view_set_selection (self->graph_view, node);
-  self->selecting = FALSE;
+  select_in_graph (self, node);
 }
 
 /* Follow mode keeps the newest node in view by the least move; a graph that
@@ -513,10 +519,7 @@ on_variable_activated (GradlensVariableList *list,
 
       self->inspector_follows = FALSE;
       gradlens_inspector_show_tensor (self->inspector, t, name);
-      self->selecting = TRUE;
-      graph_view_set_selection (self->graph_view,
-                                t->grad_fn != NULL ? t->grad_fn : t->grad_accumulator);
-      self->selecting = FALSE;
+      select_in_graph (self, t->grad_fn != NULL ? t->grad_fn : t->grad_accumulator);
     }
   else if (var->kind == LESSON_VAR_MODULE)
     gradlens_module_tree_select (self->module_tree, "");
