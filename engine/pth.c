@@ -453,26 +453,6 @@ pth_load_bytes (const guint8 *data, gsize size, const char *name, GError **error
   return sd;
 }
 
-/* path mapped read-only, its bytes in *data (never NULL: an empty file maps to
- * no memory at all) and *size; NULL with an I/O error naming path. */
-static GMappedFile *
-map_file (const char *path, const guint8 **data, gsize *size, GError **error)
-{
-  static const guint8 empty[1];
-  g_autoptr (GError) local = NULL;
-  GMappedFile *map = g_mapped_file_new (path, FALSE, &local);
-  if (map == NULL)
-    {
-      state_dict_load_error (error, STATE_DICT_ERROR_IO, path, NULL, "%s", local->message);
-      return NULL;
-    }
-  *data = (const guint8 *) g_mapped_file_get_contents (map);
-  if (*data == NULL)
-    *data = empty;
-  *size = g_mapped_file_get_length (map);
-  return map;
-}
-
 StateDict *
 pth_load (const char *path, GError **error)
 {
@@ -481,7 +461,7 @@ pth_load (const char *path, GError **error)
 
   const guint8 *data;
   gsize size;
-  g_autoptr (GMappedFile) map = map_file (path, &data, &size, error);
+  g_autoptr (GMappedFile) map = state_dict_map_file (path, path, &data, &size, error);
   if (map == NULL)
     return NULL;
   return pth_load_bytes (data, size, path, error);
@@ -495,7 +475,7 @@ state_dict_load_any (const char *path, GError **error)
 
   const guint8 *data;
   gsize size;
-  g_autoptr (GMappedFile) map = map_file (path, &data, &size, error);
+  g_autoptr (GMappedFile) map = state_dict_map_file (path, path, &data, &size, error);
   if (map == NULL)
     return NULL;
 

@@ -11,13 +11,8 @@
 #include "state-dict-private.h"
 #include "json.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <glib/gstdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* The safetensors library refuses headers over 100 MB; so do we. A header
  * entry takes about ten JSON values, so the value limit leaves room for some
@@ -481,45 +476,10 @@ safetensors_load (const char *path, GError **error)
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   g_autofree char *file = g_filename_display_name (path);
-  int fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
-  if (fd < 0)
-    {
-      int e = errno;
-      state_dict_load_error (error, STATE_DICT_ERROR_IO, file, NULL, "%s", g_strerror (e));
-      return NULL;
-    }
-  struct stat st;
-  if (fstat (fd, &st) != 0)
-    {
-      int e = errno;
-      close (fd);
-      state_dict_load_error (error, STATE_DICT_ERROR_IO, file, NULL, "%s", g_strerror (e));
-      return NULL;
-    }
-  if (!S_ISREG (st.st_mode))
-    {
-      close (fd);
-      state_dict_load_error (error, STATE_DICT_ERROR_IO, file, NULL, "it is %s, not a file",
-                             S_ISDIR (st.st_mode) ? "a folder" : "a device or a pipe");
-      return NULL;
-    }
-  if (st.st_size == 0)
-    {
-      close (fd);
-      return safetensors_load_bytes ((const guint8 *) "", 0, file, error);
-    }
-
-  /* Mapped, not read: the OS pages the data in once, straight into the tensors. */
-  g_autoptr (GError) map_error = NULL;
-  GMappedFile *map = g_mapped_file_new_from_fd (fd, FALSE, &map_error);
-  close (fd);
+  const guint8 *data;
+  gsize size;
+  g_autoptr (GMappedFile) map = state_dict_map_file (path, file, &data, &size, error);
   if (map == NULL)
-    {
-      state_dict_load_error (error, STATE_DICT_ERROR_IO, file, NULL, "%s", map_error->message);
-      return NULL;
-    }
-  StateDict *sd = safetensors_load_bytes ((const guint8 *) g_mapped_file_get_contents (map),
-                                          g_mapped_file_get_length (map), file, error);
-  g_mapped_file_unref (map);
-  return sd;
+    return NULL;
+  return safetensors_load_bytes (data, size, file, error);
 }

@@ -3,7 +3,12 @@
  * assigning an existing name replaces its value in place. */
 #include "state-dict-private.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 G_DEFINE_QUARK (state-dict-error-quark, state_dict_error)
 
@@ -149,4 +154,48 @@ state_dict_load_error (GError **error, StateDictError code, const char *file,
                  tensor, reason);
   else
     g_set_error (error, STATE_DICT_ERROR, code, "Cannot load “%s”: %s", file, reason);
+}
+
+GMappedFile *
+state_dict_map_file (const char *path, const char *file, const guint8 **data, gsize *size,
+                     GError **error)
+{
+  static const guint8 empty[1];
+  /* O_NONBLOCK: opening a pipe would wait for a writer before fstat could say
+   * what it is; it changes nothing for a regular file. */
+  int fd = g_open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK, 0);
+  if (fd < 0)
+    {
+      int e = errno;
+      state_dict_load_error (error, STATE_DICT_ERROR_IO, file, NULL, "%s", g_strerror (e));
+      return NULL;
+    }
+  struct stat st;
+  if (fstat (fd, &st) != 0)
+    {
+      int e = errno;
+      close (fd);
+      state_dict_load_error (error, STATE_DICT_ERROR_IO, file, NULL, "%s", g_strerror (e));
+      return NULL;
+    }
+  if (!S_ISREG (st.st_mode))
+    {
+      close (fd);
+      state_dict_load_error (error, STATE_DICT_ERROR_IO, file, NULL, "it is %s, not a file",
+                             S_ISDIR (st.st_mode) ? "a folder" : "a device or a pipe");
+      return NULL;
+    }
+  g_autoptr (GError) map_error = NULL;
+  GMappedFile *map = g_mapped_file_new_from_fd (fd, FALSE, &map_error);
+  close (fd);
+  if (map == NULL)
+    {
+      state_dict_load_error (error, STATE_DICT_ERROR_IO, file, NULL, "%s", map_error->message);
+      return NULL;
+    }
+  *data = (const guint8 *) g_mapped_file_get_contents (map);
+  if (*data == NULL)
+    *data = empty;
+  *size = g_mapped_file_get_length (map);
+  return map;
 }

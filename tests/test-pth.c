@@ -7,6 +7,8 @@
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "module.h"
 #include "pth-private.h"     /* pth_zip_verify_crc, for the crashers */
@@ -199,6 +201,29 @@ test_load_any (void)
   g_assert_error (error, STATE_DICT_ERROR, STATE_DICT_ERROR_IO);
   g_clear_error (&error);
 
+  /* Not files: a folder, and a pipe with no writer, which must be refused, not
+   * waited on (the alarm fails the test if any reader blocks). */
+  g_assert_null (state_dict_load_any (dir, &error));
+  g_assert_error (error, STATE_DICT_ERROR, STATE_DICT_ERROR_IO);
+  g_autofree char *want = g_strdup_printf ("Cannot load “%s”: it is a folder, not a file", dir);
+  g_assert_cmpstr (error->message, ==, want);
+  g_clear_error (&error);
+  g_autofree char *fifo = g_build_filename (dir, "weights.pth", NULL);
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  alarm (20);
+  g_assert_null (pth_load (fifo, &error));
+  g_assert_error (error, STATE_DICT_ERROR, STATE_DICT_ERROR_IO);
+  g_assert_nonnull (strstr (error->message, "it is a device or a pipe, not a file"));
+  g_clear_error (&error);
+  g_assert_null (state_dict_load_any (fifo, &error));
+  g_assert_error (error, STATE_DICT_ERROR, STATE_DICT_ERROR_IO);
+  g_clear_error (&error);
+  g_assert_null (safetensors_load (fifo, &error));
+  g_assert_error (error, STATE_DICT_ERROR, STATE_DICT_ERROR_IO);
+  g_clear_error (&error);
+  alarm (0);
+
+  g_assert_cmpint (g_remove (fifo), ==, 0);
   g_assert_cmpint (g_remove (renamed), ==, 0);
   g_assert_cmpint (g_rmdir (dir), ==, 0);
 }
