@@ -17,6 +17,7 @@
  */
 #pragma once
 
+#include <glib/gstdio.h>
 #include <gtk/gtk.h>
 
 #include "gradlens-application.h"
@@ -153,6 +154,34 @@ panel (GradlensWindow *window,
 
   g_assert_nonnull (widget);
   return widget;
+}
+
+/* --- The application's folders --------------------------------------------------- */
+
+/* A fresh folder, named after PREFIX, for the application's settings and cache
+ * (XDG_CONFIG_HOME and XDG_CACHE_HOME), never the user's. Call it before
+ * gtk_test_init(); app_home_remove() takes it away with the settings saved. */
+G_GNUC_UNUSED static char *
+app_home_new (const char *prefix)
+{
+  g_autofree char *template = g_strdup_printf ("%s-XXXXXX", prefix);
+  char *home = g_dir_make_tmp (template, NULL);
+
+  g_assert_nonnull (home);
+  g_setenv ("XDG_CONFIG_HOME", home, TRUE);
+  g_setenv ("XDG_CACHE_HOME", home, TRUE);
+  return home;
+}
+
+G_GNUC_UNUSED static void
+app_home_remove (const char *home)
+{
+  g_autofree char *ini = g_build_filename (home, "gradlens", "settings.ini", NULL);
+  g_autofree char *dir = g_build_filename (home, "gradlens", NULL);
+
+  g_remove (ini);
+  g_rmdir (dir);
+  g_rmdir (home);
 }
 
 /* --- Running a script inside the application ------------------------------------ */

@@ -882,10 +882,7 @@ main (int   argc,
   int status;
 
   /* Settings and converted weights go to a fresh folder, never the user's. */
-  config = g_dir_make_tmp ("gradlens-test-app-XXXXXX", NULL);
-  g_assert_nonnull (config);
-  g_setenv ("XDG_CONFIG_HOME", config, TRUE);
-  g_setenv ("XDG_CACHE_HOME", config, TRUE);
+  config = app_home_new ("gradlens-test-app");
   g_setenv ("OPENBLAS_NUM_THREADS", "2", FALSE);
 
   gtk_test_init (&argc, &argv, NULL);
@@ -904,12 +901,6 @@ main (int   argc,
 
   status = g_test_run ();
 
-  {
-    g_autofree char *ini = g_build_filename (config, "gradlens", "settings.ini", NULL);
-    g_autofree char *dir = g_build_filename (config, "gradlens", NULL);
-    g_remove (ini);
-    g_rmdir (dir);
-    g_rmdir (config);
-  }
+  app_home_remove (config);
   return status;
 }

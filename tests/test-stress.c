@@ -916,10 +916,7 @@ main (int   argc,
   int status;
 
   /* Settings go to a fresh folder, never the user's. */
-  config = g_dir_make_tmp ("gradlens-test-stress-XXXXXX", NULL);
-  g_assert_nonnull (config);
-  g_setenv ("XDG_CONFIG_HOME", config, TRUE);
-  g_setenv ("XDG_CACHE_HOME", config, TRUE);
+  config = app_home_new ("gradlens-test-stress");
   g_setenv ("OPENBLAS_NUM_THREADS", "2", FALSE);
   /* The tests draw with cairo: no GL context either (Mesa's EGL, probed when
    * the display opens, leaks under LeakSanitizer). */
@@ -946,12 +943,6 @@ main (int   argc,
   status = g_test_run ();
 
   g_rand_free (st.rand);
-  {
-    g_autofree char *ini = g_build_filename (config, "gradlens", "settings.ini", NULL);
-    g_autofree char *dir = g_build_filename (config, "gradlens", NULL);
-    g_remove (ini);
-    g_rmdir (dir);
-    g_rmdir (config);
-  }
+  app_home_remove (config);
   return status;
 }
