@@ -173,14 +173,24 @@ app_home_new (const char *prefix)
   return home;
 }
 
+/* The folder and all in it: the settings, and what else lands in the cache
+ * (Mesa's shader cache, when GL is on). */
 G_GNUC_UNUSED static void
 app_home_remove (const char *home)
 {
-  g_autofree char *ini = g_build_filename (home, "gradlens", "settings.ini", NULL);
-  g_autofree char *dir = g_build_filename (home, "gradlens", NULL);
+  GDir *dir = g_dir_open (home, 0, NULL);
+  const char *name;
 
-  g_remove (ini);
-  g_rmdir (dir);
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (home, name, NULL);
+
+      if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
+        app_home_remove (path);
+      else
+        g_remove (path);
+    }
+  g_clear_pointer (&dir, g_dir_close);
   g_rmdir (home);
 }
 
