@@ -11,8 +11,6 @@
 
 #include <math.h>
 
-#include <math.h>
-
 typedef struct
 {
   int m, n, k;
