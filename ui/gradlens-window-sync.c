@@ -111,9 +111,9 @@ event_is_logged (const Event *ev)
 
 void
 _gradlens_window_on_event (const Event *ev,
-          LessonRun   *run,
-          guint64      index,
-          gpointer     user_data)
+                           LessonRun   *run,
+                           guint64      index,
+                           gpointer     user_data)
 {
   GradlensWindow *self = user_data;
   LessonPhase phase = lesson_run_get_phase (run);
@@ -294,8 +294,8 @@ update_losses (GradlensWindow *self,
 
 void
 _gradlens_window_update_layer_chart (GradlensWindow *self,
-                    LessonRun      *run,
-                    gboolean        force)
+                                     LessonRun      *run,
+                                     gboolean        force)
 {
   Module *model = lesson_run_get_model (run);
   LessonPhase phase = lesson_run_get_phase (run);
@@ -417,7 +417,7 @@ update_code (GradlensWindow     *self,
 
 void
 _gradlens_window_send (GradlensWindow *self,
-      StepperCommand  command)
+                       StepperCommand  command)
 {
   self->last_command = command;
   switch (command)
@@ -486,7 +486,7 @@ _gradlens_window_play_tick (gpointer user_data)
 
 void
 _gradlens_window_set_playing (GradlensWindow *self,
-             gboolean        playing)
+                              gboolean        playing)
 {
   self->playing = playing;
   g_clear_handle_id (&self->play_id, g_source_remove);
@@ -582,7 +582,7 @@ _gradlens_window_sync (GradlensWindow *self)
 
 void
 _gradlens_window_on_stepper_notify (Stepper  *stepper,
-                   gpointer  user_data)
+                                    gpointer  user_data)
 {
   GradlensWindow *self = user_data;
 

@@ -128,7 +128,7 @@ save_settings (GradlensWindow *self)
 
 void
 _gradlens_window_params_from_settings (GradlensWindow *self,
-                      LessonParams   *params)
+                                       LessonParams   *params)
 {
   lesson_params_init (params);
   params->size = self->settings.input_size;
