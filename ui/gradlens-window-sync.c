@@ -157,7 +157,8 @@ _gradlens_window_on_event (const Event *ev,
 static void
 drain_log (GradlensWindow *self)
 {
-  guint n = g_async_queue_length (self->log_queue) > 0 ? g_async_queue_length (self->log_queue) : 0;
+  int queued = g_async_queue_length (self->log_queue);   /* < 0: threads waiting to pop */
+  guint n = MAX (queued, 0);
   guint skip = n > GRADLENS_EVENT_LOG_LIMIT ? n - GRADLENS_EVENT_LOG_LIMIT : 0;
   LogEntry *e;
 
