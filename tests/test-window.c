@@ -168,9 +168,27 @@ check_widget_tree (Fixture *fx)
         for (guint i = 0; i < buttons->len; i++)
           if (g_strcmp0 (gtk_actionable_get_action_name (buttons->pdata[i]), step_actions[a]) == 0)
             found = buttons->pdata[i];
+        const char *tooltip;
+        guint n_keys = 0;
+
         g_assert_nonnull (found);
-        /* The tooltip names the command and its key. */
-        g_assert_nonnull (gtk_widget_get_tooltip_text (found));
+        /* The tooltip names the command and its key, as GTK writes the key
+         * ("Shift+F11", "Ctrl+R"). */
+        tooltip = gtk_widget_get_tooltip_text (found);
+        g_assert_nonnull (tooltip);
+        for (guint k = 0; k < G_N_ELEMENTS (accels); k++)
+          if (g_str_equal (accels[k].action, step_actions[a]))
+            {
+              guint key;
+              GdkModifierType mods;
+              g_autofree char *label = NULL;
+
+              g_assert_true (gtk_accelerator_parse (accels[k].accel, &key, &mods));
+              label = gtk_accelerator_get_label (key, mods);
+              g_assert_nonnull (strstr (tooltip, label));
+              n_keys++;
+            }
+        g_assert_cmpuint (n_keys, ==, 1);
       }
   }
   g_ptr_array_set_size (buttons, 0);
