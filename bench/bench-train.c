@@ -520,8 +520,8 @@ run_train_case (const BenchCase *bc, CaseResult *res, GError **error)
 typedef struct
 {
   GArray *phase_t[LESSON_PHASE_COUNT];   /* of double: when each phase began, per step */
-  long faults_at_timing;
-  int timed_from;                        /* the step where timing starts */
+  long faults_at_timing, faults_after_timing;
+  int timed_from, timed_to;              /* the steps where timing starts and stops */
 } LessonTimes;
 
 static void
@@ -534,6 +534,8 @@ lesson_hook (const Event *ev, LessonRun *run, guint64 index, gpointer data)
   GArray *a = lt->phase_t[ev->line];
   if (ev->line == LESSON_PHASE_ZERO_GRAD && (int) a->len == lt->timed_from)
     lt->faults_at_timing = minor_faults ();
+  if (ev->line == LESSON_PHASE_ZERO_GRAD && (int) a->len == lt->timed_to)
+    lt->faults_after_timing = minor_faults ();
   g_array_append_val (a, t);
 }
 
@@ -548,7 +550,7 @@ run_lesson_case (const BenchCase *bc, CaseResult *res, GError **error)
   params.size = bc->size;
   /* One more step than timed: its zero_grad phase closes the last timed one. */
   params.steps = opt_warmup + opt_steps + 1;
-  LessonTimes lt = { .timed_from = opt_warmup };
+  LessonTimes lt = { .timed_from = opt_warmup, .timed_to = opt_warmup + opt_steps };
   for (int p = 0; p < LESSON_PHASE_COUNT; p++)
     lt.phase_t[p] = g_array_new (FALSE, FALSE, sizeof (double));
 
@@ -556,7 +558,6 @@ run_lesson_case (const BenchCase *bc, CaseResult *res, GError **error)
   stepper_set_event_hook (stepper, lesson_hook, &lt);
   stepper_run_to_end_sync (stepper);
   gboolean ok = stepper_get_result (stepper, error);
-  long faults_end = minor_faults ();
   res->rss_mb = peak_rss_mb ();
   stepper_free (stepper);
   lesson_params_clear (&params);
@@ -596,8 +597,9 @@ run_lesson_case (const BenchCase *bc, CaseResult *res, GError **error)
           res->median[p] = median (times[p], opt_steps);
           g_free (times[p]);
         }
-      /* The last step's faults are counted too: an upper bound. */
-      res->faults_per_step = (double) (faults_end - lt.faults_at_timing) / (opt_steps + 1);
+      /* Between the zero_grad phases that open the first timed step and the one
+       * after the last: the timed steps alone, as in the other cases. */
+      res->faults_per_step = (double) (lt.faults_after_timing - lt.faults_at_timing) / opt_steps;
       g_autoptr (Module) model = resnet18_new (1000, 0);
       res->flops = count_flops (model, bc->batch, bc->size);
     }
