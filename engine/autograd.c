@@ -140,7 +140,6 @@ anomaly_report (Node *node, Tensor *t, bool backward, int slot)
 {
   Anomaly *a = g_new0 (Anomaly, 1);
   a->node = node_ref (node);
-  a->module = node->module;
   a->backward = backward;
   a->slot = slot;
   a->numel = t->numel;

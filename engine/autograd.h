@@ -194,8 +194,8 @@ bool  anomaly_mode_set_enabled     (bool enabled);
 
 typedef struct
 {
-  Node *node;                      /* a reference: the op's grad_fn */
-  const char *module;              /* interned: where the node was recorded; "" at top */
+  Node *node;                      /* a reference: the op's grad_fn (node->module: where it
+                                    * was recorded, "" at the top) */
   bool backward;                   /* FALSE: its forward output; TRUE: a gradient it returned */
   int slot;                        /* backward: the next_functions slot of that gradient */
   int64_t n_nan, n_inf, numel;     /* in that tensor */

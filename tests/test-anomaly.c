@@ -150,7 +150,7 @@ test_forward (void)
   g_assert_cmpint (seen.n_anomalies, ==, 2);
   g_assert_cmpstr (anomaly_get_first ()->message, ==,
                    "LogBackward0 produced nan in its output (2 of 3 values)");
-  g_assert_cmpstr (anomaly_get_first ()->module, ==, "");
+  g_assert_cmpstr (anomaly_get_first ()->node->module, ==, "");
 
   /* Ops recording no grad_fn are not looked at (nothing to name). */
   anomaly_clear ();
@@ -344,9 +344,9 @@ test_sgd_blowup (void)
   g_test_message ("first anomaly: %s; %d steps completed; %s", first->message, completed,
                   error ? error->message : "no error");
   g_assert_true (g_str_has_prefix (first->message, node_name (first->node)));
-  if (*first->module)
+  if (*first->node->module)
     {
-      g_autofree char *in = g_strdup_printf (" in %s ", first->module);
+      g_autofree char *in = g_strdup_printf (" in %s ", first->node->module);
       g_assert_nonnull (strstr (first->message, in));
     }
   g_assert_cmpint (completed, <=, diverged);
