@@ -76,53 +76,35 @@ legend_swatch (cairo_t          *cr,
                LegendEntry       entry,
                const GraphRect  *r)
 {
-  GraphColor fill = theme->node_fill, border = theme->node_border;
-  double width = 1.2;
-  gboolean dashed = FALSE;
+  GraphLook look = GRAPH_LOOK_FUNCTION;
+  NodeState state = NODE_IDLE;
+  GraphNodeStyle style;
 
   switch (entry)
     {
     case ENTRY_LEAF:
-      fill = theme->leaf_fill;
-      border = theme->leaf_border;
+      look = GRAPH_LOOK_LEAF;
       break;
     case ENTRY_FROZEN:
-      fill = theme->frozen_fill;
-      border = theme->frozen_border;
-      dashed = TRUE;
+      look = GRAPH_LOOK_FROZEN;
       break;
     case ENTRY_NONE:
-      fill = theme->background;
-      border = theme->none_border;
-      dashed = TRUE;
+      look = GRAPH_LOOK_NONE;
       break;
     case ENTRY_COLLAPSED:
-      fill = theme->collapsed_fill;
-      border = theme->collapsed_border;
-      rounded_rect (cr, &(GraphRect) { r->x + 3, r->y + 3, r->width - 3, r->height - 3 }, 4);
-      set_color (cr, &fill, 1);
-      cairo_fill_preserve (cr);
-      set_color (cr, &border, 1);
-      cairo_set_line_width (cr, 1);
-      cairo_stroke (cr);
+      look = GRAPH_LOOK_COLLAPSED;
       break;
     case ENTRY_RUNNING:
-      border = theme->running;
-      width = 3;
+      state = NODE_RUNNING;
       break;
     case ENTRY_READY:
-      border = theme->running;
-      width = 2;
-      dashed = TRUE;
+      state = NODE_READY;
       break;
     case ENTRY_WAITING:
-      border = theme->waiting;
-      width = 2;
+      state = NODE_WAITING;
       break;
     case ENTRY_DONE:
-      fill = color_mix (&fill, &theme->done, theme->dark ? 0.30 : 0.18);
-      border = theme->done;
-      width = 1.8;
+      state = NODE_DONE;
       break;
     case ENTRY_SAVED:
     case ENTRY_FREED:
@@ -149,17 +131,30 @@ legend_swatch (cairo_t          *cr,
       break;
     }
 
+  /* The graph's own colours, widths and dashes for this look and state. */
+  graph_node_style (theme, look, state, &style);
+
+  if (look == GRAPH_LOOK_COLLAPSED)
+    {
+      rounded_rect (cr, &(GraphRect) { r->x + 3, r->y + 3, r->width - 3, r->height - 3 }, 4);
+      set_color (cr, &style.fill, 1);
+      cairo_fill_preserve (cr);
+      set_color (cr, &style.border, 1);
+      cairo_set_line_width (cr, 1);
+      cairo_stroke (cr);
+    }
+
   rounded_rect (cr, r, 4);
-  set_color (cr, &fill, 1);
+  set_color (cr, &style.fill, 1);
   cairo_fill_preserve (cr);
-  set_color (cr, &border, 1);
-  cairo_set_line_width (cr, width);
-  if (dashed)
+  set_color (cr, &style.border, 1);
+  cairo_set_line_width (cr, style.border_width);
+  if (style.dashed)
     cairo_set_dash (cr, (double[]){ 4, 3 }, 2, 0);
   cairo_stroke (cr);
   cairo_set_dash (cr, NULL, 0, 0);
 
-  if (entry == ENTRY_DONE)
+  if (state == NODE_DONE)
     graph_paint_done_badge (cr, theme, r->x + 1, r->y + 1, 1);
 }
 

@@ -17,33 +17,24 @@ show_text_centred (cairo_t        *cr,
   cairo_show_text (cr, text);
 }
 
-typedef enum
-{
-  LOOK_FUNCTION,
-  LOOK_LEAF,
-  LOOK_FROZEN,
-  LOOK_NONE,
-  LOOK_COLLAPSED,
-} Look;
-
-static Look
+static GraphLook
 node_look (const GraphLayout     *layout,
            const GraphLayoutNode *ln)
 {
   const GraphModelNode *mn;
 
   if (ln->model_index < 0)
-    return LOOK_COLLAPSED;
+    return GRAPH_LOOK_COLLAPSED;
   mn = &layout->model->nodes[ln->model_index];
   switch (mn->kind)
     {
     case GRAPH_NODE_LEAF:
-      return mn->frozen ? LOOK_FROZEN : LOOK_LEAF;
+      return mn->frozen ? GRAPH_LOOK_FROZEN : GRAPH_LOOK_LEAF;
     case GRAPH_NODE_NONE:
-      return mn->frozen ? LOOK_FROZEN : LOOK_NONE;
+      return mn->frozen ? GRAPH_LOOK_FROZEN : GRAPH_LOOK_NONE;
     case GRAPH_NODE_FUNCTION:
     default:
-      return LOOK_FUNCTION;
+      return GRAPH_LOOK_FUNCTION;
     }
 }
 
@@ -104,6 +95,81 @@ graph_paint_done_badge (cairo_t          *cr,
   cairo_stroke (cr);
 }
 
+void
+graph_node_style (const GraphTheme *theme,
+                  GraphLook         look,
+                  NodeState         state,
+                  GraphNodeStyle   *style)
+{
+  style->border_width = 1.2;
+  style->dashed = FALSE;
+
+  switch (look)
+    {
+    case GRAPH_LOOK_LEAF:
+      style->fill = theme->leaf_fill;
+      style->border = theme->leaf_border;
+      style->text = theme->text;
+      style->dim = theme->text_dim;
+      break;
+    case GRAPH_LOOK_FROZEN:
+      style->fill = theme->frozen_fill;
+      style->border = theme->frozen_border;
+      style->text = style->dim = theme->frozen_text;
+      style->dashed = TRUE;
+      break;
+    case GRAPH_LOOK_NONE:
+      style->fill = theme->background;
+      style->border = theme->none_border;
+      style->text = style->dim = theme->none_text;
+      style->dashed = TRUE;
+      break;
+    case GRAPH_LOOK_COLLAPSED:
+      style->fill = theme->collapsed_fill;
+      style->border = theme->collapsed_border;
+      style->text = theme->text;
+      style->dim = theme->text_dim;
+      style->border_width = 1.5;
+      break;
+    case GRAPH_LOOK_FUNCTION:
+    default:
+      style->fill = theme->node_fill;
+      style->border = theme->node_border;
+      style->text = theme->text;
+      style->dim = theme->text_dim;
+      break;
+    }
+  style->status = style->dim;
+
+  switch (state)
+    {
+    case NODE_RUNNING:
+      style->border = theme->running;
+      style->border_width = 3.0;
+      break;
+    case NODE_READY:
+      style->border = theme->running;
+      style->border_width = 2.0;
+      style->dashed = TRUE;
+      break;
+    case NODE_WAITING:
+      style->border = theme->waiting;
+      style->border_width = 2.0;
+      style->status = theme->waiting;
+      break;
+    case NODE_DONE:
+      /* Leaves keep their colour: a parameter stays recognisable after backward. */
+      if (look == GRAPH_LOOK_FUNCTION)
+        style->fill = color_mix (&style->fill, &theme->done, theme->dark ? 0.30 : 0.18);
+      style->border = theme->done;
+      style->border_width = 1.8;
+      break;
+    case NODE_IDLE:
+    default:
+      break;
+    }
+}
+
 static void
 paint_node (cairo_t               *cr,
             const GraphLayout     *layout,
@@ -116,106 +182,44 @@ paint_node (cairo_t               *cr,
   const GraphTheme *theme = state->theme;
   const GraphLayoutNode *ln = &layout->nodes[index];
   const GraphModelNode *mn = ln->model_index >= 0 ? &layout->model->nodes[ln->model_index] : NULL;
-  Look look = node_look (layout, ln);
+  GraphLook look = node_look (layout, ln);
   NodeState node_state = mn != NULL ? mn->state : NODE_IDLE;
-  GraphColor fill, border, text, dim, status_color;
-  double border_width = 1.2;
-  gboolean dashed = FALSE;
+  GraphNodeStyle style;
   g_autofree char *status = NULL;
   double y;
 
   if (index == state->current)
     node_state = NODE_RUNNING;
+  graph_node_style (theme, look, node_state, &style);
 
-  switch (look)
+  if (node_state == NODE_RUNNING)
     {
-    case LOOK_LEAF:
-      fill = theme->leaf_fill;
-      border = theme->leaf_border;
-      text = theme->text;
-      dim = theme->text_dim;
-      break;
-    case LOOK_FROZEN:
-      fill = theme->frozen_fill;
-      border = theme->frozen_border;
-      text = dim = theme->frozen_text;
-      dashed = TRUE;
-      break;
-    case LOOK_NONE:
-      fill = theme->background;
-      border = theme->none_border;
-      text = dim = theme->none_text;
-      dashed = TRUE;
-      break;
-    case LOOK_COLLAPSED:
-      fill = theme->collapsed_fill;
-      border = theme->collapsed_border;
-      text = theme->text;
-      dim = theme->text_dim;
-      border_width = 1.5;
-      break;
-    case LOOK_FUNCTION:
-    default:
-      fill = theme->node_fill;
-      border = theme->node_border;
-      text = theme->text;
-      dim = theme->text_dim;
-      break;
-    }
-  status_color = dim;
-
-  switch (node_state)
-    {
-    case NODE_RUNNING:
-      border = theme->running;
-      border_width = 3.0;
       /* A glow around the node being run, visible when zoomed out. */
       rounded_rect (cr, &(GraphRect) { r->x - 3, r->y - 3, r->width + 6, r->height + 6 },
                     GRAPH_NODE_RADIUS + 3);
       set_color (cr, &theme->running, 0.35 * alpha);
       cairo_set_line_width (cr, 8);
       cairo_stroke (cr);
-      break;
-    case NODE_READY:
-      border = theme->running;
-      border_width = 2.0;
-      dashed = TRUE;
-      break;
-    case NODE_WAITING:
-      border = theme->waiting;
-      border_width = 2.0;
-      status_color = theme->waiting;
-      break;
-    case NODE_DONE:
-      /* Leaves keep their colour: a parameter stays recognisable after backward. */
-      if (look == LOOK_FUNCTION)
-        fill = color_mix (&fill, &theme->done, theme->dark ? 0.30 : 0.18);
-      border = theme->done;
-      border_width = 1.8;
-      break;
-    case NODE_IDLE:
-    default:
-      break;
     }
 
-  if (look == LOOK_COLLAPSED)
+  if (look == GRAPH_LOOK_COLLAPSED)
     {
       /* A stack of boxes: a module with more inside. */
       rounded_rect (cr, &(GraphRect) { r->x + 4, r->y + 4, r->width, r->height },
                     GRAPH_NODE_RADIUS);
-      set_color (cr, &fill, alpha);
+      set_color (cr, &style.fill, alpha);
       cairo_fill_preserve (cr);
-      set_color (cr, &border, alpha);
+      set_color (cr, &style.border, alpha);
       cairo_set_line_width (cr, 1.0);
       cairo_stroke (cr);
     }
 
-  rounded_rect (cr, r, look == LOOK_NONE ? r->height / 2 : GRAPH_NODE_RADIUS);
-  set_color (cr, &fill, alpha);
+  rounded_rect (cr, r, look == GRAPH_LOOK_NONE ? r->height / 2 : GRAPH_NODE_RADIUS);
+  set_color (cr, &style.fill, alpha);
   cairo_fill_preserve (cr);
-  set_color (cr, &border, alpha);
-  cairo_set_line_width (cr, border_width);
-  if (dashed)
+  set_color (cr, &style.border, alpha);
+  cairo_set_line_width (cr, style.border_width);
+  if (style.dashed)
     cairo_set_dash (cr, (double[]){ 4, 3 }, 2, 0);
   cairo_stroke (cr);
   cairo_set_dash (cr, NULL, 0, 0);
@@ -230,7 +234,7 @@ paint_node (cairo_t               *cr,
     {
       /* Too small to read: grey bars where the lines are keep the shape. */
       y = r->y + GRAPH_NODE_PAD_Y;
-      set_color (cr, &dim, 0.35 * alpha);
+      set_color (cr, &style.dim, 0.35 * alpha);
       for (int k = 0; k < ln->n_lines; k++)
         {
           double h = graph_text_height (ln->lines[k].style);
@@ -252,12 +256,12 @@ paint_node (cairo_t               *cr,
     {
       const GraphLayoutLine *line = &ln->lines[k];
       const char *s = line->text;
-      GraphColor c = line->style == GRAPH_TEXT_TITLE ? text : dim;
+      GraphColor c = line->style == GRAPH_TEXT_TITLE ? style.text : style.dim;
 
       if (line->kind == GRAPH_LINE_STATUS && status != NULL)
         {
           s = status;
-          c = status_color;
+          c = style.status;
         }
       set_color (cr, &c, alpha);
       show_text_centred (cr, line->style, s, r->x + r->width / 2,

@@ -56,6 +56,31 @@ rect_grow (const GraphRect *r,
   return (GraphRect) { r->x - d, r->y - d, r->width + 2 * d, r->height + 2 * d };
 }
 
+/* How a box looks: by what it is, then by its state in the backward pass. */
+typedef enum
+{
+  GRAPH_LOOK_FUNCTION,
+  GRAPH_LOOK_LEAF,
+  GRAPH_LOOK_FROZEN,
+  GRAPH_LOOK_NONE,
+  GRAPH_LOOK_COLLAPSED,
+} GraphLook;
+
+typedef struct
+{
+  GraphColor fill, border;
+  GraphColor text, dim;   /* the title line; the others */
+  GraphColor status;      /* the status line ("2 of 3 gradients arrived") */
+  double border_width;
+  gboolean dashed;
+} GraphNodeStyle;
+
+/* graph-paint-nodes.c; the graph's boxes and the legend's swatches both. */
+void   graph_node_style         (const GraphTheme      *theme,
+                                 GraphLook              look,
+                                 NodeState              state,
+                                 GraphNodeStyle        *style);
+
 /* A cluster's rectangle at this point of the transition; its opacity
  * (graph_paint_node_rect's twin, graph-paint-transition.c). */
 double graph_paint_cluster_rect (const GraphLayout     *layout,
