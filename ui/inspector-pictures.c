@@ -16,8 +16,8 @@
 
 GtkWidget *
 inspector_add_label (GtkBox     *box,
-           const char *text,
-           const char *css_class)
+                     const char *text,
+                     const char *css_class)
 {
   GtkWidget *label = gtk_label_new (text);
 
@@ -32,7 +32,7 @@ inspector_add_label (GtkBox     *box,
 
 void
 inspector_add_heading (GtkBox     *box,
-             const char *text)
+                       const char *text)
 {
   GtkWidget *label = inspector_add_label (box, text, "heading");
 
@@ -63,7 +63,7 @@ histogram_free (gpointer data)
 
 void
 inspector_add_histogram (GtkBox       *box,
-               const Tensor *t)
+                         const Tensor *t)
 {
   GtkWidget *area = gtk_drawing_area_new ();
   Histogram *hist = g_new0 (Histogram, 1);
@@ -151,8 +151,8 @@ on_slice_changed (GtkSpinButton *spin,
 
 void
 inspector_add_heatmap (GtkBox       *box,
-             const Tensor *t,
-             const char   *what)
+                       const Tensor *t,
+                       const char   *what)
 {
   static const char *const dim_names[] = { "i", "j" };
   Heatmap *hm;
@@ -220,7 +220,7 @@ draw_filters (GtkDrawingArea *area,
 /* conv1.weight (64, 3, 7, 7): the filters as the RGB patterns they match. */
 void
 inspector_add_filters (GtkBox       *box,
-             const Tensor *t)
+                       const Tensor *t)
 {
   cairo_surface_t *surface;
   GtkWidget *area;
@@ -234,8 +234,8 @@ inspector_add_filters (GtkBox       *box,
     return;
 
   inspector_add_heading (box, "Filters as images");
-  inspector_add_label (box, "Each filter min–max scaled to itself; its three input channels as red, green and blue.",
-             "dim-label");
+  inspector_add_label (box, "Each filter min–max scaled to itself; its three input channels as "
+                            "red, green and blue.", "dim-label");
   area = gtk_drawing_area_new ();
   gtk_drawing_area_set_content_height (
     GTK_DRAWING_AREA (area),

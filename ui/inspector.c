@@ -193,11 +193,11 @@ add_grad_section (GradlensInspector *self,
       self->grad_text = g_strdup ("None");
       inspector_add_label (box, "None", "tensor-values");
       inspector_add_label (box, !tensor_is_leaf (t)
-                        ? "A non-leaf tensor keeps no .grad unless retain_grad() was called."
-                        : !t->requires_grad
-                            ? "It does not require grad, so backward never fills it."
-                            : "None until a backward pass reaches it (or after zero_grad()).",
-                 "dim-label");
+                                ? "A non-leaf tensor keeps no .grad unless retain_grad() was called."
+                                : !t->requires_grad
+                                    ? "It does not require grad, so backward never fills it."
+                                    : "None until a backward pass reaches it (or after zero_grad()).",
+                           "dim-label");
       return;
     }
 
@@ -476,7 +476,7 @@ add_node_sections (GradlensInspector *self,
         inspector_add_label (box, "plus a buffer of its own (pooling indices, batch statistics)", NULL);
       if (node->saved_freed)
         inspector_add_label (box, "Freed by backward (retain_graph=False): a second backward through "
-                        "this node fails.", "warning");
+                                  "this node fails.", "warning");
     }
 
   if (node->op == OP_ACCUMULATE_GRAD && node->variable != NULL)
@@ -527,9 +527,9 @@ rebuild (GradlensInspector *self,
       title = inspector_add_label (self->content, self->title, "title-2");
       gtk_label_set_selectable (GTK_LABEL (title), TRUE);
       inspector_add_label (self->content, self->node->op == OP_ACCUMULATE_GRAD
-                                  ? "grad_fn of a leaf: adds the gradient into .grad"
-                                  : "grad_fn: computes the gradients of its inputs",
-                 "dim-label");
+                                          ? "grad_fn of a leaf: adds the gradient into .grad"
+                                          : "grad_fn: computes the gradients of its inputs",
+                           "dim-label");
       add_node_sections (self, self->content, self->node);
     }
   else
@@ -537,8 +537,9 @@ rebuild (GradlensInspector *self,
       self->title = g_strdup (self->tensor_name != NULL ? self->tensor_name : "tensor");
       title = inspector_add_label (self->content, self->title, "title-2");
       gtk_label_set_selectable (GTK_LABEL (title), TRUE);
-      inspector_add_label (self->content, tensor_is_leaf (self->tensor) ? "a leaf tensor" : "a tensor made by an op",
-                 "dim-label");
+      inspector_add_label (self->content,
+                           tensor_is_leaf (self->tensor) ? "a leaf tensor" : "a tensor made by an op",
+                           "dim-label");
       add_tensor_section (self, self->content, self->tensor, self->tensor_name);
     }
 
