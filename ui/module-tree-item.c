@@ -75,8 +75,8 @@ gradlens_module_item_init (GradlensModuleItem *self)
 
 void
 gradlens_module_item_set_state (GradlensModuleItem *item,
-                gboolean            trainable,
-                gboolean            inconsistent)
+                                gboolean            trainable,
+                                gboolean            inconsistent)
 {
   if (item->trainable != trainable)
     {
