@@ -14,6 +14,7 @@
 
 #include <gtk/gtk.h>
 
+#include "app-home.h"
 #include "code-view.h"
 #include "gradlens-application.h"
 #include "gradlens-window.h"
@@ -473,17 +474,15 @@ int
 main (int   argc,
       char *argv[])
 {
-  g_autofree char *config = NULL;
-
   /* Settings go to a fresh folder: never the user's, and the defaults apply. */
-  config = g_dir_make_tmp ("gradlens-test-XXXXXX", NULL);
-  g_assert_nonnull (config);
-  g_setenv ("XDG_CONFIG_HOME", config, TRUE);
-  g_setenv ("XDG_CACHE_HOME", config, TRUE);
+  g_autofree char *home = app_home_new ("gradlens-test-window");
+  int status;
 
   gtk_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/ui/window/shell", test_window_shell);
 
-  return g_test_run ();
+  status = g_test_run ();
+  app_home_remove (home);
+  return status;
 }
