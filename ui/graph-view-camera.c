@@ -110,7 +110,7 @@ graph_view_zoom_reset (GraphView *self)
   g_return_if_fail (GRAPH_IS_VIEW (self));
 
   graph_view_zoom_by (self, 1.0 / self->viewport.zoom, self->viewport.width / 2,
-           self->viewport.height / 2);
+                      self->viewport.height / 2);
 }
 
 void

@@ -128,7 +128,7 @@ item_refresh (GradlensModuleItem *item)
       item->n_trainable += item_refresh (child);
     }
   gradlens_module_item_set_state (item, item->n_params > 0 && item->n_trainable == item->n_params,
-                  item->n_trainable > 0 && item->n_trainable < item->n_params);
+                                  item->n_trainable > 0 && item->n_trainable < item->n_params);
   return item->n_trainable;
 }
 
