@@ -199,14 +199,28 @@ gradlens_variable_list_update (GradlensVariableList *self,
       g_array_append_val (rows, r);
     }
 
-  /* Unchanged: keep the rows (and the student's selection and scroll). */
+  /* The same variables: keep the rows (and the student's selection and scroll),
+   * and rewrite the summaries that changed (a .grad arrived, SGD stepped). */
   same = rows->len == self->rows->len;
   for (guint i = 0; same && i < rows->len; i++)
-    same = g_str_equal (g_array_index (rows, Row, i).name, g_array_index (self->rows, Row, i).name)
-           && g_str_equal (g_array_index (rows, Row, i).summary,
-                           g_array_index (self->rows, Row, i).summary);
+    same = g_str_equal (g_array_index (rows, Row, i).name, g_array_index (self->rows, Row, i).name);
   if (same)
-    return;
+    {
+      for (guint i = 0; i < rows->len; i++)
+        {
+          Row *now = &g_array_index (rows, Row, i), *shown = &g_array_index (self->rows, Row, i);
+          GtkWidget *box;
+
+          if (g_str_equal (now->summary, shown->summary))
+            continue;
+          g_free (shown->summary);
+          shown->summary = g_steal_pointer (&now->summary);
+          /* The row's box holds the name, then the summary (row_widget ()). */
+          box = gtk_list_box_row_get_child (gtk_list_box_get_row_at_index (self->list_box, (int) i));
+          gtk_label_set_text (GTK_LABEL (gtk_widget_get_last_child (box)), shown->summary);
+        }
+      return;
+    }
 
   row = gtk_list_box_get_selected_row (self->list_box);
   if (row != NULL && gtk_list_box_row_get_index (row) < (int) self->rows->len)
