@@ -253,16 +253,14 @@ parallel_get_num_threads (void)
   return pool.n_threads;
 }
 
-void
-parallel_for (int64_t n, int64_t grain, ParallelFn fn, gpointer data)
+/* Runs fn over [0, n) in `chunks` chunks on the pool, or on the calling thread alone
+ * when there is nothing to share (one chunk, no workers, a loop inside a chunk, or
+ * the pool busy with another caller's job). */
+static void
+pool_run (int64_t n, int64_t chunks, ParallelFn fn, gpointer data)
 {
-  if (n <= 0)
-    return;
-  pool_ensure ();
-  grain = MAX (grain, 1);
-  int64_t chunks = MIN ((int64_t) pool.n_threads * CHUNKS_PER_THREAD, n / grain);
   bool expected = false;
-  if (pool.n_threads < 2 || chunks < 2 || in_worker
+  if (pool.n_threads < 2 || chunks < 2 || chunks > CLAIM_MAX_CHUNKS || in_worker
       || !atomic_compare_exchange_strong (&pool.busy, &expected, true))
     {
       fn (data, 0, n);
@@ -281,26 +279,20 @@ parallel_for (int64_t n, int64_t grain, ParallelFn fn, gpointer data)
 }
 
 void
+parallel_for (int64_t n, int64_t grain, ParallelFn fn, gpointer data)
+{
+  if (n <= 0)
+    return;
+  pool_ensure ();
+  grain = MAX (grain, 1);
+  pool_run (n, MIN ((int64_t) pool.n_threads * CHUNKS_PER_THREAD, n / grain), fn, data);
+}
+
+void
 parallel_for_each (int n_items, ParallelFn fn, gpointer data)
 {
   if (n_items <= 0)
     return;
   pool_ensure ();
-  bool expected = false;
-  if (pool.n_threads < 2 || n_items < 2 || n_items > CLAIM_MAX_CHUNKS || in_worker
-      || !atomic_compare_exchange_strong (&pool.busy, &expected, true))
-    {
-      fn (data, 0, n_items);
-      return;
-    }
-  pool.fn = fn;
-  pool.data = data;
-  pool.n = n_items;
-  pool.chunks = n_items;
-  unsigned gen = pool_post ();
-  in_worker = true;
-  run_chunks (gen);
-  in_worker = false;
-  pool_wait ();
-  atomic_store (&pool.busy, false);
+  pool_run (n_items, n_items, fn, data);   /* one chunk per item */
 }
