@@ -99,6 +99,33 @@ transpose (float *dst, const float *src, int rows, int cols, int ld)
   vec_transpose (dst, rows, src, ld, 0, rows, cols);
 }
 
+/* --- Cutting C into blocks for the threads ------------------------------------------ */
+
+/* Block t of `parts` of C (m, n): all its rows and a slice of the columns (aligned to
+ * col_align), or a slice of the rows (aligned to row_align) and all the columns.
+ * FALSE when the block is empty. */
+static bool
+c_block (int m, int n, bool split_columns, int parts, int64_t t, int64_t col_align,
+         int64_t row_align, int *r0, int *r1, int *c0, int *c1)
+{
+  int64_t lo, hi;
+  parallel_slice (split_columns ? n : m, parts, t, split_columns ? col_align : row_align, &lo,
+                  &hi);
+  *r0 = split_columns ? 0 : (int) lo;
+  *r1 = split_columns ? m : (int) hi;
+  *c0 = split_columns ? (int) lo : 0;
+  *c1 = split_columns ? (int) hi : n;
+  return lo < hi;
+}
+
+/* How many blocks a product is cut into: `parts`, or one (run on the calling thread)
+ * when it is too small to share, below `serial_flops`. */
+static int
+c_parts (double flops, double serial_flops, int64_t parts)
+{
+  return flops < serial_flops || parts < 2 ? 1 : (int) parts;
+}
+
 /* --- The reference ----------------------------------------------------------------- */
 
 void
@@ -353,23 +380,13 @@ static void
 direct_range (gpointer data, int64_t begin, int64_t end)
 {
   const DirectJob *job = data;
-  int parts = job->parts;
   /* begin/end are block indices: each block is a slice of the tiles. */
   for (int64_t t = begin; t < end; t++)
     {
-      int64_t lo, hi;
-      if (job->split_columns)
-        {
-          parallel_slice (job->n, parts, t, 16 * job->J, &lo, &hi);
-          if (lo < hi)
-            direct_block (job, 0, job->m, lo, hi, job->sumsq ? &job->sumsq[t] : NULL);
-        }
-      else
-        {
-          parallel_slice (job->m, parts, t, direct_rows[job->J], &lo, &hi);
-          if (lo < hi)
-            direct_block (job, lo, hi, 0, job->n, job->sumsq ? &job->sumsq[t] : NULL);
-        }
+      int r0, r1, c0, c1;
+      if (c_block (job->m, job->n, job->split_columns, job->parts, t, 16 * job->J,
+                   direct_rows[job->J], &r0, &r1, &c0, &c1))
+        direct_block (job, r0, r1, c0, c1, job->sumsq ? &job->sumsq[t] : NULL);
     }
 }
 
@@ -417,18 +434,15 @@ direct_gemm (int m, int n, int k, float alpha, const float *a, int64_t as_i, int
                && (double) m * n * 4 > STREAM_MIN_BYTES && ldc % 16 == 0
                && ((uintptr_t) c & 63) == 0;
   int64_t tiles = job.split_columns ? col_tiles : row_tiles;
-  job.parts = (int) MIN (tiles, (int64_t) 4 * threads);
+  job.parts = c_parts ((double) m * n * k, 4 * SMALL_FLOPS, MIN (tiles, (int64_t) 4 * threads));
   double parts_sumsq[4 * 64] = { 0 };
   if (sumsq)
     job.sumsq = parts_sumsq;
-  if ((double) m * n * k < 4 * SMALL_FLOPS || job.parts < 2)
-    direct_block (&job, 0, m, 0, n, job.sumsq);
-  else
-    parallel_for_each (job.parts, direct_range, &job);
+  parallel_for_each (job.parts, direct_range, &job);
   if (sumsq)
     {
       *sumsq = 0;
-      for (int t = 0; t < MAX (job.parts, 1); t++)
+      for (int t = 0; t < job.parts; t++)
         *sumsq += parts_sumsq[t];
     }
 }
@@ -536,26 +550,21 @@ typedef struct
   int parts;
 } DotJob;
 
-static void
-dot_rows_range (const DotJob *job, int64_t r0, int64_t r1)
-{
-  int R = dot_rows[job->n];
-  for (int64_t r = r0; r < r1; r += R)
-    dot_tile_any (MIN (R, r1 - r), job->n, job->k, job->a + r * job->lda, job->lda, job->bt,
-                  job->ldbt, job->c + r * job->ldc, job->ldc, job->alpha, job->beta);
-}
-
+/* Blocks [begin, end) of the rows. */
 static void
 dot_range (gpointer data, int64_t begin, int64_t end)
 {
   const DotJob *job = data;
-  int parts = job->parts;
+  int R = dot_rows[job->n];
   for (int64_t t = begin; t < end; t++)
     {
-      int64_t lo, hi;
-      parallel_slice (job->m, parts, t, dot_rows[job->n], &lo, &hi);
-      if (lo < hi)
-        dot_rows_range (job, lo, hi);
+      int r0, r1, c0, c1;
+      if (!c_block (job->m, job->n, false, job->parts, t, 1, R, &r0, &r1, &c0, &c1))
+        continue;
+      for (int r = r0; r < r1; r += R)
+        dot_tile_any (MIN (R, r1 - r), job->n, job->k, job->a + r * job->lda, job->lda,
+                      job->bt, job->ldbt, job->c + r * job->ldc, job->ldc, job->alpha,
+                      job->beta);
     }
 }
 
@@ -566,11 +575,9 @@ dot_gemm (int m, int n, int k, float alpha, const float *a, int64_t lda, const f
 {
   DotJob job = { m, n, k, a, lda, bt, ldbt, c, ldc, alpha, beta, 0 };
   int threads = parallel_get_num_threads ();
-  job.parts = (int) MIN ((int64_t) 4 * threads, m / dot_rows[n]);
-  if ((double) m * n * k < 4 * SMALL_FLOPS || job.parts < 2)
-    dot_rows_range (&job, 0, m);
-  else
-    parallel_for_each (job.parts, dot_range, &job);
+  job.parts = c_parts ((double) m * n * k, 4 * SMALL_FLOPS,
+                       MIN ((int64_t) 4 * threads, m / dot_rows[n]));
+  parallel_for_each (job.parts, dot_range, &job);
 }
 
 /* --- OpenBLAS, one call per thread ---------------------------------------------------------- */
@@ -604,22 +611,11 @@ static void
 blas_range (gpointer data, int64_t begin, int64_t end)
 {
   const BlasJob *j = data;
-  int parts = j->parts;
   for (int64_t t = begin; t < end; t++)
     {
-      int64_t lo, hi;
-      if (j->split_columns)
-        {
-          parallel_slice (j->n, parts, t, 16, &lo, &hi);
-          if (lo < hi)
-            blas_call (j, 0, j->m, lo, hi);
-        }
-      else
-        {
-          parallel_slice (j->m, parts, t, 16, &lo, &hi);
-          if (lo < hi)
-            blas_call (j, lo, hi, 0, j->n);
-        }
+      int r0, r1, c0, c1;
+      if (c_block (j->m, j->n, j->split_columns, j->parts, t, 16, 16, &r0, &r1, &c0, &c1))
+        blas_call (j, r0, r1, c0, c1);
     }
 }
 
@@ -631,11 +627,9 @@ blas_gemm (bool trans_a, bool trans_b, int m, int n, int k, float alpha, const f
   int threads = parallel_get_num_threads ();
   /* Two blocks per thread: each block packs the other operand again, but a thread
    * that starts late leaves less to wait for. */
-  job.parts = (int) MIN ((int64_t) 2 * threads, MAX (m, n) / 64);
-  if ((double) m * n * k < 8 * SMALL_FLOPS || job.parts < 2)
-    blas_call (&job, 0, m, 0, n);
-  else
-    parallel_for_each (job.parts, blas_range, &job);
+  job.parts = c_parts ((double) m * n * k, 8 * SMALL_FLOPS,
+                       MIN ((int64_t) 2 * threads, MAX (m, n) / 64));
+  parallel_for_each (job.parts, blas_range, &job);
 }
 
 /* --- The entry point ------------------------------------------------------------------------ */
