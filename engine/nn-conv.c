@@ -265,7 +265,8 @@ conv2d_forward (float *out, const float *x, const float *w, const float *bias,
     }
 }
 
-/* The definition, by seven loops: the reference conv2d_forward is tested against. */
+/* The definition, by seven loops: the reference conv2d_forward is tested against,
+ * and conv3x3_winograd_naive's (winograd.c). */
 void
 conv2d_forward_naive (float *out, const float *x, const float *w, const float *bias,
                       int n, int c, int h, int wd, int o, int kh, int kw,

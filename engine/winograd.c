@@ -17,6 +17,7 @@
  */
 #include "winograd.h"
 #include "gemm.h"
+#include "nn.h"
 #include "parallel.h"
 #include "tensor.h"
 #include "vec.h"
@@ -32,6 +33,97 @@ static int64_t
 plane_stride (int64_t n)
 {
   return (n + 15) / 16 * 16 + 16;
+}
+
+/* --- Shared by the convolution and its weight gradient -------------------------------- */
+
+/* How a call cuts its batch, and the planes of its three buffers: U or Z (16, co, ci),
+ * V (16, ci, G·T), M or Mg (16, co, G·T). */
+typedef struct
+{
+  int h, w, th, tw;                /* image, and tiles along each side */
+  int64_t tiles;                   /* per image: th·tw */
+  int group;                       /* images per group */
+  int64_t u_plane, v_plane, m_plane;
+} Tiling;
+
+static Tiling
+tiling_new (int n, int ci, int h, int w, int co)
+{
+  Tiling t = { h, w, (h + 1) / 2, (w + 1) / 2 };
+  t.tiles = (int64_t) t.th * t.tw;
+  int64_t per_image = 16 * t.tiles * MAX (ci, co);
+  t.group = (int) CLAMP (GROUP_FLOATS / MAX (per_image, 1), 1, MAX (n, 1));
+  t.u_plane = plane_stride ((int64_t) co * ci);
+  t.v_plane = plane_stride (ci * t.group * t.tiles);
+  t.m_plane = plane_stride (co * t.group * t.tiles);
+  return t;
+}
+
+/* 16 planes, `plane` floats apart: scratch from tensor storage, reused step after
+ * step (tensor.c). */
+static Tensor *
+planes_new (int64_t plane)
+{
+  return tensor_new_empty (1, (int64_t[]){ 16 * plane });
+}
+
+/* A transform between a group's images (G, channels, h, w) and the transformed
+ * domain (16, channels, ld), ld = G·tiles, planes `plane` floats apart; sliced over
+ * the group's image planes, image·channels + c. */
+typedef struct
+{
+  const float *src;
+  float *dst;
+  const float *bias;               /* output: (channels) or NULL */
+  int channels;
+  int64_t ld, plane;
+  Tiling t;
+} TransformJob;
+
+static void
+transform (ParallelFn range, const Tiling *t, int channels, int images, const float *src,
+           float *dst, int64_t plane, const float *bias)
+{
+  TransformJob j = { src, dst, bias, channels, images * t->tiles, plane, *t };
+  int64_t grain = MAX (1, 16384 / MAX (t->h * t->w, 1));   /* about 16K pixels a slice */
+  parallel_for ((int64_t) images * channels, grain, range, &j);
+}
+
+/* rows (count, width) = rows y0 … y0 + count − 1 of the plane (h, w), each placed at
+ * column `at`, zero around it and past the plane's edges. */
+static inline void
+stage_rows (float *rows, int width, int count, const float *plane, int h, int w, int y0, int at)
+{
+  for (int r = 0; r < count; r++)
+    {
+      float *row = rows + r * width;
+      int y = y0 + r;
+      memset (row, 0, width * sizeof (float));
+      if (y >= 0 && y < h)
+        memcpy (row + at, plane + (int64_t) y * w, w * sizeof (float));
+    }
+}
+
+/* C[ξ] = A[ξ] · op(B[ξ]) + beta·C[ξ] for the 16 ξ, each operand's planes apart. */
+typedef struct
+{
+  bool trans_b;
+  int m, n, k;
+  const float *a, *b;
+  float *c;
+  int lda, ldb, ldc;
+  int64_t a_plane, b_plane, c_plane;
+  float beta;
+} ProductJob;
+
+static void
+product_range (gpointer data, int64_t x0, int64_t x1)
+{
+  const ProductJob *j = data;
+  for (int64_t xi = x0; xi < x1; xi++)   /* serial inside a slice */
+    gemm (false, j->trans_b, j->m, j->n, j->k, 1, j->a + xi * j->a_plane, j->lda,
+          j->b + xi * j->b_plane, j->ldb, j->beta, j->c + xi * j->c_plane, j->ldc);
 }
 
 /* --- Kernel: U = G g Gᵀ --------------------------------------------------------------- */
@@ -227,42 +319,27 @@ input_row_16 (const float *r0, const float *r1, const float *r2, const float *r3
   return tx;
 }
 
-typedef struct
-{
-  const float *x;                  /* the group's images (G, ci, h, w) */
-  float *v;                        /* (16, ci, ld), planes `plane` floats apart */
-  int ci, h, w, th, tw;
-  int64_t ld, tiles;               /* tiles per image */
-  int64_t plane;
-} InputJob;
-
-/* Planes [p0, p1) of the group, plane = image·ci + c. */
+/* TransformJob: src the images x, dst V (16, ci, ld). */
 static void
 input_range (gpointer data, int64_t p0, int64_t p1)
 {
-  const InputJob *j = data;
-  int width = 2 * j->tw + 2 + 32;  /* padded row: columns −1 … 2·tw, and room for vectors */
+  const TransformJob *j = data;
+  const Tiling *t = &j->t;
+  int width = 2 * t->tw + 2 + 32;  /* padded row: columns −1 … 2·tw, and room for vectors */
   float *rows = g_new (float, 4 * width);
   bool vec = vec_have_avx512 ();
   for (int64_t p = p0; p < p1; p++)
     {
-      int64_t b = p / j->ci, c = p % j->ci;
-      const float *xp = j->x + p * j->h * j->w;
-      for (int ty = 0; ty < j->th; ty++)
+      int64_t b = p / j->channels, c = p % j->channels;
+      const float *xp = j->src + p * t->h * t->w;
+      for (int ty = 0; ty < t->th; ty++)
         {
-          for (int r = 0; r < 4; r++)
-            {
-              float *row = rows + r * width;
-              int iy = 2 * ty - 1 + r;
-              memset (row, 0, width * sizeof (float));
-              if (iy >= 0 && iy < j->h)
-                memcpy (row + 1, xp + (int64_t) iy * j->w, j->w * sizeof (float));
-            }
-          float *v = j->v + c * j->ld + b * j->tiles + (int64_t) ty * j->tw;
+          stage_rows (rows, width, 4, xp, t->h, t->w, 2 * ty - 1, 1);
+          float *v = j->dst + c * j->ld + b * t->tiles + (int64_t) ty * t->tw;
           int tx0 = vec ? input_row_16 (rows, rows + width, rows + 2 * width, rows + 3 * width,
-                                        j->tw, v, j->plane)
+                                        t->tw, v, j->plane)
                         : 0;
-          input_row (rows, rows + width, rows + 2 * width, rows + 3 * width, j->tw, v,
+          input_row (rows, rows + width, rows + 2 * width, rows + 3 * width, t->tw, v,
                      j->plane, tx0);
         }
     }
@@ -325,83 +402,49 @@ output_row_16 (const float *m, int64_t stride, int tw, float bias, float *y0, fl
   return tx;
 }
 
-typedef struct
-{
-  const float *m;                  /* (16, co, ld), planes `plane` floats apart */
-  float *out;                      /* the group's outputs (G, co, h, w) */
-  const float *bias;
-  int co, h, w, th, tw;
-  int64_t ld, tiles;
-  int64_t plane;
-} OutputJob;
-
+/* TransformJob: src M (16, co, ld), dst the outputs, plus the bias. */
 static void
 output_range (gpointer data, int64_t p0, int64_t p1)
 {
-  const OutputJob *j = data;
-  float *rows = g_new (float, 4 * j->tw);
+  const TransformJob *j = data;
+  const Tiling *t = &j->t;
+  float *rows = g_new (float, 4 * t->tw);
   bool vec = vec_have_avx512 ();
   for (int64_t p = p0; p < p1; p++)
     {
-      int64_t b = p / j->co, o = p % j->co;
-      float *yp = j->out + p * j->h * j->w;
+      int64_t b = p / j->channels, o = p % j->channels;
+      float *yp = j->dst + p * t->h * t->w;
       float bias = j->bias ? j->bias[o] : 0.0f;
-      for (int ty = 0; ty < j->th; ty++)
+      for (int ty = 0; ty < t->th; ty++)
         {
-          const float *m = j->m + o * j->ld + b * j->tiles + (int64_t) ty * j->tw;
-          bool crop = 2 * j->tw != j->w;
-          float *y0 = crop ? rows : yp + (int64_t) (2 * ty) * j->w;
-          float *y1 = crop ? rows + 2 * j->tw
-                           : 2 * ty + 1 < j->h ? yp + (int64_t) (2 * ty + 1) * j->w : rows;
-          int tx0 = vec ? output_row_16 (m, j->plane, j->tw, bias, y0, y1) : 0;
-          output_row (m, j->plane, j->tw, bias, y0, y1, tx0);
+          const float *m = j->src + o * j->ld + b * t->tiles + (int64_t) ty * t->tw;
+          bool crop = 2 * t->tw != t->w;
+          float *y0 = crop ? rows : yp + (int64_t) (2 * ty) * t->w;
+          float *y1 = crop ? rows + 2 * t->tw
+                           : 2 * ty + 1 < t->h ? yp + (int64_t) (2 * ty + 1) * t->w : rows;
+          int tx0 = vec ? output_row_16 (m, j->plane, t->tw, bias, y0, y1) : 0;
+          output_row (m, j->plane, t->tw, bias, y0, y1, tx0);
           if (crop)
             {
-              memcpy (yp + (int64_t) (2 * ty) * j->w, y0, j->w * sizeof (float));
-              if (2 * ty + 1 < j->h)
-                memcpy (yp + (int64_t) (2 * ty + 1) * j->w, y1, j->w * sizeof (float));
+              memcpy (yp + (int64_t) (2 * ty) * t->w, y0, t->w * sizeof (float));
+              if (2 * ty + 1 < t->h)
+                memcpy (yp + (int64_t) (2 * ty + 1) * t->w, y1, t->w * sizeof (float));
             }
         }
     }
   g_free (rows);
 }
 
-/* --- The 16 products ------------------------------------------------------------------ */
-
-typedef struct
-{
-  const float *u, *v;
-  float *m;
-  int ci, co;
-  int64_t ld;
-  int64_t u_plane, v_plane, m_plane;
-} ProductJob;
-
-static void
-product_range (gpointer data, int64_t x0, int64_t x1)
-{
-  const ProductJob *j = data;
-  for (int64_t xi = x0; xi < x1; xi++)
-    /* M[ξ] (co, ld) = U[ξ] (co, ci) · V[ξ] (ci, ld); serial inside a slice. */
-    gemm (false, false, j->co, j->ld, j->ci, 1, j->u + xi * j->u_plane, j->ci,
-          j->v + xi * j->v_plane, j->ld, 0, j->m + xi * j->m_plane, j->ld);
-}
+/* --- The convolution ----------------------------------------------------------------- */
 
 void
 conv3x3_winograd (float *out, const float *x, const float *w, const float *bias, int n, int ci,
                   int h, int wd, int co, bool flip)
 {
-  int th = (h + 1) / 2, tw = (wd + 1) / 2;
-  int64_t tiles = (int64_t) th * tw;
-  int64_t per_image = 16 * tiles * MAX (ci, co);
-  int group = (int) CLAMP (GROUP_FLOATS / MAX (per_image, 1), 1, MAX (n, 1));
-
-  int64_t u_plane = plane_stride ((int64_t) co * ci);
-  int64_t v_plane = plane_stride (ci * group * tiles), m_plane = plane_stride (co * group * tiles);
-  /* Scratch from tensor storage, reused step after step (tensor.c). */
-  g_autoptr (Tensor) u = tensor_new_empty (1, (int64_t[]){ 16 * u_plane });
-  g_autoptr (Tensor) v = tensor_new_empty (1, (int64_t[]){ 16 * v_plane });
-  g_autoptr (Tensor) m = tensor_new_empty (1, (int64_t[]){ 16 * m_plane });
+  Tiling t = tiling_new (n, ci, h, wd, co);
+  g_autoptr (Tensor) u = planes_new (t.u_plane);
+  g_autoptr (Tensor) v = planes_new (t.v_plane);
+  g_autoptr (Tensor) m = planes_new (t.m_plane);
 
   g_autoptr (Tensor) wt = tensor_new_empty (1, (int64_t[]){ (int64_t) co * 9 * ci });
   KernelJob kj = { wt->data, w, ci, co };
@@ -409,21 +452,23 @@ conv3x3_winograd (float *out, const float *x, const float *w, const float *bias,
     parallel_for (ci, 16, kernel_flip_range, &kj);
   else
     parallel_for (co, MAX (1, 2048 / MAX (ci, 1)), kernel_range, &kj);
-  WeightJob wj = { u->data, wt->data, ci, co, u_plane, flip };
+  WeightJob wj = { u->data, wt->data, ci, co, t.u_plane, flip };
   parallel_for (co, MAX (1, 2048 / MAX (ci, 1)), weight_range, &wj);
 
-  for (int b0 = 0; b0 < n; b0 += group)
+  for (int b0 = 0; b0 < n; b0 += t.group)
     {
-      int g = MIN (group, n - b0);
-      int64_t ld = g * tiles;
-      InputJob ij = { x + (int64_t) b0 * ci * h * wd, v->data, ci, h, wd, th, tw, ld, tiles,
-                      v_plane };
-      parallel_for ((int64_t) g * ci, MAX (1, 16384 / MAX (h * wd, 1)), input_range, &ij);
-      ProductJob pj = { u->data, v->data, m->data, ci, co, ld, u_plane, v_plane, m_plane };
+      int g = MIN (t.group, n - b0);
+      int64_t ld = g * t.tiles;
+      transform (input_range, &t, ci, g, x + (int64_t) b0 * ci * h * wd, v->data, t.v_plane,
+                 NULL);
+      /* M[ξ] (co, ld) = U[ξ] (co, ci) · V[ξ] (ci, ld) */
+      ProductJob pj = { .m = co, .n = ld, .k = ci,
+                        .a = u->data, .lda = ci, .a_plane = t.u_plane,
+                        .b = v->data, .ldb = ld, .b_plane = t.v_plane,
+                        .c = m->data, .ldc = ld, .c_plane = t.m_plane };
       parallel_for_each (16, product_range, &pj);
-      OutputJob oj = { m->data, out + (int64_t) b0 * co * h * wd, bias, co, h, wd, th, tw, ld,
-                       tiles, m_plane };
-      parallel_for ((int64_t) g * co, MAX (1, 16384 / MAX (h * wd, 1)), output_range, &oj);
+      transform (output_range, &t, co, g, m->data, out + (int64_t) b0 * co * h * wd, t.m_plane,
+                 bias);
     }
 }
 
@@ -489,60 +534,28 @@ grad_row_16 (const float *q0, const float *q1, int tw, float *mg, int64_t stride
   return tx;
 }
 
-typedef struct
-{
-  const float *g;                  /* the group's gradients (G, co, h, w) */
-  float *mg;                       /* (16, co, ld), planes `plane` floats apart */
-  int co, h, w, th, tw;
-  int64_t ld, tiles, plane;
-} GradJob;
-
+/* TransformJob: src the gradients g (G, co, h, w), dst Mg (16, co, ld). */
 static void
 grad_range (gpointer data, int64_t p0, int64_t p1)
 {
-  const GradJob *j = data;
-  int width = 2 * j->tw + 32;
-  float *rows = g_new0 (float, 2 * width);
+  const TransformJob *j = data;
+  const Tiling *t = &j->t;
+  int width = 2 * t->tw + 32;
+  float *rows = g_new (float, 2 * width);
   bool vec = vec_have_avx512 ();
   for (int64_t p = p0; p < p1; p++)
     {
-      int64_t b = p / j->co, o = p % j->co;
-      const float *gp = j->g + p * j->h * j->w;
-      for (int ty = 0; ty < j->th; ty++)
+      int64_t b = p / j->channels, o = p % j->channels;
+      const float *gp = j->src + p * t->h * t->w;
+      for (int ty = 0; ty < t->th; ty++)
         {
-          for (int r = 0; r < 2; r++)
-            {
-              float *row = rows + r * width;
-              int y = 2 * ty + r;
-              memset (row, 0, width * sizeof (float));
-              if (y < j->h)
-                memcpy (row, gp + (int64_t) y * j->w, j->w * sizeof (float));
-            }
-          float *mg = j->mg + o * j->ld + b * j->tiles + (int64_t) ty * j->tw;
-          int tx0 = vec ? grad_row_16 (rows, rows + width, j->tw, mg, j->plane) : 0;
-          grad_row (rows, rows + width, j->tw, mg, j->plane, tx0);
+          stage_rows (rows, width, 2, gp, t->h, t->w, 2 * ty, 0);
+          float *mg = j->dst + o * j->ld + b * t->tiles + (int64_t) ty * t->tw;
+          int tx0 = vec ? grad_row_16 (rows, rows + width, t->tw, mg, j->plane) : 0;
+          grad_row (rows, rows + width, t->tw, mg, j->plane, tx0);
         }
     }
   g_free (rows);
-}
-
-typedef struct
-{
-  const float *mg, *v;
-  float *z;                        /* (16, co, ci), planes z_plane apart */
-  int ci, co;
-  int64_t ld, mg_plane, v_plane, z_plane;
-  float beta;
-} WeightGradJob;
-
-static void
-weight_grad_product_range (gpointer data, int64_t x0, int64_t x1)
-{
-  const WeightGradJob *j = data;
-  for (int64_t xi = x0; xi < x1; xi++)
-    /* Z[ξ] (co, ci) (+)= Mg[ξ] (co, ld) · V[ξ]ᵀ (ld, ci) */
-    gemm (false, true, j->co, j->ci, j->ld, 1, j->mg + xi * j->mg_plane, j->ld,
-          j->v + xi * j->v_plane, j->ld, j->beta, j->z + xi * j->z_plane, j->ci);
 }
 
 typedef struct
@@ -585,34 +598,30 @@ void
 conv3x3_winograd_weight_grad (float *dw, const float *x, const float *g, int n, int ci, int h,
                               int wd, int co)
 {
-  int th = (h + 1) / 2, tw = (wd + 1) / 2;
-  int64_t tiles = (int64_t) th * tw;
-  int64_t per_image = 16 * tiles * MAX (ci, co);
-  int group = (int) CLAMP (GROUP_FLOATS / MAX (per_image, 1), 1, MAX (n, 1));
+  Tiling t = tiling_new (n, ci, h, wd, co);
+  g_autoptr (Tensor) z = planes_new (t.u_plane);
+  g_autoptr (Tensor) v = planes_new (t.v_plane);
+  g_autoptr (Tensor) mg = planes_new (t.m_plane);
 
-  int64_t z_plane = plane_stride ((int64_t) co * ci);
-  int64_t v_plane = plane_stride (ci * group * tiles), mg_plane = plane_stride (co * group * tiles);
-  g_autoptr (Tensor) z = tensor_new_empty (1, (int64_t[]){ 16 * z_plane });
-  g_autoptr (Tensor) v = tensor_new_empty (1, (int64_t[]){ 16 * v_plane });
-  g_autoptr (Tensor) mg = tensor_new_empty (1, (int64_t[]){ 16 * mg_plane });
-
-  for (int b0 = 0; b0 < n; b0 += group)
+  for (int b0 = 0; b0 < n; b0 += t.group)
     {
-      int gi = MIN (group, n - b0);
-      int64_t ld = gi * tiles;
-      InputJob ij = { x + (int64_t) b0 * ci * h * wd, v->data, ci, h, wd, th, tw, ld, tiles,
-                      v_plane };
-      parallel_for ((int64_t) gi * ci, MAX (1, 16384 / MAX (h * wd, 1)), input_range, &ij);
-      GradJob gj = { g + (int64_t) b0 * co * h * wd, mg->data, co, h, wd, th, tw, ld, tiles,
-                     mg_plane };
-      parallel_for ((int64_t) gi * co, MAX (1, 16384 / MAX (h * wd, 1)), grad_range, &gj);
-      WeightGradJob pj = { mg->data, v->data, z->data, ci, co, ld, mg_plane, v_plane, z_plane,
-                           b0 == 0 ? 0.0f : 1.0f };
-      parallel_for_each (16, weight_grad_product_range, &pj);
+      int gi = MIN (t.group, n - b0);
+      int64_t ld = gi * t.tiles;
+      transform (input_range, &t, ci, gi, x + (int64_t) b0 * ci * h * wd, v->data, t.v_plane,
+                 NULL);
+      transform (grad_range, &t, co, gi, g + (int64_t) b0 * co * h * wd, mg->data, t.m_plane,
+                 NULL);
+      /* Z[ξ] (co, ci) (+)= Mg[ξ] (co, ld) · V[ξ]ᵀ (ld, ci) */
+      ProductJob pj = { .trans_b = true, .m = co, .n = ci, .k = ld,
+                        .a = mg->data, .lda = ld, .a_plane = t.m_plane,
+                        .b = v->data, .ldb = ld, .b_plane = t.v_plane,
+                        .c = z->data, .ldc = ci, .c_plane = t.u_plane,
+                        .beta = b0 == 0 ? 0.0f : 1.0f };
+      parallel_for_each (16, product_range, &pj);
     }
   if (n == 0)
-    memset (z->data, 0, 16 * z_plane * sizeof (float));
-  WeightBackJob bj = { z->data, dw, ci, z_plane };
+    memset (z->data, 0, 16 * t.u_plane * sizeof (float));
+  WeightBackJob bj = { z->data, dw, ci, t.u_plane };
   parallel_for (co, MAX (1, 2048 / MAX (ci, 1)), weight_back_range, &bj);
 }
 
@@ -644,23 +653,15 @@ void
 conv3x3_winograd_naive (float *out, const float *x, const float *w, const float *bias, int n,
                         int ci, int h, int wd, int co, bool flip)
 {
-  for (int b = 0; b < n; b++)
-    for (int o = 0; o < co; o++)
-      for (int y = 0; y < h; y++)
-        for (int xx = 0; xx < wd; xx++)
-          {
-            double acc = bias ? bias[o] : 0;
-            for (int c = 0; c < ci; c++)
-              for (int i = 0; i < 3; i++)
-                for (int k = 0; k < 3; k++)
-                  {
-                    int iy = y - 1 + i, ix = xx - 1 + k;
-                    if (iy < 0 || iy >= h || ix < 0 || ix >= wd)
-                      continue;
-                    float g = flip ? w[((int64_t) c * co + o) * 9 + (2 - i) * 3 + (2 - k)]
-                                   : w[((int64_t) o * ci + c) * 9 + i * 3 + k];
-                    acc += (double) x[(((int64_t) b * ci + c) * h + iy) * wd + ix] * g;
-                  }
-            out[(((int64_t) b * co + o) * h + y) * wd + xx] = (float) acc;
-          }
+  /* Flipped: kernel[o][c][t] = w[c][o][8 − t], t = 3i + j (turned by 180°). */
+  g_autofree float *turned = NULL;
+  if (flip)
+    {
+      turned = g_new (float, (size_t) co * ci * 9);
+      for (int64_t o = 0; o < co; o++)
+        for (int64_t c = 0; c < ci; c++)
+          for (int t = 0; t < 9; t++)
+            turned[(o * ci + c) * 9 + t] = w[(c * co + o) * 9 + 8 - t];
+    }
+  conv2d_forward_naive (out, x, flip ? turned : w, bias, n, ci, h, wd, co, 3, 3, 1, 1, h, wd);
 }
