@@ -145,21 +145,6 @@ tensor_name (GradlensInspector *self,
   return name;
 }
 
-static const SgdParam *
-find_sgd_param (const Sgd    *sgd,
-                const Tensor *t)
-{
-  if (sgd == NULL || sgd->params == NULL)
-    return NULL;
-  for (guint i = 0; i < sgd->params->len; i++)
-    {
-      const SgdParam *p = &g_array_index (sgd->params, SgdParam, i);
-      if (p->param == t)
-        return p;
-    }
-  return NULL;
-}
-
 /* Values when small; statistics and a histogram always when large. */
 static void
 add_data (GtkBox       *box,
@@ -217,7 +202,7 @@ add_sgd_section (GradlensInspector *self,
                  GtkBox            *box,
                  const Tensor      *t)
 {
-  const SgdParam *sp = find_sgd_param (self->sgd, t);
+  const SgdParam *sp = gradlens_sgd_param_of (self->sgd, t);
   GtkGrid *facts;
 
   if (sp == NULL)

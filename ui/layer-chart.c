@@ -85,9 +85,9 @@ gradlens_update_ratio (const Tensor *param,
   return before > 0 ? sqrt (sum_sq (last_update) / before) : 0;
 }
 
-static const SgdParam *
-find_sgd_param (const Sgd    *sgd,
-                const Tensor *param)
+const SgdParam *
+gradlens_sgd_param_of (const Sgd    *sgd,
+                       const Tensor *param)
 {
   if (sgd == NULL || sgd->params == NULL)
     return NULL;
@@ -141,7 +141,7 @@ gradlens_layer_chart_update (GradlensLayerChart *self,
           g->grad_sq += sum_sq (t->grad);
           g->any_grad = TRUE;
         }
-      sp = find_sgd_param (sgd, t);
+      sp = gradlens_sgd_param_of (sgd, t);
       if (sp != NULL && sp->last_update != NULL)
         {
           g->update_sq += sum_sq (sp->last_update);

@@ -41,4 +41,8 @@ char       *gradlens_layer_group_name       (const char *param_name);
 /* ‖Δw‖ / ‖w before the step‖ for one SGD update (0 when there was none). */
 double      gradlens_update_ratio           (const Tensor *param, const Tensor *last_update);
 
+/* The optimizer's entry for param (by identity; sgd_find goes by name), or
+ * NULL: not one of its parameters, or sgd NULL. */
+const SgdParam *gradlens_sgd_param_of      (const Sgd *sgd, const Tensor *param);
+
 G_END_DECLS
