@@ -15,7 +15,7 @@ struct _GradlensVariableList
 {
   GtkWidget parent_instance;
 
-  GtkScrolledWindow *scroller;
+  GtkScrolledWindow *scroller;   /* unread, but bound: gtk_widget_dispose_template () unparents it */
   GtkListBox        *list_box;
 
   GArray *rows;   /* of Row, as shown */
