@@ -362,7 +362,8 @@ test_transpose (void)
 }
 
 /* Winograd's F(2×2, 3×3) against the definition: odd and even sizes, bias, the
- * flipped kernel of input gradients, a group of several images. */
+ * flipped kernel of input gradients, a group of several images, and a batch cut
+ * into groups. */
 static void
 test_winograd (void)
 {
@@ -370,6 +371,7 @@ test_winograd (void)
     { 1, 3, 4, 4, 2 }, { 2, 5, 7, 9, 6 }, { 3, 4, 6, 5, 3 }, { 1, 64, 16, 16, 64 },
     { 2, 16, 14, 14, 32 }, { 1, 1, 1, 1, 1 }, { 1, 2, 3, 2, 2 },
     { 1, 17, 34, 40, 8 }, { 2, 3, 33, 65, 2 },   /* 16 tiles per vector, and the rest */
+    { 2, 32, 92, 91, 32 },   /* 16·2116 tiles·32 channels > GROUP_FLOATS: a group per image */
   };
   Generator gen;
   generator_init (&gen, 7);
