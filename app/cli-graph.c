@@ -8,7 +8,7 @@
  * backward is about to start, so the whole forward graph is there; --at backward:
  * when the phase after the first backward starts; --at end), and the graph below
  * the lesson's graph variable (loss, Q, y, ...) is written out. PNG, SVG and PDF
- * are the graph view's own picture (ui/graph-export.h), whole, with its legend.
+ * are the graph view's own picture (ui/core/graph-export.h), whole, with its legend.
  */
 
 #include <stdio.h>
