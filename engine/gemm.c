@@ -619,16 +619,19 @@ blas_range (gpointer data, int64_t begin, int64_t end)
     }
 }
 
+#define BLAS_PARTS 4
+
 static void
 blas_gemm (bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float *a,
            int lda, const float *b, int ldb, float beta, float *c, int ldc)
 {
   BlasJob job = { trans_a, trans_b, m, n, k, alpha, beta, a, lda, b, ldb, c, ldc, n >= m, 0 };
-  int threads = parallel_get_num_threads ();
-  /* Two blocks per thread: each block packs the other operand again, but a thread
-   * that starts late leaves less to wait for. */
-  job.parts = c_parts ((double) m * n * k, 8 * SMALL_FLOPS,
-                       MIN ((int64_t) 2 * threads, MAX (m, n) / 64));
+  /* A fixed number of blocks, never the thread count: OpenBLAS's kernels may round an
+   * element differently in blocks of another width (its Haswell kernels do), and the
+   * same product must give the same bits on 1 or 2 threads. Four is two blocks per
+   * thread on two cores: each block packs the other operand again, but a thread that
+   * starts late leaves less to wait for. */
+  job.parts = c_parts ((double) m * n * k, 8 * SMALL_FLOPS, MIN (BLAS_PARTS, MAX (m, n) / 64));
   parallel_for_each (job.parts, blas_range, &job);
 }
 
