@@ -290,7 +290,7 @@ const Lesson lesson_dynamic = {
     "import torch\n"
     "\n"
     "torch.manual_seed(@SEED@)\n"
-    "# GradLens draws its own normal numbers: the same seed gives other values than torch.\n"
+    "# x decides how often the loop runs: each seed draws another graph\n"
     "x = torch.randn(3, requires_grad=True)\n"
     "\n"
     "y = x * 2\n"

@@ -202,16 +202,6 @@ own_tensor (GArray *list, const char *name)
 
 /* --- Builders -------------------------------------------------------------- */
 
-/* Tensor.uniform_(lo, hi) as torch's CPU kernel computes it: u·(hi − lo) + lo in
- * float, u from 24 random bits; the kernel is built for AVX2+FMA, so the product
- * and sum are one fused operation (bit for bit with torch). */
-static void
-fill_uniform_torch (Tensor *t, Generator *gen, float lo, float hi)
-{
-  for (int64_t i = 0; i < t->numel; i++)
-    t->data[i] = fmaf (generator_uniform_float (gen), hi - lo, lo);
-}
-
 /* nn.init.kaiming_uniform_(w, a=√5) and the bias's U(±1/√fan_in), bounds computed
  * in double as torch.nn.init does, then drawn in float. */
 static void
@@ -221,11 +211,11 @@ init_default (Tensor *weight, Tensor *bias, int64_t fan_in, Generator *gen)
   double gain = sqrt (2.0 / (1 + a * a));
   double std = gain / sqrt ((double) fan_in);
   double bound = sqrt (3.0) * std;
-  fill_uniform_torch (weight, gen, (float) -bound, (float) bound);
+  tensor_fill_uniform (weight, gen, -bound, bound);
   if (bias)
     {
       double b = fan_in > 0 ? 1 / sqrt ((double) fan_in) : 0;
-      fill_uniform_torch (bias, gen, (float) -b, (float) b);
+      tensor_fill_uniform (bias, gen, -b, b);
     }
 }
 

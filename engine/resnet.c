@@ -9,55 +9,11 @@
  * built before its first block), then torchvision's loop over model.modules() that
  * redraws every conv weight from kaiming_normal_(mode='fan_out', nonlinearity='relu').
  * So `torch.manual_seed(s); resnet18()` and resnet18_new (1000, s) hold the same
- * numbers (the uniform draws bit for bit; the normal ones to float rounding, as
- * torch's vectorised log/sin/cos may differ in the last bit).
+ * numbers, bit for bit (tests/test-random.c checks the state dict's hashes).
  */
 #include "module.h"
 
 #include <math.h>
-
-/* torch's normal_fill_16: eight Box–Muller pairs over 16 uniforms in place,
- * u1 = 1 − data[j] (so log never sees 0), u2 = data[j + 8]. */
-static void
-normal_fill_16 (float *data, float mean, float std)
-{
-  for (int j = 0; j < 8; j++)
-    {
-      float u1 = 1 - data[j];
-      float u2 = data[j + 8];
-      float radius = sqrtf (-2 * logf (u1));
-      float theta = (float) (2.0f * G_PI * u2);
-      data[j] = radius * cosf (theta) * std + mean;
-      data[j + 8] = radius * sinf (theta) * std + mean;
-    }
-}
-
-/* Tensor.normal_(mean, std) for a contiguous float tensor, as ATen's CPU kernel:
- * from 16 elements on, fill with uniforms and transform them 16 at a time; a
- * ragged tail redraws the last 16 and transforms those. Below 16, one double
- * normal per element (the generator's own Box–Muller). */
-static void
-fill_normal_torch (Tensor *t, Generator *gen, float mean, float std)
-{
-  int64_t n = t->numel;
-  if (n < 16)
-    {
-      tensor_fill_normal (t, gen, mean, std);
-      return;
-    }
-  float *data = t->data;  /* (n) */
-  for (int64_t i = 0; i < n; i++)
-    data[i] = generator_uniform_float (gen);
-  for (int64_t i = 0; i + 16 <= n; i += 16)
-    normal_fill_16 (data + i, mean, std);
-  if (n % 16 != 0)
-    {
-      float *tail = data + n - 16;
-      for (int i = 0; i < 16; i++)
-        tail[i] = generator_uniform_float (gen);
-      normal_fill_16 (tail, mean, std);
-    }
-}
 
 /* nn.init.kaiming_normal_(w, mode='fan_out', nonlinearity='relu'):
  * std = √2 / √(out_channels·kh·kw). */
@@ -67,7 +23,7 @@ init_kaiming_normal_fan_out (Module *conv, Generator *gen)
   Tensor *w = g_array_index (conv->params, NamedTensor, 0).tensor;  /* (O, C, kh, kw) */
   int64_t fan_out = w->shape[0] * w->shape[2] * w->shape[3];
   double std = sqrt (2.0) / sqrt ((double) fan_out);
-  fill_normal_torch (w, gen, 0.0f, (float) std);
+  tensor_fill_normal (w, gen, 0.0, std);
 }
 
 /* torchvision's loop: for m in self.modules(): Conv2d → kaiming normal; BatchNorm

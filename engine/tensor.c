@@ -1,4 +1,4 @@
-/* tensor.c — tensor lifetime, shapes, statistics and torch's random generator. */
+/* tensor.c — tensor lifetime, shapes and statistics (random draws: random.c). */
 #include "autograd.h"
 #include "parallel.h"
 
@@ -494,92 +494,4 @@ tensor_all_finite (const Tensor *t)
         return false;
     }
   return true;
-}
-
-/* --- torch's generator: mt19937 ------------------------------------------ */
-
-void
-generator_init (Generator *gen, uint64_t seed)
-{
-  /* at::mt19937 seeds with the low 32 bits, the standard recurrence. */
-  gen->mt[0] = (uint32_t) (seed & 0xffffffffu);
-  for (int i = 1; i < 624; i++)
-    gen->mt[i] = 1812433253u * (gen->mt[i - 1] ^ (gen->mt[i - 1] >> 30)) + i;
-  gen->index = 624;
-  gen->has_next_normal = false;
-}
-
-uint32_t
-generator_next_u32 (Generator *gen)
-{
-  if (gen->index >= 624)
-    {
-      for (int i = 0; i < 624; i++)
-        {
-          uint32_t y = (gen->mt[i] & 0x80000000u) | (gen->mt[(i + 1) % 624] & 0x7fffffffu);
-          gen->mt[i] = gen->mt[(i + 397) % 624] ^ (y >> 1) ^ ((y & 1u) ? 0x9908b0dfu : 0u);
-        }
-      gen->index = 0;
-    }
-  uint32_t y = gen->mt[gen->index++];
-  y ^= y >> 11;
-  y ^= (y << 7) & 0x9d2c5680u;
-  y ^= (y << 15) & 0xefc60000u;
-  y ^= y >> 18;
-  return y;
-}
-
-uint64_t
-generator_next_u64 (Generator *gen)
-{
-  uint64_t hi = generator_next_u32 (gen);
-  uint64_t lo = generator_next_u32 (gen);
-  return (hi << 32) | lo;
-}
-
-float
-generator_uniform_float (Generator *gen)
-{
-  /* at::uniform_real_distribution<float>: the low 24 bits of one draw, / 2^24. */
-  return (float) (generator_next_u32 (gen) & ((1u << 24) - 1)) * (1.0f / (1u << 24));
-}
-
-double
-generator_normal (Generator *gen)
-{
-  /* Box–Muller on two 53-bit uniforms, caching the second value. */
-  if (gen->has_next_normal)
-    {
-      gen->has_next_normal = false;
-      return gen->next_normal;
-    }
-  double u1 = (generator_next_u64 (gen) >> 11) * (1.0 / 9007199254740992.0);
-  double u2 = (generator_next_u64 (gen) >> 11) * (1.0 / 9007199254740992.0);
-  double r = sqrt (-2.0 * log (1.0 - u2));
-  double theta = 2.0 * G_PI * u1;
-  gen->next_normal = r * sin (theta);
-  gen->has_next_normal = true;
-  return r * cos (theta);
-}
-
-void
-tensor_fill_uniform (Tensor *t, Generator *gen, float lo, float hi)
-{
-  for (int64_t i = 0; i < t->numel; i++)
-    t->data[i] = generator_uniform_float (gen) * (hi - lo) + lo;
-}
-
-void
-tensor_fill_normal (Tensor *t, Generator *gen, float mean, float std)
-{
-  for (int64_t i = 0; i < t->numel; i++)
-    t->data[i] = (float) (generator_normal (gen) * std + mean);
-}
-
-Tensor *
-tensor_new_rand (int ndim, const int64_t *shape, Generator *gen)
-{
-  Tensor *t = tensor_new_empty (ndim, shape);
-  tensor_fill_uniform (t, gen, 0.0f, 1.0f);
-  return t;
 }

@@ -109,25 +109,45 @@ void     tensor_stats              (const Tensor *t, TensorStats *stats);
 double   tensor_norm2              (const Tensor *t);
 bool     tensor_all_finite         (const Tensor *t);
 
-/* torch's default CPU generator: mt19937 seeded like torch.manual_seed, so
- * tensor_new_rand gives the same numbers as torch.rand after the same seed. */
+/* torch's default CPU generator and its draws, bit for bit (random.c):
+ *
+ *   torch.manual_seed(0)            generator_init (&gen, 0);
+ *   x = torch.randn(3)              x = tensor_new_randn (1, (int64_t[]){ 3 }, &gen);
+ *   w = torch.rand(2, 3)            w = tensor_new_rand (2, (int64_t[]){ 2, 3 }, &gen);
+ *   w.uniform_(-b, b)               tensor_fill_uniform (w, &gen, -b, b);
+ *   w.normal_(0, std)               tensor_fill_normal (w, &gen, 0, std);
+ *
+ * Bounds, means and standard deviations are doubles, as Python passes them
+ * (torch.nn.init computes them in Python floats). One Generator is one torch
+ * generator: draw from it in the order the program does. */
 typedef struct
 {
-  uint32_t mt[624];
+  uint32_t mt[624];                /* mt19937's state */
   int index;
-  bool has_next_normal;
+  bool has_next_normal;            /* the cached second Box–Muller sample (double) */
   double next_normal;
 } Generator;
 
+/* torch.manual_seed(seed): the low 32 bits seed mt19937; the cached normal goes. */
 void     generator_init            (Generator *gen, uint64_t seed);
 uint32_t generator_next_u32        (Generator *gen);
-uint64_t generator_next_u64        (Generator *gen);
-float    generator_uniform_float   (Generator *gen);     /* [0, 1) with 24 bits, like torch */
-double   generator_normal          (Generator *gen);     /* N(0, 1) */
+uint64_t generator_next_u64        (Generator *gen);     /* (first << 32) | second */
+float    generator_uniform_float   (Generator *gen);     /* [0, 1): low 24 bits of one draw */
+double   generator_uniform_double  (Generator *gen);     /* [0, 1): low 53 bits of a u64 */
+/* N(0, 1) as at::normal_distribution<double>: Box–Muller on two uniform doubles,
+ * the second value kept for the next call. */
+double   generator_normal          (Generator *gen);
 
-Tensor  *tensor_new_rand           (int ndim, const int64_t *shape, Generator *gen);
-void     tensor_fill_uniform       (Tensor *t, Generator *gen, float lo, float hi);
-void     tensor_fill_normal        (Tensor *t, Generator *gen, float mean, float std);
+/* Tensor.uniform_(from, to): bounds rounded to float, then u·(to − from) + from
+ * per element in float (fused multiply-add, as torch's kernel is compiled). */
+void     tensor_fill_uniform       (Tensor *t, Generator *gen, double from, double to);
+/* Tensor.normal_(mean, std): below 16 elements one generator_normal per element
+ * (·std + mean in double); from 16 on, torch's vectorised kernel (uniform floats,
+ * then Box–Muller 16 at a time with its float log/sin/cos, the last 16 redrawn
+ * when the size is not a multiple of 16). */
+void     tensor_fill_normal        (Tensor *t, Generator *gen, double mean, double std);
+Tensor  *tensor_new_rand           (int ndim, const int64_t *shape, Generator *gen);  /* torch.rand */
+Tensor  *tensor_new_randn          (int ndim, const int64_t *shape, Generator *gen);  /* torch.randn */
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Tensor, tensor_unref)
 
