@@ -69,10 +69,48 @@ typedef enum
   OP_CONV2D,
   OP_BATCH_NORM,
   OP_MAX_POOL2D,
+  /* ops-unary.c */
+  OP_SIN,
+  OP_COS,
+  OP_TANH,
+  OP_SIGMOID,
+  OP_SQRT,
+  OP_ABS,
+  OP_CLAMP,
+  OP_RECIPROCAL,
+  OP_POW_TENSOR,
+  OP_POW_SCALAR_BASE,
+  /* ops-softmax.c */
+  OP_SOFTMAX,
+  OP_LOG_SOFTMAX,
+  OP_MAX,
+  OP_MIN,
+  /* nn-loss.c */
+  OP_MSE_LOSS,
+  OP_NLL_LOSS,
+  /* ops-shape.c */
+  OP_UNSQUEEZE,
+  OP_SQUEEZE,
+  OP_SQUEEZE_DIM,
+  OP_SQUEEZE_DIM_INPLACE,
+  OP_TRANSPOSE,
+  OP_PERMUTE,
+  OP_EXPAND,
+  OP_SELECT,
+  OP_SLICE,
+  OP_CLONE,
+  OP_CAT,
+  OP_STACK,
+  /* ops-matmul.c */
+  OP_MV,
+  OP_DOT,
+  OP_BMM,
   OP_COUNT
 } OpKind;
 
-#define NODE_MAX_EDGES 4
+/* Edges of one node: cat and stack take up to this many tensors (ui/graph-model.c
+ * keys a None slot in 3 bits, so at most 7). */
+#define NODE_MAX_EDGES 7
 #define NODE_MAX_SAVED 4
 
 typedef struct

@@ -30,6 +30,34 @@ void norm_backward       (Node *node, const Tensor *grad, Tensor **grad_inputs);
 void conv2d_backward     (Node *node, const Tensor *grad, Tensor **grad_inputs);
 void batch_norm_backward (Node *node, const Tensor *grad, Tensor **grad_inputs);
 void max_pool2d_backward (Node *node, const Tensor *grad, Tensor **grad_inputs);
+/* ops-unary.c */
+void sin_backward        (Node *node, const Tensor *grad, Tensor **grad_inputs);
+void cos_backward        (Node *node, const Tensor *grad, Tensor **grad_inputs);
+void tanh_backward       (Node *node, const Tensor *grad, Tensor **grad_inputs);
+void sigmoid_backward    (Node *node, const Tensor *grad, Tensor **grad_inputs);
+void sqrt_backward       (Node *node, const Tensor *grad, Tensor **grad_inputs);
+void abs_backward        (Node *node, const Tensor *grad, Tensor **grad_inputs);
+void clamp_backward      (Node *node, const Tensor *grad, Tensor **grad_inputs);
+void reciprocal_backward (Node *node, const Tensor *grad, Tensor **grad_inputs);
+void pow_tensor_backward (Node *node, const Tensor *grad, Tensor **grad_inputs);
+void pow_scalar_base_backward (Node *node, const Tensor *grad, Tensor **grad_inputs);
+/* ops-softmax.c */
+void softmax_backward    (Node *node, const Tensor *grad, Tensor **grad_inputs);
+void log_softmax_backward (Node *node, const Tensor *grad, Tensor **grad_inputs);
+void max_min_backward    (Node *node, const Tensor *grad, Tensor **grad_inputs);
+/* nn-loss.c */
+void mse_loss_backward   (Node *node, const Tensor *grad, Tensor **grad_inputs);
+void nll_loss_backward   (Node *node, const Tensor *grad, Tensor **grad_inputs);
+/* ops-shape.c (unsqueeze and squeeze use view_backward) */
+void permute_backward    (Node *node, const Tensor *grad, Tensor **grad_inputs);
+void expand_backward     (Node *node, const Tensor *grad, Tensor **grad_inputs);
+void slice_backward      (Node *node, const Tensor *grad, Tensor **grad_inputs);
+void clone_backward      (Node *node, const Tensor *grad, Tensor **grad_inputs);
+void cat_backward        (Node *node, const Tensor *grad, Tensor **grad_inputs);
+/* ops-matmul.c */
+void mv_backward         (Node *node, const Tensor *grad, Tensor **grad_inputs);
+void dot_backward        (Node *node, const Tensor *grad, Tensor **grad_inputs);
+void bmm_backward        (Node *node, const Tensor *grad, Tensor **grad_inputs);
 
 /* A zeroed tensor shaped like input i of node. */
 Tensor *node_new_input_grad (const Node *node, int i);

@@ -71,14 +71,10 @@ batch_norm_check (const Tensor *x, const Tensor *weight, const Tensor *bias,
   if (training && c > 0 && x->numel / c <= 1)
     {
       /* PyTorch's words, its torch.Size spelling included. */
-      GString *size = g_string_new ("[");
-      for (int i = 0; i < x->ndim; i++)
-        g_string_append_printf (size, "%s%" G_GINT64_FORMAT, i ? ", " : "", x->shape[i]);
-      g_string_append_c (size, ']');
+      g_autofree char *size = shape_to_size_list (x->ndim, x->shape);
       g_set_error (error, AUTOGRAD_ERROR, AUTOGRAD_ERROR_SHAPE,
                    "Expected more than 1 value per channel when training, got input size "
-                   "torch.Size(%s)", size->str);
-      g_string_free (size, TRUE);
+                   "torch.Size(%s)", size);
       return FALSE;
     }
   return TRUE;

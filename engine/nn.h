@@ -6,6 +6,12 @@
  *   tensor_max_pool2d (x, k, s, p)      MaxPool2DWithIndicesBackward0   (x)
  *   tensor_adaptive_avg_pool2d_1x1 (x)  MeanBackward1                   (x)
  *
+ * Losses (nn-loss.c), reduction none / mean / sum:
+ *   tensor_mse_loss (x, y, r)           MseLossBackward0                (x, y) broadcast
+ *   tensor_nll_loss (logp, t, n, r)     NllLossBackward0                (logp)
+ *   tensor_cross_entropy (x, t, n, r)   NllLossBackward0                (LogSoftmaxBackward0 → x)
+ * Targets are class indices (int64, n of them, one per row); -100 is ignore_index.
+ *
  * Tensors are NCHW. Every op returns a new reference, or NULL with error set.
  */
 #pragma once
@@ -31,6 +37,21 @@ Tensor *tensor_max_pool2d (Tensor *x, int kernel, int stride, int padding, GErro
 
 /* nn.AdaptiveAvgPool2d ((1, 1)): a mean over H and W, keeping them: (N, C, 1, 1). */
 Tensor *tensor_adaptive_avg_pool2d_1x1 (Tensor *x, GError **error);
+
+typedef enum
+{
+  LOSS_REDUCTION_NONE,
+  LOSS_REDUCTION_MEAN,
+  LOSS_REDUCTION_SUM,
+} LossReduction;
+
+Tensor *tensor_mse_loss      (Tensor *input, Tensor *target, LossReduction reduction,
+                              GError **error);
+/* input (N, C) or (C); target: N indices (1 for a 1-D input). */
+Tensor *tensor_nll_loss      (Tensor *input, const int64_t *target, int64_t n_target,
+                              LossReduction reduction, GError **error);
+Tensor *tensor_cross_entropy (Tensor *input, const int64_t *target, int64_t n_target,
+                              LossReduction reduction, GError **error);
 
 /* Kernels, no autograd. Outputs first, dimensions last. */
 void conv2d_forward       (float *out, const float *x, const float *w, const float *bias,

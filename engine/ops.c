@@ -1,6 +1,6 @@
 /* ops.c — elementwise ops, reductions, views and matmul: forward and backward
  * side by side. */
-#include "ops.h"
+#include "ops-private.h"
 #include "backward.h"
 #include "gemm.h"
 #include "parallel.h"
@@ -9,7 +9,7 @@
 #include <math.h>
 #include <string.h>
 
-static void
+void
 set_shape_error (GError **error, const char *op, const Tensor *a, const Tensor *b)
 {
   g_autofree char *as = tensor_shape_string (a);
@@ -19,6 +19,22 @@ set_shape_error (GError **error, const char *op, const Tensor *a, const Tensor *
                  "%s: shapes %s and %s do not fit", op, as, bs);
   else
     g_set_error (error, AUTOGRAD_ERROR, AUTOGRAD_ERROR_SHAPE, "%s: shape %s does not fit", op, as);
+}
+
+gboolean
+normalize_dim (int *dim, int ndim, GError **error)
+{
+  int n = MAX (ndim, 1);   /* a 0-d tensor takes dim 0 or -1 */
+  if (*dim < -n || *dim >= n)
+    {
+      g_set_error (error, AUTOGRAD_ERROR, AUTOGRAD_ERROR_SHAPE,
+                   "Dimension out of range (expected to be in range of [%d, %d], but got %d)",
+                   -n, n - 1, *dim);
+      return FALSE;
+    }
+  if (*dim < 0)
+    *dim += n;
+  return TRUE;
 }
 
 Tensor *
@@ -47,9 +63,7 @@ broadcast_shapes (int a_ndim, const int64_t *a_shape, int b_ndim, const int64_t 
   return TRUE;
 }
 
-/* Strides of x viewed in the 4-d padding of out's shape: 0 along the dims x is
- * stretched (broadcast) over. */
-static void
+void
 broadcast_strides (int x_ndim, const int64_t *x_shape, int out_ndim, const int64_t *out_shape,
                    int64_t padded_out[4], int64_t strides[4])
 {
@@ -64,22 +78,6 @@ broadcast_strides (int x_ndim, const int64_t *x_shape, int out_ndim, const int64
       stride *= xd;
     }
 }
-
-/* Calls body with the flat index o into out and x_off into x. */
-#define FOR_BROADCAST(shape4, st, o, x_off, body)                                \
-  do                                                                             \
-    {                                                                            \
-      int64_t o = 0;                                                             \
-      for (int64_t i0 = 0; i0 < shape4[0]; i0++)                                 \
-        for (int64_t i1 = 0; i1 < shape4[1]; i1++)                               \
-          for (int64_t i2 = 0; i2 < shape4[2]; i2++)                             \
-            for (int64_t i3 = 0; i3 < shape4[3]; i3++, o++)                      \
-              {                                                                  \
-                int64_t x_off = i0 * st[0] + i1 * st[1] + i2 * st[2] + i3 * st[3]; \
-                body;                                                            \
-              }                                                                  \
-    }                                                                            \
-  while (0)
 
 Tensor *
 tensor_sum_to_shape (const Tensor *grad, int ndim, const int64_t *shape)
@@ -96,8 +94,7 @@ tensor_sum_to_shape (const Tensor *grad, int ndim, const int64_t *shape)
   return out;
 }
 
-/* The inverse: stretch g (which broadcasts to shape) to shape. */
-static Tensor *
+Tensor *
 expand_to_shape (const Tensor *g, int ndim, const int64_t *shape)
 {
   Tensor *out = tensor_new_empty (ndim, shape);
@@ -121,10 +118,6 @@ binary_apply (BinaryKind kind, float x, float y)
     }
   g_assert_not_reached ();
 }
-
-/* Elementwise loops of large tensors run in slices on the engine's threads
- * (parallel.h); below this many elements, on the calling thread. */
-#define ELEMENTWISE_GRAIN 16384
 
 typedef struct
 {
@@ -414,7 +407,7 @@ Tensor *tensor_relu (Tensor *a) { return unary_op (UN_RELU, OP_RELU, a, 0); }
 Tensor *tensor_rsub_scalar (Tensor *a, float s) { return unary_op (UN_RSUB, OP_RSUB, a, s); }
 Tensor *tensor_pow_scalar (Tensor *a, float p) { return unary_op (UN_POW, OP_POW, a, p); }
 
-static Tensor *
+Tensor *
 grad_like (const Tensor *grad)
 {
   return tensor_new_empty (grad->ndim, grad->shape);

@@ -25,7 +25,55 @@
  *   tensor_linear (x, w, b)     AddmmBackward0         (b, x, TBackward0 → w)
  *   tensor_norm                 NormBackward1          (a)
  *
- * Every op returns a new reference, or NULL with error set when shapes do not fit.
+ * Unary (ops-unary.c):
+ *   tensor_sin, _cos, _abs      SinBackward0, CosBackward0, AbsBackward0   (a)  save a
+ *   tensor_tanh, _sigmoid,      TanhBackward0, SigmoidBackward0,           (a)  save their
+ *     _sqrt, _reciprocal        SqrtBackward0, ReciprocalBackward0              result
+ *   tensor_clamp (a, min, max)  ClampBackward1         (a)   either bound or both (torch.clamp
+ *                                                            with scalars; ClampMin/Max are
+ *                                                            only torch.clamp_min/_max)
+ *   tensor_pow (a, b)           PowBackward1           (a, b)   a ** b, broadcast
+ *   tensor_pow_scalar_base(s,a) PowBackward2           (a)      s ** a (2.x: torch.pow (s, a);
+ *                                                               1.13 printed PowBackward1 (None, a))
+ *   tensor_rdiv_scalar (s, a)   MulBackward0           (ReciprocalBackward0 → a, None)   s / a
+ *
+ * Softmax and extrema (ops-softmax.c):
+ *   tensor_softmax (a, dim)     SoftmaxBackward0       (a)  saves its result
+ *   tensor_log_softmax (a, dim) LogSoftmaxBackward0    (a)  saves its result
+ *   tensor_max, tensor_min      MaxBackward1, MinBackward1 (a)   over all elements; ties
+ *                                                                share the gradient
+ *
+ * Shape (ops-shape.c): transpose, permute, expand, select and slice copy (tensors
+ * here are contiguous) but record the grad_fn of PyTorch's view.
+ *   tensor_unsqueeze (a, d)     UnsqueezeBackward0     (a)  shares a's data
+ *   tensor_squeeze (a)          SqueezeBackward0       (a)  recorded even if nothing squeezes
+ *   tensor_squeeze_dim (a, d)   SqueezeBackward1       (a)
+ *   tensor_squeeze_dim_inplace  SqueezeBackward4       (a)  x.squeeze_(d) (2.x; 1.13: ...3)
+ *   tensor_reshape (a, shape)   ViewBackward0          (a)  2.x (1.13: ReshapeAliasBackward0)
+ *   tensor_transpose (a, d0,d1) TransposeBackward0     (a)  also x.mT
+ *   tensor_permute (a, dims)    PermuteBackward0       (a)
+ *   tensor_T (a)                PermuteBackward0       (a)  x.T (x.t() is tensor_t)
+ *   tensor_expand (a, shape)    ExpandBackward0        (a)  -1 keeps a size
+ *   tensor_select (a, d, i)     SelectBackward0        (a)  x[i]; x[0, 1] is two of them
+ *   tensor_slice (a, d, s,e,st) SliceBackward0         (a)  x[s:e:st]; x[:, 1] is SelectBackward0
+ *                                                           after SliceBackward0 (x[:] is a slice)
+ *   tensor_clone (a)            CloneBackward0         (a)
+ *   tensor_cat (n, ts, d)       CatBackward0           (t0, t1, ...)  at most NODE_MAX_EDGES
+ *   tensor_stack (n, ts, d)     StackBackward0         (t0, t1, ...)
+ *
+ * Products (ops-matmul.c):
+ *   tensor_mv (a, v)            MvBackward0            (a, v)
+ *   tensor_dot (a, b)           DotBackward0           (a, b)
+ *   tensor_bmm (a, b)           BmmBackward0           (a, b)   3-D, same batch
+ *   tensor_matmul (a, b)        1-D·1-D DotBackward0; 2-D@1-D MvBackward0; 2-D@2-D MmBackward0;
+ *                               1-D@2-D SqueezeBackward4 → MmBackward0 → (UnsqueezeBackward0
+ *                               → a, b); 3-D and more: an error (not yet)
+ *
+ * Comparisons (ops-compare.c): tensor_compare (COMPARE_EQ, a, b) and _scalar: 0/1
+ * floats, broadcast, never recorded.
+ *
+ * Every op returns a new reference, or NULL with error set when shapes do not fit
+ * (dims out of range use PyTorch's "Dimension out of range (...)").
  */
 #pragma once
 
@@ -65,6 +113,61 @@ Tensor *tensor_mm           (Tensor *a, Tensor *b, GError **error);
 Tensor *tensor_addmm        (Tensor *bias, Tensor *a, Tensor *b, GError **error);
 /* F.linear: x (N, in), weight (out, in), bias (out) or NULL. */
 Tensor *tensor_linear       (Tensor *x, Tensor *weight, Tensor *bias, GError **error);
+
+Tensor *tensor_sin          (Tensor *a);
+Tensor *tensor_cos          (Tensor *a);
+Tensor *tensor_tanh         (Tensor *a);
+Tensor *tensor_sigmoid      (Tensor *a);
+Tensor *tensor_sqrt         (Tensor *a);
+Tensor *tensor_abs          (Tensor *a);
+Tensor *tensor_reciprocal   (Tensor *a);
+Tensor *tensor_rdiv_scalar  (float s, Tensor *a);         /* s / a */
+/* torch.clamp (a, min, max) with scalar bounds: at least one of has_min, has_max. */
+Tensor *tensor_clamp        (Tensor *a, bool has_min, float min, bool has_max, float max,
+                             GError **error);
+Tensor *tensor_pow          (Tensor *a, Tensor *exponent, GError **error);
+Tensor *tensor_pow_scalar_base (float base, Tensor *exponent);
+
+Tensor *tensor_softmax      (Tensor *a, int dim, GError **error);
+Tensor *tensor_log_softmax  (Tensor *a, int dim, GError **error);
+Tensor *tensor_max          (Tensor *a, GError **error);   /* of all elements: a 0-d tensor */
+Tensor *tensor_min          (Tensor *a, GError **error);
+
+Tensor *tensor_unsqueeze    (Tensor *a, int dim, GError **error);
+Tensor *tensor_squeeze      (Tensor *a);
+Tensor *tensor_squeeze_dim  (Tensor *a, int dim, GError **error);
+Tensor *tensor_squeeze_dim_inplace (Tensor *a, int dim, GError **error);
+Tensor *tensor_reshape      (Tensor *a, int ndim, const int64_t *shape, GError **error);
+Tensor *tensor_transpose    (Tensor *a, int dim0, int dim1, GError **error);
+Tensor *tensor_permute      (Tensor *a, int n_dims, const int *dims, GError **error);
+Tensor *tensor_T            (Tensor *a, GError **error);
+Tensor *tensor_expand       (Tensor *a, int ndim, const int64_t *sizes, GError **error);
+Tensor *tensor_select       (Tensor *a, int dim, int64_t index, GError **error);
+/* Python's slice rules: negative start/end count from the end; step > 0. */
+Tensor *tensor_slice        (Tensor *a, int dim, int64_t start, int64_t end, int64_t step,
+                             GError **error);
+Tensor *tensor_clone        (Tensor *a);
+Tensor *tensor_cat          (int n, Tensor *const *tensors, int dim, GError **error);
+Tensor *tensor_stack        (int n, Tensor *const *tensors, int dim, GError **error);
+
+Tensor *tensor_mv           (Tensor *a, Tensor *v, GError **error);
+Tensor *tensor_dot          (Tensor *a, Tensor *b, GError **error);
+Tensor *tensor_bmm          (Tensor *a, Tensor *b, GError **error);
+Tensor *tensor_matmul       (Tensor *a, Tensor *b, GError **error);
+
+typedef enum
+{
+  COMPARE_EQ,
+  COMPARE_NE,
+  COMPARE_LT,
+  COMPARE_LE,
+  COMPARE_GT,
+  COMPARE_GE,
+} CompareKind;
+
+/* a OP b elementwise, broadcast: 1 where true, 0 where false; no grad_fn. */
+Tensor *tensor_compare      (CompareKind kind, const Tensor *a, const Tensor *b, GError **error);
+Tensor *tensor_compare_scalar (CompareKind kind, const Tensor *a, float s);
 
 /* Elementwise comparison for the lessons' `9*a**2 == a.grad`: exact equality. */
 bool    tensor_equal_values (const Tensor *a, const Tensor *b);

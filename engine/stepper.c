@@ -105,6 +105,37 @@ static const char *const slot_names[OP_COUNT][NODE_MAX_EDGES] = {
   [OP_CONV2D] = { "input", "weight", "bias" },
   [OP_BATCH_NORM] = { "input", "weight", "bias" },
   [OP_MAX_POOL2D] = { "input" },
+  [OP_SIN] = { "input" },
+  [OP_COS] = { "input" },
+  [OP_TANH] = { "input" },
+  [OP_SIGMOID] = { "input" },
+  [OP_SQRT] = { "input" },
+  [OP_ABS] = { "input" },
+  [OP_CLAMP] = { "input" },
+  [OP_RECIPROCAL] = { "input" },
+  [OP_POW_TENSOR] = { "base", "exponent" },
+  [OP_POW_SCALAR_BASE] = { "exponent" },
+  [OP_SOFTMAX] = { "input" },
+  [OP_LOG_SOFTMAX] = { "input" },
+  [OP_MAX] = { "input" },
+  [OP_MIN] = { "input" },
+  [OP_MSE_LOSS] = { "input", "target" },
+  [OP_NLL_LOSS] = { "input" },
+  [OP_UNSQUEEZE] = { "input" },
+  [OP_SQUEEZE] = { "input" },
+  [OP_SQUEEZE_DIM] = { "input" },
+  [OP_SQUEEZE_DIM_INPLACE] = { "input" },
+  [OP_TRANSPOSE] = { "input" },
+  [OP_PERMUTE] = { "input" },
+  [OP_EXPAND] = { "input" },
+  [OP_SELECT] = { "input" },
+  [OP_SLICE] = { "input" },
+  [OP_CLONE] = { "input" },
+  [OP_CAT] = { "tensor 0", "tensor 1", "tensor 2", "tensor 3", "tensor 4", "tensor 5", "tensor 6" },
+  [OP_STACK] = { "tensor 0", "tensor 1", "tensor 2", "tensor 3", "tensor 4", "tensor 5", "tensor 6" },
+  [OP_MV] = { "matrix", "vector" },
+  [OP_DOT] = { "left vector", "right vector" },
+  [OP_BMM] = { "left batch", "right batch" },
 };
 
 static const char *const phase_sentences[] = {
@@ -115,17 +146,6 @@ static const char *const phase_sentences[] = {
   [LESSON_PHASE_DONE] = "The lesson finished",
 };
 _Static_assert (G_N_ELEMENTS (phase_sentences) == LESSON_PHASE_COUNT, "one per LessonPhase");
-
-/* torch.Size's way: "[1, 64, 16, 16]", "[]" for a scalar. */
-static char *
-size_string (int ndim, const int64_t *shape)
-{
-  GString *s = g_string_new ("[");
-  for (int i = 0; i < ndim; i++)
-    g_string_append_printf (s, "%s%" G_GINT64_FORMAT, i ? ", " : "", shape[i]);
-  g_string_append_c (s, ']');
-  return g_string_free (s, FALSE);
-}
 
 /* " for layer1.0.conv1", or "" at top level. */
 static const char *
@@ -171,14 +191,14 @@ stepper_describe_event (const Event *ev, LessonRun *run)
     case EVENT_NODE_RECORDED:
       if (node->op == OP_ACCUMULATE_GRAD)
         {
-          g_autofree char *shape = size_string (node->out_ndim, node->out_shape);
+          g_autofree char *shape = shape_to_size_list (node->out_ndim, node->out_shape);
           const char *name = leaf_name (run, node->variable);
           g_string_printf (s, "AccumulateGrad created for %s (shape %s): backward will put its "
                            "gradient in %s.grad", name, shape, name);
         }
       else
         {
-          g_autofree char *shape = size_string (node->out_ndim, node->out_shape);
+          g_autofree char *shape = shape_to_size_list (node->out_ndim, node->out_shape);
           g_string_printf (s, "%s recorded%s: the grad_fn of a new tensor of shape %s; "
                            "next_functions (",
                            node_name (node), module_suffix (node->module, mod, sizeof mod),

@@ -358,14 +358,27 @@ tensor_reshape_inplace (Tensor *t, int ndim, const int64_t *shape)
   return TRUE;
 }
 
+static char *
+shape_join (int ndim, const int64_t *shape, char open, char close)
+{
+  GString *s = g_string_new (NULL);
+  g_string_append_c (s, open);
+  for (int i = 0; i < ndim; i++)
+    g_string_append_printf (s, "%s%" G_GINT64_FORMAT, i ? ", " : "", shape[i]);
+  g_string_append_c (s, close);
+  return g_string_free (s, FALSE);
+}
+
 char *
 shape_to_string (int ndim, const int64_t *shape)
 {
-  GString *s = g_string_new ("(");
-  for (int i = 0; i < ndim; i++)
-    g_string_append_printf (s, "%s%" G_GINT64_FORMAT, i ? ", " : "", shape[i]);
-  g_string_append_c (s, ')');
-  return g_string_free (s, FALSE);
+  return shape_join (ndim, shape, '(', ')');
+}
+
+char *
+shape_to_size_list (int ndim, const int64_t *shape)
+{
+  return shape_join (ndim, shape, '[', ']');
 }
 
 char *

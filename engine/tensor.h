@@ -94,6 +94,8 @@ bool     tensor_is_exclusive       (const Tensor *t);
 /* "(2, 3)" / "(1, 3, 64, 64)"; "()" for a scalar. */
 char    *tensor_shape_string       (const Tensor *t);
 char    *shape_to_string           (int ndim, const int64_t *shape);
+/* torch.Size's and PyTorch's messages' way: "[2, 3]", "[]" for a scalar. */
+char    *shape_to_size_list        (int ndim, const int64_t *shape);
 /* PyTorch's repr: "tensor([-12., 65.], grad_fn=<SubBackward0>)". Summarised past
  * 1000 elements, like torch's print options. */
 char    *tensor_to_string          (const Tensor *t);
