@@ -85,6 +85,8 @@ typedef enum
   OP_LOG_SOFTMAX,
   OP_MAX,
   OP_MIN,
+  OP_MAX_DIM,
+  OP_MIN_DIM,
   /* nn-loss.c */
   OP_MSE_LOSS,
   OP_NLL_LOSS,

@@ -45,6 +45,7 @@ void pow_scalar_base_backward (Node *node, const Tensor *grad, Tensor **grad_inp
 void softmax_backward    (Node *node, const Tensor *grad, Tensor **grad_inputs);
 void log_softmax_backward (Node *node, const Tensor *grad, Tensor **grad_inputs);
 void max_min_backward    (Node *node, const Tensor *grad, Tensor **grad_inputs);
+void max_min_dim_backward (Node *node, const Tensor *grad, Tensor **grad_inputs);
 /* nn-loss.c */
 void mse_loss_backward   (Node *node, const Tensor *grad, Tensor **grad_inputs);
 void nll_loss_backward   (Node *node, const Tensor *grad, Tensor **grad_inputs);

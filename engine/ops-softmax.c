@@ -1,5 +1,5 @@
 /* ops-softmax.c — softmax and log_softmax along a dim, and max/min over all
- * elements: forward and backward side by side.
+ * elements or along a dim: forward and backward side by side.
  *
  * Along dim, a tensor is (outer, n, inner): element (o, j, i) sits at
  * (o·n + j)·inner + i.
@@ -8,6 +8,7 @@
 #include "backward.h"
 
 #include <math.h>
+#include <string.h>
 
 static void
 split_at_dim (const int64_t *shape, int ndim, int dim, int64_t *outer, int64_t *n, int64_t *inner)
@@ -166,4 +167,94 @@ max_min_backward (Node *node, const Tensor *grad, Tensor **gi)
   for (int64_t k = 0; k < x->numel; k++)
     if (nan ? isnan (x->data[k]) : x->data[k] == y)
       gi[0]->data[k] = share;
+}
+
+/* --- max / min along a dim ----------------------------------------------------- */
+
+typedef struct
+{
+  int64_t *indices;                /* (outer · inner): the position along dim */
+} ExtremumExtra;
+
+static void
+extremum_extra_free (gpointer data)
+{
+  ExtremumExtra *e = data;
+  g_free (e->indices);
+  g_free (e);
+}
+
+static Tensor *
+extremum_dim (Tensor *a, int dim, bool keepdim, int64_t *indices, bool is_max, GError **error)
+{
+  if (!normalize_dim (&dim, a->ndim, error))
+    return NULL;
+  int64_t outer, n, inner;
+  split_at_dim (a->shape, a->ndim, dim, &outer, &n, &inner);
+  if (n == 0)
+    {
+      g_set_error (error, AUTOGRAD_ERROR, AUTOGRAD_ERROR_SHAPE,
+                   "%s(): Expected reduction dim %d to have non-zero size.",
+                   is_max ? "max" : "min", dim);
+      return NULL;
+    }
+  int ndim = 0;
+  int64_t shape[TENSOR_MAX_DIMS];
+  for (int d = 0; d < a->ndim; d++)
+    if (d != dim || keepdim)
+      shape[ndim++] = d == dim ? 1 : a->shape[d];
+  Tensor *out = tensor_new_empty (ndim, shape);
+  int64_t *idx = g_new (int64_t, outer * inner);
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t i = 0; i < inner; i++)
+      {
+        const float *x = a->data + o * n * inner + i;
+        int64_t best = 0;
+        /* The first of ties; a NaN wins (the first NaN). */
+        for (int64_t j = 1; j < n && !isnan (x[best * inner]); j++)
+          if (isnan (x[j * inner]) || (is_max ? x[j * inner] > x[best * inner]
+                                              : x[j * inner] < x[best * inner]))
+            best = j;
+        out->data[o * inner + i] = x[best * inner];
+        idx[o * inner + i] = best;
+      }
+  if (indices)
+    memcpy (indices, idx, outer * inner * sizeof *idx);
+  Node *node = autograd_record (is_max ? OP_MAX_DIM : OP_MIN_DIM, out, 1, (Tensor *[]){ a });
+  if (node)
+    {
+      node->ints[0] = dim;
+      node->ints[1] = keepdim;
+      ExtremumExtra *e = g_new (ExtremumExtra, 1);
+      e->indices = g_steal_pointer (&idx);
+      node_set_extra (node, e, extremum_extra_free);   /* PyTorch saves indices */
+      autograd_commit (node);
+    }
+  g_free (idx);
+  return out;
+}
+
+Tensor *
+tensor_max_dim (Tensor *a, int dim, bool keepdim, int64_t *indices, GError **error)
+{
+  return extremum_dim (a, dim, keepdim, indices, true, error);
+}
+
+Tensor *
+tensor_min_dim (Tensor *a, int dim, bool keepdim, int64_t *indices, GError **error)
+{
+  return extremum_dim (a, dim, keepdim, indices, false, error);
+}
+
+/* The gradient of each value goes to the element it came from. */
+void
+max_min_dim_backward (Node *node, const Tensor *grad, Tensor **gi)
+{
+  const ExtremumExtra *e = node->extra;
+  int64_t outer, n, inner;
+  split_at_dim (node->input_shape[0], node->input_ndim[0], node->ints[0], &outer, &n, &inner);
+  gi[0] = node_new_input_grad (node, 0);
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t i = 0; i < inner; i++)
+      gi[0]->data[(o * n + e->indices[o * inner + i]) * inner + i] = grad->data[o * inner + i];
 }

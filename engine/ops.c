@@ -248,6 +248,12 @@ tensor_add_scalar (Tensor *a, float s)
 }
 
 Tensor *
+tensor_sub_scalar (Tensor *a, float s)
+{
+  return scalar_op (BIN_SUB, OP_SUB, a, s);
+}
+
+Tensor *
 tensor_mul_scalar (Tensor *a, float s)
 {
   return scalar_op (BIN_MUL, OP_MUL, a, s);

@@ -8,6 +8,7 @@
  *   tensor_add (a, b)           AddBackward0           (a, b)
  *   tensor_add_scalar (a, s)    AddBackward0           (a, None)
  *   tensor_sub (a, b)           SubBackward0           (a, b)
+ *   tensor_sub_scalar (a, s)    SubBackward0           (a, None)
  *   tensor_rsub_scalar (a, s)   RsubBackward1          (a)         s - a
  *   tensor_mul (a, b)           MulBackward0           (a, b)
  *   tensor_mul_scalar (a, s)    MulBackward0           (a, None)
@@ -42,6 +43,9 @@
  *   tensor_log_softmax (a, dim) LogSoftmaxBackward0    (a)  saves its result
  *   tensor_max, tensor_min      MaxBackward1, MinBackward1 (a)   over all elements; ties
  *                                                                share the gradient
+ *   tensor_max_dim (a, d, keep) MaxBackward0 (a)        x.max(d): values and indices (the
+ *   tensor_min_dim              MinBackward0 (a)        first of ties; NaN wins); the gradient
+ *                                                       goes to the index; also argmax/argmin
  *
  * Shape (ops-shape.c): transpose, permute, expand, select and slice copy (tensors
  * here are contiguous) but record the grad_fn of PyTorch's view.
@@ -89,6 +93,7 @@ Tensor *tensor_div          (Tensor *a, Tensor *b, GError **error);
 Tensor *tensor_add_scalar   (Tensor *a, float s);
 Tensor *tensor_mul_scalar   (Tensor *a, float s);
 Tensor *tensor_div_scalar   (Tensor *a, float s);
+Tensor *tensor_sub_scalar   (Tensor *a, float s);   /* a - s */
 Tensor *tensor_rsub_scalar  (Tensor *a, float s);   /* s - a */
 Tensor *tensor_pow_scalar   (Tensor *a, float exponent);
 
@@ -132,6 +137,10 @@ Tensor *tensor_softmax      (Tensor *a, int dim, GError **error);
 Tensor *tensor_log_softmax  (Tensor *a, int dim, GError **error);
 Tensor *tensor_max          (Tensor *a, GError **error);   /* of all elements: a 0-d tensor */
 Tensor *tensor_min          (Tensor *a, GError **error);
+/* x.max (dim, keepdim) / x.min: the values; indices (may be NULL) receives the
+ * position along dim of each, one per value (torch.argmax is this under no_grad). */
+Tensor *tensor_max_dim      (Tensor *a, int dim, bool keepdim, int64_t *indices, GError **error);
+Tensor *tensor_min_dim      (Tensor *a, int dim, bool keepdim, int64_t *indices, GError **error);
 
 Tensor *tensor_unsqueeze    (Tensor *a, int dim, GError **error);
 Tensor *tensor_squeeze      (Tensor *a);

@@ -6,6 +6,8 @@
 Each case runs a small chain of ops on seeded inputs and records:
   inputs     shape, float32 values (as exact decimals), requires_grad
   target     class indices (nll_loss, cross_entropy)
+  indices    max/min along a dim: the indices PyTorch returns with the values
+  kink       true where an input sits on a kink (ties of max): no finite differences
   chain      the ops, as test-ops-pytorch.c calls them (op name and arguments)
   grad_fn    the whole grad_fn graph as text: Name(next, next, ...), None for a None
              slot, AccumulateGrad for a leaf
@@ -63,8 +65,8 @@ def far_from(t, points, gap=0.05):
 CASES = []
 
 
-def case(name, inputs, chain, fn, target=None):
-    CASES.append((name, inputs, chain, fn, target))
+def case(name, inputs, chain, fn, target=None, indices=None, kink=False):
+    CASES.append((name, inputs, chain, fn, target, indices, kink))
 
 
 def op(name, **args):
@@ -106,6 +108,18 @@ case("log-softmax-3d", [inp(2, 3, 4, lo=-3, hi=3)], [op("log_softmax", dim=1)],
      lambda x: F.log_softmax(x, 1))
 case("max", [inp(3, 4)], [op("max")], lambda x: x.max())
 case("min", [inp(3, 4)], [op("min")], lambda x: x.min())
+# Ties: the first index; a NaN wins.
+TIES = torch.tensor([[1., 3., 3., 0.], [2., 2., 0., 1.], [0., 4., 5., 4.]], requires_grad=True)
+case("max-dim", [TIES], [op("max_dim", dim=1)], lambda x: x.max(1)[0],
+     indices=lambda x: x.max(1)[1], kink=True)
+case("max-dim-keepdim", [inp(3, 4)], [op("max_dim", dim=0, keepdim=True)],
+     lambda x: x.max(0, keepdim=True)[0], indices=lambda x: x.max(0, keepdim=True)[1])
+case("min-dim", [TIES.detach().clone().requires_grad_()], [op("min_dim", dim=-1)],
+     lambda x: x.min(-1)[0], indices=lambda x: x.min(-1)[1], kink=True)
+case("min-dim-3d", [inp(2, 3, 4)], [op("min_dim", dim=1)], lambda x: x.min(1)[0],
+     indices=lambda x: x.min(1)[1])
+
+case("sub-scalar", [inp(2, 3)], [op("sub_scalar", s=2.0)], lambda x: x - 2)
 
 # --- losses
 for red in ("mean", "sum", "none"):
@@ -197,7 +211,7 @@ def values(t):
 
 def main():
     out = []
-    for name, inputs, chain, fn, target in CASES:
+    for name, inputs, chain, fn, target, indices, kink in CASES:
         y = fn(*inputs)
         r = torch.rand(y.shape, generator=gen) * 2 - 1
         y.backward(r)
@@ -213,6 +227,10 @@ def main():
         }
         if target is not None:
             entry["target"] = target
+        if kink:
+            entry["kink"] = True
+        if indices is not None:
+            entry["indices"] = indices(*inputs).reshape(-1).tolist()
         out.append(entry)
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ops.json")
     with open(path, "w") as f:
