@@ -661,8 +661,8 @@ gemm_path (bool trans_a, bool trans_b, int m, int n, int k)
 }
 
 /* Σ c² over C (m, n), rows ldc apart, each row in double over 16 lanes. */
-__attribute__ ((target_clones ("avx512f", "avx2", "default"))) static double
-sum_squares_c (const float *c, int m, int n, int ldc)
+static inline __attribute__ ((always_inline)) double
+sum_squares_c_body (const float *c, int m, int n, int ldc)
 {
   double total = 0;
   for (int i = 0; i < m; i++)
@@ -680,6 +680,8 @@ sum_squares_c (const float *c, int m, int n, int ldc)
     }
   return total;
 }
+
+VEC_CLONES_RETURN (double, sum_squares_c, (const float *c, int m, int n, int ldc), (c, m, n, ldc))
 
 /* sumsq: NULL, or where to put Σ c² of the final C: measured by the direct kernel as
  * it stores C, or by a pass over C (still in cache) after the other paths. */

@@ -20,6 +20,7 @@
 #include "nn.h"
 #include "backward.h"
 #include "parallel.h"
+#include "vec.h"
 
 #include <math.h>
 
@@ -82,12 +83,12 @@ batch_norm_check (const Tensor *x, const Tensor *weight, const Tensor *bias,
 
 /* The per-channel loops, vectorised: sums in double over 16 lanes (a reassociation
  * of the sequential double sum, far below float's precision), built for AVX-512,
- * AVX2 and the baseline, picked at load time. */
-#define CLONES __attribute__ ((target_clones ("avx512f", "avx2", "default")))
+ * AVX2 and the baseline, picked by vec_level () (VEC_CLONES). */
+#define BODY static inline __attribute__ ((always_inline))
 
 /* Σ p[i], and Σ (p[i] − mu)², over one plane. */
-CLONES static double
-plane_sum (const float *p, int64_t n)
+BODY double
+plane_sum_body (const float *p, int64_t n)
 {
   double s[16] = { 0 };
   int64_t i = 0;
@@ -102,8 +103,10 @@ plane_sum (const float *p, int64_t n)
   return t;
 }
 
-CLONES static double
-plane_sum_sq_dev (const float *p, int64_t n, double mu)
+VEC_CLONES_RETURN (double, plane_sum, (const float *p, int64_t n), (p, n))
+
+BODY double
+plane_sum_sq_dev_body (const float *p, int64_t n, double mu)
 {
   double s[16] = { 0 };
   int64_t i = 0;
@@ -121,10 +124,12 @@ plane_sum_sq_dev (const float *p, int64_t n, double mu)
   return t;
 }
 
+VEC_CLONES_RETURN (double, plane_sum_sq_dev, (const float *p, int64_t n, double mu), (p, n, mu))
+
 /* Σ g and Σ g·(x − mu) over one plane. */
-CLONES static void
-plane_sum_g_gxm (const float *g, const float *x, int64_t n, double mu, double *sum_g,
-                 double *sum_gxm)
+BODY void
+plane_sum_g_gxm_body (const float *g, const float *x, int64_t n, double mu, double *sum_g,
+                      double *sum_gxm)
 {
   double s[16] = { 0 }, t[16] = { 0 };
   int64_t i = 0;
@@ -149,20 +154,35 @@ plane_sum_g_gxm (const float *g, const float *x, int64_t n, double mu, double *s
   *sum_gxm += b;
 }
 
-CLONES static void
-plane_affine (float *restrict y, const float *restrict x, int64_t n, float alpha, float beta)
+VEC_CLONES (plane_sum_g_gxm,
+            (const float *g, const float *x, int64_t n, double mu, double *sum_g,
+             double *sum_gxm),
+            (g, x, n, mu, sum_g, sum_gxm))
+
+BODY void
+plane_affine_body (float *restrict y, const float *restrict x, int64_t n, float alpha,
+                   float beta)
 {
   for (int64_t i = 0; i < n; i++)
     y[i] = x[i] * alpha + beta;
 }
 
-CLONES static void
-plane_grad_x (float *restrict dx, const float *restrict g, const float *restrict x, int64_t n,
-              float scale, float shift, float muf, float k)
+VEC_CLONES (plane_affine,
+            (float *restrict y, const float *restrict x, int64_t n, float alpha, float beta),
+            (y, x, n, alpha, beta))
+
+BODY void
+plane_grad_x_body (float *restrict dx, const float *restrict g, const float *restrict x,
+                   int64_t n, float scale, float shift, float muf, float k)
 {
   for (int64_t i = 0; i < n; i++)
     dx[i] = scale * g[i] + shift + (x[i] - muf) * k;
 }
+
+VEC_CLONES (plane_grad_x,
+            (float *restrict dx, const float *restrict g, const float *restrict x, int64_t n,
+             float scale, float shift, float muf, float k),
+            (dx, g, x, n, scale, shift, muf, k))
 
 /* Channels per slice of the engine's threads: about 16K values each. */
 static int64_t

@@ -14,6 +14,7 @@
 #include "nn.h"
 #include "backward.h"
 #include "parallel.h"
+#include "vec.h"
 
 #include <math.h>
 
@@ -50,9 +51,9 @@ window_max (const float *xp, int64_t w, int64_t y0, int64_t y1, int64_t x0, int6
 /* Outputs [lo, hi) of one row whose windows lie inside the plane horizontally: the
  * window's candidates in scan order, each one for the whole row at once, so the
  * loop over outputs vectorises (strided loads, selects). Same choices as window_max. */
-__attribute__ ((target_clones ("avx512f", "avx2", "default"))) static void
-row_max (const float *xp, int64_t w, int64_t y0, int64_t y1, int64_t lo, int64_t hi, int k,
-         int s, int pad, float *restrict yp, int32_t *restrict ip)
+static inline __attribute__ ((always_inline)) void
+row_max_body (const float *xp, int64_t w, int64_t y0, int64_t y1, int64_t lo, int64_t hi,
+              int k, int s, int pad, float *restrict yp, int32_t *restrict ip)
 {
   for (int64_t ox = lo; ox < hi; ox++)
     {
@@ -73,6 +74,11 @@ row_max (const float *xp, int64_t w, int64_t y0, int64_t y1, int64_t lo, int64_t
           }
       }
 }
+
+VEC_CLONES (row_max,
+            (const float *xp, int64_t w, int64_t y0, int64_t y1, int64_t lo, int64_t hi, int k,
+             int s, int pad, float *restrict yp, int32_t *restrict ip),
+            (xp, w, y0, y1, lo, hi, k, s, pad, yp, ip))
 
 /* Planes [p0, p1). */
 static void

@@ -1,6 +1,7 @@
 /* tensor.c — tensor lifetime, shapes and statistics (random draws: random.c). */
 #include "autograd.h"
 #include "parallel.h"
+#include "vec.h"
 
 #include <malloc.h>
 #include <math.h>
@@ -437,8 +438,8 @@ tensor_stats (const Tensor *t, TensorStats *st)
  * The observer computes one per gradient edge (autograd.c), so it has to be fast. */
 #define NORM_BLOCK 16384
 
-__attribute__ ((target_clones ("avx512f", "avx2", "default"))) static double
-sum_squares (const float *x, int64_t n)
+static inline __attribute__ ((always_inline)) double
+sum_squares_body (const float *x, int64_t n)
 {
   double s[16] = { 0 };
   int64_t i = 0;
@@ -452,6 +453,8 @@ sum_squares (const float *x, int64_t n)
     t += (double) x[i] * x[i];
   return t;
 }
+
+VEC_CLONES_RETURN (double, sum_squares, (const float *x, int64_t n), (x, n))
 
 typedef struct
 {

@@ -1,24 +1,69 @@
 /* vec.c — hand-vectorised memory-bound passes (see vec.h). */
 #include "vec.h"
+#include "cpu.h"
 
 #include <immintrin.h>
 #include <stdbool.h>
 
+VecLevel
+vec_level_of_cpu (void)
+{
+  const CpuFeatures *f = cpu_features ();
+  if (f->avx512f && f->avx512dq && f->avx512vl && f->fma)
+    return VEC_AVX512;
+  if (f->avx2 && f->fma)
+    return VEC_AVX2;
+  return VEC_GENERIC;
+}
+
+static const char *const level_names[] = { "generic", "avx2", "avx512" };
+
+bool
+vec_level_parse (const char *name, VecLevel *level)
+{
+  for (guint i = 0; name != NULL && i < G_N_ELEMENTS (level_names); i++)
+    if (g_ascii_strcasecmp (name, level_names[i]) == 0)
+      {
+        *level = (VecLevel) i;
+        return true;
+      }
+  return false;
+}
+
+const char *
+vec_level_name (VecLevel level)
+{
+  static const char *const shown[] = { "generic", "AVX2", "AVX-512" };
+  return shown[CLAMP ((int) level, 0, 2)];
+}
+
 static gpointer
-detect_avx512 (gpointer unused)
+decide_level (gpointer unused)
 {
   (void) unused;
-  __builtin_cpu_init ();
-  bool yes = __builtin_cpu_supports ("avx512f") && __builtin_cpu_supports ("avx512dq")
-             && __builtin_cpu_supports ("avx512vl") && __builtin_cpu_supports ("fma");
-  return GINT_TO_POINTER (yes ? 2 : 1);
+  VecLevel level = vec_level_of_cpu (), asked;
+  const char *env = g_getenv ("GRADLENS_ISA");
+  if (env != NULL && *env != '\0')
+    {
+      if (!vec_level_parse (env, &asked))
+        g_warning ("GRADLENS_ISA=%s is not avx512, avx2 or generic: ignored", env);
+      else
+        level = MIN (level, asked);
+    }
+  return GINT_TO_POINTER (level + 1);   /* g_once's NULL means "not yet" */
+}
+
+VecLevel
+vec_level (void)
+{
+  static GOnce once = G_ONCE_INIT;
+  return (VecLevel) (GPOINTER_TO_INT (g_once (&once, decide_level, NULL)) - 1);
 }
 
 bool
 vec_have_avx512 (void)
 {
-  static GOnce once = G_ONCE_INIT;
-  return GPOINTER_TO_INT (g_once (&once, detect_avx512, NULL)) == 2;
+  return vec_level () == VEC_AVX512;
 }
 
 /* Element i, in float, exactly the plain loop's operations. */
