@@ -1,6 +1,7 @@
 /* cli-info.c: `gradlens-cli info`, the versions GradLens runs with */
 
 #include "cli.h"
+#include "cpu.h"
 #include "ui-core.h"
 
 gboolean
@@ -9,9 +10,11 @@ cli_info (int      argc,
           GError **error)
 {
   g_autoptr (GOptionContext) context = NULL;
+  g_autofree char *kernels = NULL;
 
   context = cli_option_context_new ("info", NULL,
-                                    "Show the versions of GradLens and of the libraries it runs with.");
+                                    "Show the versions of GradLens and of the libraries it runs with, "
+                                    "and which kernels run on this CPU.");
   if (!g_option_context_parse (context, &argc, &argv, error))
     return FALSE;
 
@@ -26,6 +29,8 @@ cli_info (int      argc,
   g_print ("GLib %u.%u.%u\n", glib_major_version, glib_minor_version, glib_micro_version);
   g_print ("cairo %s\n", ui_core_cairo_version ());
   g_print ("Graphviz %s\n", ui_core_graphviz_version ());
+  kernels = cpu_describe ();
+  g_print ("%s\n", kernels);
 
   return TRUE;
 }

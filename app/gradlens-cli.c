@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cpu.h"
 
 static const CliCommand commands[] = {
   { "info", "Show versions of GradLens and its libraries", cli_info },
@@ -82,6 +83,8 @@ main (int   argc,
     { NULL }
   };
 
+  /* First: it may run the program again with the OpenBLAS core this CPU can run. */
+  cpu_fix_openblas_core (argv);
   setlocale (LC_ALL, "");
   g_set_prgname ("gradlens-cli");
 

@@ -1,5 +1,6 @@
 /* main.c: gradlens, the GTK application */
 
+#include "cpu.h"
 #include "gradlens-application.h"
 
 int
@@ -8,6 +9,8 @@ main (int   argc,
 {
   g_autoptr (GradlensApplication) app = NULL;
 
+  /* First: it may run the program again with the OpenBLAS core this CPU can run. */
+  cpu_fix_openblas_core (argv);
   g_set_application_name ("GradLens");
 
   app = gradlens_application_new ();

@@ -28,13 +28,19 @@
  *
  *   OPENBLAS_NUM_THREADS=2 gradlens-bench --threads 2 --case b1-64,b1-224
  *   gradlens-bench --json        # one JSON object per case, for compare-pytorch.py
+ *
+ * The header (and the --json run's first object) names the CPU, the OpenBLAS core and
+ * the engine's kernel level (cpu.h): figures from different cores do not compare.
  */
+#include "cpu.h"
 #include "module.h"
 #include "sgd.h"
 #include "parallel.h"
 #include "stepper.h"
+#include "vec.h"
 
 #include <cblas.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -668,6 +674,8 @@ parse_json_result (const char *line, CaseResult *r)
 static void
 print_table_header (double peak, int threads)
 {
+  g_autofree char *kernels = cpu_describe ();
+  g_print ("%s\n", kernels);
   g_print ("gradlens-bench: %d thread%s, %d warm-up + %d timed steps per case, ", threads,
            threads == 1 ? "" : "s", opt_warmup, opt_steps);
   if (peak > 0)
@@ -716,6 +724,12 @@ find_case (const char *name)
 int
 main (int argc, char **argv)
 {
+  /* First: it may run the program again with the OpenBLAS core this CPU can run. */
+  cpu_fix_openblas_core (argv);
+  /* The user's locale for --help's text (UTF-8: … and —), C's for the numbers: the
+   * JSON lines are read by compare-pytorch.py. */
+  setlocale (LC_ALL, "");
+  setlocale (LC_NUMERIC, "C");
   g_autoptr (GError) error = NULL;
   g_autoptr (GOptionContext) ctx = g_option_context_new ("— time resnet18 training steps");
   g_option_context_add_main_entries (ctx, entries, NULL);
@@ -769,10 +783,16 @@ main (int argc, char **argv)
       }
 
   double peak = opt_no_peak ? 0 : measure_sgemm_peak ();
-  if (opt_json && peak > 0)
-    g_print ("{\"sgemm_peak_gflops\": %.1f, \"threads\": %d}\n", peak, opt_threads);
-  else if (opt_json)
-    g_print ("{\"sgemm_peak_gflops\": null, \"threads\": %d}\n", opt_threads);
+  if (opt_json)
+    {
+      g_autofree char *peak_text = peak > 0 ? g_strdup_printf ("%.1f", peak) : g_strdup ("null");
+      g_autofree char *cpu = cpu_name ();
+      g_autofree char *cpu_text = g_strescape (cpu, NULL);
+      g_print ("{\"sgemm_peak_gflops\": %s, \"threads\": %d, \"cpu\": \"%s\", "
+               "\"openblas_core\": \"%s\", \"kernels\": \"%s\"}\n",
+               peak_text, opt_threads, cpu_text, cpu_openblas_core (),
+               vec_level_name (vec_level ()));
+    }
   else
     print_table_header (peak, opt_threads);
 

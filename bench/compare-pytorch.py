@@ -143,14 +143,14 @@ def run_ours(bench, cases, threads, steps, warmup):
     proc = subprocess.run(cmd, env=thread_env(threads), capture_output=True, text=True)
     if proc.returncode != 0:
         sys.stderr.write(proc.stderr)
-    results, peak = {}, None
+    results, header = {}, {}
     for line in proc.stdout.splitlines():
         obj = json.loads(line)
         if "sgemm_peak_gflops" in obj:
-            peak = obj["sgemm_peak_gflops"]
+            header = obj      # the peak, the CPU, the OpenBLAS core, the kernel level
         else:
             results[obj["case"]] = obj
-    return results, peak
+    return results, header
 
 
 def run_theirs(name, threads, steps, warmup):
@@ -197,15 +197,16 @@ def main():
 
     # Alternate the sides, case by case, --repeat times.
     runs = {}          # case -> {"ours": [...], "torch": [...]}
-    peaks, quiet = [], True
+    peaks, quiet, header = [], True, {}
     for name in cases:
         runs[name] = {"ours": [], "torch": []}
         for _ in range(args.repeat):
             quiet &= wait_idle(args.wait_idle)
-            mine, peak = run_ours(bench, [name] if name != "lesson" else ["b1-64", "lesson"],
-                                  args.threads, args.steps, args.warmup)
-            if peak:
-                peaks.append(peak)
+            mine, got = run_ours(bench, [name] if name != "lesson" else ["b1-64", "lesson"],
+                                 args.threads, args.steps, args.warmup)
+            header = got or header
+            if got.get("sgemm_peak_gflops"):
+                peaks.append(got["sgemm_peak_gflops"])
             if name == "lesson":
                 if "lesson" in mine and "b1-64" in mine:
                     runs[name]["ours"].append(mine["lesson"])
@@ -228,6 +229,8 @@ def main():
         vals = [r[key] for r in results]
         return (min(vals), max(vals)) if vals else None
 
+    print("%s; OpenBLAS core %s; GradLens kernels %s" % (
+        header.get("cpu", "?"), header.get("openblas_core", "?"), header.get("kernels", "?")))
     print("%d thread%s (OPENBLAS_NUM_THREADS, OMP_NUM_THREADS, torch.set_num_threads), "
           "%d warm-up + %d timed steps per run, %d run%s per side and case, alternating; "
           "medians; sgemm peak %s GFLOP/s%s"

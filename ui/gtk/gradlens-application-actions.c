@@ -4,6 +4,7 @@
  * and the keyboard all go through these.
  */
 
+#include "cpu.h"
 #include "gradlens-application-private.h"
 
 static void
@@ -30,6 +31,7 @@ gradlens_application_about (GSimpleAction *action,
 {
   static const char *authors[] = { "The GradLens authors", NULL };
   GtkWindow *parent = gtk_application_get_active_window (GTK_APPLICATION (user_data));
+  g_autofree char *kernels = cpu_describe ();   /* the About window's System tab */
 
   gtk_show_about_dialog (parent,
                          "program-name", "GradLens",
@@ -40,6 +42,7 @@ gradlens_application_about (GSimpleAction *action,
                          "copyright", "© 2026 The GradLens authors",
                          "license-type", GTK_LICENSE_GPL_3_0,
                          "authors", authors,
+                         "system-information", kernels,
                          NULL);
 }
 
