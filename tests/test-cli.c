@@ -67,6 +67,11 @@ test_cli_info (void)
   g_assert_true (g_str_has_prefix (run.out, "GradLens " GRADLENS_VERSION "\n"));
   g_assert_nonnull (strstr (run.out, "\ncairo 1."));
   g_assert_nonnull (strstr (run.out, "\nGraphviz "));
+  /* Which kernels run (cpu.h): the CPU, OpenBLAS's core, the engine's level. */
+  g_assert_nonnull (strstr (run.out, "\nCPU: "));
+  g_assert_nonnull (strstr (run.out, "\nOpenBLAS: "));
+  g_assert_nonnull (strstr (run.out, ", core "));
+  g_assert_nonnull (strstr (run.out, "\nEngine kernels: "));
 }
 
 static void
