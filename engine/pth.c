@@ -479,16 +479,35 @@ state_dict_load_any (const char *path, GError **error)
   if (map == NULL)
     return NULL;
 
-  /* A .pth starts with "PK" (zip) or a pickle's PROTO; a .safetensors with its
-   * header length, whose high bytes are zero. A file that is neither is judged
-   * by its extension, for the clearer error. */
-  gboolean is_pth = size >= 2 && (memcmp (data, "PK", 2) == 0 || data[0] == 0x80);
-  if (!is_pth && !(size >= 9 && data[8] == '{'))
-    is_pth = g_str_has_suffix (path, ".pth") || g_str_has_suffix (path, ".pt")
-             || g_str_has_suffix (path, ".tar");
-  if (is_pth)
-    return pth_load_bytes (data, size, path, error);
-  return safetensors_load_bytes (data, size, path, error);
+  /* The format is what parses. A .safetensors starts with its header's length
+   * (little-endian: its first byte is anything, 0x80 included) and a '{'; a .pth
+   * with "PK" (zip) or a pickle's PROTO (0x80). A file that looks like both is
+   * tried as both, the format its extension names first; one that looks like
+   * neither is reported as the format its extension names (safetensors if none). */
+  guint64 header_length = 0;
+  if (size >= 8)
+    memcpy (&header_length, data, 8);
+  header_length = GUINT64_FROM_LE (header_length);
+  gboolean looks_safetensors = size >= 9 && data[8] == '{' && header_length <= size - 8;
+  gboolean looks_pth = size >= 2 && (memcmp (data, "PK", 2) == 0 || data[0] == 0x80);
+  gboolean named_pth = g_str_has_suffix (path, ".pth") || g_str_has_suffix (path, ".pt")
+                       || g_str_has_suffix (path, ".tar");
+  if (!looks_safetensors && !looks_pth)
+    return named_pth ? pth_load_bytes (data, size, path, error)
+                     : safetensors_load_bytes (data, size, path, error);
+  if (!looks_safetensors || !looks_pth)
+    return looks_pth ? pth_load_bytes (data, size, path, error)
+                     : safetensors_load_bytes (data, size, path, error);
+
+  g_autoptr (GError) first_error = NULL;
+  StateDict *sd = named_pth ? pth_load_bytes (data, size, path, &first_error)
+                            : safetensors_load_bytes (data, size, path, &first_error);
+  if (sd == NULL)
+    sd = named_pth ? safetensors_load_bytes (data, size, path, NULL)
+                   : pth_load_bytes (data, size, path, NULL);
+  if (sd == NULL)
+    g_propagate_error (error, g_steal_pointer (&first_error));
+  return sd;
 }
 
 /* ---------------------------------------------------------------------------

@@ -612,6 +612,43 @@ test_crashers (void)
   replay_folder ("fuzz/pth", "pth", FALSE);
 }
 
+/* A valid file whose header length is 128 mod 256 starts with 0x80, a pickle's
+ * PROTO byte: it must still load as the safetensors it is, by any name. */
+static void
+test_header_length_0x80 (void)
+{
+  g_autofree char *dir = make_tmp_dir ();
+  g_autoptr (Tensor) t = tensor_new_ones (1, (int64_t[]){ 3 });
+  g_autoptr (GBytes) bytes = NULL;
+  g_autofree char *name = NULL;
+  for (int pad = 0; pad < 256; pad++)
+    {
+      g_autoptr (StateDict) sd = state_dict_new ();
+      g_free (name);
+      name = g_strnfill (pad + 1, 'w');
+      state_dict_add_f32 (sd, name, t);
+      g_clear_pointer (&bytes, g_bytes_unref);
+      bytes = safetensors_save_bytes (sd);
+      if (((const guint8 *) g_bytes_get_data (bytes, NULL))[0] == 0x80)
+        break;
+    }
+  g_assert_cmpuint (((const guint8 *) g_bytes_get_data (bytes, NULL))[0], ==, 0x80);
+
+  const char *names[] = { "w.safetensors", "w.bin", "w.pth" };
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *path = g_build_filename (dir, names[i], NULL);
+      g_assert_true (g_file_set_contents (path, g_bytes_get_data (bytes, NULL),
+                                          (gssize) g_bytes_get_size (bytes), NULL));
+      g_autoptr (GError) error = NULL;
+      g_autoptr (StateDict) back = state_dict_load_any (path, &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (state_dict_lookup (back, name));
+      g_unlink (path);
+    }
+  remove_tmp_dir (dir);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -622,5 +659,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/engine/safetensors/pytorch-fixtures", test_pytorch_fixtures);
   g_test_add_func ("/engine/safetensors/bad-files", test_bad_files);
   g_test_add_func ("/engine/safetensors/crashers", test_crashers);
+  g_test_add_func ("/engine/safetensors/header-length-0x80", test_header_length_0x80);
   return g_test_run ();
 }
