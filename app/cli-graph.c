@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "cli-lesson.h"
 #include "graph-export.h"
+#include "output-file.h"
 #include "stepper.h"
 
 typedef enum
@@ -217,7 +218,7 @@ cli_graph (int      argc,
     return FALSE;
 
   if (output)
-    return g_file_set_contents (output, data, length, error);
-  fwrite (data, 1, length, stdout);
-  return fflush (stdout) == 0;
+    return output_file_set_contents (output, data, length, "write", error);
+  cli_write_stdout (data, length);
+  return TRUE;
 }

@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "cli-lesson.h"
+#include "output-file.h"
 #include "stepper.h"
 
 /* --- Options shared with `graph` ------------------------------------------------ */
@@ -205,9 +206,8 @@ cli_lesson_from_args (int      argc,
 
 typedef struct
 {
+  OutputFile *out;      /* written atomically: a failed run leaves the old trace */
   FILE *file;
-  const char *path;
-  int errno_saved;
 } Trace;
 
 /* On the lesson's thread: one JSON object per event. */
@@ -220,19 +220,18 @@ trace_event (const Event *event,
   Trace *trace = data;
   g_autofree char *json = NULL;
 
-  if (trace->errno_saved)
-    return;
+  if (ferror (trace->file))
+    return;                               /* reported by output_file_commit */
   json = stepper_event_to_json (event, run, index);
-  if (fputs (json, trace->file) == EOF || fputc ('\n', trace->file) == EOF)
-    trace->errno_saved = errno ? errno : EIO;
+  fputs (json, trace->file);
+  fputc ('\n', trace->file);
 }
 
 static void
 print_output (const char *text,
               gpointer    data)
 {
-  fputs (text, stdout);
-  fflush (stdout);
+  g_print ("%s", text);
 }
 
 static void
@@ -303,17 +302,13 @@ cli_lesson (int      argc,
 
   if (trace_path)
     {
-      trace.path = trace_path;
-      trace.file = fopen (trace_path, "w");
-      if (trace.file == NULL)
+      trace.out = output_file_open (trace_path, "write the trace to", error);
+      if (trace.out == NULL)
         {
-          int saved = errno;
-
-          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
-                       "cannot write the trace to %s: %s", trace_path, g_strerror (saved));
           lesson_params_clear (&params);
           return FALSE;
         }
+      trace.file = output_file_stream (trace.out);
     }
 
   stepper = stepper_new (lesson, &params, 0, NULL, NULL, NULL);
@@ -326,17 +321,8 @@ cli_lesson (int      argc,
   ok = stepper_get_result (stepper, error);
   stepper_free (stepper);
 
-  if (trace.file)
-    {
-      if (fclose (trace.file) != 0 && trace.errno_saved == 0)
-        trace.errno_saved = errno;
-      if (trace.errno_saved && ok)
-        {
-          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (trace.errno_saved),
-                       "cannot write the trace to %s: %s", trace_path,
-                       g_strerror (trace.errno_saved));
-          ok = FALSE;
-        }
-    }
+  if (trace.out && ok)
+    return output_file_commit (trace.out, error);
+  output_file_abort (trace.out);
   return ok;
 }

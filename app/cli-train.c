@@ -33,10 +33,11 @@
 
 #include "cli.h"
 #include "memory-estimate.h"
+#include "output-file.h"
 #include "pth.h"
 #include "sgd.h"
 
-#define UNSET (-1)   /* --size and --batch: taken from --data, else 64 and 1 */
+#define UNSET 0   /* --size and --batch not given: taken from --data, else 64 and 1 */
 
 typedef struct
 {
@@ -90,22 +91,53 @@ data_error (GError **error, StateDictError code, const char *format, ...)
   return FALSE;
 }
 
+/* --size, --batch, --finetune: a positive whole number whenever given (−1 and 0
+ * are refused, not taken for "not given"). */
+static gboolean
+parse_positive (const char *option_name,
+                const char *value,
+                gpointer    data,
+                GError    **error)
+{
+  TrainOptions *o = data;
+  gint64 v = 0;
+  if (!g_ascii_string_to_signed (value, 10, 1, G_MAXINT, &v, NULL))
+    return bad_value (error, "%s %s: %s", option_name, value,
+                      g_str_equal (option_name, "--finetune")
+                          ? "give a positive number of classes"
+                          : "give a positive whole number");
+  *(g_str_equal (option_name, "--size") ? &o->size
+    : g_str_equal (option_name, "--batch") ? &o->batch : &o->finetune) = (int) v;
+  return TRUE;
+}
+
+/* Outputs are checked before anything is trained: a name that cannot be written
+ * fails now, not after the work. */
+static gboolean
+check_outputs (const TrainOptions *o, GError **error)
+{
+  if (o->save_grads && o->save_weights && output_file_same (o->save_grads, o->save_weights))
+    return bad_value (error, "--save-grads and --save-weights both name “%s”: the weights "
+                      "would replace the gradients; give two files", o->save_weights);
+  if (o->save_grads && !output_file_check (o->save_grads, "save", error))
+    return FALSE;
+  if (o->save_weights && !output_file_check (o->save_weights, "save", error))
+    return FALSE;
+  return TRUE;
+}
+
 static gboolean
 check_options (const TrainOptions *o, GError **error)
 {
   if (!g_str_equal (o->model, "resnet18"))
     return bad_value (error, "unknown model “%s” (the only one is resnet18)", o->model);
-  if ((o->size != UNSET && o->size < 1) || (o->batch != UNSET && o->batch < 1))
-    return bad_value (error, "--size and --batch must be positive");
   if (o->steps < 1)
     return bad_value (error, "--steps must be at least 1");
-  if (o->finetune < 0)
-    return bad_value (error, "--finetune must be a positive number of classes");
-  if (!(o->lr >= 0) || !(o->momentum >= 0))
-    return bad_value (error, "--lr and --momentum must be non-negative numbers");
+  if (!(o->lr >= 0 && isfinite (o->lr)) || !(o->momentum >= 0 && isfinite (o->momentum)))
+    return bad_value (error, "--lr and --momentum must be finite non-negative numbers");
   if (o->seed < 0)
     return bad_value (error, "--seed must be non-negative");
-  return TRUE;
+  return check_outputs (o, error);
 }
 
 /* The width and class count a weights file was made for: conv1 (w, 3, 7, 7) and
@@ -386,15 +418,17 @@ cli_train (int      argc,
   };
   const GOptionEntry entries[] = {
     { "model", 0, 0, G_OPTION_ARG_STRING, &o.model, "The model (resnet18)", "NAME" },
-    { "size", 0, 0, G_OPTION_ARG_INT, &o.size, "Image side with random data (64)", "S" },
-    { "batch", 0, 0, G_OPTION_ARG_INT, &o.batch, "Images per batch with random data (1)", "N" },
+    { "size", 0, 0, G_OPTION_ARG_CALLBACK, parse_positive, "Image side with random data (64)",
+      "S" },
+    { "batch", 0, 0, G_OPTION_ARG_CALLBACK, parse_positive,
+      "Images per batch with random data (1)", "N" },
     { "steps", 0, 0, G_OPTION_ARG_INT, &o.steps, "Training steps (1)", "K" },
     { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &o.lr, "SGD learning rate (0.01)", "LR" },
     { "momentum", 0, 0, G_OPTION_ARG_DOUBLE, &o.momentum, "SGD momentum (0.9)", "M" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &o.seed, "Seed of the initialisation and data (0)", "SEED" },
     { "freeze", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.freeze,
       "Freeze a module or parameter and what is below it (repeatable)", "PATTERN" },
-    { "finetune", 0, 0, G_OPTION_ARG_INT, &o.finetune,
+    { "finetune", 0, 0, G_OPTION_ARG_CALLBACK, parse_positive,
       "Freeze everything, then fc = Linear(512, N)", "N" },
     { "weights", 0, 0, G_OPTION_ARG_FILENAME, &o.weights,
       "Start from this state dict (.safetensors or .pth, torchvision's names)", "FILE" },
@@ -423,7 +457,9 @@ cli_train (int      argc,
     "from --weights when it holds an fc of that shape); --freeze follows. Without --data,\n"
     "torch.manual_seed(SEED) again, then input = torch.rand(N, 3, S, S) and\n"
     "labels = torch.rand(N, classes). --data may be the --weights file.");
-  g_option_context_add_main_entries (context, entries, NULL);
+  GOptionGroup *group = g_option_group_new (NULL, NULL, NULL, &o, NULL);  /* &o: for callbacks */
+  g_option_group_add_entries (group, entries);
+  g_option_context_set_main_group (context, group);
   if (!g_option_context_parse (context, &argc, &argv, error))
     return FALSE;
   if (argc > 1)

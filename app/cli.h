@@ -6,8 +6,10 @@
  *
  * It receives its own name as argv[0] followed by its arguments, parses them
  * itself (cli_option_context_new gives a context with the right usage line),
- * prints its results on stdout, and returns FALSE with @error set on failure;
- * the dispatcher prints the error and exits with status 1.
+ * prints its results on stdout (g_print, or cli_write_stdout for bytes), and
+ * returns FALSE with @error set on failure; the dispatcher prints the error and
+ * exits with status 1. It also exits 1, saying why, when stdout could not take
+ * everything (a full disk, a closed stdout).
  */
 #pragma once
 
@@ -29,6 +31,9 @@ typedef struct
 GOptionContext *cli_option_context_new (const char *command,
                                         const char *parameter_string,
                                         const char *summary);
+
+/* Writes to stdout; a failure is remembered and reported when the command ends. */
+void cli_write_stdout (const void *data, gsize length);
 
 /* One line per subcommand, in the table's order. */
 gboolean cli_info (int argc, char **argv, GError **error);

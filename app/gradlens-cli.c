@@ -6,9 +6,13 @@
  * write its function (see cli.h), declare it in cli.h and add a row below.
  */
 
+#include <errno.h>
+#include <fcntl.h>
 #include <locale.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "cpu.h"
@@ -49,6 +53,60 @@ commands_summary (void)
   return g_string_free (s, FALSE);
 }
 
+/* --- Standard output, as a careful Unix tool writes it ------------------------ */
+
+/* The first error writing stdout (0: none), reported when the command ends: a
+ * full disk or a closed stdout is a failure with a message, never lost output. */
+static int stdout_errno;
+
+void
+cli_write_stdout (const void *data,
+                  gsize       length)
+{
+  if (stdout_errno != 0 || length == 0)
+    return;
+  errno = 0;
+  if (fwrite (data, 1, length, stdout) != length || fflush (stdout) != 0)
+    stdout_errno = errno ? errno : EIO;
+}
+
+static void
+print_to_stdout (const char *text)
+{
+  cli_write_stdout (text, strlen (text));
+}
+
+/* A standard stream closed at start gets a read-only /dev/null: no file the
+ * command opens can take its number (and receive what it prints), and every
+ * write to it fails with EBADF, which is then reported. */
+static void
+hold_closed_standard_streams (void)
+{
+  for (int fd = 0; fd <= 2; fd++)
+    if (fcntl (fd, F_GETFD) == -1 && errno == EBADF)
+      {
+        int null_fd = open ("/dev/null", O_RDONLY);
+        if (null_fd >= 0 && null_fd != fd)
+          {
+            dup2 (null_fd, fd);
+            close (null_fd);
+          }
+      }
+}
+
+/* Everything written to stdout reached it: FALSE, errno set, if not. */
+static gboolean
+close_stdout (void)
+{
+  errno = 0;
+  if (stdout_errno == 0 && (fflush (stdout) != 0 || ferror (stdout)))
+    stdout_errno = errno ? errno : EIO;
+  if (fclose (stdout) != 0 && stdout_errno == 0)
+    stdout_errno = errno ? errno : EIO;
+  errno = stdout_errno;
+  return stdout_errno == 0;
+}
+
 GOptionContext *
 cli_option_context_new (const char *command,
                         const char *parameter_string,
@@ -85,8 +143,10 @@ main (int   argc,
 
   /* First: it may run the program again with the OpenBLAS core this CPU can run. */
   cpu_fix_openblas_core (argv);
+  hold_closed_standard_streams ();
   setlocale (LC_ALL, "");
   g_set_prgname ("gradlens-cli");
+  g_set_print_handler (print_to_stdout);
 
   summary = commands_summary ();
   context = g_option_context_new ("COMMAND [ARGS…]");
@@ -126,11 +186,18 @@ main (int   argc,
 
   if (!command->run (argc - 1, argv + 1, &error))
     {
-      g_printerr ("gradlens-cli %s: %s\n", command->name, error->message);
+      g_printerr ("gradlens-cli %s: %s\n", command->name,
+                  error ? error->message : "failed (no reason given)");
       /* A usage error exits like one at the top level. */
       return g_error_matches (error, G_OPTION_ERROR, G_OPTION_ERROR_UNKNOWN_OPTION)
                || g_error_matches (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE)
                ? 2 : EXIT_FAILURE;
+    }
+  if (!close_stdout ())
+    {
+      g_printerr ("gradlens-cli %s: cannot write to standard output: %s\n", command->name,
+                  g_strerror (errno));
+      return EXIT_FAILURE;
     }
 
   return EXIT_SUCCESS;

@@ -3,8 +3,10 @@
  *
  * The writer lays a file out as the safetensors library does (so our files and
  * safetensors.torch.save_file's are byte-for-byte alike) and replaces the target
- * atomically: temporary file in the same folder, fsync, rename.
+ * atomically through output-file.h: temporary file in the same folder, fsync,
+ * rename.
  */
+#include "output-file.h"
 #include "safetensors-private.h"
 
 #include <errno.h>
@@ -118,12 +120,11 @@ build_header (const StateDict *sd, const StateEntry ***order)
   return h;
 }
 
-/* Where the bytes go: a memory buffer, or a file descriptor (errno kept). */
+/* Where the bytes go: a memory buffer, or a file being written. */
 typedef struct
 {
   GByteArray *bytes;
-  int fd;
-  int errsv;
+  OutputFile *out;
 } Sink;
 
 static gboolean
@@ -134,21 +135,7 @@ sink_write (Sink *sink, const void *buf, size_t n)
       g_byte_array_append (sink->bytes, buf, n);
       return TRUE;
     }
-  const char *p = buf;
-  while (n > 0)
-    {
-      ssize_t w = write (sink->fd, p, MIN (n, (size_t) 1 << 30));
-      if (w < 0 && errno == EINTR)
-        continue;
-      if (w <= 0)
-        {
-          sink->errsv = w < 0 ? errno : EIO;
-          return FALSE;
-        }
-      p += w;
-      n -= w;
-    }
-  return TRUE;
+  return output_file_write (sink->out, buf, n);
 }
 
 /* A tensor's elements, little-endian, elem bytes each. */
@@ -199,7 +186,7 @@ GBytes *
 safetensors_save_bytes (const StateDict *sd)
 {
   g_return_val_if_fail (sd != NULL, NULL);
-  Sink sink = { .bytes = g_byte_array_new (), .fd = -1 };
+  Sink sink = { .bytes = g_byte_array_new () };
   write_file_contents (sd, &sink);
   return g_byte_array_free_to_bytes (sink.bytes);
 }
@@ -241,75 +228,23 @@ safetensors_save (const StateDict *sd, const char *path, GError **error)
     }
 
   struct stat old;
-  bool had_old = g_stat (path, &old) == 0;
-  if (had_old && S_ISDIR (old.st_mode))
+  if (g_stat (path, &old) == 0 && S_ISDIR (old.st_mode))
     {
       save_error (error, STATE_DICT_ERROR_IO, file,
                   "it is a folder; give a file name such as “%s%smodel.safetensors”", file,
                   g_str_has_suffix (file, G_DIR_SEPARATOR_S) ? "" : G_DIR_SEPARATOR_S);
       return FALSE;
     }
-  const char *keep = had_old ? "The existing file was left untouched."
-                             : "No file was written.";
-
-  /* .NAME.XXXXXX beside the target: same file system, so rename is atomic. */
-  g_autofree char *dir = g_path_get_dirname (path);
-  g_autofree char *base = g_path_get_basename (path);
-  g_autofree char *tmp_base = g_strdup_printf (".%s.XXXXXX", base);
-  g_autofree char *tmp = g_build_filename (dir, tmp_base, NULL);
-  int fd = g_mkstemp_full (tmp, O_WRONLY | O_CLOEXEC, 0666);
-  if (fd < 0)
+  /* Atomic, mode kept, links followed, devices written directly (output-file.h);
+   * its errors read “Cannot save “FILE”: …”, in the state dict's domain here. */
+  g_autoptr (GError) local = NULL;
+  Sink sink = { .out = output_file_open (path, "save", &local) };
+  if (sink.out != NULL)
     {
-      int e = errno;
-      g_autofree char *dir_name = g_filename_display_name (dir);
-      save_error (error, STATE_DICT_ERROR_IO, file,
-                  "cannot create a temporary file in the folder “%s”: %s. %s", dir_name,
-                  g_strerror (e), keep);
-      return FALSE;
+      write_file_contents (sd, &sink);
+      if (output_file_commit (sink.out, &local))
+        return TRUE;
     }
-  /* Created 0666 less the umask, like any new file; a replacement keeps the
-   * permissions of the file it replaces. */
-  if (had_old)
-    (void) fchmod (fd, old.st_mode & 07777);
-
-  Sink sink = { .fd = fd };
-  const char *step = "writing";
-  if (!write_file_contents (sd, &sink))
-    goto fail;
-  step = "flushing to disk";
-  if (fsync (fd) != 0)
-    {
-      sink.errsv = errno;
-      goto fail;
-    }
-  step = "closing";
-  int rc = close (fd);
-  fd = -1;
-  if (rc != 0)
-    {
-      sink.errsv = errno;
-      goto fail;
-    }
-  step = "renaming the temporary file over it";
-  if (g_rename (tmp, path) != 0)
-    {
-      sink.errsv = errno;
-      goto fail;
-    }
-  /* Make the rename itself durable; a failure here loses nothing. */
-  int dfd = g_open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-  if (dfd >= 0)
-    {
-      (void) fsync (dfd);
-      close (dfd);
-    }
-  return TRUE;
-
-fail:
-  if (fd >= 0)
-    close (fd);
-  g_unlink (tmp);
-  save_error (error, STATE_DICT_ERROR_IO, file, "%s failed: %s. %s", step,
-              g_strerror (sink.errsv), keep);
+  g_set_error_literal (error, STATE_DICT_ERROR, STATE_DICT_ERROR_IO, local->message);
   return FALSE;
 }

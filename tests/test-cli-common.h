@@ -49,12 +49,15 @@ find_cli (void)
 }
 
 /* gradlens-cli FIRST ARGS… (ARGS from `args`, up to a NULL; FIRST NULL: no
- * arguments at all): its output, errors and exit status in run. FALSE, with the
- * test skipped, when there is no gradlens-cli (find_cli). */
+ * arguments at all): its output, errors and exit status in run. With redirect,
+ * a shell runs it with that redirection of its own (">/dev/full", ">&-" for a
+ * closed stdout). FALSE, with the test skipped, when there is no gradlens-cli
+ * (find_cli). */
 static inline gboolean
-run_cli_va (Run        *run,
-            const char *first,
-            va_list     args)
+run_cli_redirected_va (Run        *run,
+                       const char *redirect,
+                       const char *first,
+                       va_list     args)
 {
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
   g_autoptr (GError) error = NULL;
@@ -68,6 +71,12 @@ run_cli_va (Run        *run,
       return FALSE;
     }
 
+  if (redirect != NULL)
+    {
+      g_ptr_array_add (argv, (char *) "/bin/sh");
+      g_ptr_array_add (argv, (char *) "-c");
+      g_ptr_array_add (argv, g_strdup_printf ("exec \"$0\" \"$@\" %s", redirect));
+    }
   g_ptr_array_add (argv, cli);
   for (const char *arg = first; arg != NULL; arg = va_arg (args, const char *))
     g_ptr_array_add (argv, (char *) arg);
@@ -76,9 +85,35 @@ run_cli_va (Run        *run,
   g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
                 &run->out, &run->err, &wait_status, &error);
   g_assert_no_error (error);
+  if (redirect != NULL)
+    g_free (g_ptr_array_index (argv, 2));
   g_assert_true (WIFEXITED (wait_status));
   run->status = WEXITSTATUS (wait_status);
   return TRUE;
+}
+
+static inline gboolean
+run_cli_va (Run        *run,
+            const char *first,
+            va_list     args)
+{
+  return run_cli_redirected_va (run, NULL, first, args);
+}
+
+/* gradlens-cli FIRST_ARG… REDIRECT, NULL-terminated (see run_cli_redirected_va). */
+static inline gboolean
+run_cli_redirected (Run        *run,
+                    const char *redirect,
+                    const char *first_arg,
+                    ...)
+{
+  va_list args;
+  gboolean ran;
+
+  va_start (args, first_arg);
+  ran = run_cli_redirected_va (run, redirect, first_arg, args);
+  va_end (args);
+  return ran;
 }
 
 /* gradlens-cli FIRST_ARG…, NULL-terminated. */

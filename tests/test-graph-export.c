@@ -227,7 +227,7 @@ test_export_errors (void)
   /* A folder that does not exist: an I/O error naming the file. */
   g_assert_false (graph_export_to_file (layout, NULL, GRAPH_EXPORT_SVG, 1, TRUE, missing,
                                         &error));
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
   g_assert_nonnull (strstr (error->message, missing));
   g_clear_error (&error);
 
@@ -250,6 +250,19 @@ test_export_errors (void)
   g_assert_true (g_file_get_contents (png, &again, NULL, NULL));
   g_assert_cmpstr (contents, ==, again);
   g_unlink (png);
+  g_clear_error (&error);
+
+  /* SVG and PDF refuse scales whose text FreeType cannot draw, up front, naming
+   * the limit (1e4 failed with "error occurred in libfreetype"). */
+  for (GraphExportFormat f = GRAPH_EXPORT_SVG; f <= GRAPH_EXPORT_PDF; f++)
+    {
+      g_autoptr (GBytes) ok = graph_export_to_bytes (layout, NULL, f, 1000, TRUE, &error);
+      g_assert_no_error (error);
+      g_assert_null (graph_export_to_bytes (layout, NULL, f, 1e4, TRUE, &error));
+      g_assert_error (error, GRAPH_EXPORT_ERROR, GRAPH_EXPORT_ERROR_SCALE);
+      g_assert_nonnull (strstr (error->message, "up to 1000"));
+      g_clear_error (&error);
+    }
 }
 
 /* gradlens-cli graph NAME --format png|svg|pdf draws the same picture. */

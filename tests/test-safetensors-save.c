@@ -270,6 +270,37 @@ test_save_bad_targets (void)
   remove_tmp_dir (dir);
 }
 
+/* Through a symbolic link: the file it points to is replaced, mode kept, and the
+ * link stays a link (it was replaced by a regular file). */
+static void
+test_save_through_symlink (void)
+{
+  g_autofree char *dir = make_tmp_dir ();
+  g_autofree char *real = g_build_filename (dir, "real.safetensors", NULL);
+  g_autofree char *link = g_build_filename (dir, "link.safetensors", NULL);
+  g_assert_true (g_file_set_contents (real, "old", -1, NULL));
+  g_assert_cmpint (g_chmod (real, 0600), ==, 0);
+  g_assert_cmpint (symlink ("real.safetensors", link), ==, 0);
+
+  g_autoptr (StateDict) sd = state_dict_new ();
+  g_autoptr (Tensor) t = tensor_new_ones (1, (int64_t[]){ 4 });
+  state_dict_add_f32 (sd, "t", t);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (safetensors_save (sd, link, &error));
+  g_assert_no_error (error);
+
+  struct stat st;
+  g_assert_cmpint (g_lstat (link, &st), ==, 0);
+  g_assert_true (S_ISLNK (st.st_mode));
+  g_assert_cmpint (g_lstat (real, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 07777, ==, 0600);
+  g_autoptr (StateDict) back = safetensors_load (real, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (state_dict_lookup (back, "t"));
+  g_assert_cmpuint (count_files (dir), ==, 2);
+  remove_tmp_dir (dir);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -278,5 +309,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/engine/safetensors/save/full-disk", test_save_full_disk);
   g_test_add_func ("/engine/safetensors/save/read-only-folder", test_save_read_only_folder);
   g_test_add_func ("/engine/safetensors/save/bad-targets", test_save_bad_targets);
+  g_test_add_func ("/engine/safetensors/save/through-symlink", test_save_through_symlink);
   return g_test_run ();
 }

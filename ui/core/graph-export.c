@@ -1,6 +1,7 @@
 /* graph-export.c: the graph as PNG, SVG or PDF, for slides and papers */
 
 #include "graph-export.h"
+#include "output-file.h"
 
 #include <cairo-pdf.h>
 #include <cairo-svg.h>
@@ -11,6 +12,12 @@ G_DEFINE_QUARK (graph-export-error-quark, graph_export_error)
 
 /* cairo's image surfaces address pixels with 16-bit coordinates. */
 #define PNG_MAX_SIDE 32767
+/* SVG and PDF: text is drawn at 13 pt × scale, and FreeType refuses glyphs above
+ * 65535 pixels (scale ≈ 5000 fails with "error occurred in libfreetype"); cairo's
+ * coordinates are 24.8 fixed point (a PDF page over 2²³ points a side is "too
+ * big"). Well inside both: */
+#define VECTOR_MAX_SCALE 1000
+#define VECTOR_MAX_SIDE 1000000   /* points, about 350 m */
 
 static const char *const format_names[] = {
   [GRAPH_EXPORT_PNG] = "png",
@@ -112,30 +119,13 @@ graph_export_paint (cairo_t           *cr,
   cairo_restore (cr);
 }
 
-typedef struct
-{
-  GOutputStream *stream;   /* or: */
-  GByteArray *bytes;
-  GError *error;
-} StreamClosure;
-
+/* cairo's write function: the file's bytes, appended to a GByteArray. */
 static cairo_status_t
-write_to_stream (void                *closure,
-                 const unsigned char *data,
-                 unsigned int         length)
+append_bytes (void                *closure,
+              const unsigned char *data,
+              unsigned int         length)
 {
-  StreamClosure *sc = closure;
-
-  if (sc->error != NULL)
-    return CAIRO_STATUS_WRITE_ERROR;
-  if (sc->bytes != NULL)
-    {
-      g_byte_array_append (sc->bytes, data, length);
-      return CAIRO_STATUS_SUCCESS;
-    }
-  if (!g_output_stream_write_all (sc->stream, data, length, NULL, NULL, &sc->error))
-    return CAIRO_STATUS_WRITE_ERROR;
-
+  g_byte_array_append (closure, data, length);
   return CAIRO_STATUS_SUCCESS;
 }
 
@@ -162,6 +152,16 @@ check_arguments (const GraphLayout *layout,
       return FALSE;
     }
   graph_export_page_size (layout, legend, &w, &h);
+  if (format != GRAPH_EXPORT_PNG
+      && (scale > VECTOR_MAX_SCALE || w * scale > VECTOR_MAX_SIDE || h * scale > VECTOR_MAX_SIDE))
+    {
+      g_set_error (error, GRAPH_EXPORT_ERROR, GRAPH_EXPORT_ERROR_SCALE,
+                   "Cannot export %s at scale %g: SVG and PDF take scales up to %d and pages "
+                   "up to %d points a side (this one would be %.0f×%.0f); a vector picture "
+                   "can be zoomed instead", what, scale, VECTOR_MAX_SCALE, VECTOR_MAX_SIDE,
+                   ceil (w * scale), ceil (h * scale));
+      return FALSE;
+    }
   if (format == GRAPH_EXPORT_PNG
       && (ceil (w * scale) > PNG_MAX_SIDE || ceil (h * scale) > PNG_MAX_SIDE))
     {
@@ -175,14 +175,14 @@ check_arguments (const GraphLayout *layout,
   return TRUE;
 }
 
-/* Draws the page and writes the file's bytes through sc. */
+/* Draws the page and appends the file's bytes to bytes. */
 static cairo_status_t
 render (const GraphLayout *layout,
         const GraphTheme  *theme,
         GraphExportFormat  format,
         double             scale,
         gboolean           legend,
-        StreamClosure     *sc)
+        GByteArray        *bytes)
 {
   GraphTheme light;
   cairo_surface_t *surface;
@@ -200,10 +200,10 @@ render (const GraphLayout *layout,
   switch (format)
     {
     case GRAPH_EXPORT_SVG:
-      surface = cairo_svg_surface_create_for_stream (write_to_stream, sc, w * scale, h * scale);
+      surface = cairo_svg_surface_create_for_stream (append_bytes, bytes, w * scale, h * scale);
       break;
     case GRAPH_EXPORT_PDF:
-      surface = cairo_pdf_surface_create_for_stream (write_to_stream, sc, w * scale, h * scale);
+      surface = cairo_pdf_surface_create_for_stream (append_bytes, bytes, w * scale, h * scale);
       cairo_pdf_surface_set_metadata (surface, CAIRO_PDF_METADATA_TITLE, "Autograd graph");
       cairo_pdf_surface_set_metadata (surface, CAIRO_PDF_METADATA_CREATOR,
                                       "GradLens " GRADLENS_VERSION);
@@ -221,35 +221,13 @@ render (const GraphLayout *layout,
   cairo_destroy (cr);
 
   if (status == CAIRO_STATUS_SUCCESS && format == GRAPH_EXPORT_PNG)
-    status = cairo_surface_write_to_png_stream (surface, write_to_stream, sc);
+    status = cairo_surface_write_to_png_stream (surface, append_bytes, bytes);
   cairo_surface_finish (surface);
   if (status == CAIRO_STATUS_SUCCESS)
     status = cairo_surface_status (surface);
   cairo_surface_destroy (surface);
 
   return status;
-}
-
-static gboolean
-check_cairo (cairo_status_t  status,
-             StreamClosure  *sc,
-             const char     *what,
-             GError        **error)
-{
-  if (sc->error != NULL)
-    {
-      g_propagate_prefixed_error (error, g_steal_pointer (&sc->error),
-                                  "Could not write %s: ", what);
-      return FALSE;
-    }
-  if (status != CAIRO_STATUS_SUCCESS)
-    {
-      g_set_error (error, GRAPH_EXPORT_ERROR, GRAPH_EXPORT_ERROR_CAIRO,
-                   "Could not draw %s: %s", what, cairo_status_to_string (status));
-      return FALSE;
-    }
-
-  return TRUE;
 }
 
 gboolean
@@ -261,47 +239,22 @@ graph_export_to_file (const GraphLayout *layout,
                       const char        *path,
                       GError           **error)
 {
-  g_autoptr (GFile) file = NULL;
-  g_autoptr (GFileOutputStream) out = NULL;
-  g_autofree char *what = NULL;
-  StreamClosure sc = { 0 };
-  cairo_status_t status;
+  g_autoptr (GBytes) bytes = NULL;
 
   g_return_val_if_fail (layout != NULL, FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  what = g_strdup_printf ("“%s”", path);
-  if (!check_arguments (layout, format, scale, legend, what, error))
-    return FALSE;
-
-  file = g_file_new_for_path (path);
-  out = g_file_replace (file, NULL, FALSE, G_FILE_CREATE_REPLACE_DESTINATION, NULL, error);
-  if (out == NULL)
+  /* Drawn first, then written as every output is (output-file.h): atomically,
+   * mode kept, links followed, devices and FIFOs written, never replaced. */
+  bytes = graph_export_to_bytes (layout, theme, format, scale, legend, error);
+  if (bytes == NULL)
     {
-      g_prefix_error (error, "Could not write %s: ", what);
+      g_prefix_error (error, "“%s”: ", path);
       return FALSE;
     }
-  sc.stream = G_OUTPUT_STREAM (out);
-
-  status = render (layout, theme, format, scale, legend, &sc);
-  if (!check_cairo (status, &sc, what, error))
-    {
-      /* Leave the old file in place: abandon the replacement. */
-      g_autoptr (GCancellable) cancel = g_cancellable_new ();
-
-      g_cancellable_cancel (cancel);
-      g_output_stream_close (G_OUTPUT_STREAM (out), cancel, NULL);
-      return FALSE;
-    }
-
-  if (!g_output_stream_close (G_OUTPUT_STREAM (out), NULL, error))
-    {
-      g_prefix_error (error, "Could not write %s: ", what);
-      return FALSE;
-    }
-
-  return TRUE;
+  return output_file_set_contents (path, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),
+                                   "export the graph to", error);
 }
 
 GBytes *
@@ -313,7 +266,7 @@ graph_export_to_bytes (const GraphLayout *layout,
                        GError           **error)
 {
   g_autofree char *what = NULL;
-  StreamClosure sc = { 0 };
+  GByteArray *bytes;
   cairo_status_t status;
 
   g_return_val_if_fail (layout != NULL, NULL);
@@ -325,13 +278,15 @@ graph_export_to_bytes (const GraphLayout *layout,
   if (!check_arguments (layout, format, scale, legend, what, error))
     return NULL;
 
-  sc.bytes = g_byte_array_new ();
-  status = render (layout, theme, format, scale, legend, &sc);
-  if (!check_cairo (status, &sc, what, error))
+  bytes = g_byte_array_new ();
+  status = render (layout, theme, format, scale, legend, bytes);
+  if (status != CAIRO_STATUS_SUCCESS)
     {
-      g_byte_array_unref (sc.bytes);
+      g_set_error (error, GRAPH_EXPORT_ERROR, GRAPH_EXPORT_ERROR_CAIRO,
+                   "Could not draw %s: %s", what, cairo_status_to_string (status));
+      g_byte_array_unref (bytes);
       return NULL;
     }
 
-  return g_byte_array_free_to_bytes (sc.bytes);
+  return g_byte_array_free_to_bytes (bytes);
 }
