@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "cli-lesson.h"
+#include "module.h"
 #include "output-file.h"
 #include "stepper.h"
 
@@ -177,7 +178,12 @@ cli_lesson_options_finish (CliLessonOptions *opts,
   params->steps = opts->steps;
   params->zero_grad = opts->zero_grad;
   if (opts->freeze_given)
-    params->frozen = opts->freeze ? g_strdupv (opts->freeze) : g_new0 (char *, 1);
+    {
+      params->frozen = opts->freeze ? g_strdupv (opts->freeze) : g_new0 (char *, 1);
+      /* resnet18 of width 1: torchvision's names, none of its weight. */
+      g_autoptr (Module) names = resnet18_new_with_width (10, 1, 0);
+      cli_freeze (names, params->frozen);
+    }
   params->weights = g_strdup (opts->weights);
   return TRUE;
 }
@@ -200,6 +206,18 @@ cli_lesson_from_args (int      argc,
       return NULL;
     }
   return lesson_find (argv[1], error);
+}
+
+void
+cli_freeze (Module  *model,
+            char   **patterns)
+{
+  for (int i = 0; patterns && patterns[i]; i++)
+    if (module_set_requires_grad_prefix (model, patterns[i], false) == 0)
+      g_printerr ("%s: warning: --freeze “%s” freezes nothing: no parameter is called "
+                  "“%s” or starts with “%s.” (the program's rule: name == f or "
+                  "name.startswith(f + \".\")); try conv1, layer1, layer2.0.bn1, fc.weight\n",
+                  g_get_prgname (), patterns[i], patterns[i], patterns[i]);
 }
 
 /* --- lesson ------------------------------------------------------------------- */

@@ -288,10 +288,7 @@ run_train (const TrainOptions *o, GError **error)
         }
     }
 
-  for (int i = 0; o->freeze && o->freeze[i]; i++)
-    if (module_set_requires_grad_prefix (model, o->freeze[i], false) == 0)
-      return bad_value (error, "--freeze “%s” matches no parameter (give a module or "
-                        "parameter name, e.g. layer1 or conv1.weight)", o->freeze[i]);
+  cli_freeze (model, o->freeze);
 
   /* The data: from a file, or torch.manual_seed(seed); torch.rand(...) twice. */
   g_autoptr (Tensor) input = NULL;

@@ -35,6 +35,12 @@ GOptionContext *cli_option_context_new (const char *command,
 /* Writes to stdout; a failure is remembered and reported when the command ends. */
 void cli_write_stdout (const void *data, gsize length);
 
+/* Freezes each --freeze pattern in model by the freeze lesson's Python rule
+ * (module.h); one that matches no parameter freezes nothing, and a warning on
+ * stderr says so. */
+typedef struct _Module Module;
+void cli_freeze (Module *model, char **patterns);
+
 /* One line per subcommand, in the table's order. */
 gboolean cli_info (int argc, char **argv, GError **error);
 gboolean cli_train (int argc, char **argv, GError **error);

@@ -37,6 +37,7 @@ typedef struct
   double pending;                  /* floats: the residual gradient waiting in the block's add */
   const char *layer;               /* where we are: "conv1", "layer2", ... */
   const char *invalid;             /* why the input does not fit, or NULL */
+  const char *invalid_layer;       /* the first layer that cannot take it: PyTorch's error */
 } Walk;
 
 static double
@@ -59,6 +60,18 @@ out_dim (int64_t in, int k, int stride, int padding)
   return (in + 2 * padding - k) / stride + 1;
 }
 
+/* The input cannot go through this layer. The walk goes on (the shapes stay
+ * meaningful), but the first failure is the one PyTorch raises, so it is kept. */
+static void
+walk_fail (Walk *w, const char *why)
+{
+  if (w->invalid == NULL)
+    {
+      w->invalid = why;
+      w->invalid_layer = w->layer;
+    }
+}
+
 /* conv2d (bias-free, as in resnet18); need_grad_in: its input needs a gradient. */
 static void
 walk_conv (Walk *w, int out_ch, int k, int stride, int padding, bool need_grad_in)
@@ -67,7 +80,7 @@ walk_conv (Walk *w, int out_ch, int k, int stride, int padding, bool need_grad_i
   int64_t oh = out_dim (w->h, k, stride, padding), ow = out_dim (w->w, k, stride, padding);
   if (oh < 1 || ow < 1)
     {
-      w->invalid = "its convolution's kernel would be larger than its padded input";
+      walk_fail (w, "its convolution's kernel would be larger than its padded input");
       return;
     }
   double kk = (double) w->c * k * k;                 /* K */
@@ -91,7 +104,7 @@ walk_bn (Walk *w)
 {
   /* Training BatchNorm needs more than one value per channel (PyTorch refuses). */
   if ((double) w->n * w->h * w->w <= 1)
-    w->invalid = "its BatchNorm would see a single value per channel";
+    walk_fail (w, "its BatchNorm would see a single value per channel");
   w->params += 2.0 * w->c;
   w->buffers += 2.0 * w->c;
   walk_peak (w, 2 * act (w));
@@ -112,7 +125,7 @@ walk_max_pool (Walk *w, int k, int stride, int padding)
   w->w = out_dim (w->w, k, stride, padding);
   if (w->h < 1 || w->w < 1)
     {
-      w->invalid = "its max-pool window would be larger than its padded input";
+      walk_fail (w, "its max-pool window would be larger than its padded input");
       return;
     }
   w->saved += act (w);                               /* int32 indices, one per output */
@@ -203,7 +216,7 @@ resnet_estimate_memory (int64_t batch, int64_t height, int64_t image_width, int 
                    "resnet18 cannot train on a batch of %" G_GINT64_FORMAT " at %"
                    G_GINT64_FORMAT "×%" G_GINT64_FORMAT ": at %s %s (the input is halved "
                    "five times: give a larger image or batch)",
-                   batch, height, image_width, w.layer, w.invalid);
+                   batch, height, image_width, w.invalid_layer, w.invalid);
       return FALSE;
     }
   /* avgpool, flatten, fc: (N, 8w) · (8w, classes); prediction, diff, loss. */

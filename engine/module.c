@@ -523,8 +523,9 @@ module_set_requires_grad (Module *m, bool requires_grad)
 static bool
 name_has_prefix (const char *name, const char *prefix)
 {
+  /* Python's name == f or name.startswith(f + "."): "" matches nothing. */
   size_t n = strlen (prefix);
-  return n == 0 || (strncmp (name, prefix, n) == 0 && (name[n] == '\0' || name[n] == '.'));
+  return n > 0 && strncmp (name, prefix, n) == 0 && (name[n] == '\0' || name[n] == '.');
 }
 
 int

@@ -91,7 +91,9 @@ GPtrArray  *module_named_tensors       (Module *m);
 void        module_set_requires_grad   (Module *m, bool requires_grad);  /* m and below */
 /* Sets requires_grad of every parameter whose full name is prefix or starts with
  * prefix followed by '.': a module ("layer1", "layer2.0.bn1") or a parameter
- * ("conv1.weight"). Returns how many parameters matched ("" matches all). */
+ * ("conv1.weight"); the freeze lesson's Python rule, `name == f or
+ * name.startswith(f + ".")`, so "" or "layer" match nothing. Returns how many
+ * parameters matched. */
 int         module_set_requires_grad_prefix (Module *m, const char *prefix, bool requires_grad);
 void        module_train               (Module *m, bool training);       /* m and below */
 void        module_zero_grad           (Module *m);  /* .grad = None; EVENT_GRADS_ZEROED */

@@ -270,7 +270,6 @@ test_errors (void)
   static const struct { const char *args[5]; int status; const char *message; } cases[] = {
     { { "--model", "vgg16" }, 2, "vgg16" },
     { { "--steps", "0" }, 2, "--steps" },
-    { { "--freeze", "layer9" }, 2, "layer9" },
     { { "--weights", "/nonexistent/w.safetensors" }, 1, "/nonexistent/w.safetensors" },
     { { "--weights", "GRADS", "--data", "GRADS" }, 1, "input" },
     { { "--size", "100000", "--batch", "100000" }, 1, "needs about" },

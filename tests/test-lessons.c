@@ -355,21 +355,31 @@ test_freeze_losses (void)
 static void
 test_freeze_bad_name (void)
 {
+  /* The program's rule, name == f or name.startswith(f + "."): a name that
+   * matches nothing ("layer9", "layer", "") freezes nothing, and the lesson runs
+   * as the Python program it prints does. */
   LessonParams params;
-  lesson_params_init (&params);
-  params.frozen = g_strsplit ("layer9", ",", -1);
   g_autoptr (GError) error = NULL;
-  LessonRun *run = lesson_run_new (&lesson_freeze, &params);
-  g_assert_false (lesson_run_execute (run, &error));
-  g_assert_error (error, LESSON_ERROR, LESSON_ERROR_PARAMS);
-  g_assert_nonnull (strstr (error->message, "layer9"));
-  lesson_run_free (run);
-  lesson_params_clear (&params);
+  const char *names[] = { "layer9", "layer", "" };
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      lesson_params_init (&params);
+      params.frozen = g_new0 (char *, 2);
+      params.frozen[0] = g_strdup (names[i]);
+      LessonRun *run = lesson_run_new (&lesson_freeze, &params);
+      g_assert_true (lesson_run_execute (run, &error));
+      g_assert_no_error (error);
+      g_autoptr (GPtrArray) ps = module_named_parameters (lesson_run_get_model (run));
+      for (guint k = 0; k < ps->len; k++)
+        g_assert_true (((ModuleTensor *) g_ptr_array_index (ps, k))->tensor->requires_grad);
+      lesson_run_free (run);
+      lesson_params_clear (&params);
+    }
 
   /* A size the lessons do not take. */
   lesson_params_init (&params);
   params.size = 100;
-  run = lesson_run_new (&lesson_resnet18_step, &params);
+  LessonRun *run = lesson_run_new (&lesson_resnet18_step, &params);
   g_clear_error (&error);
   g_assert_false (lesson_run_execute (run, &error));
   g_assert_error (error, LESSON_ERROR, LESSON_ERROR_PARAMS);
