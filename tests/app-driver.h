@@ -23,6 +23,7 @@
 #include "app-home.h"
 #include "gradlens-application.h"
 #include "gradlens-window.h"
+#include "graph-view.h"
 
 /* How long a whole script may take, and one command. */
 #ifndef GIVE_UP_SECONDS
@@ -155,6 +156,85 @@ panel (GradlensWindow *window,
 
   g_assert_nonnull (widget);
   return widget;
+}
+
+static void
+on_after_paint (GdkFrameClock *clock,
+                gboolean      *painted)
+{
+  *painted = TRUE;
+}
+
+/* Until the window has laid out and painted what changed. */
+G_GNUC_UNUSED static void
+wait_painted (GradlensWindow *window)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (window));
+  gint64 deadline = g_get_monotonic_time () + WAIT_SECONDS * G_TIME_SPAN_SECOND;
+  gboolean painted = FALSE;
+  gulong id;
+
+  g_assert_nonnull (clock);
+  for (int round = 0; round < 2; round++)
+    {
+      painted = FALSE;
+      id = g_signal_connect (clock, "after-paint", G_CALLBACK (on_after_paint), &painted);
+      gtk_widget_queue_draw (GTK_WIDGET (window));
+      while (!painted && g_get_monotonic_time () < deadline)
+        g_main_context_iteration (NULL, TRUE);
+      g_signal_handler_disconnect (clock, id);
+    }
+  g_assert_true (painted);
+}
+
+/* Until the graph view has its layout on screen and its boxes have moved
+ * to their places (200 ms). */
+G_GNUC_UNUSED static void
+wait_graph (GradlensWindow *window)
+{
+  GraphView *view = GRAPH_VIEW (panel (window, "graph"));
+  gint64 deadline = g_get_monotonic_time () + WAIT_SECONDS * G_TIME_SPAN_SECOND;
+  gint64 settled;
+
+  while (graph_view_is_layout_pending (view) && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (graph_view_is_layout_pending (view));
+  settled = g_get_monotonic_time () + 400 * G_TIME_SPAN_MILLISECOND;
+  while (g_get_monotonic_time () < settled)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (2000);
+    }
+}
+
+/* A PNG of the window as it is drawn now, under the build folder:
+ * SCREENSHOT_PREFIX-NAME.png. */
+#ifndef SCREENSHOT_PREFIX
+#define SCREENSHOT_PREFIX "window"
+#endif
+G_GNUC_UNUSED static void
+screenshot (GradlensWindow *window,
+            const char     *name)
+{
+  g_autofree char *file = g_strdup_printf ("%s-%s.png", SCREENSHOT_PREFIX, name);
+  GtkWidget *widget = GTK_WIDGET (window);
+  int width = gtk_widget_get_width (widget), height = gtk_widget_get_height (widget);
+  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
+  g_autoptr (GskRenderNode) node = NULL;
+  g_autoptr (GdkTexture) texture = NULL;
+  g_autofree char *path = g_test_build_filename (G_TEST_BUILT, file, NULL);
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+  GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
+
+  wait_graph (window);
+  wait_painted (window);
+  g_assert_cmpint (width, >, 0);
+  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
+  node = gtk_snapshot_free_to_node (snapshot);
+  g_assert_nonnull (node);
+  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_test_message ("saved %s", path);
 }
 
 /* --- Running a script inside the application ------------------------------------ */

@@ -9,7 +9,7 @@ GRADLENS_PACKAGES="
   meson ninja-build pkg-config gcc libc6-dev
   libglib2.0-dev libgtk-4-dev libgdk-pixbuf-2.0-dev libcairo2-dev libgraphviz-dev libopenblas-dev
   adwaita-icon-theme librsvg2-common fonts-dejavu-core
-  xvfb xauth dbus
+  xvfb xauth dbus libxtst-dev
   desktop-file-utils appstream
   clang libclang-rt-14-dev valgrind
 "

@@ -129,6 +129,179 @@ _gradlens_window_class_init_actions (GtkWidgetClass *widget_class)
                                      actions[i].activate);
 }
 
+/* --- The status toast ---------------------------------------------------------- */
+
+/* How long a command runs before the toast says so, and how long a refusal stays. */
+#define BUSY_DELAY_MS 300
+#define REFUSAL_SECONDS 4
+
+static void
+show_status (GradlensWindow *self,
+             const char     *text,
+             gboolean        busy)
+{
+  g_clear_handle_id (&self->status_hide_id, g_source_remove);
+  gtk_label_set_text (self->status_label, text != NULL ? text : "");
+  gtk_spinner_set_spinning (self->status_spinner, busy);
+  gtk_widget_set_visible (GTK_WIDGET (self->status_spinner), busy);
+  gtk_revealer_set_reveal_child (self->status_revealer, text != NULL);
+}
+
+static gboolean
+hide_status (gpointer user_data)
+{
+  GradlensWindow *self = user_data;
+
+  self->status_hide_id = 0;
+  show_status (self, NULL, FALSE);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+show_busy (gpointer user_data)
+{
+  GradlensWindow *self = user_data;
+  g_autofree char *phase = g_strdup (gradlens_code_view_get_phase (self->code_view));
+
+  self->busy_id = 0;
+  show_status (self, "Running… keys wait for the next pause", TRUE);
+  /* The banner over the program said where it was before the command. */
+  gradlens_code_view_set_phase (self->code_view, phase, "Running…",
+                                "The program runs on to its next pause.");
+  return G_SOURCE_REMOVE;
+}
+
+const char *
+gradlens_window_get_status (GradlensWindow *self)
+{
+  g_return_val_if_fail (GRADLENS_IS_WINDOW (self), NULL);
+
+  if (!gtk_revealer_get_reveal_child (self->status_revealer))
+    return NULL;
+  return gtk_label_get_text (self->status_label);
+}
+
+/* The key of win.NAME as GTK writes it ("F10", "Ctrl+R"), or NULL. */
+static char *
+key_label (const char *name)
+{
+  guint key;
+  GdkModifierType mods;
+
+  for (guint i = 0; i < G_N_ELEMENTS (actions); i++)
+    if (g_str_equal (actions[i].name, name) && actions[i].accels[0] != NULL
+        && gtk_accelerator_parse (actions[i].accels[0], &key, &mods))
+      return gtk_accelerator_get_label (key, mods);
+  return NULL;
+}
+
+/* Why win.NAME does not apply now, in the student's words. */
+static char *
+refusal (GradlensWindow *self,
+         const char     *name)
+{
+  StepperStatus status = self->stepper != NULL ? stepper_get_status (self->stepper) : STEPPER_FINISHED;
+  g_autofree char *key = key_label (name);
+  LessonPhase phase = status == STEPPER_PAUSED
+                        ? lesson_run_get_phase (stepper_get_run (self->stepper))
+                        : LESSON_PHASE_FORWARD;
+
+  if (status == STEPPER_RUNNING && !self->playing)
+    return g_strdup_printf ("Still running: %s was not taken. Press it again once the "
+                            "program pauses.", key);
+  if (self->playing)
+    return g_strdup_printf ("Playing: pause (F6) before stepping with %s.", key);
+  if (status == STEPPER_FINISHED)
+    return g_strdup ("The program has ended: reset (Ctrl+R) to run it again.");
+  if (g_str_equal (name, "win.step-op") && phase == LESSON_PHASE_BACKWARD)
+    return g_strdup ("Op (F10) steps the forward pass; in the backward pass, step with "
+                     "Node (F9).");
+  if (g_str_equal (name, "win.step-backward-node"))
+    return g_strdup ("Node (F9) steps the backward pass, which has not begun: step to "
+                     "loss.backward() with Op (F10) or Line (F11).");
+  if (g_str_equal (name, "win.optimizer-step") || g_str_equal (name, "win.zero-grad"))
+    {
+      if (self->lesson == NULL || !self->lesson->uses_resnet)
+        return g_strdup_printf ("%s runs the optimizer: this lesson has none.", key);
+      if (g_str_equal (name, "win.zero-grad"))
+        return g_strdup ("zero_grad() is off in the lesson settings: gradients accumulate.");
+    }
+  return g_strdup_printf ("%s does not apply now.", key);
+}
+
+/* A key of the table, as the window took it: the command, or why not. */
+void
+_gradlens_window_key_command (GradlensWindow *self,
+                              const char     *name)
+{
+  g_autofree char *why = NULL;
+
+  if (!g_hash_table_contains (self->disabled_actions, name))
+    {
+      gtk_widget_activate_action (GTK_WIDGET (self), name, NULL);
+      return;
+    }
+  why = refusal (self, name);
+  gtk_widget_error_bell (GTK_WIDGET (self));
+  show_status (self, why, gradlens_window_is_busy (self));
+  if (!gradlens_window_is_busy (self))
+    self->status_hide_id = g_timeout_add_seconds (REFUSAL_SECONDS, hide_status, self);
+}
+
+/* While a command runs, after a moment, "Running…"; gone at the pause. */
+static void
+update_busy (GradlensWindow *self,
+             gboolean        busy)
+{
+  if (busy)
+    {
+      if (self->busy_id == 0 && !gtk_spinner_get_spinning (self->status_spinner))
+        self->busy_id = g_timeout_add (BUSY_DELAY_MS, show_busy, self);
+      return;
+    }
+  g_clear_handle_id (&self->busy_id, g_source_remove);
+  if (gtk_spinner_get_spinning (self->status_spinner))
+    show_status (self, NULL, FALSE);
+}
+
+/* A key of the table, pressed anywhere in the window. */
+static gboolean
+on_window_key (GtkWidget *widget,
+               GVariant  *args,
+               gpointer   user_data)
+{
+  const char *name = user_data;   /* "win.step-op" */
+
+  _gradlens_window_key_command (GRADLENS_WINDOW (widget), name);
+  /* Taken even when the command does not apply now: passed on, F10 would
+   * move the focus to the header bar, F6 to another pane. */
+  return TRUE;
+}
+
+/* GTK binds some of the stepping keys itself: GtkWindow's F10 focuses the
+ * header bar (the menu key), GtkPaned's F6 and F8 move between panes, and
+ * those bindings run before the application's accelerators, so the first F10
+ * after a click in a pane stepped nothing. The window takes its keys first, in
+ * the capture phase, before any widget inside it sees them. The application's
+ * accelerators (_gradlens_window_set_accels) stay, for the tooltips, the menu
+ * and the Keyboard Shortcuts window. */
+void
+_gradlens_window_init_shortcuts (GradlensWindow *self)
+{
+  GtkEventController *controller = gtk_shortcut_controller_new ();
+
+  gtk_event_controller_set_name (controller, "gradlens-window-keys");
+  gtk_event_controller_set_propagation_phase (controller, GTK_PHASE_CAPTURE);
+  for (guint i = 0; i < G_N_ELEMENTS (actions); i++)
+    for (guint k = 0; actions[i].accels[k] != NULL; k++)
+      gtk_shortcut_controller_add_shortcut (
+        GTK_SHORTCUT_CONTROLLER (controller),
+        gtk_shortcut_new (gtk_shortcut_trigger_parse_string (actions[i].accels[k]),
+                          gtk_callback_action_new (on_window_key, (gpointer) actions[i].name,
+                                                   NULL)));
+  gtk_widget_add_controller (GTK_WIDGET (self), controller);
+}
+
 void
 _gradlens_window_set_accels (GtkApplication *application)
 {
@@ -140,11 +313,24 @@ _gradlens_window_set_accels (GtkApplication *application)
   gtk_application_set_accels_for_action (application, "win.export-graph('png')", export_png);
 }
 
+/* Enables or disables win.NAME, and remembers which: a key of a disabled
+ * action is refused in words (_gradlens_window_key_command). */
+static void
+set_enabled (GradlensWindow *self,
+             const char     *name,
+             gboolean        enabled)
+{
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), name, enabled);
+  if (enabled)
+    g_hash_table_remove (self->disabled_actions, name);
+  else
+    g_hash_table_add (self->disabled_actions, (gpointer) name);
+}
+
 /* Which commands apply now. */
 void
 _gradlens_window_update_actions (GradlensWindow *self)
 {
-  GtkWidget *widget = GTK_WIDGET (self);
   StepperStatus status = self->stepper != NULL ? stepper_get_status (self->stepper) : STEPPER_FINISHED;
   gboolean busy = status == STEPPER_RUNNING && !self->playing;
   gboolean idle = status == STEPPER_READY || status == STEPPER_PAUSED;
@@ -155,21 +341,22 @@ _gradlens_window_update_actions (GradlensWindow *self)
 
   if (status == STEPPER_PAUSED)
     phase = lesson_run_get_phase (stepper_get_run (self->stepper));
+  update_busy (self, busy);
   /* While playing, only pause and reset apply. */
   can_step = idle && !self->playing;
 
   /* Op steps belong to forward (they stop at a phase change, so from the
    * optimizer or zero_grad they lead into the next forward); backward has Node. */
-  gtk_widget_action_set_enabled (widget, "win.step-op", can_step && phase != LESSON_PHASE_BACKWARD);
-  gtk_widget_action_set_enabled (widget, "win.step-backward-node",
+  set_enabled (self, "win.step-op", can_step && phase != LESSON_PHASE_BACKWARD);
+  set_enabled (self, "win.step-backward-node",
                                  can_step && status == STEPPER_PAUSED && phase == LESSON_PHASE_BACKWARD);
-  gtk_widget_action_set_enabled (widget, "win.step-line", can_step);
-  gtk_widget_action_set_enabled (widget, "win.run-to-phase-end", can_step);
-  gtk_widget_action_set_enabled (widget, "win.run-to-end", can_step);
-  gtk_widget_action_set_enabled (widget, "win.play-pause", ongoing && (idle || self->playing));
-  gtk_widget_action_set_enabled (widget, "win.reset", self->lesson != NULL);
-  gtk_widget_action_set_enabled (widget, "win.optimizer-step", can_step && resnet);
-  gtk_widget_action_set_enabled (widget, "win.zero-grad",
+  set_enabled (self, "win.step-line", can_step);
+  set_enabled (self, "win.run-to-phase-end", can_step);
+  set_enabled (self, "win.run-to-end", can_step);
+  set_enabled (self, "win.play-pause", ongoing && (idle || self->playing));
+  set_enabled (self, "win.reset", self->lesson != NULL);
+  set_enabled (self, "win.optimizer-step", can_step && resnet);
+  set_enabled (self, "win.zero-grad",
                                  can_step && resnet && self->settings.zero_grad);
 
   /* The module tree sets requires_grad on the run's model: only while the
@@ -187,9 +374,9 @@ _gradlens_window_update_actions (GradlensWindow *self)
   else
     gradlens_module_tree_set_editable (self->module_tree, TRUE, NULL);
 
-  gtk_widget_action_set_enabled (widget, "win.open-weights", resnet && !busy);
-  gtk_widget_action_set_enabled (widget, "win.save-weights",
+  set_enabled (self, "win.open-weights", resnet && !busy);
+  set_enabled (self, "win.save-weights",
                                  !busy && !self->playing && _gradlens_window_has_model (self));
-  gtk_widget_action_set_enabled (widget, "win.export-graph",
+  set_enabled (self, "win.export-graph",
                                  !busy && !self->playing && self->graph_nodes->len > 0);
 }

@@ -73,6 +73,9 @@ struct _GradlensWindow
   GtkButton               *zoom_in_button;
   GtkToggleButton         *legend_button;
   GtkToggleButton         *follow_button;
+  GtkRevealer             *status_revealer;
+  GtkSpinner              *status_spinner;
+  GtkLabel                *status_label;
   GtkNotebook             *log_notebook;
   GradlensEventLog        *event_log;
   GtkTextView             *output_view;
@@ -115,6 +118,11 @@ struct _GradlensWindow
   StepperCommand    last_command;
   RunGoal           goal;
   gboolean          goal_seen;       /* the goal's phase was seen */
+
+  /* The status toast. */
+  GHashTable       *disabled_actions; /* names of the win.* actions that do not apply now */
+  guint             busy_id;         /* shows "Running…" if a command takes a while */
+  guint             status_hide_id;  /* hides a refusal after a few seconds */
 };
 
 /* gradlens-window.c */
@@ -140,6 +148,8 @@ void      _gradlens_window_update_layer_chart (GradlensWindow *self, LessonRun *
 void      _gradlens_window_class_init_actions (GtkWidgetClass *widget_class);
 void      _gradlens_window_set_accels      (GtkApplication *application);
 void      _gradlens_window_update_actions  (GradlensWindow *self);
+void      _gradlens_window_init_shortcuts  (GradlensWindow *self);
+void      _gradlens_window_key_command     (GradlensWindow *self, const char *action);
 
 /* gradlens-window-files.c */
 void      _gradlens_window_choose_weights_to_open (GradlensWindow *self);

@@ -704,6 +704,8 @@ gradlens_window_dispose (GObject *object)
 
   g_clear_handle_id (&self->play_id, g_source_remove);
   g_clear_handle_id (&self->restart_id, g_source_remove);
+  g_clear_handle_id (&self->busy_id, g_source_remove);
+  g_clear_handle_id (&self->status_hide_id, g_source_remove);
   /* Joins the worker: nothing reads the window from another thread after this. */
   g_clear_pointer (&self->stepper, stepper_free);
   g_clear_pointer (&self->graph_nodes, g_ptr_array_unref);
@@ -722,6 +724,7 @@ gradlens_window_finalize (GObject *object)
   GradlensWindow *self = GRADLENS_WINDOW (object);
 
   g_clear_pointer (&self->log_queue, g_async_queue_unref);
+  g_clear_pointer (&self->disabled_actions, g_hash_table_unref);
   gradlens_settings_clear (&self->settings);
   g_free (self->settings_path);
   g_strfreev (self->frozen);
@@ -803,6 +806,9 @@ gradlens_window_class_init (GradlensWindowClass *klass)
   BIND (zoom_in_button);
   BIND (legend_button);
   BIND (follow_button);
+  BIND (status_revealer);
+  BIND (status_spinner);
+  BIND (status_label);
   BIND (log_notebook);
   BIND (event_log);
   BIND (output_view);
@@ -837,6 +843,8 @@ gradlens_window_init (GradlensWindow *self)
   self->log_queue = _gradlens_window_log_queue_new ();
   self->graph_nodes = g_ptr_array_new_with_free_func ((GDestroyNotify) node_unref);
   self->inspector_follows = TRUE;
+  self->disabled_actions = g_hash_table_new (g_str_hash, g_str_equal);
+  _gradlens_window_init_shortcuts (self);
 
   /* Settings: a bad file is reported, and the defaults used. */
   gradlens_settings_init (&self->settings);

@@ -73,6 +73,10 @@ void            gradlens_window_show_error         (GradlensWindow *self, const 
 /* The banner's text when it is shown, NULL otherwise. */
 const char     *gradlens_window_get_error          (GradlensWindow *self);
 
+/* The status over the graph: "Running…" with a spinner while a command takes
+ * a while, or why a key did nothing (for a few seconds); NULL when hidden. */
+const char     *gradlens_window_get_status         (GradlensWindow *self);
+
 /* The panels, for tests. */
 GtkWidget      *gradlens_window_get_panel          (GradlensWindow *self, const char *name);
 
