@@ -201,6 +201,8 @@ struct _LessonRun
   gpointer output_data;
 
   LessonPhase phase;
+  LessonPhase next_phase;       /* announced by lesson_phase, begins at the next line */
+  bool phase_pending;
   int line;
   bool executed;
   GArray *losses;               /* of double */
@@ -439,6 +441,16 @@ gboolean
 lesson_line (LessonRun *run, int line)
 {
   run->line = line;
+  /* The phase the statement begins: a pause at the phase change shows the
+   * statement that makes it (loss.backward()), not the one before. */
+  if (run->phase_pending)
+    {
+      run->phase_pending = false;
+      run->phase = run->next_phase;
+      if (!autograd_emit (&(Event){ .kind = EVENT_PHASE, .line = (int) run->phase,
+                                    .text = lesson_phase_name (run->phase) }))
+        return FALSE;
+    }
   return autograd_emit (&(Event){ .kind = EVENT_LINE, .line = line,
                                   .text = lesson_run_get_source_line (run, line) });
 }
@@ -446,9 +458,9 @@ lesson_line (LessonRun *run, int line)
 gboolean
 lesson_phase (LessonRun *run, LessonPhase phase)
 {
-  run->phase = phase;
-  return autograd_emit (&(Event){ .kind = EVENT_PHASE, .line = (int) phase,
-                                  .text = lesson_phase_name (phase) });
+  run->next_phase = phase;
+  run->phase_pending = true;
+  return TRUE;
 }
 
 gboolean

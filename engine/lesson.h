@@ -173,7 +173,11 @@ char        *lesson_graph_to_dot       (LessonRun *run, Node *root);
 
 /* --- For the lessons' C code ------------------------------------------- */
 
-/* Emit EVENT_LINE / EVENT_PHASE. FALSE: the stepper asked the lesson to stop. */
+/* Emit EVENT_LINE / EVENT_PHASE. FALSE: the stepper asked the lesson to stop.
+ * A phase begins with the statement that starts it: lesson_phase () announces
+ * it, and the next lesson_line () sets the line, then emits EVENT_PHASE, then
+ * EVENT_LINE, so a pause at either shows that line under that phase (the
+ * backward phase on `loss.backward()`, never on the line before it). */
 gboolean     lesson_line               (LessonRun *run, int line);
 gboolean     lesson_phase              (LessonRun *run, LessonPhase phase);
 gboolean     lesson_cancelled          (GError **error);   /* sets the error, returns FALSE */

@@ -586,6 +586,90 @@ test_graph_autograd (void)
   g_assert_cmpuint (member (graph, "edges", JSON_ARRAY)->array.n, ==, 5);
 }
 
+/* The phase and the line agree at every pause: at a phase change the line is
+ * the statement that makes it, and a statement that makes one runs in it. */
+typedef struct
+{
+  LessonRun *run;
+  guint n_phases;
+  GString *disagreements;
+} PhaseCheck;
+
+/* The phase a statement begins, from its text; LESSON_PHASE_COUNT: none. */
+static LessonPhase
+phase_of_statement (const char *text)
+{
+  if (strstr (text, ".backward(") != NULL)
+    return LESSON_PHASE_BACKWARD;
+  if (strstr (text, "optim.step()") != NULL)
+    return LESSON_PHASE_OPTIMIZER;
+  if (strstr (text, "optim.zero_grad(") != NULL)
+    return LESSON_PHASE_ZERO_GRAD;
+  if (strstr (text, "= model(") != NULL)
+    return LESSON_PHASE_FORWARD;
+  return LESSON_PHASE_COUNT;
+}
+
+static gboolean
+check_phase_event (const Event *ev, gpointer data)
+{
+  PhaseCheck *c = data;
+  int line = lesson_run_get_line (c->run);
+  const char *text = lesson_run_get_source_line (c->run, line);
+  LessonPhase phase = lesson_run_get_phase (c->run);
+  LessonPhase expected = phase_of_statement (text);
+
+  if (ev->kind == EVENT_PHASE && ev->line == LESSON_PHASE_DONE)
+    return TRUE;   /* after the last line */
+  if (ev->kind == EVENT_PHASE)
+    {
+      c->n_phases++;
+      /* A phase begins with a statement of its own: the program's first line
+       * for the opening forward pass, elsewhere the call that starts it. */
+      if ((LessonPhase) ev->line != phase)
+        g_string_append_printf (c->disagreements, "phase event %s while the run says %s; ",
+                                lesson_phase_name ((LessonPhase) ev->line),
+                                lesson_phase_name (phase));
+      else if (line == 0 || (expected != phase && !(phase == LESSON_PHASE_FORWARD
+                                                    && expected == LESSON_PHASE_COUNT)))
+        g_string_append_printf (c->disagreements, "%s on line %d “%s”; ",
+                                lesson_phase_name (phase), line, text);
+    }
+  else if (ev->kind == EVENT_LINE && expected != LESSON_PHASE_COUNT && expected != phase)
+    g_string_append_printf (c->disagreements, "line %d “%s” runs in %s; ", line, text,
+                            lesson_phase_name (phase));
+  return TRUE;
+}
+
+static void
+test_phase_matches_line (void)
+{
+  guint n;
+  const Lesson *const *lessons = lesson_list (&n);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      LessonParams params;
+      PhaseCheck c = { .disagreements = g_string_new (NULL) };
+
+      lesson_params_init (&params);
+      params.steps = 2;
+      c.run = lesson_run_new (lessons[i], &params);
+      autograd_set_observer (check_phase_event, &c);
+      g_assert_true (lesson_run_execute (c.run, &error));
+      autograd_set_observer (NULL, NULL);
+      g_assert_no_error (error);
+      /* Every lesson opens with a forward pass; the resnet ones have all four. */
+      g_assert_cmpuint (c.n_phases, >=, lessons[i]->uses_resnet ? 8 : 1);
+      if (c.disagreements->len > 0)
+        g_error ("%s: %s", lessons[i]->name, c.disagreements->str);
+      g_string_free (c.disagreements, TRUE);
+      lesson_run_free (c.run);
+      lesson_params_clear (&params);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -604,6 +688,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/lessons/graph-resnet18-step", test_graph_resnet18_step);
   g_test_add_func ("/engine/lessons/graph-finetune", test_graph_finetune);
   g_test_add_func ("/engine/lessons/graph-autograd", test_graph_autograd);
+  g_test_add_func ("/engine/lessons/phase-matches-line", test_phase_matches_line);
 
   return g_test_run ();
 }

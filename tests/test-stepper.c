@@ -193,7 +193,8 @@ test_run_to (void)
   g_assert_cmpint (stepper_run_to_phase_end_sync (s), ==, STEPPER_PAUSED);
   g_assert_cmpint (stepper_get_event (s)->kind, ==, EVENT_PHASE);
   g_assert_cmpint (stepper_get_phase (s), ==, LESSON_PHASE_BACKWARD);
-  g_assert_cmpint (stepper_get_line (s), ==, 8);
+  /* The phase change shows the call that makes it, Q.backward(...). */
+  g_assert_cmpint (stepper_get_line (s), ==, 9);
   g_assert_null (lesson_run_get_tensor (run, "a")->grad);
 
   /* Only op stops: the whole backward runs, the next pause is line 14's a**2. */
