@@ -22,8 +22,11 @@ static _Thread_local Tensor *pending_out;
 /* The thread's first anomaly (Anomaly *), freed with the thread. */
 static GPrivate first_anomaly = G_PRIVATE_INIT ((GDestroyNotify) anomaly_free);
 
-/* Sequence numbers grow across threads, like PyTorch's. */
-static gint next_seq;
+/* Sequence numbers count per thread, like PyTorch's (at::sequence_number is
+ * thread_local): a program run on a fresh thread, as the stepper runs each
+ * run, numbers its nodes from 0, as a fresh PyTorch process would. Ids are
+ * unique across threads. */
+static _Thread_local uint64_t next_seq;
 static gint next_id;
 static gint live_nodes;
 
@@ -260,7 +263,7 @@ node_new (OpKind op)
   g_atomic_int_inc (&live_nodes);
   node->op = op;
   node->id = (guint) g_atomic_int_add (&next_id, 1);
-  node->seq = op == OP_ACCUMULATE_GRAD ? UINT64_MAX : (guint) g_atomic_int_add (&next_seq, 1);
+  node->seq = op == OP_ACCUMULATE_GRAD ? UINT64_MAX : next_seq++;
   node->module = g_intern_string (autograd_module_current ());
   return node;
 }

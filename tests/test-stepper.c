@@ -175,6 +175,33 @@ test_autograd_lines (void)
   stepper_free (s);
 }
 
+/* Each run numbers its nodes from 0 (sequence_nr), as a fresh PyTorch process
+ * would: Q = 3*a**3 - b**2's first node, a**3's PowBackward0, is 0 every time,
+ * after a reset too. */
+static void
+test_sequence_per_run (void)
+{
+  Stepper *s = stepper_new (&lesson_autograd, NULL, STEPPER_STOP_OP, NULL, NULL, NULL);
+
+  for (int run = 0; run < 3; run++)
+    {
+      const StepperEvent *ev;
+
+      /* a's AccumulateGrad first (made as a**3 records; it has no number). */
+      do
+        {
+          g_assert_cmpint (stepper_step_sync (s), ==, STEPPER_PAUSED);
+          ev = stepper_get_event (s);
+        }
+      while (ev->kind != EVENT_NODE_RECORDED || ev->node->op == OP_ACCUMULATE_GRAD);
+      g_assert_cmpstr (node_name (ev->node), ==, "PowBackward0");
+      g_assert_cmpuint (ev->node->seq, ==, 0);
+      g_assert_cmpint (stepper_run_to_end_sync (s), ==, STEPPER_FINISHED);
+      stepper_reset (s, NULL);
+    }
+  stepper_free (s);
+}
+
 /* Run to the end of the line, of the phase, of the lesson. */
 static void
 test_run_to (void)
@@ -731,6 +758,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/stepper/autograd-op-order", test_autograd_op_order);
   g_test_add_func ("/engine/stepper/autograd-lines", test_autograd_lines);
   g_test_add_func ("/engine/stepper/run-to", test_run_to);
+  g_test_add_func ("/engine/stepper/sequence-per-run", test_sequence_per_run);
   g_test_add_func ("/engine/stepper/failure", test_failure);
   g_test_add_func ("/engine/stepper/resnet-stepped-equals-straight",
                    test_resnet_stepped_equals_straight);
