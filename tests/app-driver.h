@@ -24,6 +24,7 @@
 #include "gradlens-application.h"
 #include "gradlens-window.h"
 #include "graph-view.h"
+#include "settings-popover.h"
 
 /* How long a whole script may take, and one command. */
 #ifndef GIVE_UP_SECONDS
@@ -235,6 +236,28 @@ screenshot (GradlensWindow *window,
   texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
   g_assert_true (gdk_texture_save_to_png (texture, path));
   g_test_message ("saved %s", path);
+}
+
+/* Settings as the popover's Apply gives them: the lesson restarts with them. */
+G_GNUC_UNUSED static void
+apply_settings (GradlensSettingsPopover *popover,
+                const GradlensSettings  *s)
+{
+  guint before = current->synced;
+
+  gradlens_settings_popover_set (popover, s);
+  g_signal_emit_by_name (popover, "apply");
+  wait_synced (before);
+}
+
+G_GNUC_UNUSED static void
+apply_default_settings (GradlensSettingsPopover *popover)
+{
+  GradlensSettings s;
+
+  gradlens_settings_init (&s);
+  apply_settings (popover, &s);
+  gradlens_settings_clear (&s);
 }
 
 /* --- Running a script inside the application ------------------------------------ */

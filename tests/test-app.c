@@ -431,27 +431,6 @@ read_ini (void)
 
 /* S in the settings popover, applied as its Apply button would; waits for the
  * lesson to restart with them. */
-static void
-apply_settings (GradlensSettingsPopover *popover,
-                const GradlensSettings  *s)
-{
-  guint before = current->synced;
-
-  gradlens_settings_popover_set (popover, s);
-  g_signal_emit_by_name (popover, "apply");
-  wait_synced (before);
-}
-
-static void
-apply_default_settings (GradlensSettingsPopover *popover)
-{
-  GradlensSettings s;
-
-  gradlens_settings_init (&s);
-  apply_settings (popover, &s);
-  gradlens_settings_clear (&s);
-}
-
 /* Settings from the popover restart the lesson with them, and are saved. */
 static void
 script_settings (GradlensWindow *window)

@@ -18,6 +18,8 @@
 #include "app-driver.h"
 #include "code-view.h"
 #include "event-log.h"
+#include "inspector.h"
+#include "plot-paint.h"
 
 /* --- Real input, through the X server ------------------------------------------ */
 
@@ -270,6 +272,180 @@ script_busy (GradlensWindow *window)
   g_assert_nonnull (strstr (gradlens_window_get_status (window), "reset"));
 }
 
+/* --- 6. No text cut or mangled ------------------------------------------------------ */
+
+static void
+collect (GtkWidget *widget,
+         GType      type,
+         GPtrArray *found)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type) && gtk_widget_get_mapped (widget))
+    g_ptr_array_add (found, widget);
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c; c = gtk_widget_get_next_sibling (c))
+    collect (c, type, found);
+}
+
+/* Every label shown inside area ends within it: wrapped, not cut. */
+static void
+assert_labels_inside (GtkWidget *area)
+{
+  g_autoptr (GPtrArray) labels = g_ptr_array_new ();
+  int width = gtk_widget_get_width (area);
+
+  collect (area, GTK_TYPE_LABEL, labels);
+  g_assert_cmpuint (labels->len, >, 3);
+  for (guint i = 0; i < labels->len; i++)
+    {
+      graphene_rect_t bounds;
+
+      g_assert_true (gtk_widget_compute_bounds (labels->pdata[i], area, &bounds));
+      if (bounds.origin.x + bounds.size.width > width + 1)
+        g_error ("“%s” ends at %.0f px, past the panel's %d px",
+                 gtk_label_get_text (labels->pdata[i]), bounds.origin.x + bounds.size.width,
+                 width);
+    }
+}
+
+static void
+script_text (GradlensWindow *window)
+{
+  GtkWidget *inspector = panel (window, "inspector");
+  GPtrArray *nodes = gradlens_window_get_graph_nodes (window);
+  Node *pow = NULL;
+
+  /* The settings say optim.zero_grad(), underscore and all. */
+  {
+    g_autoptr (GPtrArray) labels = g_ptr_array_new ();
+    gboolean found = FALSE;
+
+    gtk_menu_button_popup (GTK_MENU_BUTTON (gtk_widget_get_parent (panel (window, "settings-popover"))));
+    settle ();
+    collect (panel (window, "settings-popover"), GTK_TYPE_LABEL, labels);
+    for (guint i = 0; i < labels->len; i++)
+      found = found || g_strcmp0 (gtk_label_get_text (labels->pdata[i]),
+                                  "Call optim.zero_grad() every step") == 0;
+    g_assert_true (found);
+    gtk_popover_popdown (GTK_POPOVER (panel (window, "settings-popover")));
+    settle ();
+  }
+
+  /* The inspector wraps: a node whose saved tensors backward freed. */
+  select_lesson (window, "autograd");
+  command (window, "run-to-end");
+  for (guint i = 0; i < nodes->len; i++)
+    if (((Node *) nodes->pdata[i])->op == OP_POW && ((Node *) nodes->pdata[i])->saved_freed)
+      pow = nodes->pdata[i];
+  g_assert_nonnull (pow);
+  /* As narrow as the pane lets it be. */
+  {
+    GtkPaned *paned = GTK_PANED (gtk_widget_get_parent (inspector));
+    gtk_paned_set_position (paned, gtk_widget_get_width (GTK_WIDGET (paned)));
+  }
+  gradlens_window_select_node (window, pow);
+  wait_painted (window);
+  assert_labels_inside (inspector);
+  screenshot (window, "inspector-wraps");
+
+  /* ‖grad‖ in next_functions is a number, not a link. */
+  for (guint i = 0; i < nodes->len; i++)
+    if (((Node *) nodes->pdata[i])->op == OP_SUB)
+      gradlens_window_select_node (window, nodes->pdata[i]);
+  wait_painted (window);
+  assert_labels_inside (inspector);
+  {
+    g_autoptr (GPtrArray) labels = g_ptr_array_new ();
+    guint n_norms = 0;
+
+    collect (inspector, GTK_TYPE_LABEL, labels);
+    for (guint i = 0; i < labels->len; i++)
+      if (g_str_has_prefix (gtk_label_get_text (labels->pdata[i]), "‖grad‖"))
+        {
+          g_assert_false (gtk_widget_has_css_class (labels->pdata[i], "accent"));
+          g_assert_nonnull (gtk_widget_get_tooltip_text (labels->pdata[i]));
+          n_norms++;
+        }
+    g_assert_cmpuint (n_norms, >, 0);
+  }
+}
+
+/* --- 7. The silent moments, said --------------------------------------------------- */
+
+static gboolean
+log_has (GradlensWindow *window,
+         const char     *text)
+{
+  GradlensEventLog *log = GRADLENS_EVENT_LOG (panel (window, "event-log"));
+
+  for (guint i = 0; i < gradlens_event_log_get_n_entries (log); i++)
+    if (strstr (gradlens_event_log_get_text (log, i), text) != NULL)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+script_words (GradlensWindow *window)
+{
+  GradlensSettingsPopover *popover = GRADLENS_SETTINGS_POPOVER (panel (window, "settings-popover"));
+  GradlensSettings s;
+
+  /* a = x + y records nothing, and the log says why. */
+  select_lesson (window, "requires-grad");
+  command (window, "run-to-end");
+  g_assert_true (log_has (window, "a has no grad_fn (a.requires_grad is False): no input "
+                                  "requires grad, so no grad_fn is recorded"));
+  g_assert_true (log_has (window, "z is a leaf that requires grad"));
+  g_assert_false (log_has (window, "b has no grad_fn"));
+
+  /* A run whose steps are bigger than its weights says it diverges, in the
+   * log and over the graph, before any NaN. */
+  select_lesson (window, "resnet18-step");
+  gradlens_settings_init (&s);
+  s.lr = 100;
+  s.steps = 10;
+  apply_settings (popover, &s);
+  command (window, "optimizer-step");
+  g_assert_true (log_has (window, "SGD is diverging"));
+  g_assert_nonnull (gradlens_window_get_status (window));
+  g_assert_nonnull (strstr (gradlens_window_get_status (window), "diverging"));
+  gtk_notebook_set_current_page (GTK_NOTEBOOK (panel (window, "plot-notebook")), 1);
+  screenshot (window, "diverging");
+  /* A sound run does not. */
+  s.lr = 1e-5f;
+  apply_settings (popover, &s);
+  command (window, "optimizer-step");
+  command (window, "optimizer-step");
+  g_assert_false (log_has (window, "diverging"));
+  gradlens_settings_clear (&s);
+  apply_default_settings (popover);
+}
+
+static void
+test_loss_words (void)
+{
+  const double growing[] = { 1, 3, 9, 40 }, settling[] = { 40, 9, 3, 1 };
+  const double unbounded[] = { -1, -30, -900, -27000 };   /* a summed loss, minimised */
+  const double broken[] = { 1, NAN };
+  g_autofree char *caption = loss_plot_caption (growing, 4);
+  g_autofree char *runaway = loss_plot_divergence (growing, 4);
+  g_autofree char *nan = loss_plot_divergence (broken, 2);
+  g_autofree char *calm = loss_plot_divergence (settling, 4);
+  const LayerBar bars[] = { { "conv1", 1, 0.01, false }, { "fc", 1, 3.5, false } };
+  g_autofree char *too_big = layer_chart_divergence (bars, 2);
+  g_autofree char *fine = layer_chart_divergence (bars, 1);
+
+  /* The program's numbering: the fourth loss is `step 3`. */
+  g_assert_true (g_str_has_prefix (caption, "step 3: loss "));
+  g_assert_nonnull (strstr (runaway, "diverging"));
+  g_assert_nonnull (strstr (nan, "NaN at step 1"));
+  g_assert_null (calm);
+  {
+    g_autofree char *falling = loss_plot_divergence (unbounded, 4);
+    g_assert_null (falling);
+  }
+  g_assert_nonnull (strstr (too_big, "fc's weights by 3.5 times"));
+  g_assert_null (fine);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -284,6 +460,9 @@ main (int argc, char **argv)
   g_test_add_data_func ("/ui/student/f10", script_f10, run_in_app);
   g_test_add_data_func ("/ui/student/banner-matches-line", script_banner, run_in_app);
   g_test_add_data_func ("/ui/student/busy", script_busy, run_in_app);
+  g_test_add_data_func ("/ui/student/text", script_text, run_in_app);
+  g_test_add_data_func ("/ui/student/words", script_words, run_in_app);
+  g_test_add_func ("/ui/student/loss-words", test_loss_words);
 
   status = g_test_run ();
   app_home_remove (home);

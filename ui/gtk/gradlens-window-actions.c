@@ -131,7 +131,8 @@ _gradlens_window_class_init_actions (GtkWidgetClass *widget_class)
 
 /* --- The status toast ---------------------------------------------------------- */
 
-/* How long a command runs before the toast says so, and how long a refusal stays. */
+/* How long a command runs before the toast says so, and how long a refusal
+ * (or a warning) stays. */
 #define BUSY_DELAY_MS 300
 #define REFUSAL_SECONDS 4
 
@@ -243,9 +244,18 @@ _gradlens_window_key_command (GradlensWindow *self,
     }
   why = refusal (self, name);
   gtk_widget_error_bell (GTK_WIDGET (self));
-  show_status (self, why, gradlens_window_is_busy (self));
-  if (!gradlens_window_is_busy (self))
-    self->status_hide_id = g_timeout_add_seconds (REFUSAL_SECONDS, hide_status, self);
+  if (gradlens_window_is_busy (self))
+    show_status (self, why, TRUE);
+  else
+    _gradlens_window_show_status (self, why);
+}
+
+void
+_gradlens_window_show_status (GradlensWindow *self,
+                              const char     *text)
+{
+  show_status (self, text, FALSE);
+  self->status_hide_id = g_timeout_add_seconds (REFUSAL_SECONDS, hide_status, self);
 }
 
 /* While a command runs, after a moment, "Running…"; gone at the pause. */

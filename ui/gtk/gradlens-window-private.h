@@ -100,6 +100,7 @@ struct _GradlensWindow
   guint64           forward_first_id; /* id of the current step's first node */
   gint              hook_phase;      /* the last phase the worker announced (atomic) */
   gboolean          hook_new_step;   /* worker only: a training step began, no node yet */
+  guint             hook_n_vars;     /* worker only: the run's variables already told */
 
   /* What the panels show. */
   GPtrArray        *graph_nodes;     /* of Node * (strong) */
@@ -110,6 +111,7 @@ struct _GradlensWindow
   gboolean          inspector_follows; /* show the node the stepper paused at */
   gboolean          selecting;       /* a selection is being passed between panels */
   gboolean          reported_finish;
+  gboolean          told_divergence; /* this run's divergence was flagged */
 
   /* Play and goals. */
   gboolean          playing;
@@ -150,6 +152,8 @@ void      _gradlens_window_set_accels      (GtkApplication *application);
 void      _gradlens_window_update_actions  (GradlensWindow *self);
 void      _gradlens_window_init_shortcuts  (GradlensWindow *self);
 void      _gradlens_window_key_command     (GradlensWindow *self, const char *action);
+/* Says text over the graph for a few seconds. */
+void      _gradlens_window_show_status     (GradlensWindow *self, const char *text);
 
 /* gradlens-window-files.c */
 void      _gradlens_window_choose_weights_to_open (GradlensWindow *self);

@@ -10,6 +10,7 @@
 
 #include "gradlens-window-private.h"
 #include "module.h"
+#include "plot-paint.h"
 
 #include <string.h>
 
@@ -109,6 +110,49 @@ event_is_logged (const Event *ev)
     }
 }
 
+static void
+push_log (GradlensWindow *self,
+          LessonPhase     phase,
+          char           *text)
+{
+  LogEntry *e = g_new0 (LogEntry, 1);
+
+  e->phase = g_strdup (phase_css (phase));
+  e->text = text;
+  g_async_queue_push (self->log_queue, e);
+}
+
+/* The statement before a line has run: the tensors it made without a grad_fn
+ * are the moments nothing happens in the graph, which is the lesson of
+ * `a = x + y` (worker thread: the run is the worker's own). */
+static void
+tell_untracked_tensors (GradlensWindow *self,
+                        LessonRun      *run,
+                        LessonPhase     phase)
+{
+  GPtrArray *vars = lesson_run_get_variables (run);
+
+  for (guint i = self->hook_n_vars; i < vars->len; i++)
+    {
+      const LessonVar *var = g_ptr_array_index (vars, i);
+      const Tensor *t = var->value;
+
+      if (var->kind != LESSON_VAR_TENSOR || t == NULL || t->grad_fn != NULL)
+        continue;
+      if (t->requires_grad)
+        push_log (self, phase,
+                  g_strdup_printf ("%s is a leaf that requires grad: no grad_fn of its own; "
+                                   "backward will store its gradient in %s.grad",
+                                   var->name, var->name));
+      else
+        push_log (self, phase,
+                  g_strdup_printf ("%s has no grad_fn (%s.requires_grad is False): no input "
+                                   "requires grad, so no grad_fn is recorded",
+                                   var->name, var->name));
+    }
+  self->hook_n_vars = vars->len;
+}
+
 void
 _gradlens_window_on_event (const Event *ev,
                            LessonRun   *run,
@@ -145,13 +189,10 @@ _gradlens_window_on_event (const Event *ev,
       g_atomic_int_set (&self->hook_phase, phase);
     }
 
+  if (ev->kind == EVENT_LINE || (ev->kind == EVENT_PHASE && ev->line == LESSON_PHASE_DONE))
+    tell_untracked_tensors (self, run, phase);
   if (event_is_logged (ev))
-    {
-      LogEntry *e = g_new0 (LogEntry, 1);
-      e->phase = g_strdup (phase_css (phase));
-      e->text = stepper_describe_event (ev, run);
-      g_async_queue_push (self->log_queue, e);
-    }
+    push_log (self, phase, stepper_describe_event (ev, run));
 }
 
 static void
@@ -416,6 +457,30 @@ update_code (GradlensWindow     *self,
                                 event != NULL ? event->sentence : NULL);
 }
 
+/* A run that diverges looks like progress in the plots: say it, once a run,
+ * in the log and over the graph. Not in the error banner: a lesson's defaults
+ * may diverge on purpose (the resnet lessons' summed loss has no minimum). */
+static void
+tell_divergence (GradlensWindow *self,
+                 LessonRun      *run)
+{
+  GArray *losses = lesson_run_get_losses (run);
+  g_autofree char *loss_words = NULL;
+  g_autofree char *step_words = NULL;
+
+  if (self->told_divergence)
+    return;
+  if (losses != NULL)
+    loss_words = loss_plot_divergence ((const double *) (gpointer) losses->data, losses->len);
+  if (loss_words == NULL)
+    step_words = gradlens_layer_chart_dup_divergence (self->layer_chart);
+  if (loss_words == NULL && step_words == NULL)
+    return;
+  self->told_divergence = TRUE;
+  gradlens_event_log_append (self->event_log, "error", loss_words != NULL ? loss_words : step_words);
+  _gradlens_window_show_status (self, loss_words != NULL ? loss_words : step_words);
+}
+
 void
 _gradlens_window_send (GradlensWindow *self,
                        StepperCommand  command)
@@ -537,6 +602,8 @@ _gradlens_window_sync (GradlensWindow *self)
   update_module_tree (self, run, status);
   update_inspector (self, run, status == STEPPER_READY ? NULL : event);
   _gradlens_window_update_layer_chart (self, run, status != STEPPER_PAUSED || !self->playing);
+
+  tell_divergence (self, run);
 
   /* A NaN or Inf, like a breakpoint: say where, and show the node. */
   if (status == STEPPER_PAUSED && event != NULL && event->kind == EVENT_ANOMALY)

@@ -186,6 +186,7 @@ restart (GradlensWindow *self)
   self->forward_first_id = 0;
   g_atomic_int_set (&self->hook_phase, LESSON_PHASE_FORWARD);
   self->hook_new_step = FALSE;
+  self->hook_n_vars = 0;
   _gradlens_window_log_queue_clear (self);
 
   g_ptr_array_set_size (self->graph_nodes, 0);
@@ -195,6 +196,7 @@ restart (GradlensWindow *self)
   self->chart_phase = LESSON_PHASE_COUNT;
   self->inspector_follows = TRUE;
   self->reported_finish = FALSE;
+  self->told_divergence = FALSE;
 
   run = stepper_get_run (self->stepper);
   gradlens_code_view_set_code (self->code_view, lesson_run_get_source (run));

@@ -194,6 +194,33 @@ gradlens_layer_chart_get_group (GradlensLayerChart *self,
   return g->label;
 }
 
+/* The groups as the painter takes them; labels borrowed from the groups. */
+static LayerBar *
+new_bars (GradlensLayerChart *self)
+{
+  LayerBar *bars = g_new0 (LayerBar, MAX (self->groups->len, 1));
+
+  for (guint i = 0; i < self->groups->len; i++)
+    {
+      const Group *g = &g_array_index (self->groups, Group, i);
+      bars[i].label = g->label;
+      bars[i].frozen = !g->any_trainable;
+      group_values (g, &bars[i].grad_norm, &bars[i].update_ratio);
+    }
+  return bars;
+}
+
+char *
+gradlens_layer_chart_dup_divergence (GradlensLayerChart *self)
+{
+  g_autofree LayerBar *bars = NULL;
+
+  g_return_val_if_fail (GRADLENS_IS_LAYER_CHART (self), NULL);
+
+  bars = new_bars (self);
+  return layer_chart_divergence (bars, self->groups->len);
+}
+
 static void
 gradlens_layer_chart_snapshot (GtkWidget   *widget,
                                GtkSnapshot *snapshot)
@@ -208,14 +235,7 @@ gradlens_layer_chart_snapshot (GtkWidget   *widget,
   if (width <= 0 || height <= 0)
     return;
 
-  bars = g_new0 (LayerBar, MAX (self->groups->len, 1));
-  for (guint i = 0; i < self->groups->len; i++)
-    {
-      const Group *g = &g_array_index (self->groups, Group, i);
-      bars[i].label = g->label;
-      bars[i].frozen = !g->any_trainable;
-      group_values (g, &bars[i].grad_norm, &bars[i].update_ratio);
-    }
+  bars = new_bars (self);
 
   theme_plot_colors (widget, &colors);
   cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));

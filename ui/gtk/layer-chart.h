@@ -40,6 +40,8 @@ char       *gradlens_layer_group_name       (const char *param_name);
 
 /* ‖Δw‖ / ‖w before the step‖ for one SGD update (0 when there was none). */
 double      gradlens_update_ratio           (const Tensor *param, const Tensor *last_update);
+/* layer_chart_divergence () of the groups shown: plain words, or NULL. */
+char       *gradlens_layer_chart_dup_divergence (GradlensLayerChart *self);
 
 /* The optimizer's entry for param (by identity; sgd_find goes by name), or
  * NULL: not one of its parameters, or sgd NULL. */

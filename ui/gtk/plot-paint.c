@@ -211,17 +211,18 @@ loss_plot_paint (cairo_t          *cr,
       draw_text (cr, &colors->fg, 0.7, label, left - 4, y, 1, 0.5);
     }
 
-  /* x: steps 1..n, the first and last labelled, and a few in between. */
+  /* x: the program's `step`, 0..n-1 (range(steps)), the first and last
+   * labelled, and a few in between. */
   {
-    int xs = MAX (1, (int) nice_step (MAX (n_values - 1, 1), 5));
-    for (int s = 1; s <= n_values; s++)
-      if (s == 1 || s == n_values || s % xs == 0)
+    int last = n_values - 1;
+    int xs = MAX (1, (int) nice_step (MAX (last, 1), 5));
+    for (int s = 0; s <= last; s++)
+      if (s == 0 || s == last || s % xs == 0)
         {
-          double x = n_values == 1 ? left + pw / 2 : left + (s - 1) * pw / (n_values - 1);
+          double x = n_values == 1 ? left + pw / 2 : left + s * pw / last;
           g_autofree char *label = g_strdup_printf ("%d", s);
 
-          if (s != 1 && s != n_values && s % xs == 0
-              && (n_values - s) * pw / MAX (n_values - 1, 1) < 24)
+          if (s != 0 && s != last && (last - s) * pw / MAX (last, 1) < 24)
             continue;
           draw_text (cr, &colors->fg, 0.7, label, x, top + ph + 4, 0.5, 0);
         }
@@ -276,20 +277,111 @@ loss_plot_paint (cairo_t          *cr,
         }
     }
 
-  /* The latest value, top right. */
+  /* The latest value, top right; below it, a run that diverges says so. */
   {
-    double last = values[n_values - 1];
-    g_autofree char *v = plot_format_value (last);
-    g_autofree char *text = isfinite (last)
-      ? g_strdup_printf ("step %d: loss %s", n_values, v)
-      : g_strdup_printf ("step %d: loss %s (diverged)", n_values, v);
+    g_autofree char *text = loss_plot_caption (values, n_values);
+    g_autofree char *diverging = loss_plot_divergence (values, n_values);
 
-    draw_text (cr, isfinite (last) ? &colors->fg : &colors->warning, 0.9, text,
+    draw_text (cr, diverging == NULL ? &colors->fg : &colors->warning, 0.9, text,
                left + pw - 2, top + 2, 1, 0);
+    if (diverging != NULL)
+      draw_text (cr, &colors->warning, 0.9, "diverging: see the event log",
+                 left + pw - 2, top + 18, 1, 0);
   }
 }
 
+char *
+loss_plot_caption (const double *values,
+                   int           n_values)
+{
+  double last;
+  g_autofree char *v = NULL;
+
+  if (n_values <= 0)
+    return NULL;
+  last = values[n_values - 1];
+  v = plot_format_value (last);
+  /* The program prints `step {step}` from range(steps): 0 first. */
+  return isfinite (last) ? g_strdup_printf ("step %d: loss %s", n_values - 1, v)
+                         : g_strdup_printf ("step %d: loss %s (diverged)", n_values - 1, v);
+}
+
+char *
+loss_plot_divergence (const double *values,
+                      int           n_values)
+{
+  for (int i = 0; i < n_values; i++)
+    if (!isfinite (values[i]))
+      return g_strdup_printf ("The loss is %s at step %d: the run has diverged (the "
+                              "learning rate is too large for this model).",
+                              isnan (values[i]) ? "NaN" : "infinite", i);
+  /* Rising, not merely growing in size: a loss with no minimum (the resnet
+   * lessons' summed one) falls without end, and that is SGD working. */
+  if (n_values >= 4)
+    {
+      double first = values[0], last = values[n_values - 1];
+      bool rising = true;
+
+      for (int i = n_values - 3; i < n_values; i++)
+        rising = rising && values[i] > values[i - 1];
+      if (rising && last - first > 10 * MAX (fabs (first), 1e-12))
+        return g_strdup_printf ("The loss is running away: it rose at each of the last "
+                                "steps, from %.4g at step 0 to %.4g. Training is diverging; "
+                                "a smaller learning rate would settle it.", first, last);
+    }
+  return NULL;
+}
+
 /* --- Per-layer bars ----------------------------------------------------- */
+
+char *
+layer_chart_divergence (const LayerBar *bars,
+                        int             n_bars)
+{
+  int worst = -1;
+
+  for (int i = 0; i < n_bars; i++)
+    if (isfinite (bars[i].update_ratio) && bars[i].update_ratio > 1
+        && (worst < 0 || bars[i].update_ratio > bars[worst].update_ratio))
+      worst = i;
+  if (worst < 0)
+    return NULL;
+  return g_strdup_printf ("The last step moved %s's weights by %.3g times their own size "
+                          "(‖Δw‖/‖w‖ > 1): SGD is diverging, not learning; lower the "
+                          "learning rate.", bars[worst].label, bars[worst].update_ratio);
+}
+
+/* A frozen layer has no gradient and no step: "frozen" in its slot, across
+ * when it fits, else upwards, else a short dash (the x-axis label, dimmed,
+ * still names it). Side by side the words ran into one smear. */
+static void
+draw_frozen_mark (cairo_t          *cr,
+                  const PlotColors *colors,
+                  double            x,
+                  double            slot,
+                  double            bottom)
+{
+  cairo_font_extents_t font;
+
+  cairo_font_extents (cr, &font);
+  if (text_width (cr, "frozen") <= slot - 4)
+    {
+      draw_text (cr, &colors->fg, 0.4, "frozen", x + slot / 2, bottom - 2, 0.5, 1);
+      return;
+    }
+  if (font.height <= slot - 1)
+    {
+      cairo_save (cr);
+      cairo_translate (cr, x + slot / 2, bottom - 2);
+      cairo_rotate (cr, -G_PI / 2);
+      draw_text (cr, &colors->fg, 0.4, "frozen", 0, 0, 0, 0.5);
+      cairo_restore (cr);
+      return;
+    }
+  set_color (cr, &colors->fg, 0.3);
+  cairo_rectangle (cr, x + slot * 0.2, bottom - 2, MAX (1, slot * 0.6), 1);
+  cairo_fill (cr);
+}
 
 /* One log-scale panel of bars: series 0 = grad norm, 1 = update ratio. */
 static void
@@ -304,7 +396,10 @@ layer_panel_paint (cairo_t          *cr,
                    double            ph)
 {
   const PlotColor *color = series == 0 ? &colors->accent : &colors->second;
-  const char *title = series == 0 ? "‖grad‖" : "‖Δw‖ / ‖w‖ (last step)";
+  g_autofree char *diverging = series == 1 ? layer_chart_divergence (bars, n_bars) : NULL;
+  const char *title = series == 0 ? "‖grad‖"
+                      : diverging != NULL ? "‖Δw‖ / ‖w‖ (last step): above 1, diverging"
+                      : "‖Δw‖ / ‖w‖ (last step)";
   double lo = INFINITY, hi = -INFINITY;
   double slot = pw / MAX (n_bars, 1);
   int n_values = 0;
@@ -320,7 +415,7 @@ layer_panel_paint (cairo_t          *cr,
         }
     }
 
-  draw_text (cr, color, 1, title, x0 + 2, y0, 0, 0);
+  draw_text (cr, diverging != NULL ? &colors->warning : color, 1, title, x0 + 2, y0, 0, 0);
   y0 += 14;
   ph -= 14;
 
@@ -369,12 +464,14 @@ layer_panel_paint (cairo_t          *cr,
       if (!(isfinite (v) && v > 0))
         {
           if (bars[i].frozen)
-            draw_text (cr, &colors->fg, 0.4, "frozen", x0 + i * slot + slot / 2,
-                       y0 + ph - 2, 0.5, 1);
+            draw_frozen_mark (cr, colors, x0 + i * slot, slot, y0 + ph);
           continue;
         }
       double y = y0 + ph - (log10 (v) - lo) / (hi - lo) * ph;
-      set_color (cr, bars[i].frozen ? &colors->fg : color, bars[i].frozen ? 0.3 : 0.85);
+      /* A step bigger than the weights themselves, in the warning colour. */
+      const PlotColor *c = bars[i].frozen ? &colors->fg
+                           : series == 1 && v > 1 ? &colors->warning : color;
+      set_color (cr, c, bars[i].frozen ? 0.3 : 0.85);
       cairo_rectangle (cr, x, y, bw, y0 + ph - y);
       cairo_fill (cr);
     }

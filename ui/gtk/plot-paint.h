@@ -40,11 +40,17 @@ typedef struct
 void plot_colors_init_default (PlotColors *colors, bool dark);
 
 /* --- Loss over steps ----------------------------------------------------
- * values[i] is the loss after step i + 1; NaN/Inf are drawn as warning marks
- * on the top edge ("diverged"). Linear y axis with "nice" ticks. */
+ * values[i] is the loss the program printed at `step i` (its numbering, from
+ * 0); NaN/Inf are drawn as warning marks on the top edge ("diverged"). Linear
+ * y axis with "nice" ticks. */
 void loss_plot_paint (cairo_t *cr, const PlotColors *colors,
                       const double *values, int n_values,
                       double width, double height);
+/* The top-right caption: "step 2: loss -121". */
+char *loss_plot_caption (const double *values, int n_values);
+/* Plain words when the loss runs away, or NULL: a NaN or Inf, or a loss that
+ * rose at each of the last three steps, by ten times its size at step 0. */
+char *loss_plot_divergence (const double *values, int n_values);
 
 /* --- Per-layer bars -----------------------------------------------------
  * Two log-scale series per group: ‖grad‖ and ‖Δw‖/‖w‖. A value ≤ 0 or NaN is
@@ -60,6 +66,9 @@ typedef struct
 void layer_chart_paint (cairo_t *cr, const PlotColors *colors,
                         const LayerBar *bars, int n_bars,
                         double width, double height);
+/* Plain words when a step moved some group's weights by more than their own
+ * size (‖Δw‖/‖w‖ > 1: SGD is diverging), naming the worst; NULL otherwise. */
+char *layer_chart_divergence (const LayerBar *bars, int n_bars);
 
 /* --- Histogram of a tensor's values ------------------------------------- */
 typedef struct
