@@ -244,7 +244,9 @@ test_failure (void)
 {
   LessonParams params;
   lesson_params_init (&params);
-  params.frozen = g_strsplit ("layer7", ",", -1);
+  /* An input size the lessons refuse (a freeze pattern that matches nothing
+   * is a warning now, as the program's own rule has it, not a failure). */
+  params.size = 100;
   Stepper *s = stepper_new (&lesson_freeze, &params, STEPPER_STOP_PHASE, NULL, NULL, NULL);
   lesson_params_clear (&params);
   g_assert_cmpint (stepper_run_to_end_sync (s), ==, STEPPER_FINISHED);
