@@ -604,6 +604,14 @@ lesson_graph_to_json (LessonRun *run, Node *root)
       json_escape (s, n->module);
       g_string_append (s, ", \"shape\": ");
       json_shape (s, n->out_ndim, n->out_shape);
+      g_string_append (s, ", \"next_functions\": [");
+      for (int j = 0; j < n->n_next; j++)
+        if (n->next[j].node)
+          g_string_append_printf (s, "%s[%" G_GUINT64_FORMAT ", %d]", j ? ", " : "",
+                                  n->next[j].node->id, n->next[j].input_nr);
+        else
+          g_string_append_printf (s, "%snull", j ? ", " : "");
+      g_string_append_c (s, ']');
       if (n->op == OP_ACCUMULATE_GRAD && n->variable)
         {
           g_string_append (s, ", \"leaf_name\": ");
@@ -684,8 +692,17 @@ lesson_graph_to_dot (LessonRun *run, Node *root)
       const Node *n = g_ptr_array_index (nodes, i);
       for (int j = 0; j < n->n_next; j++)
         if (n->next[j].node)
-          g_string_append_printf (s, "  n%" G_GUINT64_FORMAT " -> n%" G_GUINT64_FORMAT ";\n",
-                                  n->id, n->next[j].node->id);
+          g_string_append_printf (s, "  n%" G_GUINT64_FORMAT " -> n%" G_GUINT64_FORMAT
+                                  " [comment=\"next_functions[%d]\"];\n",
+                                  n->id, n->next[j].node->id, j);
+        else
+          g_string_append_printf (s, "  n%" G_GUINT64_FORMAT "_none%d [label=\"None\", "
+                                  "shape=box, style=\"rounded,dashed\", color=\"#9ca3af\", "
+                                  "fontcolor=\"#9ca3af\"];\n"
+                                  "  n%" G_GUINT64_FORMAT " -> n%" G_GUINT64_FORMAT "_none%d "
+                                  "[comment=\"next_functions[%d]\", style=dashed, "
+                                  "color=\"#9ca3af\"];\n",
+                                  n->id, j, n->id, n->id, j, j);
     }
   g_string_append (s, "}\n");
   return g_string_free (s, FALSE);

@@ -163,11 +163,15 @@ const char  *lesson_run_module_kind    (LessonRun *run, const char *path);
 
 /* The graph below root (every node reachable through next_functions, root first,
  * breadth-first) as JSON:
- *   {"nodes": [{"id", "type", "module", "shape", "leaf_name", "leaf_shape"}, ...],
+ *   {"nodes": [{"id", "type", "module", "shape", "next_functions", "leaf_name",
+ *                "leaf_shape"}, ...],
  *    "edges": [[from, to], ...]}
- * ids are Node.id (as in traces); "shape" is the node's output; leaf_* only for
- * AccumulateGrad; one edge per non-None next_functions slot. run (may be NULL)
- * names the leaves. Or as Graphviz DOT, edges from a node to its next_functions. */
+ * ids are Node.id (as in traces); "shape" is the node's output; "next_functions"
+ * is PyTorch's tuple, slot for slot: [id, input_nr] or null for a None slot;
+ * leaf_* only for AccumulateGrad; one edge per non-None slot. run (may be NULL)
+ * names the leaves. Or as Graphviz DOT: an edge from a node to each of its
+ * next_functions (comment="next_functions[i]"), a None slot as a grey "None"
+ * box of its own, as the window draws it. */
 char        *lesson_graph_to_json      (LessonRun *run, Node *root);
 char        *lesson_graph_to_dot       (LessonRun *run, Node *root);
 

@@ -584,6 +584,54 @@ test_graph_autograd (void)
   g_assert_cmpstr (member (nodes->array.items[4], "leaf_name", JSON_STRING)->string.str, ==, "b");
   g_assert_cmpstr (member (nodes->array.items[5], "leaf_name", JSON_STRING)->string.str, ==, "a");
   g_assert_cmpuint (member (graph, "edges", JSON_ARRAY)->array.n, ==, 5);
+
+  /* next_functions slot for slot, None included, as PyTorch's:
+   * Q.grad_fn.next_functions[0][0].next_functions == ((PowBackward0, 0), (None, 0)). */
+  const JsonValue *mul_next = member (nodes->array.items[1], "next_functions", JSON_ARRAY);
+  g_assert_cmpuint (mul_next->array.n, ==, 2);
+  g_assert_cmpint (mul_next->array.items[0]->type, ==, JSON_ARRAY);
+  g_assert_cmpint (mul_next->array.items[0]->array.items[0]->number.integer, ==,
+                   member (nodes->array.items[3], "id", JSON_NUMBER)->number.integer);  /* a**3 */
+  g_assert_cmpint (mul_next->array.items[0]->array.items[1]->number.integer, ==, 0);
+  g_assert_cmpint (mul_next->array.items[1]->type, ==, JSON_NULL);
+  const JsonValue *acc_next = member (nodes->array.items[4], "next_functions", JSON_ARRAY);
+  g_assert_cmpuint (acc_next->array.n, ==, 0);
+}
+
+/* Over resnet18's step graph, PyTorch's next_functions hold 163 slots: 141 edges
+ * and 22 None (each convolution's missing bias, conv1's input, the labels). */
+static guint
+count_none_slots (const JsonValue *graph, guint *slots)
+{
+  const JsonValue *nodes = member (graph, "nodes", JSON_ARRAY);
+  guint none = 0;
+  *slots = 0;
+  for (size_t i = 0; i < nodes->array.n; i++)
+    {
+      const JsonValue *next = member (nodes->array.items[i], "next_functions", JSON_ARRAY);
+      *slots += next->array.n;
+      for (size_t j = 0; j < next->array.n; j++)
+        none += next->array.items[j]->type == JSON_NULL;
+    }
+  return none;
+}
+
+static void
+test_graph_none_slots (void)
+{
+  g_autoptr (JsonValue) graph = graph_after_forward ("resnet18-step", NULL);
+  guint slots = 0;
+  g_assert_cmpuint (count_none_slots (graph, &slots), ==, 22);
+  g_assert_cmpuint (slots, ==, 163);
+
+  /* The DOT export draws them too, one "None" box each. */
+  Stepper *s = stepper_new (&lesson_autograd, NULL, 0, NULL, NULL, NULL);
+  g_assert_cmpint (stepper_run_to_phase_sync (s, LESSON_PHASE_BACKWARD), ==, STEPPER_PAUSED);
+  LessonRun *run = stepper_get_run (s);
+  g_autofree char *dot = lesson_graph_to_dot (run, lesson_run_get_graph_root (run));
+  stepper_free (s);
+  g_assert_nonnull (strstr (dot, "[label=\"None\""));
+  g_assert_nonnull (strstr (dot, "comment=\"next_functions[1]\""));
 }
 
 /* The phase and the line agree at every pause: at a phase change the line is
@@ -676,6 +724,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/engine/lessons/list", test_list);
+  g_test_add_func ("/engine/lessons/graph-none-slots", test_graph_none_slots);
   g_test_add_func ("/engine/lessons/source-params", test_source_params);
   g_test_add_func ("/engine/lessons/autograd-output", test_autograd_output);
   g_test_add_func ("/engine/lessons/requires-grad-output", test_requires_grad_output);
