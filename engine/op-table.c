@@ -47,6 +47,7 @@ const OpInfo op_info[] = {
   [OP_SQUEEZE]         = { "SqueezeBackward0",              "squeeze", view_backward },
   [OP_SQUEEZE_DIM]     = { "SqueezeBackward1",              "squeeze", view_backward },
   [OP_SQUEEZE_DIM_INPLACE] = { "SqueezeBackward4",          "squeeze_", view_backward },
+  [OP_UNSAFE_VIEW]     = { "UnsafeViewBackward0",           "view",    view_backward },
   [OP_TRANSPOSE]       = { "TransposeBackward0",            "⇄",       permute_backward },
   [OP_PERMUTE]         = { "PermuteBackward0",              "permute", permute_backward },
   [OP_EXPAND]          = { "ExpandBackward0",               "expand",  expand_backward },

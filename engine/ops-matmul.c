@@ -1,8 +1,10 @@
-/* ops-matmul.c — mv, dot, bmm and matmul's dispatch on 1-D and 2-D operands:
- * forward and backward side by side. The products go through matmul_forward
- * (ops.h), whose naive reference test-ops checks. */
+/* ops-matmul.c — mv, dot, bmm and matmul's dispatch: forward and backward side
+ * by side. The products go through matmul_forward (ops.h), whose naive reference
+ * test-ops checks. */
 #include "ops-private.h"
 #include "backward.h"
+
+#include <string.h>
 
 static void
 set_matmul_error (GError **error, const Tensor *a, const Tensor *b)
@@ -160,6 +162,68 @@ bmm_backward (Node *node, const Tensor *grad, Tensor **gi)
     }
 }
 
+/* (…, n, k) @ (k, p) or (k): PyTorch 2.x folds the batch into the rows (its
+ * should_fold, for a contiguous first operand): a.reshape (-1, k) (ViewBackward0),
+ * mm or mv, then _unsafe_view back to (…, n, p) (UnsafeViewBackward0). */
+static Tensor *
+matmul_folded (Tensor *a, Tensor *b, GError **error)
+{
+  int64_t k = a->shape[a->ndim - 1], rows = k ? a->numel / k : 0;
+  if (b->shape[0] != k)
+    {
+      if (b->ndim == 2)
+        g_set_error (error, AUTOGRAD_ERROR, AUTOGRAD_ERROR_SHAPE,
+                     "mat1 and mat2 shapes cannot be multiplied (%" G_GINT64_FORMAT "x%"
+                     G_GINT64_FORMAT " and %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT ")",
+                     rows, k, b->shape[0], b->shape[1]);
+      else
+        g_set_error (error, AUTOGRAD_ERROR, AUTOGRAD_ERROR_SHAPE,
+                     "size mismatch, got input (%" G_GINT64_FORMAT "), mat (%" G_GINT64_FORMAT
+                     "x%" G_GINT64_FORMAT "), vec (%" G_GINT64_FORMAT ")",
+                     rows, rows, k, b->shape[0]);
+      return NULL;
+    }
+  g_autoptr (Tensor) folded = tensor_reshape (a, 2, (int64_t[]){ rows, k }, error);
+  g_autoptr (Tensor) prod = b->ndim == 2 ? tensor_mm (folded, b, error)
+                                         : tensor_mv (folded, b, error);
+  if (prod == NULL)
+    return NULL;
+  int64_t shape[TENSOR_MAX_DIMS];
+  memcpy (shape, a->shape, (a->ndim - 1) * sizeof *shape);
+  shape[a->ndim - 1] = b->ndim == 2 ? b->shape[1] : 0;
+  return tensor_unsafe_view (prod, a->ndim - (b->ndim == 1), shape);
+}
+
+/* (…, n, k) @ (…, k, p) with the same batch dims: PyTorch 2.x expands both to the
+ * batch (ExpandBackward0, recorded though nothing changes size), reshapes them to
+ * 3-D (ViewBackward0), bmm, and _unsafe_view (UnsafeViewBackward0) to (…, n, p). */
+static Tensor *
+matmul_batched (Tensor *a, Tensor *b, GError **error)
+{
+  int nd = a->ndim;
+  int64_t n = a->shape[nd - 2], k = a->shape[nd - 1], p = b->shape[nd - 1];
+  int64_t batch = 1;
+  for (int d = 0; d < nd - 2; d++)
+    batch *= a->shape[d];
+  if (b->shape[nd - 2] != k)
+    {
+      g_set_error (error, AUTOGRAD_ERROR, AUTOGRAD_ERROR_SHAPE,
+                   "Expected size for first two dimensions of batch2 tensor to be: [%"
+                   G_GINT64_FORMAT ", %" G_GINT64_FORMAT "] but got: [%" G_GINT64_FORMAT ", %"
+                   G_GINT64_FORMAT "].", batch, k, batch, b->shape[nd - 2]);
+      return NULL;
+    }
+  g_autoptr (Tensor) ea = tensor_expand (a, nd, a->shape, error);
+  g_autoptr (Tensor) eb = tensor_expand (b, nd, b->shape, error);
+  g_autoptr (Tensor) a3 = tensor_reshape (ea, 3, (int64_t[]){ batch, n, k }, error);
+  g_autoptr (Tensor) b3 = tensor_reshape (eb, 3, (int64_t[]){ batch, k, p }, error);
+  g_autoptr (Tensor) prod = tensor_bmm (a3, b3, error);
+  int64_t shape[TENSOR_MAX_DIMS];
+  memcpy (shape, a->shape, nd * sizeof *shape);
+  shape[nd - 1] = p;
+  return tensor_unsafe_view (prod, nd, shape);
+}
+
 /* --- matmul --------------------------------------------------------------------------- */
 
 Tensor *
@@ -198,10 +262,16 @@ tensor_matmul (Tensor *a, Tensor *b, GError **error)
         }
       return tensor_mm (a, b, error);
     }
+  if (a->ndim >= 3 && b->ndim <= 2)
+    return matmul_folded (a, b, error);
+  if (a->ndim >= 3 && a->ndim == b->ndim
+      && memcmp (a->shape, b->shape, (a->ndim - 2) * sizeof (int64_t)) == 0)
+    return matmul_batched (a, b, error);
   g_autofree char *as = tensor_shape_string (a);
   g_autofree char *bs = tensor_shape_string (b);
   g_set_error (error, AUTOGRAD_ERROR, AUTOGRAD_ERROR_SHAPE,
-               "matmul of %s and %s: GradLens multiplies 1-D and 2-D operands (use bmm for "
-               "3-D batches)", as, bs);
+               "matmul of %s and %s: GradLens multiplies batches of the same shape, and "
+               "batches by 1-D or 2-D operands (not 1-D/2-D by batches, nor broadcast "
+               "batches)", as, bs);
   return NULL;
 }

@@ -65,4 +65,8 @@ void    set_shape_error     (GError **error, const char *op, const Tensor *a, co
  * "Dimension out of range (expected to be in range of [-2, 1], but got 2)". */
 gboolean normalize_dim      (int *dim, int ndim, GError **error);
 
+/* at::_unsafe_view: a's data with a new shape of as many elements, recorded as
+ * UnsafeViewBackward0 (matmul's last step when it folds batches). */
+Tensor *tensor_unsafe_view  (Tensor *a, int ndim, const int64_t *shape);
+
 G_END_DECLS

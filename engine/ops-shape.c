@@ -90,6 +90,12 @@ tensor_reshape (Tensor *a, int ndim, const int64_t *shape, GError **error)
   return tensor_view (a, ndim, shape, error);
 }
 
+Tensor *
+tensor_unsafe_view (Tensor *a, int ndim, const int64_t *shape)
+{
+  return reshaped_alias (OP_UNSAFE_VIEW, a, ndim, shape, -1);
+}
+
 /* --- permute / transpose ----------------------------------------------------- */
 
 /* out = a with its dims reordered: out dim i is a's dim perm[i]. */

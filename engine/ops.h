@@ -71,7 +71,11 @@
  *   tensor_bmm (a, b)           BmmBackward0           (a, b)   3-D, same batch
  *   tensor_matmul (a, b)        1-D·1-D DotBackward0; 2-D@1-D MvBackward0; 2-D@2-D MmBackward0;
  *                               1-D@2-D SqueezeBackward4 → MmBackward0 → (UnsqueezeBackward0
- *                               → a, b); 3-D and more: an error (not yet)
+ *                               → a, b); (…, n, k) @ 2-D or 1-D: UnsafeViewBackward0 → Mm/Mv
+ *                               → (ViewBackward0 → a, b); batches of the same shape:
+ *                               UnsafeViewBackward0 → BmmBackward0 → (ViewBackward0 →
+ *                               ExpandBackward0 → a, the same → b); else an error (1-D/2-D @
+ *                               batches, broadcast batches: not yet)
  *
  * Comparisons (ops-compare.c): tensor_compare (COMPARE_EQ, a, b) and _scalar: 0/1
  * floats, broadcast, never recorded.

@@ -127,6 +127,7 @@ static const char *const slot_names[OP_COUNT][NODE_MAX_EDGES] = {
   [OP_SQUEEZE] = { "input" },
   [OP_SQUEEZE_DIM] = { "input" },
   [OP_SQUEEZE_DIM_INPLACE] = { "input" },
+  [OP_UNSAFE_VIEW] = { "input" },
   [OP_TRANSPOSE] = { "input" },
   [OP_PERMUTE] = { "input" },
   [OP_EXPAND] = { "input" },

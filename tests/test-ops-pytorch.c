@@ -302,7 +302,9 @@ test_errors (void)
   g_autoptr (Tensor) m32 = tensor_new_zeros (2, (int64_t[]){ 3, 2 });
   g_autoptr (Tensor) v3 = tensor_new_zeros (1, (int64_t[]){ 3 });
   g_autoptr (Tensor) v4 = tensor_new_zeros (1, (int64_t[]){ 4 });
-  struct { Tensor *result; const char *message; } cases[6];
+  g_autoptr (Tensor) b234 = tensor_new_zeros (3, (int64_t[]){ 2, 3, 4 });
+  g_autoptr (Tensor) b232 = tensor_new_zeros (3, (int64_t[]){ 2, 3, 2 });
+  struct { Tensor *result; const char *message; } cases[8];
   GError *errors[G_N_ELEMENTS (cases)] = { NULL };
   cases[0].result = tensor_softmax (m23, 2, &errors[0]);
   cases[0].message = "Dimension out of range (expected to be in range of [-2, 1], but got 2)";
@@ -319,6 +321,11 @@ test_errors (void)
   cases[5].result = tensor_stack (2, (Tensor *[]){ m23, m32 }, 0, &errors[5]);
   cases[5].message = "stack expects each tensor to be equal size, but got [2, 3] at entry 0 "
                      "and [3, 2] at entry 1";
+  cases[6].result = tensor_matmul (b234, m32, &errors[6]);
+  cases[6].message = "mat1 and mat2 shapes cannot be multiplied (6x4 and 3x2)";
+  cases[7].result = tensor_matmul (b234, b232, &errors[7]);
+  cases[7].message = "Expected size for first two dimensions of batch2 tensor to be: [2, 4] "
+                     "but got: [2, 3].";
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_assert_null (cases[i].result);

@@ -203,6 +203,11 @@ case("matmul-1d-1d", [inp(4), inp(4)], [op("matmul")], lambda a, b: a @ b)
 case("matmul-2d-1d", [inp(3, 4), inp(4)], [op("matmul")], lambda a, b: a @ b)
 case("matmul-1d-2d", [inp(3), inp(3, 4)], [op("matmul")], lambda a, b: a @ b)
 case("matmul-2d-2d", [inp(2, 3), inp(3, 4, grad=False)], [op("matmul")], lambda a, b: a @ b)
+case("matmul-3d-2d", [inp(2, 3, 4), inp(4, 2)], [op("matmul")], lambda a, b: a @ b)
+case("matmul-3d-1d", [inp(2, 3, 4), inp(4)], [op("matmul")], lambda a, b: a @ b)
+case("matmul-3d-3d", [inp(2, 3, 4), inp(2, 4, 2)], [op("matmul")], lambda a, b: a @ b)
+case("matmul-4d-4d", [inp(2, 2, 3, 2), inp(2, 2, 2, 3, grad=False)], [op("matmul")],
+     lambda a, b: a @ b)
 
 
 def values(t):
