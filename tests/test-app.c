@@ -676,7 +676,9 @@ test_settings_round_trip (void)
                                             "steps=0\n", -1, NULL));
   gradlens_settings_clear (&b);
   gradlens_settings_init (&b);
-  g_assert_true (gradlens_settings_load (&b, path, &error));
+  g_assert_false (gradlens_settings_load (&b, path, &error));
+  g_assert_error (error, GRADLENS_SETTINGS_ERROR, GRADLENS_SETTINGS_ERROR_VALUE);
+  g_clear_error (&error);
   g_assert_cmpint (b.input_size, ==, 64);
   g_assert_cmpfloat (b.lr, ==, 1e-2);
   g_assert_cmpfloat (b.momentum, ==, 0.25);

@@ -89,6 +89,7 @@ struct _GradlensWindow
   const Lesson     *lesson;
   GradlensSettings  settings;
   char             *settings_path;
+  gboolean          settings_save_warned;   /* a failed save was reported */
   char            **frozen;          /* the freeze lesson's choice; NULL: its default */
   char             *weights;         /* .safetensors for the resnet lessons, or NULL */
   Stepper          *stepper;

@@ -122,8 +122,13 @@ save_settings (GradlensWindow *self)
 {
   g_autoptr (GError) error = NULL;
 
-  if (!gradlens_settings_save (&self->settings, self->settings_path, &error))
-    gradlens_window_show_error (self, error->message);
+  /* Said once: a read-only folder would otherwise repeat it at every change. */
+  if (!gradlens_settings_save (&self->settings, self->settings_path, &error)
+      && !self->settings_save_warned)
+    {
+      self->settings_save_warned = TRUE;
+      gradlens_window_show_error (self, error->message);
+    }
 }
 
 void
@@ -829,7 +834,7 @@ gradlens_window_init (GradlensWindow *self)
 {
   g_autoptr (GtkBuilder) builder = NULL;
   g_autoptr (GtkStringList) titles = NULL;
-  g_autoptr (GError) error = NULL;
+  g_autoptr (GError) settings_error = NULL;
   const Lesson *const *lessons;
   guint n_lessons, selected = 0;
 
@@ -848,11 +853,11 @@ gradlens_window_init (GradlensWindow *self)
   self->disabled_actions = g_hash_table_new (g_str_hash, g_str_equal);
   _gradlens_window_init_shortcuts (self);
 
-  /* Settings: a bad file is reported, and the defaults used. */
+  /* Settings: what was wrong with the file is said once, below, when the first
+   * lesson is shown (showing it clears the banner), and the defaults used. */
   gradlens_settings_init (&self->settings);
   self->settings_path = gradlens_settings_default_path ();
-  if (!gradlens_settings_load (&self->settings, self->settings_path, &error))
-    gradlens_window_show_error (self, error->message);
+  gradlens_settings_load (&self->settings, self->settings_path, &settings_error);
   gradlens_settings_popover_set (self->settings_popover, &self->settings);
   gtk_adjustment_set_value (self->speed_adjustment, self->settings.speed);
 
@@ -898,6 +903,8 @@ gradlens_window_init (GradlensWindow *self)
                           G_BINDING_SYNC_CREATE | G_BINDING_BIDIRECTIONAL);
 
   set_lesson (self, lessons[selected]);
+  if (settings_error != NULL)
+    gradlens_window_show_error (self, settings_error->message);
 }
 
 GradlensWindow *
