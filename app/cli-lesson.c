@@ -11,12 +11,14 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "cli-lesson.h"
 #include "module.h"
 #include "output-file.h"
+#include "program.h"
 #include "stepper.h"
 
 /* --- Options shared with `graph` ------------------------------------------------ */
@@ -205,6 +207,8 @@ cli_lesson_from_args (int      argc,
                    "unexpected argument “%s”", argv[2]);
       return NULL;
     }
+  if (g_str_has_suffix (argv[1], ".py") || g_file_test (argv[1], G_FILE_TEST_IS_REGULAR))
+    return cli_program_load (argv[1], error);
   return lesson_find (argv[1], error);
 }
 
@@ -218,6 +222,26 @@ cli_freeze (Module  *model,
                   "“%s” or starts with “%s.” (the program's rule: name == f or "
                   "name.startswith(f + \".\")); try conv1, layer1, layer2.0.bn1, fc.weight\n",
                   g_get_prgname (), patterns[i], patterns[i], patterns[i]);
+}
+
+/* A program file given for NAME: loaded once, kept until the process exits. */
+static Lesson *program_lesson;
+
+static void
+program_lesson_free (void)
+{
+  g_clear_pointer (&program_lesson, lesson_free);
+}
+
+const Lesson *
+cli_program_load (const char *path,
+                  GError    **error)
+{
+  g_clear_pointer (&program_lesson, lesson_free);
+  program_lesson = program_lesson_new_from_file (path, error);
+  if (program_lesson)
+    atexit (program_lesson_free);
+  return program_lesson;
 }
 
 /* --- lesson ------------------------------------------------------------------- */
@@ -287,7 +311,7 @@ cli_lesson (int      argc,
     { NULL }
   };
 
-  context = cli_lesson_option_context_new ("lesson",
+  context = cli_lesson_option_context_new (argv[0],
                                            "Run a lesson without pauses and print what its "
                                            "PyTorch program prints.", entries, &opts);
   if (!g_option_context_parse (context, &argc, &argv, error))
@@ -338,6 +362,15 @@ cli_lesson (int      argc,
   stepper_run_to_end_sync (stepper);
   ok = stepper_get_result (stepper, error);
   stepper_free (stepper);
+  if (!ok && g_error_matches (*error, LESSON_ERROR, LESSON_ERROR_PROGRAM))
+    {
+      /* Python's traceback, as Python prints it, then the dispatcher's one line. */
+      fflush (stdout);
+      fputs ((*error)->message, stderr);
+      g_clear_error (error);
+      g_set_error (error, LESSON_ERROR, LESSON_ERROR_PROGRAM,
+                   "%s stopped with an exception (the traceback is above)", lesson->filename);
+    }
 
   if (trace.out && ok)
     return output_file_commit (trace.out, error);

@@ -38,7 +38,10 @@ void          cli_lesson_options_clear  (CliLessonOptions *opts);
 /* Checks the values and fills params (lesson_params_clear it afterwards). */
 gboolean      cli_lesson_options_finish (CliLessonOptions *opts, LessonParams *params,
                                          GError **error);
-/* The lesson named by argv[1] after parsing: exactly one NAME. */
+/* The lesson named by argv[1] after parsing: exactly one NAME, or a program file
+ * (PROGRAM.py: cli_program_load). */
 const Lesson *cli_lesson_from_args      (int argc, char **argv, GError **error);
+/* A Python program as a lesson, kept until the process exits. */
+const Lesson *cli_program_load          (const char *path, GError **error);
 
 G_END_DECLS

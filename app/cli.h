@@ -48,5 +48,6 @@ gboolean cli_lesson (int argc, char **argv, GError **error);
 gboolean cli_graph (int argc, char **argv, GError **error);
 gboolean cli_weights (int argc, char **argv, GError **error);
 gboolean cli_predict (int argc, char **argv, GError **error);
+gboolean cli_run (int argc, char **argv, GError **error);
 
 G_END_DECLS

@@ -20,6 +20,7 @@
 static const CliCommand commands[] = {
   { "info", "Show versions of GradLens and its libraries", cli_info },
   { "train", "Train resnet18 with SGD on one batch: loss, step times, gradients", cli_train },
+  { "run", "Run a PyTorch program (PROGRAM.py) on GradLens's engine, printing what it prints", cli_run },
   { "lesson", "Run a lesson without pauses, printing what its PyTorch program prints", cli_lesson },
   { "graph", "Write a lesson's autograd graph as JSON or Graphviz DOT", cli_graph },
   { "weights", "Look for torchvision's pretrained resnet18 weights (torch.hub's cache)", cli_weights },

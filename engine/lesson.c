@@ -127,10 +127,44 @@ lesson_frozen_names (const Lesson *lesson, const LessonParams *params)
   return g_new0 (char *, 1);
 }
 
+Lesson *
+lesson_new_program (const char *name, const char *title, const char *summary,
+                    const char *source, const char *filename, const char *graph_variable,
+                    LessonFn run)
+{
+  g_return_val_if_fail (name != NULL && source != NULL && filename != NULL && run != NULL, NULL);
+  Lesson *lesson = g_new0 (Lesson, 1);
+  lesson->name = g_strdup (name);
+  lesson->title = g_strdup (title ? title : name);
+  lesson->summary = g_strdup (summary ? summary : "");
+  lesson->source = g_strdup (source);
+  lesson->filename = g_strdup (filename);
+  lesson->graph_variable = g_strdup (graph_variable);
+  lesson->run = run;
+  return lesson;
+}
+
+void
+lesson_free (Lesson *lesson)
+{
+  if (lesson == NULL)
+    return;
+  g_free ((char *) lesson->name);
+  g_free ((char *) lesson->title);
+  g_free ((char *) lesson->summary);
+  g_free ((char *) lesson->source);
+  g_free ((char *) lesson->filename);
+  g_free ((char *) lesson->graph_variable);
+  g_free (lesson);
+}
+
 char *
 lesson_source (const Lesson *lesson, const LessonParams *params)
 {
   g_return_val_if_fail (lesson != NULL && params != NULL, NULL);
+  /* A program is plain Python: `@` is its matrix product and its decorators. */
+  if (lesson->filename)
+    return g_strdup (lesson->source);
 
   g_autofree char *seed = g_strdup_printf ("%" G_GUINT64_FORMAT, params->seed);
   g_autofree char *size = g_strdup_printf ("%d", params->size);
@@ -209,6 +243,7 @@ struct _LessonRun
   Anomaly *anomaly;             /* the run's first, once it ended */
 
   GPtrArray *variables;         /* of LessonVar *, creation order */
+  char *graph_hint;             /* the tensor variable with a grad_fn bound last */
   GHashTable *tensor_names;     /* const Tensor * → char * (params of the model) */
 };
 
@@ -257,6 +292,7 @@ lesson_run_free (LessonRun *run)
     g_ptr_array_remove_index (run->variables, run->variables->len - 1);
   g_ptr_array_unref (run->variables);
   g_hash_table_unref (run->tensor_names);
+  g_free (run->graph_hint);
   g_array_unref (run->losses);
   anomaly_free (run->anomaly);
   g_string_free (run->output, TRUE);
@@ -413,7 +449,8 @@ lesson_run_get_optimizer (LessonRun *run)
 Node *
 lesson_run_get_graph_root (LessonRun *run)
 {
-  Tensor *t = lesson_run_get_tensor (run, run->lesson->graph_variable);
+  const char *name = run->lesson->graph_variable ? run->lesson->graph_variable : run->graph_hint;
+  Tensor *t = name ? lesson_run_get_tensor (run, name) : NULL;
   return t ? t->grad_fn : NULL;
 }
 
@@ -470,8 +507,8 @@ lesson_cancelled (GError **error)
   return FALSE;
 }
 
-static void
-output_append (LessonRun *run, const char *text)
+void
+lesson_run_write (LessonRun *run, const char *text)
 {
   g_string_append (run->output, text);
   if (run->output_fn)
@@ -486,7 +523,7 @@ lesson_print (LessonRun *run, const char *format, ...)
   g_autofree char *text = g_strdup_vprintf (format, args);
   va_end (args);
   g_autofree char *line = g_strconcat (text, "\n", NULL);
-  output_append (run, line);
+  lesson_run_write (run, line);
 }
 
 void
@@ -531,8 +568,28 @@ lesson_run_keep (LessonRun *run, const char *name, Tensor *t)
   g_return_val_if_fail (t != NULL, NULL);
   if (t->name == NULL)
     tensor_set_name (t, name);
+  if (t->grad_fn && g_strcmp0 (run->graph_hint, name) != 0)
+    {
+      g_free (run->graph_hint);
+      run->graph_hint = g_strdup (name);
+    }
   lesson_run_keep_object (run, name, LESSON_VAR_TENSOR, t, (GDestroyNotify) tensor_unref);
   return t;
+}
+
+void
+lesson_run_forget (LessonRun *run, const char *name)
+{
+  g_return_if_fail (run != NULL && name != NULL);
+  for (guint i = 0; i < run->variables->len; i++)
+    {
+      LessonVar *var = g_ptr_array_index (run->variables, i);
+      if (g_str_equal (var->name, name))
+        {
+          g_ptr_array_remove_index (run->variables, i);
+          return;
+        }
+    }
 }
 
 void

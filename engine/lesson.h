@@ -40,6 +40,8 @@ typedef enum
   LESSON_ERROR_UNKNOWN,         /* no lesson of that name */
   LESSON_ERROR_PARAMS,          /* a parameter the lesson cannot take */
   LESSON_ERROR_CANCELLED,       /* stopped by the stepper (reset) */
+  LESSON_ERROR_PROGRAM,         /* a program raised (or had a syntax error): the message
+                                 * is Python's traceback, as Python prints it */
 } LessonError;
 
 /* Where the program is. EVENT_PHASE carries one of these in its `line` field. */
@@ -93,7 +95,18 @@ typedef struct
   const char *graph_variable;   /* the variable whose grad_fn is "the graph": "Q", "loss" */
   bool uses_resnet;             /* takes size, lr, momentum, steps, weights */
   LessonFn run;
+  const char *filename;         /* a program: the file its tracebacks name; NULL for the C
+                                 * lessons, whose source has @PARAMETERS@ written in */
 } Lesson;
+
+/* A lesson made at run time from a program's text (python/ runs it with run).
+ * graph_variable may be NULL: the graph is then the grad_fn of the tensor variable
+ * bound last among those that have one. Free with lesson_free. */
+Lesson             *lesson_new_program (const char *name, const char *title,
+                                        const char *summary, const char *source,
+                                        const char *filename, const char *graph_variable,
+                                        LessonFn run);
+void                lesson_free        (Lesson *lesson);
 
 /* The six lessons, in teaching order. */
 const Lesson *const *lesson_list     (guint *n_lessons);
@@ -205,6 +218,8 @@ gboolean     lesson_cancelled          (GError **error);   /* sets the error, re
 /* print(...): appends a line (a newline is added). */
 void         lesson_print              (LessonRun *run, const char *format, ...)
                                         G_GNUC_PRINTF (2, 3);
+/* Appends text as it is (sys.stdout.write). */
+void         lesson_run_write          (LessonRun *run, const char *text);
 /* print(t): PyTorch's repr. */
 void         lesson_print_tensor       (LessonRun *run, const Tensor *t);
 
@@ -214,6 +229,8 @@ void         lesson_print_tensor       (LessonRun *run, const Tensor *t);
 Tensor      *lesson_run_keep           (LessonRun *run, const char *name, Tensor *t);
 void         lesson_run_keep_object    (LessonRun *run, const char *name, LessonVarKind kind,
                                         gpointer value, GDestroyNotify destroy);
+/* `del name`, or a name that no longer holds a tensor, module or optimizer. */
+void         lesson_run_forget         (LessonRun *run, const char *name);
 /* Names for tensors that are not variables (the model's parameters). */
 void         lesson_run_name_tensor    (LessonRun *run, const Tensor *t, const char *name);
 void         lesson_run_push_loss      (LessonRun *run, double loss);

@@ -95,6 +95,7 @@ Tensor *tensor_mul          (Tensor *a, Tensor *b, GError **error);
 Tensor *tensor_div          (Tensor *a, Tensor *b, GError **error);
 
 Tensor *tensor_add_scalar   (Tensor *a, float s);
+Tensor *tensor_sub_scalar   (Tensor *a, float s);
 Tensor *tensor_mul_scalar   (Tensor *a, float s);
 Tensor *tensor_div_scalar   (Tensor *a, float s);
 Tensor *tensor_sub_scalar   (Tensor *a, float s);   /* a - s */

@@ -16,7 +16,7 @@
 
 typedef struct
 {
-  enum { FMT_INT, FMT_FIXED, FMT_SCI } mode;
+  enum { FMT_INT, FMT_FIXED, FMT_SCI, FMT_INT64, FMT_BOOL } mode;
   int width;
   bool summarize;
 } Formatter;
@@ -28,6 +28,10 @@ format_value (const Formatter *f, float v, char *buf, size_t len)
     snprintf (buf, len, "nan");
   else if (isinf (v))
     snprintf (buf, len, v > 0 ? "inf" : "-inf");
+  else if (f->mode == FMT_INT64)
+    snprintf (buf, len, "%" G_GINT64_FORMAT, (gint64) v);
+  else if (f->mode == FMT_BOOL)
+    snprintf (buf, len, "%s", v != 0 ? "True" : "False");
   else if (f->mode == FMT_INT)
     snprintf (buf, len, "%.0f.", v);
   else if (f->mode == FMT_SCI)
@@ -71,7 +75,11 @@ formatter_init (Formatter *f, const Tensor *t)
         }
     }
   bool any = hi > 0;
-  if (all_int)
+  if (t->dtype == TENSOR_INT64)
+    f->mode = FMT_INT64;
+  else if (t->dtype == TENSOR_BOOL)
+    f->mode = FMT_BOOL;
+  else if (all_int)
     f->mode = any && (hi / lo > 1000 || hi > 1e8) ? FMT_SCI : FMT_INT;
   else
     f->mode = any && (hi / lo > 1000 || hi > 1e8 || lo < 1e-4) ? FMT_SCI : FMT_FIXED;

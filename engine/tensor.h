@@ -43,6 +43,17 @@ typedef struct _Tensor Tensor;
 typedef struct _Node Node;
 typedef struct _TensorStorage TensorStorage;
 
+/* How a tensor's float32 data is read, as torch.dtype: INT64 and BOOL tensors hold
+ * exact whole numbers (|v| <= 2^24, checked where they are made) and 0/1 in the same
+ * float storage. Only printing and the Python layer look at it; ops compute in
+ * float32 and never record a grad_fn for them (they cannot require grad). */
+typedef enum
+{
+  TENSOR_FLOAT32,                  /* torch.float32, the default */
+  TENSOR_INT64,                    /* torch.int64: indices, class targets, arange */
+  TENSOR_BOOL,                     /* torch.bool: comparisons */
+} TensorDType;
+
 struct _Tensor
 {
   gint ref_count;
@@ -52,6 +63,7 @@ struct _Tensor
   float *data;                     /* (numel), row-major, contiguous; owned by storage */
   TensorStorage *storage;          /* shared by views and saved aliases */
   char *name;                      /* optional: "a", "conv1.weight", ... */
+  TensorDType dtype;               /* TENSOR_FLOAT32 unless the Python layer says otherwise */
 
   bool requires_grad;              /* a leaf: as set; a non-leaf: true iff it has a grad_fn */
   bool retains_grad;               /* a non-leaf whose .grad backward fills (retain_grad) */

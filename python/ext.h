@@ -1,0 +1,60 @@
+/* ext.h — the `_gradlens` extension module, private to python/.
+ *
+ * Two types wrap the engine's objects: _gradlens.TensorBase (a Tensor *; torch.Tensor
+ * subclasses it in Python) and _gradlens.Node (a grad_fn). Every op is a function of
+ * the module that calls the engine's op with the GIL released, since the op may
+ * pause inside the stepper's observer: while a program is paused nothing holds the
+ * GIL, and another program can run (or be reset) meanwhile.
+ */
+#pragma once
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "lesson.h"
+
+typedef struct
+{
+  PyObject_HEAD
+  Tensor *tensor;                /* strong */
+} TensorObject;
+
+typedef struct
+{
+  PyObject_HEAD
+  Node *node;                    /* strong */
+} NodeObject;
+
+extern PyTypeObject TensorBaseType;
+extern PyTypeObject NodeType;
+
+/* _gradlens.Stopped: raised into a program the stepper stopped (a BaseException,
+ * so `except Exception` in the program does not swallow it). */
+extern PyObject *ext_stopped_error;
+
+PyObject *ext_module_init            (void);
+
+/* A new torch.Tensor owning t (the reference is taken over); NULL t: Python's
+ * exception from error (or RuntimeError) is raised and NULL returned. */
+PyObject *ext_tensor_wrap            (Tensor *t, GError *error);
+/* Borrowed engine tensor of a TensorBase, or NULL with TypeError set. */
+Tensor   *ext_tensor_get             (PyObject *obj, const char *what);
+PyObject *ext_node_wrap              (Node *node);          /* None for NULL */
+/* _gradlens._set_tensor_class(torch.Tensor): the class ext_tensor_wrap makes. */
+PyObject *ext_set_tensor_class       (PyObject *module, PyObject *cls);
+
+/* Python's exception for an engine error: RuntimeError with its message. Steals error. */
+PyObject *ext_raise_gerror           (GError *error);
+
+/* The run the calling thread executes (NULL outside a program). */
+LessonRun *ext_current_run           (void);
+void       ext_set_current_run       (LessonRun *run);
+/* Announces a phase of the current run; FALSE: the stepper stopped the program
+ * (Stopped is then set). Called without the GIL held. */
+gboolean   ext_phase                 (LessonPhase phase);
+
+/* Fresh torch state for a new run: the default generator's seed, grad mode on. */
+void       ext_reset_state           (void);
+
+/* The Tensor type methods (ext-tensor.c) and module functions (ext-ops.c). */
+extern PyMethodDef ext_ops_methods[];

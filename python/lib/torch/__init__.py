@@ -1,0 +1,79 @@
+"""GradLens's torch: PyTorch's API over GradLens's engine.
+
+`import torch` in a program GradLens runs means this package, never a PyTorch
+installed on the machine. Tensors, ops, the autograd graph, modules and SGD are the
+engine's (the _gradlens extension); these files only give them PyTorch's names.
+What it does not have raises an error that names it.
+"""
+
+import _gradlens
+
+from ._dtype import dtype, float32, int64, bool
+from ._size import Size
+from ._tensor import Tensor
+from ._functions import (
+    tensor, full, zeros, ones, empty, rand, randn, randint, zeros_like, ones_like, full_like,
+    rand_like, randn_like, arange, linspace, eye,
+    exp, log, relu, neg, sum, mean, norm, numel, add, sub, mul, div, pow, square,
+    view, reshape, flatten, t, mm, matmul, clone, is_tensor,
+)
+from ._grad_mode import no_grad, enable_grad, set_grad_enabled, is_grad_enabled
+
+float = float32
+long = int64
+__version__ = "1.13.1+gradlens"
+
+FloatTensor = Tensor
+
+
+def _unsupported(what, kind=NotImplementedError):
+    return kind(f"GradLens's torch has no {what} (supported: tensors of float32, int64 and "
+                "bool, their arithmetic, reductions, matmul, autograd, torch.nn's layers and "
+                "losses, torch.optim.SGD and Adam, torchvision.models.resnet18)")
+
+
+class device:
+    def __init__(self, name="cpu"):
+        if str(name) != "cpu":
+            raise RuntimeError(f"GradLens's torch runs on the CPU only, not on {name}")
+        self.type = "cpu"
+
+    def __repr__(self):
+        return "device(type='cpu')"
+
+    def __str__(self):
+        return "cpu"
+
+
+class Generator:
+    """What torch.manual_seed returns: the default CPU generator."""
+
+    def manual_seed(self, seed):
+        manual_seed(seed)
+        return self
+
+    def initial_seed(self):
+        return _gradlens.initial_seed()
+
+
+default_generator = Generator()
+
+
+def manual_seed(seed):
+    _gradlens.manual_seed(int(seed))
+    return default_generator
+
+
+def initial_seed():
+    return _gradlens.initial_seed()
+
+
+def set_printoptions(**kwargs):
+    raise _unsupported("set_printoptions")
+
+
+def __getattr__(name):
+    raise _unsupported(f"'{name}'", AttributeError)
+
+
+from . import autograd, nn, optim  # noqa: E402  (they import torch themselves)

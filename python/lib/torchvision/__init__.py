@@ -1,0 +1,1 @@
+"""torchvision: its resnet18, on GradLens's engine."""
