@@ -37,6 +37,28 @@ normalize_dim (int *dim, int ndim, GError **error)
   return TRUE;
 }
 
+/* PyTorch's words for shapes that do not broadcast: the first dim (from the right)
+ * where they differ and neither is 1, numbered in the broadcast shape. */
+static void
+set_broadcast_error (GError **error, const Tensor *a, const Tensor *b)
+{
+  int n = MAX (a->ndim, b->ndim);
+  for (int i = n - 1; i >= 0; i--)
+    {
+      int64_t da = i < n - a->ndim ? 1 : a->shape[i - (n - a->ndim)];
+      int64_t db = i < n - b->ndim ? 1 : b->shape[i - (n - b->ndim)];
+      if (da != db && da != 1 && db != 1)
+        {
+          g_set_error (error, AUTOGRAD_ERROR, AUTOGRAD_ERROR_SHAPE,
+                       "The size of tensor a (%" G_GINT64_FORMAT ") must match the size of "
+                       "tensor b (%" G_GINT64_FORMAT ") at non-singleton dimension %d",
+                       da, db, i);
+          return;
+        }
+    }
+  set_shape_error (error, "broadcast", a, b);
+}
+
 Tensor *
 node_new_input_grad (const Node *node, int i)
 {
@@ -175,7 +197,7 @@ binary_op (BinaryKind kind, OpKind op, Tensor *a, Tensor *b, GError **error)
   int64_t shape[TENSOR_MAX_DIMS];
   if (!broadcast_shapes (a->ndim, a->shape, b->ndim, b->shape, &ndim, shape))
     {
-      set_shape_error (error, op_info[op].name, a, b);
+      set_broadcast_error (error, a, b);
       return NULL;
     }
   Tensor *out = binary_kernel (kind, a, b, ndim, shape);
@@ -783,9 +805,18 @@ matmul_forward_naive (float *out, const float *a, const float *b, bool trans_a, 
 static gboolean
 check_mm (const char *op, Tensor *a, Tensor *b, GError **error)
 {
-  if (a->ndim != 2 || b->ndim != 2 || a->shape[1] != b->shape[0])
+  if (a->ndim != 2 || b->ndim != 2)
     {
       set_shape_error (error, op, a, b);
+      return FALSE;
+    }
+  if (a->shape[1] != b->shape[0])
+    {
+      /* PyTorch's message, which students search for. */
+      g_set_error (error, AUTOGRAD_ERROR, AUTOGRAD_ERROR_SHAPE,
+                   "mat1 and mat2 shapes cannot be multiplied (%" G_GINT64_FORMAT "x%"
+                   G_GINT64_FORMAT " and %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT ")",
+                   a->shape[0], a->shape[1], b->shape[0], b->shape[1]);
       return FALSE;
     }
   return TRUE;

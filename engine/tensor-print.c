@@ -13,6 +13,7 @@
 
 #define PRINT_THRESHOLD 1000
 #define PRINT_EDGE 3
+#define PRINT_LINE_WIDTH 80
 
 typedef struct
 {
@@ -83,10 +84,14 @@ formatter_init (Formatter *f, const Tensor *t)
     f->mode = any && (hi / lo > 1000 || hi > 1e8) ? FMT_SCI : FMT_INT;
   else
     f->mode = any && (hi / lo > 1000 || hi > 1e8 || lo < 1e-4) ? FMT_SCI : FMT_FIXED;
+  /* torch's _Formatter: a float tensor's width comes from its nonzero finite values
+   * (nan, inf and 0 are padded to it, never widen it); an integer or bool one's from
+   * every value. */
+  bool floating = t->dtype == TENSOR_FLOAT32;
   f->width = 1;
   char buf[64];
   for (int64_t i = 0; i < t->numel; i++)
-    if (is_shown (t, f, i))
+    if (is_shown (t, f, i) && (!floating || (isfinite (t->data[i]) && t->data[i] != 0)))
       {
         format_value (f, t->data[i], buf, sizeof buf);
         f->width = MAX (f->width, (int) strlen (buf));
@@ -109,6 +114,43 @@ print_separator (GString *s, const Tensor *t, int dim, int indent)
   g_string_append_printf (s, "%*s", indent + 1, "");
 }
 
+/* The last dim: elements padded to the common width, " ..." counted as one of them,
+ * as many on a line as fit in torch's line width of 80 after the indent. */
+static void
+print_vector (GString *s, const Tensor *t, const Formatter *f, int64_t offset, int indent)
+{
+  int64_t n = t->ndim ? t->shape[t->ndim - 1] : 1;
+  bool cut = f->summarize && n > 2 * PRINT_EDGE;
+  int64_t per_line = MAX (1, (PRINT_LINE_WIDTH - indent) / (f->width + 2));
+  int64_t on_line = 0;
+  g_string_append_c (s, '[');
+  for (int64_t i = 0; i < n; i++)
+    {
+      char buf[64];
+      if (cut && i == PRINT_EDGE)
+        {
+          g_strlcpy (buf, " ...", sizeof buf);
+          i = n - PRINT_EDGE - 1;
+        }
+      else
+        {
+          char value[64];
+          format_value (f, t->data[offset + i], value, sizeof value);
+          g_snprintf (buf, sizeof buf, "%*s", f->width, value);
+        }
+      if (on_line == per_line)
+        {
+          g_string_append_printf (s, ",\n%*s", indent + 1, "");
+          on_line = 0;
+        }
+      else if (on_line > 0)
+        g_string_append (s, ", ");
+      g_string_append (s, buf);
+      on_line++;
+    }
+  g_string_append_c (s, ']');
+}
+
 static void
 print_dim (GString *s, const Tensor *t, const Formatter *f, int dim, int64_t offset, int indent)
 {
@@ -117,6 +159,11 @@ print_dim (GString *s, const Tensor *t, const Formatter *f, int dim, int64_t off
       char buf[64];
       format_value (f, t->data[offset], buf, sizeof buf);
       g_string_append_printf (s, "%*s", f->width, buf);
+      return;
+    }
+  if (dim == t->ndim - 1)
+    {
+      print_vector (s, t, f, offset, indent);
       return;
     }
   int64_t n = t->shape[dim];

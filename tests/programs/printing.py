@@ -1,0 +1,21 @@
+# Tensors print as PyTorch prints them: precision, padding, integer and scientific modes.
+import torch
+
+print(torch.tensor([1., 2., 3.]))
+print(torch.tensor([1.5, -2.25, 3.125]))
+print(torch.tensor([0.0001, 1000.]))
+print(torch.tensor([1e-5, 1.]))
+print(torch.tensor([123456.789, 0.5]))
+print(torch.tensor([[1., -1.], [10., 100.]]))
+print(torch.tensor([[[1., 2.], [3., 4.]], [[5., 6.], [7., 8.]]]))
+print(torch.tensor(3.5))
+print(torch.tensor(-0.))
+print(torch.tensor([1, -20, 300]))
+print(torch.tensor([True, False, True]))
+print(torch.tensor([[True], [False]]))
+print(torch.zeros(2, 3))
+print(torch.ones(2, 2) / 3)
+print(torch.tensor([float('nan'), 1., float('inf')]))
+print(torch.arange(2000.).view(2, 1000))
+print(torch.tensor([1e10, 1.]))
+print(torch.tensor([], dtype=torch.float32).shape)

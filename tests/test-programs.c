@@ -1,0 +1,241 @@
+/* test-programs.c — real Python programs on the engine, against real PyTorch.
+ *
+ * Every tests/programs/NAME.py runs in GradLens's embedded Python and must print
+ * exactly NAME.out, the output PyTorch 1.13 gave (pytorch-run.py writes them, and
+ * the `programs-pytorch` test checks them against the PyTorch on the machine); a
+ * program that ends in an exception must end in NAME.err's `Type: message`.
+ * Then the stepper: lines, variables, stops and an endless loop stopped in time.
+ */
+#include "program.h"
+#include "stepper.h"
+
+#include <string.h>
+
+static char *
+fixture_path (const char *name, const char *ext)
+{
+  g_autofree char *file = g_strconcat (name, ext, NULL);
+  return g_test_build_filename (G_TEST_DIST, "programs", file, NULL);
+}
+
+static char *
+read_optional (const char *path)
+{
+  char *text = NULL;
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return NULL;
+  return text;
+}
+
+/* The traceback's last line: "RuntimeError: ...". */
+static char *
+last_line (const char *text)
+{
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  for (int i = (int) g_strv_length (lines) - 1; i >= 0; i--)
+    if (lines[i][0] != '\0')
+      return g_strdup (lines[i]);
+  return g_strdup ("");
+}
+
+static void
+test_program (gconstpointer data)
+{
+  const char *name = data;
+  g_autofree char *py = fixture_path (name, ".py");
+  g_autofree char *out_path = fixture_path (name, ".out");
+  g_autofree char *err_path = fixture_path (name, ".err");
+  g_autoptr (GError) error = NULL;
+
+  Lesson *lesson = program_lesson_new_from_file (py, &error);
+  g_assert_no_error (error);
+  LessonRun *run = lesson_run_new (lesson, NULL);
+  gboolean ok = lesson_run_execute (run, &error);
+
+  g_autofree char *expected = read_optional (out_path);
+  g_autofree char *expected_err = read_optional (err_path);
+  g_assert_nonnull (expected);
+  g_assert_cmpstr (lesson_run_get_output (run), ==, expected);
+  if (expected_err)
+    {
+      g_assert_false (ok);
+      g_assert_error (error, LESSON_ERROR, LESSON_ERROR_PROGRAM);
+      g_autofree char *got = last_line (error->message);
+      g_strchomp (expected_err);
+      g_assert_cmpstr (got, ==, expected_err);
+    }
+  else
+    {
+      if (error)
+        g_printerr ("%s", error->message);
+      g_assert_no_error (error);
+      g_assert_true (ok);
+    }
+  lesson_run_free (run);
+  lesson_free (lesson);
+}
+
+/* --- The stepper on a program ----------------------------------------------------- */
+
+static Lesson *
+lesson_of (const char *source)
+{
+  return program_lesson_new ("step.py", source);
+}
+
+static void
+test_lines_and_variables (void)
+{
+  Lesson *lesson = lesson_of ("import torch\n"
+                              "a = torch.tensor([2., 3.], requires_grad=True)\n"
+                              "def f(x):\n"
+                              "    y = x * 2\n"
+                              "    return y.sum()\n"
+                              "s = f(a)\n"
+                              "s.backward()\n");
+  Stepper *s = stepper_new (lesson, NULL, STEPPER_STOP_LINE, NULL, NULL, NULL);
+  int lines[16], n = 0;
+  while (stepper_step_sync (s) == STEPPER_PAUSED && n < 16)
+    lines[n++] = stepper_get_line (s);
+  /* Module level, then inside f (its locals too), then back. */
+  int want[] = { 1, 2, 3, 6, 4, 5, 7 };
+  g_assert_cmpint (n, ==, G_N_ELEMENTS (want));
+  for (int i = 0; i < n; i++)
+    g_assert_cmpint (lines[i], ==, want[i]);
+  g_assert_cmpint (stepper_get_status (s), ==, STEPPER_FINISHED);
+  g_assert_true (stepper_get_result (s, NULL));
+
+  LessonRun *run = stepper_get_run (s);
+  Tensor *a = lesson_run_get_tensor (run, "a");
+  g_assert_nonnull (a);
+  g_assert_nonnull (a->grad);
+  g_assert_cmpfloat (a->grad->data[0], ==, 2.0f);
+  g_assert_nonnull (lesson_run_get_tensor (run, "s"));
+  /* y was f's local: gone once f returned. */
+  g_assert_null (lesson_run_get_tensor (run, "y"));
+  g_assert_cmpstr (node_name (lesson_run_get_graph_root (run)), ==, "SumBackward0");
+  stepper_free (s);
+  lesson_free (lesson);
+}
+
+static void
+test_locals_while_paused (void)
+{
+  Lesson *lesson = lesson_of ("import torch\n"
+                              "def f(x):\n"
+                              "    y = x * 2\n"
+                              "    return y\n"
+                              "z = f(torch.ones(2))\n");
+  Stepper *s = stepper_new (lesson, NULL, STEPPER_STOP_LINE, NULL, NULL, NULL);
+  while (stepper_step_sync (s) == STEPPER_PAUSED && stepper_get_line (s) != 4)
+    ;
+  g_assert_cmpint (stepper_get_line (s), ==, 4);
+  Tensor *y = lesson_run_get_tensor (stepper_get_run (s), "y");
+  g_assert_nonnull (y);
+  g_assert_cmpfloat (y->data[1], ==, 2.0f);
+  stepper_free (s);
+  lesson_free (lesson);
+}
+
+static void
+test_phases (void)
+{
+  Lesson *lesson = lesson_of ("import torch\n"
+                              "a = torch.ones(2, requires_grad=True)\n"
+                              "(a * a).sum().backward()\n"
+                              "print(a.grad)\n");
+  Stepper *s = stepper_new (lesson, NULL, STEPPER_STOP_PHASE, NULL, NULL, NULL);
+  g_assert_cmpint (stepper_step_sync (s), ==, STEPPER_PAUSED);
+  g_assert_cmpint (stepper_get_phase (s), ==, LESSON_PHASE_BACKWARD);
+  g_assert_cmpint (stepper_get_line (s), ==, 3);
+  g_assert_cmpint (stepper_step_sync (s), ==, STEPPER_PAUSED);
+  g_assert_cmpint (stepper_get_phase (s), ==, LESSON_PHASE_FORWARD);
+  stepper_run_to_end_sync (s);
+  g_assert_cmpstr (lesson_run_get_output (stepper_get_run (s)), ==, "tensor([2., 2.])\n");
+  stepper_free (s);
+  lesson_free (lesson);
+}
+
+/* Reset (stepper_free) stops a program in an endless loop, wherever it is. */
+static void
+test_endless_loop_stops (void)
+{
+  Lesson *lesson = lesson_of ("import torch\n"
+                              "x = torch.zeros(1)\n"
+                              "while True:\n"
+                              "    x = x + 1\n");
+  Stepper *s = stepper_new (lesson, NULL, 0, NULL, NULL, NULL);
+  stepper_run_to_end (s);
+  g_usleep (200 * 1000);
+  g_assert_cmpint (stepper_get_status (s), ==, STEPPER_RUNNING);
+  gint64 start = g_get_monotonic_time ();
+  stepper_free (s);
+  gint64 took_us = g_get_monotonic_time () - start;
+  g_test_message ("stopped an endless loop in %.1f ms", took_us / 1000.0);
+  /* A bound on correctness, not speed: it must not wait for the loop to end. */
+  g_assert_cmpint (took_us, <, 5 * G_USEC_PER_SEC);
+  lesson_free (lesson);
+}
+
+static void
+test_syntax_error (void)
+{
+  Lesson *lesson = lesson_of ("import torch\nx = (1 +\n");
+  LessonRun *run = lesson_run_new (lesson, NULL);
+  g_autoptr (GError) error = NULL;
+  g_assert_false (lesson_run_execute (run, &error));
+  g_assert_error (error, LESSON_ERROR, LESSON_ERROR_PROGRAM);
+  g_assert_nonnull (strstr (error->message, "SyntaxError"));
+  g_assert_nonnull (strstr (error->message, "step.py"));
+  lesson_run_free (run);
+  lesson_free (lesson);
+}
+
+/* `import torch` is GradLens's, whatever is installed. */
+static void
+test_isolated (void)
+{
+  Lesson *lesson = lesson_of ("import sys, torch\n"
+                              "print(torch.__version__)\n"
+                              "print(any('site-packages' in p or 'dist-packages' in p "
+                              "for p in sys.path))\n");
+  LessonRun *run = lesson_run_new (lesson, NULL);
+  g_assert_true (lesson_run_execute (run, NULL));
+  g_assert_cmpstr (lesson_run_get_output (run), ==, "1.13.1+gradlens\nFalse\n");
+  lesson_run_free (run);
+  lesson_free (lesson);
+}
+
+static int
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_autofree char *dir = g_test_build_filename (G_TEST_DIST, "programs", NULL);
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  g_assert_nonnull (d);
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const char *entry;
+  while ((entry = g_dir_read_name (d)))
+    if (g_str_has_suffix (entry, ".py") && !g_str_equal (entry, "pytorch-run.py"))
+      g_ptr_array_add (names, g_strndup (entry, strlen (entry) - 3));
+  g_ptr_array_sort (names, compare_names);
+  for (guint i = 0; i < names->len; i++)
+    {
+      g_autofree char *path = g_strconcat ("/python/programs/", names->pdata[i], NULL);
+      g_test_add_data_func (path, names->pdata[i], test_program);
+    }
+  g_test_add_func ("/python/stepper/lines-and-variables", test_lines_and_variables);
+  g_test_add_func ("/python/stepper/locals-while-paused", test_locals_while_paused);
+  g_test_add_func ("/python/stepper/phases", test_phases);
+  g_test_add_func ("/python/stepper/endless-loop-stops", test_endless_loop_stops);
+  g_test_add_func ("/python/syntax-error", test_syntax_error);
+  g_test_add_func ("/python/isolated", test_isolated);
+  return g_test_run ();
+}
