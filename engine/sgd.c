@@ -23,20 +23,33 @@ sgd_param_clear (gpointer p)
   g_clear_pointer (&sp->last_update, tensor_unref);
 }
 
+static Sgd *
+sgd_alloc (const SgdOptions *options)
+{
+  Sgd *sgd = g_new0 (Sgd, 1);
+  sgd->ref_count = 1;
+  sgd->options = *options;
+  sgd->params = g_array_new (FALSE, TRUE, sizeof (SgdParam));
+  g_array_set_clear_func (sgd->params, sgd_param_clear);
+  return sgd;
+}
+
+/* PyTorch's own checks: lr, momentum, weight decay ≥ 0; "Nesterov momentum requires a
+ * momentum and zero dampening". */
+static bool
+sgd_options_valid (const SgdOptions *o)
+{
+  return o->lr >= 0 && o->momentum >= 0 && o->weight_decay >= 0
+         && (!o->nesterov || (o->momentum > 0 && o->dampening == 0));
+}
+
 Sgd *
 sgd_new (Module *model, const SgdOptions *options)
 {
   g_return_val_if_fail (model != NULL && options != NULL, NULL);
-  g_return_val_if_fail (options->lr >= 0 && options->momentum >= 0
-                        && options->weight_decay >= 0, NULL);
-  /* PyTorch: "Nesterov momentum requires a momentum and zero dampening". */
-  g_return_val_if_fail (!options->nesterov
-                        || (options->momentum > 0 && options->dampening == 0), NULL);
+  g_return_val_if_fail (sgd_options_valid (options), NULL);
 
-  Sgd *sgd = g_new0 (Sgd, 1);
-  sgd->options = *options;
-  sgd->params = g_array_new (FALSE, TRUE, sizeof (SgdParam));
-  g_array_set_clear_func (sgd->params, sgd_param_clear);
+  Sgd *sgd = sgd_alloc (options);
   g_autoptr (GPtrArray) named = module_named_parameters (model);
   for (guint i = 0; i < named->len; i++)
     {
@@ -47,10 +60,34 @@ sgd_new (Module *model, const SgdOptions *options)
   return sgd;
 }
 
+Sgd *
+sgd_new_for_tensors (Tensor *const *params, int n_params, const SgdOptions *options)
+{
+  g_return_val_if_fail (params != NULL || n_params == 0, NULL);
+  g_return_val_if_fail (options != NULL && sgd_options_valid (options), NULL);
+
+  Sgd *sgd = sgd_alloc (options);
+  for (int i = 0; i < n_params; i++)
+    {
+      char *name = params[i]->name ? g_strdup (params[i]->name) : g_strdup_printf ("%d", i);
+      SgdParam sp = { name, tensor_ref (params[i]), NULL, NULL };
+      g_array_append_val (sgd->params, sp);
+    }
+  return sgd;
+}
+
+Sgd *
+sgd_ref (Sgd *sgd)
+{
+  g_return_val_if_fail (sgd != NULL, NULL);
+  g_atomic_int_inc (&sgd->ref_count);
+  return sgd;
+}
+
 void
 sgd_free (Sgd *sgd)
 {
-  if (sgd == NULL)
+  if (sgd == NULL || !g_atomic_int_dec_and_test (&sgd->ref_count))
     return;
   g_array_unref (sgd->params);
   g_free (sgd);

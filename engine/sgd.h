@@ -34,6 +34,7 @@ typedef struct
 typedef struct _Sgd Sgd;
 struct _Sgd
 {
+  gint ref_count;
   SgdOptions options;
   GArray *params;       /* of SgdParam, model.parameters() order */
   int steps;
@@ -41,6 +42,10 @@ struct _Sgd
 
 /* Takes every parameter of model (frozen ones too, as model.parameters() does). */
 Sgd  *sgd_new        (Module *model, const SgdOptions *options);
+/* torch.optim.SGD(params): the given tensors, named by their names (or their index). */
+Sgd  *sgd_new_for_tensors (Tensor *const *params, int n_params, const SgdOptions *options);
+Sgd  *sgd_ref        (Sgd *sgd);
+/* Drops a reference (the optimizer goes with the last). */
 void  sgd_free       (Sgd *sgd);
 void  sgd_step       (Sgd *sgd);
 void  sgd_zero_grad  (Sgd *sgd);

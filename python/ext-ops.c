@@ -121,6 +121,12 @@ ext_full (PyObject *module, PyObject *args)
 static Generator default_generator;
 static guint64 default_seed;
 
+Generator *
+ext_default_generator (void)
+{
+  return &default_generator;
+}
+
 void
 ext_reset_state (void)
 {
@@ -480,6 +486,7 @@ ext_phase_py (PyObject *module, PyObject *arg)
 
 PyMethodDef ext_ops_methods[] = {
   { "_set_tensor_class", ext_set_tensor_class, METH_O, NULL },
+  { "rewrap", ext_rewrap, METH_VARARGS, "rewrap(cls, tensor)" },
   { "from_list", ext_from_list, METH_VARARGS, "from_list(values, shape, dtype)" },
   { "full", ext_full, METH_VARARGS, "full(shape, value, dtype)" },
   { "manual_seed", ext_manual_seed, METH_O, NULL },

@@ -70,6 +70,28 @@ ext_set_tensor_class (PyObject *module, PyObject *cls)
   Py_RETURN_NONE;
 }
 
+/* rewrap(cls, t): a new object of cls (torch.Tensor or a subclass: nn.Parameter) for
+ * t's engine tensor, shared. */
+PyObject *
+ext_rewrap (PyObject *module, PyObject *args)
+{
+  PyObject *cls, *obj;
+  if (!PyArg_ParseTuple (args, "OO:rewrap", &cls, &obj))
+    return NULL;
+  Tensor *t = ext_tensor_get (obj, "tensor");
+  if (t == NULL)
+    return NULL;
+  if (!PyType_Check (cls) || !PyType_IsSubtype ((PyTypeObject *) cls, &TensorBaseType))
+    {
+      PyErr_SetString (PyExc_TypeError, "rewrap needs a subclass of TensorBase");
+      return NULL;
+    }
+  TensorObject *self = (TensorObject *) ((PyTypeObject *) cls)->tp_alloc ((PyTypeObject *) cls, 0);
+  if (self)
+    self->tensor = tensor_ref (t);
+  return (PyObject *) self;
+}
+
 /* --- TensorBase --------------------------------------------------------------- */
 
 #define SELF(o) (((TensorObject *) (o))->tensor)

@@ -42,6 +42,7 @@ Tensor   *ext_tensor_get             (PyObject *obj, const char *what);
 PyObject *ext_node_wrap              (Node *node);          /* None for NULL */
 /* _gradlens._set_tensor_class(torch.Tensor): the class ext_tensor_wrap makes. */
 PyObject *ext_set_tensor_class       (PyObject *module, PyObject *cls);
+PyObject *ext_rewrap                 (PyObject *module, PyObject *args);
 
 /* Python's exception for an engine error: RuntimeError with its message. Steals error. */
 PyObject *ext_raise_gerror           (GError *error);
@@ -56,5 +57,19 @@ gboolean   ext_phase                 (LessonPhase phase);
 /* Fresh torch state for a new run: the default generator's seed, grad mode on. */
 void       ext_reset_state           (void);
 
-/* The Tensor type methods (ext-tensor.c) and module functions (ext-ops.c). */
+/* torch's default generator (torch.manual_seed seeds it). */
+Generator *ext_default_generator     (void);
+
+/* Engine modules and SGD (ext-module.c): what torch.nn's layers and torch.optim.SGD
+ * hold, and what the run shows as its model and optimizer. */
+#include "module.h"
+#include "sgd.h"
+extern PyTypeObject EngineModuleType;
+extern PyTypeObject SgdType;
+PyObject  *ext_module_wrap           (Module *m);           /* takes the reference */
+Module    *ext_module_get            (PyObject *obj);       /* borrowed; NULL: TypeError */
+Sgd       *ext_sgd_get               (PyObject *obj);       /* borrowed; NULL if not one */
+
+/* The module's functions: tensors and ops (ext-ops.c), modules and SGD (ext-module.c). */
 extern PyMethodDef ext_ops_methods[];
+extern PyMethodDef ext_module_methods[];

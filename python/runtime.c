@@ -189,7 +189,49 @@ is_program_name (PyObject *key)
   return name && name[0] != '_';
 }
 
-/* Binds every tensor among names (a dict) in the run, unless it is bound already. */
+/* An engine object behind a torch.nn module (its `_engine`) or an optimizer (its
+ * `_engine_sgd`), borrowed; NULL for anything else. */
+static gpointer
+engine_object_of (PyObject *value, LessonVarKind *kind)
+{
+  if (PyObject_TypeCheck (value, &TensorBaseType) || PyType_Check (value)
+      || PyModule_Check (value) || PyCallable_Check (value))
+    return NULL;
+  static const struct { const char *attr; LessonVarKind kind; } attrs[] = {
+    { "_engine", LESSON_VAR_MODULE }, { "_engine_sgd", LESSON_VAR_OPTIMIZER },
+  };
+  /* Only the instance's own dict: a program's __getattr__ never runs from here. */
+  PyObject *dict = PyObject_GetAttrString (value, "__dict__");
+  if (dict == NULL || !PyDict_Check (dict))
+    {
+      PyErr_Clear ();
+      Py_XDECREF (dict);
+      return NULL;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (attrs); i++)
+    {
+      PyObject *obj = Py_XNewRef (PyDict_GetItemString (dict, attrs[i].attr));
+      if (obj == NULL)
+        continue;
+      gpointer p = NULL;
+      if (attrs[i].kind == LESSON_VAR_MODULE && PyObject_TypeCheck (obj, &EngineModuleType))
+        p = ext_module_get (obj);
+      else if (attrs[i].kind == LESSON_VAR_OPTIMIZER)
+        p = ext_sgd_get (obj);
+      Py_DECREF (obj);
+      if (p)
+        {
+          *kind = attrs[i].kind;
+          Py_DECREF (dict);
+          return p;
+        }
+    }
+  Py_DECREF (dict);
+  return NULL;
+}
+
+/* Binds every tensor, model and optimizer among names (a dict) in the run, unless
+ * it is bound already. */
 static void
 sync_names (LessonRun *run, PyObject *names, GHashTable *seen)
 {
@@ -197,14 +239,26 @@ sync_names (LessonRun *run, PyObject *names, GHashTable *seen)
   Py_ssize_t pos = 0;
   while (PyDict_Next (names, &pos, &key, &value))
     {
-      if (!is_program_name (key) || !PyObject_TypeCheck (value, &TensorBaseType))
+      if (!is_program_name (key))
         continue;
       const char *name = PyUnicode_AsUTF8 (key);
-      Tensor *t = ((TensorObject *) value)->tensor;
+      LessonVarKind kind = LESSON_VAR_TENSOR;
+      gpointer object = PyObject_TypeCheck (value, &TensorBaseType)
+                          ? ((TensorObject *) value)->tensor
+                          : engine_object_of (value, &kind);
+      if (object == NULL)
+        continue;
       g_hash_table_add (seen, (gpointer) name);
       const LessonVar *var = lesson_run_lookup (run, name);
-      if (var == NULL || var->value != t)
-        lesson_run_keep (run, name, tensor_ref (t));
+      if (var && var->value == object)
+        continue;
+      if (kind == LESSON_VAR_TENSOR)
+        lesson_run_keep (run, name, tensor_ref (object));
+      else if (kind == LESSON_VAR_MODULE)
+        lesson_run_keep_object (run, name, kind, module_ref (object),
+                                (GDestroyNotify) module_unref);
+      else
+        lesson_run_keep_object (run, name, kind, sgd_ref (object), (GDestroyNotify) sgd_free);
     }
 }
 
@@ -225,7 +279,7 @@ sync_variables (LessonRun *run, PyObject *globals, PyFrameObject *frame)
   for (guint i = vars->len; i > 0; i--)
     {
       const LessonVar *var = g_ptr_array_index (vars, i - 1);
-      if (var->kind == LESSON_VAR_TENSOR && !g_hash_table_contains (seen, var->name))
+      if (!g_hash_table_contains (seen, var->name))
         lesson_run_forget (run, var->name);
     }
 }
@@ -427,11 +481,17 @@ ext_module_init (void)
 {
   gradlens_module.m_methods = ext_ops_methods;
   if (PyType_Ready (&TensorBaseType) < 0 || PyType_Ready (&NodeType) < 0
-      || PyType_Ready (&OutputType) < 0)
+      || PyType_Ready (&OutputType) < 0 || PyType_Ready (&EngineModuleType) < 0
+      || PyType_Ready (&SgdType) < 0)
     return NULL;
   PyObject *m = PyModule_Create (&gradlens_module);
   if (m == NULL)
     return NULL;
+  if (PyModule_AddFunctions (m, ext_module_methods) < 0)
+    {
+      Py_DECREF (m);
+      return NULL;
+    }
   ext_stopped_error = PyErr_NewExceptionWithDoc ("_gradlens.Stopped",
                                                  "The stepper stopped the program.",
                                                  PyExc_BaseException, NULL);

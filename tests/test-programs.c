@@ -11,11 +11,24 @@
 
 #include <string.h>
 
+/* A program of the corpus ("accumulate") or a lesson ("lessons/autograd"): its
+ * text, and the fixtures PyTorch's run of it made. */
 static char *
 fixture_path (const char *name, const char *ext)
 {
   g_autofree char *file = g_strconcat (name, ext, NULL);
   return g_test_build_filename (G_TEST_DIST, "programs", file, NULL);
+}
+
+static char *
+program_path (const char *name)
+{
+  if (g_str_has_prefix (name, "lessons/"))
+    {
+      g_autofree char *file = g_strconcat (name + strlen ("lessons/"), ".py", NULL);
+      return g_test_build_filename (G_TEST_DIST, "..", "resources", "lessons", file, NULL);
+    }
+  return fixture_path (name, ".py");
 }
 
 static char *
@@ -42,7 +55,7 @@ static void
 test_program (gconstpointer data)
 {
   const char *name = data;
-  g_autofree char *py = fixture_path (name, ".py");
+  g_autofree char *py = program_path (name);
   g_autofree char *out_path = fixture_path (name, ".out");
   g_autofree char *err_path = fixture_path (name, ".err");
   g_autoptr (GError) error = NULL;
@@ -217,14 +230,21 @@ main (int argc, char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
 
-  g_autofree char *dir = g_test_build_filename (G_TEST_DIST, "programs", NULL);
-  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-  g_assert_nonnull (d);
   g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  const char *entry;
-  while ((entry = g_dir_read_name (d)))
-    if (g_str_has_suffix (entry, ".py") && !g_str_equal (entry, "pytorch-run.py"))
-      g_ptr_array_add (names, g_strndup (entry, strlen (entry) - 3));
+  const struct { const char *dir, *prefix; } folders[] = {
+    { "programs", "" }, { "../resources/lessons", "lessons/" },
+  };
+  for (guint f = 0; f < G_N_ELEMENTS (folders); f++)
+    {
+      g_autofree char *dir = g_test_build_filename (G_TEST_DIST, folders[f].dir, NULL);
+      g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+      g_assert_nonnull (d);
+      const char *entry;
+      while ((entry = g_dir_read_name (d)))
+        if (g_str_has_suffix (entry, ".py") && !g_str_equal (entry, "pytorch-run.py"))
+          g_ptr_array_add (names, g_strdup_printf ("%s%.*s", folders[f].prefix,
+                                                   (int) strlen (entry) - 3, entry));
+    }
   g_ptr_array_sort (names, compare_names);
   for (guint i = 0; i < names->len; i++)
     {

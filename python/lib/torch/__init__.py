@@ -15,7 +15,7 @@ from ._functions import (
     tensor, full, zeros, ones, empty, rand, randn, randint, zeros_like, ones_like, full_like,
     rand_like, randn_like, arange, linspace, eye,
     exp, log, relu, neg, sum, mean, norm, numel, add, sub, mul, div, pow, square,
-    view, reshape, flatten, t, mm, matmul, clone, is_tensor,
+    view, reshape, flatten, t, mm, matmul, clone, equal, is_tensor,
 )
 from ._grad_mode import no_grad, enable_grad, set_grad_enabled, is_grad_enabled
 

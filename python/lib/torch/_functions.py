@@ -322,5 +322,9 @@ def clone(x):
     raise _unsupported("clone")
 
 
+def equal(a, b):
+    return a.equal(b)
+
+
 def is_tensor(x):
     return isinstance(x, Tensor)

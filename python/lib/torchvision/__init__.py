@@ -1,1 +1,3 @@
 """torchvision: its resnet18, on GradLens's engine."""
+
+from . import models

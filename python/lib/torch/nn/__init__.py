@@ -1,6 +1,11 @@
-"""torch.nn (the layers come with the engine's modules)."""
+"""torch.nn: Module, Parameter, the engine's layers and the losses."""
 
 from .. import _unsupported
+from .modules import (
+    Module, Parameter, Linear, Conv2d, BatchNorm2d, ReLU, MaxPool2d, AdaptiveAvgPool2d,
+    Sequential, Flatten, Sigmoid, Tanh, Softmax, MSELoss, CrossEntropyLoss, NLLLoss,
+)
+from . import functional
 
 
 def __getattr__(name):

@@ -1,0 +1,314 @@
+/* ext-module.c — the engine's nn modules and SGD for torch.nn and torch.optim.
+ *
+ * torch.nn's built-in layers and torchvision's resnet18 are engine Modules (module.h),
+ * made by the engine's builders from torch's default generator (so the same seed gives
+ * PyTorch's initial weights) and run by module_forward; the Python classes around them
+ * (lib/torch/nn/) keep PyTorch's bookkeeping. torch.optim.SGD is the engine's Sgd.
+ */
+#include "ext.h"
+
+#include "sgd.h"
+
+typedef struct
+{
+  PyObject_HEAD
+  Module *module;                /* strong */
+} EngineModuleObject;
+
+static void
+engine_module_dealloc (PyObject *self)
+{
+  module_unref (((EngineModuleObject *) self)->module);
+  PyObject_Free (self);
+}
+
+PyTypeObject EngineModuleType = {
+  PyVarObject_HEAD_INIT (NULL, 0)
+  .tp_name = "_gradlens.EngineModule",
+  .tp_basicsize = sizeof (EngineModuleObject),
+  .tp_dealloc = engine_module_dealloc,
+  .tp_flags = Py_TPFLAGS_DEFAULT,
+  .tp_doc = "An engine nn module (module.h).",
+};
+
+PyObject *
+ext_module_wrap (Module *m)
+{
+  if (m == NULL)
+    {
+      PyErr_SetString (PyExc_ValueError, "GradLens's torch: bad module arguments");
+      return NULL;
+    }
+  EngineModuleObject *self = PyObject_New (EngineModuleObject, &EngineModuleType);
+  if (self)
+    self->module = m;
+  else
+    module_unref (m);
+  return (PyObject *) self;
+}
+
+Module *
+ext_module_get (PyObject *obj)
+{
+  if (!PyObject_TypeCheck (obj, &EngineModuleType))
+    {
+      PyErr_SetString (PyExc_TypeError, "expected an engine module");
+      return NULL;
+    }
+  return ((EngineModuleObject *) obj)->module;
+}
+
+/* new_module(kind, ...): "conv2d" (in, out, kernel, stride, padding, bias), "batch_norm2d"
+ * (channels), "linear" (in, out), "relu", "max_pool2d" (kernel, stride, padding),
+ * "adaptive_avg_pool2d", "sequential", "resnet18" (num_classes). */
+static PyObject *
+ext_new_module (PyObject *module, PyObject *args)
+{
+  const char *kind;
+  int a = 0, b = 0, c = 0, d = 0, e = 0, f = 0;
+  if (!PyArg_ParseTuple (args, "s|iiiiii:new_module", &kind, &a, &b, &c, &d, &e, &f))
+    return NULL;
+  Generator *gen = ext_default_generator ();
+  Module *m = NULL;
+  if (g_str_equal (kind, "conv2d"))
+    m = conv2d_new (a, b, c, d, e, f, gen);
+  else if (g_str_equal (kind, "batch_norm2d"))
+    m = batch_norm2d_new (a);
+  else if (g_str_equal (kind, "linear"))
+    m = linear_new (a, b, gen);
+  else if (g_str_equal (kind, "relu"))
+    m = relu_new ();
+  else if (g_str_equal (kind, "max_pool2d"))
+    m = max_pool2d_new (a, b, c);
+  else if (g_str_equal (kind, "adaptive_avg_pool2d"))
+    m = adaptive_avg_pool2d_new ();
+  else if (g_str_equal (kind, "sequential"))
+    m = sequential_new ();
+  else if (g_str_equal (kind, "resnet18"))
+    m = resnet18_new_from_generator (a, 64, gen);
+  else
+    {
+      PyErr_Format (PyExc_ValueError, "no engine module '%s'", kind);
+      return NULL;
+    }
+  return ext_module_wrap (m);
+}
+
+/* module_info(m): (kind name, path, training, [(name, child)], [(name, param)],
+ * [(name, buffer)], num_batches_tracked, (in, out, kernel, stride, padding)). */
+static PyObject *
+ext_module_info (PyObject *module, PyObject *arg)
+{
+  Module *m = ext_module_get (arg);
+  if (m == NULL)
+    return NULL;
+  PyObject *children = PyList_New (0), *params = PyList_New (0), *buffers = PyList_New (0);
+  for (guint i = 0; i < m->children->len; i++)
+    {
+      Module *child = g_ptr_array_index (m->children, i);
+      PyObject *item = Py_BuildValue ("(sN)", child->name, ext_module_wrap (module_ref (child)));
+      PyList_Append (children, item);
+      Py_XDECREF (item);
+    }
+  GArray *lists[2] = { m->params, m->buffers };
+  PyObject *outs[2] = { params, buffers };
+  for (int l = 0; l < 2; l++)
+    for (guint i = 0; i < lists[l]->len; i++)
+      {
+        NamedTensor *nt = &g_array_index (lists[l], NamedTensor, i);
+        PyObject *item = Py_BuildValue ("(sN)", nt->name,
+                                        ext_tensor_wrap (tensor_ref (nt->tensor), NULL));
+        PyList_Append (outs[l], item);
+        Py_XDECREF (item);
+      }
+  return Py_BuildValue ("(ssONNNL(iiiii))", module_kind_name (m->kind), m->path,
+                        m->training ? Py_True : Py_False, children, params, buffers,
+                        (long long) m->num_batches_tracked, m->in_channels, m->out_channels,
+                        m->kernel, m->stride, m->padding);
+}
+
+/* module_forward(m, x): the engine's forward of m (it announces m's path). */
+static PyObject *
+ext_module_forward (PyObject *module, PyObject *args)
+{
+  PyObject *m_obj, *x_obj;
+  if (!PyArg_ParseTuple (args, "OO:module_forward", &m_obj, &x_obj))
+    return NULL;
+  Module *m = ext_module_get (m_obj);
+  Tensor *x = m ? ext_tensor_get (x_obj, "input") : NULL;
+  if (x == NULL)
+    return NULL;
+  Tensor *out;
+  GError *error = NULL;
+  Py_BEGIN_ALLOW_THREADS
+  out = module_forward (m, x, &error);
+  Py_END_ALLOW_THREADS
+  return ext_tensor_wrap (out, error);
+}
+
+/* module_set_child(parent, name, child): `parent.name = child`, added or replaced. */
+static PyObject *
+ext_module_set_child (PyObject *module, PyObject *args)
+{
+  PyObject *p_obj, *c_obj;
+  const char *name;
+  if (!PyArg_ParseTuple (args, "OsO:module_set_child", &p_obj, &name, &c_obj))
+    return NULL;
+  Module *parent = ext_module_get (p_obj), *child = parent ? ext_module_get (c_obj) : NULL;
+  if (child == NULL)
+    return NULL;
+  if (child->parent)
+    {
+      PyErr_SetString (PyExc_RuntimeError,
+                       "GradLens's torch: a layer can have only one parent module");
+      return NULL;
+    }
+  if (module_get_child (parent, name))
+    module_replace_child (parent, name, module_ref (child));
+  else
+    module_add_child (parent, name, module_ref (child));
+  Py_RETURN_NONE;
+}
+
+static PyObject *
+ext_module_train (PyObject *module, PyObject *args)
+{
+  PyObject *m_obj;
+  int training;
+  if (!PyArg_ParseTuple (args, "Op:module_train", &m_obj, &training))
+    return NULL;
+  Module *m = ext_module_get (m_obj);
+  if (m == NULL)
+    return NULL;
+  module_train (m, training);
+  Py_RETURN_NONE;
+}
+
+/* --- SGD ------------------------------------------------------------------------ */
+
+typedef struct
+{
+  PyObject_HEAD
+  Sgd *sgd;
+} SgdObject;
+
+static void
+sgd_object_dealloc (PyObject *self)
+{
+  sgd_free (((SgdObject *) self)->sgd);
+  PyObject_Free (self);
+}
+
+PyTypeObject SgdType = {
+  PyVarObject_HEAD_INIT (NULL, 0)
+  .tp_name = "_gradlens.EngineSGD",
+  .tp_basicsize = sizeof (SgdObject),
+  .tp_dealloc = sgd_object_dealloc,
+  .tp_flags = Py_TPFLAGS_DEFAULT,
+};
+
+Sgd *
+ext_sgd_get (PyObject *obj)
+{
+  return PyObject_TypeCheck (obj, &SgdType) ? ((SgdObject *) obj)->sgd : NULL;
+}
+
+/* sgd_new(params, lr, momentum, dampening, weight_decay, nesterov) */
+static PyObject *
+ext_sgd_new (PyObject *module, PyObject *args)
+{
+  PyObject *params;
+  double lr, momentum, dampening, weight_decay;
+  int nesterov;
+  if (!PyArg_ParseTuple (args, "Oddddp:sgd_new", &params, &lr, &momentum, &dampening,
+                         &weight_decay, &nesterov))
+    return NULL;
+  PyObject *fast = PySequence_Fast (params, "params must be a sequence of tensors");
+  if (fast == NULL)
+    return NULL;
+  Py_ssize_t n = PySequence_Fast_GET_SIZE (fast);
+  g_autofree Tensor **tensors = g_new0 (Tensor *, n + 1);
+  for (Py_ssize_t i = 0; i < n; i++)
+    if ((tensors[i] = ext_tensor_get (PySequence_Fast_GET_ITEM (fast, i), "param")) == NULL)
+      {
+        Py_DECREF (fast);
+        return NULL;
+      }
+  Py_DECREF (fast);
+  SgdOptions options = { (float) lr, (float) momentum, (float) dampening,
+                         (float) weight_decay, nesterov };
+  SgdObject *self = PyObject_New (SgdObject, &SgdType);
+  if (self)
+    self->sgd = sgd_new_for_tensors (tensors, (int) n, &options);
+  return (PyObject *) self;
+}
+
+/* sgd_step(sgd) / sgd_zero_grad(sgd): the optimizer's phase, then the engine's step
+ * (an event per parameter). */
+static PyObject *
+sgd_call (PyObject *arg, LessonPhase phase, void (*fn) (Sgd *))
+{
+  Sgd *sgd = ext_sgd_get (arg);
+  if (sgd == NULL)
+    {
+      PyErr_SetString (PyExc_TypeError, "expected an engine SGD");
+      return NULL;
+    }
+  gboolean ok;
+  Py_BEGIN_ALLOW_THREADS
+  ok = ext_phase (phase);
+  if (ok)
+    fn (sgd);
+  Py_END_ALLOW_THREADS
+  if (!ok)
+    {
+      PyErr_SetString (ext_stopped_error, "the program was stopped");
+      return NULL;
+    }
+  Py_RETURN_NONE;
+}
+
+static PyObject *
+ext_sgd_step (PyObject *module, PyObject *arg)
+{
+  return sgd_call (arg, LESSON_PHASE_OPTIMIZER, sgd_step);
+}
+
+static PyObject *
+ext_sgd_zero_grad (PyObject *module, PyObject *arg)
+{
+  return sgd_call (arg, LESSON_PHASE_ZERO_GRAD, sgd_zero_grad);
+}
+
+/* sgd_momentum_buffer(sgd, i): the i-th parameter's buffer, or None. */
+static PyObject *
+ext_sgd_momentum_buffer (PyObject *module, PyObject *args)
+{
+  PyObject *obj;
+  int i;
+  if (!PyArg_ParseTuple (args, "Oi:sgd_momentum_buffer", &obj, &i))
+    return NULL;
+  Sgd *sgd = ext_sgd_get (obj);
+  if (sgd == NULL || i < 0 || (guint) i >= sgd->params->len)
+    {
+      PyErr_SetString (PyExc_IndexError, "no such parameter");
+      return NULL;
+    }
+  Tensor *buf = g_array_index (sgd->params, SgdParam, i).momentum_buffer;
+  if (buf == NULL)
+    Py_RETURN_NONE;
+  return ext_tensor_wrap (tensor_ref (buf), NULL);
+}
+
+PyMethodDef ext_module_methods[] = {
+  { "new_module", ext_new_module, METH_VARARGS, NULL },
+  { "module_info", ext_module_info, METH_O, NULL },
+  { "module_forward", ext_module_forward, METH_VARARGS, NULL },
+  { "module_set_child", ext_module_set_child, METH_VARARGS, NULL },
+  { "module_train", ext_module_train, METH_VARARGS, NULL },
+  { "sgd_new", ext_sgd_new, METH_VARARGS, NULL },
+  { "sgd_step", ext_sgd_step, METH_O, NULL },
+  { "sgd_zero_grad", ext_sgd_zero_grad, METH_O, NULL },
+  { "sgd_momentum_buffer", ext_sgd_momentum_buffer, METH_VARARGS, NULL },
+  { NULL },
+};

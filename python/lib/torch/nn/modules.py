@@ -1,0 +1,458 @@
+"""torch.nn.Module and the built-in layers.
+
+Module keeps PyTorch's bookkeeping in Python (parameters, buffers and submodules in
+registration order; attribute assignment registers them). The built-in layers are
+the engine's modules (module.h): made by the engine's builders from torch's default
+generator, so a seed gives PyTorch's initial weights, and run by the engine's
+forward, which announces each module to the stepper. A layer's engine module is its
+`_engine`; the run shows a model through it.
+"""
+
+from collections import OrderedDict
+
+import _gradlens
+
+from .._tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A tensor that a Module registers as a parameter; requires grad by default."""
+
+    def __new__(cls, data=None, requires_grad=True):
+        if data is None:
+            from .. import empty
+            data = empty(0)
+        p = _gradlens.rewrap(cls, data.detach())
+        p.requires_grad = requires_grad
+        return p
+
+    def __repr__(self):
+        return "Parameter containing:\n" + Tensor.__repr__(self)
+
+    __str__ = __repr__
+
+
+def _as_parameter(t):
+    return t if isinstance(t, Parameter) else _gradlens.rewrap(Parameter, t)
+
+
+class Module:
+    """Base class of every layer and of the models programs write."""
+
+    _engine = None
+
+    def __init__(self):
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    # --- registration ---------------------------------------------------------------
+
+    def __setattr__(self, name, value):
+        if "_modules" not in self.__dict__:
+            raise AttributeError("cannot assign before Module.__init__() call")
+        for d in (self._parameters, self._buffers, self._modules):
+            d.pop(name, None)
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+            if self._engine is not None and value._engine is not None:
+                _gradlens.module_set_child(self._engine, name, value._engine)
+        else:
+            object.__setattr__(self, name, value)
+            return
+        self.__dict__.pop(name, None)
+
+    def __getattr__(self, name):
+        for d in ("_parameters", "_buffers", "_modules"):
+            table = self.__dict__.get(d)
+            if table is not None and name in table:
+                return table[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name):
+        for d in (self._parameters, self._buffers, self._modules):
+            if name in d:
+                del d[name]
+                return
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name, param):
+        if param is None:
+            self._parameters[name] = None
+        else:
+            setattr(self, name, param)
+
+    def register_buffer(self, name, tensor):
+        self._buffers[name] = tensor
+
+    def add_module(self, name, module):
+        setattr(self, name, module)
+
+    # --- running ---------------------------------------------------------------------
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required '
+                                  '"forward" function')
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # --- walking ---------------------------------------------------------------------
+
+    def named_modules(self, memo=None, prefix=""):
+        memo = set() if memo is None else memo
+        if id(self) in memo:
+            return
+        memo.add(id(self))
+        yield prefix, self
+        for name, m in self._modules.items():
+            if m is not None:
+                yield from m.named_modules(memo, prefix + ("." if prefix else "") + name)
+
+    def modules(self):
+        for _, m in self.named_modules():
+            yield m
+
+    def named_children(self):
+        for name, m in self._modules.items():
+            if m is not None:
+                yield name, m
+
+    def children(self):
+        for _, m in self.named_children():
+            yield m
+
+    def named_parameters(self, prefix="", recurse=True):
+        seen = set()
+        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        for mprefix, m in modules:
+            for name, p in m._parameters.items():
+                if p is None or id(p) in seen:
+                    continue
+                seen.add(id(p))
+                yield mprefix + ("." if mprefix else "") + name, p
+
+    def parameters(self, recurse=True):
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix="", recurse=True):
+        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        for mprefix, m in modules:
+            for name, b in m._buffers.items():
+                if b is not None:
+                    yield mprefix + ("." if mprefix else "") + name, b
+
+    def buffers(self, recurse=True):
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    # --- modes and gradients -----------------------------------------------------------
+
+    def train(self, mode=True):
+        object.__setattr__(self, "training", mode)
+        if self._engine is not None:
+            _gradlens.module_train(self._engine, mode)
+        for m in self.children():
+            m.train(mode)
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad=True):
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none=True):
+        for p in self.parameters():
+            if p.grad is None:
+                continue
+            if set_to_none:
+                p.grad = None
+            else:
+                p.grad.zero_()
+
+    def state_dict(self):
+        out = OrderedDict()
+        for mprefix, m in self.named_modules():
+            pre = mprefix + ("." if mprefix else "")
+            for name, p in m._parameters.items():
+                if p is not None:
+                    out[pre + name] = p.detach()
+            for name, b in m._buffers.items():
+                if b is not None:
+                    out[pre + name] = b.detach()
+        return out
+
+    def load_state_dict(self, state_dict, strict=True):
+        own = self.state_dict()
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        if strict and (missing or unexpected):
+            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}: "
+                               f"missing keys {missing}, unexpected keys {unexpected}")
+        for k, v in state_dict.items():
+            if k in own:
+                if tuple(own[k].shape) != tuple(v.shape):
+                    raise RuntimeError(f"size mismatch for {k}: copying a param with shape "
+                                       f"{v.shape} from checkpoint, the shape in current model "
+                                       f"is {own[k].shape}.")
+                own[k]._assign_values(v)
+        return _IncompatibleKeys(missing, unexpected)
+
+    # --- printing ----------------------------------------------------------------------
+
+    def extra_repr(self):
+        return ""
+
+    def __repr__(self):
+        lines = []
+        for name, m in self._modules.items():
+            child = repr(m).replace("\n", "\n  ")
+            lines.append(f"({name}): {child}")
+        main = type(self).__name__ + "("
+        extra = self.extra_repr()
+        if extra and not lines:
+            return main + extra + ")"
+        if not lines:
+            return main + ")"
+        body = ([extra] if extra else []) + lines
+        return main + "\n  " + "\n  ".join(body) + "\n)"
+
+
+class _IncompatibleKeys:
+    def __init__(self, missing, unexpected):
+        self.missing_keys = missing
+        self.unexpected_keys = unexpected
+
+    def __repr__(self):
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return (f"_IncompatibleKeys(missing_keys={self.missing_keys}, "
+                f"unexpected_keys={self.unexpected_keys})")
+
+
+# --- The engine's layers ----------------------------------------------------------------
+
+class _EngineModule(Module):
+    """A built-in layer: its parameters, buffers and children are the engine module's."""
+
+    def _adopt(self, engine):
+        object.__setattr__(self, "_engine", engine)
+        kind, path, training, children, params, buffers, _, hyper = _gradlens.module_info(engine)
+        self._set_hyper(*hyper, has_bias=any(name == "bias" for name, _ in params))
+        for name, p in params:
+            self._parameters[name] = _as_parameter(p)
+        for name, b in buffers:
+            self._buffers[name] = b
+        object.__setattr__(self, "training", training)
+        return children
+
+    def _set_hyper(self, inp, out, kernel, stride, padding, has_bias):
+        """The layer's own settings, as the engine module holds them."""
+
+    def _all_engine(self):
+        """Whether the engine can run the whole subtree (no layer of a program's own)."""
+        return all(m._engine is not None for m in self.modules())
+
+    def forward(self, x):
+        return _gradlens.module_forward(self._engine, x)
+
+
+class Linear(_EngineModule):
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
+        super().__init__()
+        if not bias:
+            from .. import _unsupported
+            raise _unsupported("nn.Linear(bias=False)")
+        self._adopt(_gradlens.new_module("linear", in_features, out_features))
+
+    def _set_hyper(self, inp, out, kernel, stride, padding, has_bias):
+        self.in_features, self.out_features = inp, out
+
+    def forward(self, x):
+        if x.dim() == 1 or x.dim() > 2:
+            from . import functional as F
+            return F.linear(x, self.weight, self.bias)
+        return _gradlens.module_forward(self._engine, x)
+
+    def extra_repr(self):
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias=True"
+
+
+class Conv2d(_EngineModule):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True):
+        super().__init__()
+        k, s, p = (v[0] if isinstance(v, tuple) else v for v in (kernel_size, stride, padding))
+        self._adopt(_gradlens.new_module("conv2d", in_channels, out_channels, k, s, p,
+                                         1 if bias else 0))
+
+    def _set_hyper(self, inp, out, kernel, stride, padding, has_bias):
+        self.in_channels, self.out_channels = inp, out
+        self.kernel_size, self.stride, self.padding = (kernel,) * 2, (stride,) * 2, (padding,) * 2
+        self._has_bias = has_bias
+
+    def extra_repr(self):
+        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+             f"stride={self.stride}")
+        if self.padding != (0, 0):
+            s += f", padding={self.padding}"
+        if not self._has_bias:
+            s += ", bias=False"
+        return s
+
+
+class BatchNorm2d(_EngineModule):
+    def __init__(self, num_features, eps=1e-5, momentum=0.1):
+        super().__init__()
+        if eps != 1e-5 or momentum != 0.1:
+            from .. import _unsupported
+            raise _unsupported("nn.BatchNorm2d with eps or momentum other than the defaults")
+        self._adopt(_gradlens.new_module("batch_norm2d", num_features))
+
+    def _set_hyper(self, inp, out, kernel, stride, padding, has_bias):
+        self.num_features = inp
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps=1e-05, momentum=0.1, affine=True, "
+                "track_running_stats=True")
+
+
+class ReLU(_EngineModule):
+    inplace = True  # torchvision's ReLU(inplace=True), when made by the engine
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self._adopt(_gradlens.new_module("relu"))
+        self.inplace = inplace
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
+
+class MaxPool2d(_EngineModule):
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        stride = kernel_size if stride is None else stride
+        self._adopt(_gradlens.new_module("max_pool2d", kernel_size, stride, padding))
+
+    def _set_hyper(self, inp, out, kernel, stride, padding, has_bias):
+        self.kernel_size, self.stride, self.padding = kernel, stride, padding
+
+    def extra_repr(self):
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, "
+                f"padding={self.padding}, dilation=1, ceil_mode=False")
+
+
+class AdaptiveAvgPool2d(_EngineModule):
+    def __init__(self, output_size):
+        super().__init__()
+        if output_size not in (1, (1, 1)):
+            from .. import _unsupported
+            raise _unsupported("nn.AdaptiveAvgPool2d to a size other than (1, 1)")
+        self._adopt(_gradlens.new_module("adaptive_avg_pool2d"))
+
+    def _set_hyper(self, inp, out, kernel, stride, padding, has_bias):
+        self.output_size = (1, 1)
+
+    def extra_repr(self):
+        return "output_size=(1, 1)"
+
+
+class Sequential(_EngineModule):
+    def __init__(self, *modules):
+        super().__init__()
+        object.__setattr__(self, "_engine", _gradlens.new_module("sequential"))
+        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
+            modules = list(modules[0].items())
+        else:
+            modules = [(str(i), m) for i, m in enumerate(modules)]
+        for name, m in modules:
+            setattr(self, name, m)
+
+    def __getitem__(self, i):
+        return list(self._modules.values())[i]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def forward(self, x):
+        if self._all_engine():
+            return _gradlens.module_forward(self._engine, x)
+        for m in self:
+            x = m(x)
+        return x
+
+
+class Flatten(Module):
+    def __init__(self, start_dim=1, end_dim=-1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x):
+        from .. import flatten
+        return flatten(x, self.start_dim, self.end_dim)
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class _Activation(Module):
+    _fn = None
+
+    def forward(self, x):
+        from . import functional as F
+        return getattr(F, self._fn)(x)
+
+
+class Sigmoid(_Activation):
+    _fn = "sigmoid"
+
+
+class Tanh(_Activation):
+    _fn = "tanh"
+
+
+class Softmax(Module):
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        from . import functional as F
+        return F.softmax(x, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class _Loss(Module):
+    _fn = None
+
+    def __init__(self, reduction="mean"):
+        super().__init__()
+        self.reduction = reduction
+
+    def forward(self, input, target):
+        from . import functional as F
+        return getattr(F, self._fn)(input, target, reduction=self.reduction)
+
+
+class MSELoss(_Loss):
+    _fn = "mse_loss"
+
+
+class CrossEntropyLoss(_Loss):
+    _fn = "cross_entropy"
+
+
+class NLLLoss(_Loss):
+    _fn = "nll_loss"

@@ -1,0 +1,19 @@
+# title: One training step of resnet18
+# summary: forward, loss, backward and SGD with momentum on a random 64×64 image
+# graph: loss
+import torch
+from torchvision.models import resnet18
+
+torch.manual_seed(0)
+model = resnet18()
+data = torch.rand(1, 3, 64, 64)
+labels = torch.rand(1, 1000)
+optim = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+
+for step in range(1):
+    optim.zero_grad(set_to_none=True)
+    prediction = model(data)                  # forward pass
+    loss = (prediction - labels).sum()
+    print(f"step {step}: loss {loss.item():.4f}")
+    loss.backward()                           # backward pass
+    optim.step()                              # gradient descent
