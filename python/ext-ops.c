@@ -217,19 +217,28 @@ typedef Tensor *(*ScalarFn) (Tensor *, float);
 typedef Tensor *(*BinaryFn) (Tensor *, Tensor *, GError **);
 
 static const struct { const char *name; UnaryFn fn; } unary_ops[] = {
-  { "neg", tensor_neg },   { "exp", tensor_exp },   { "log", tensor_log },
-  { "relu", tensor_relu }, { "sum", tensor_sum },   { "mean", tensor_mean },
-  { "norm", tensor_norm },
+  { "neg", tensor_neg },         { "exp", tensor_exp },         { "log", tensor_log },
+  { "relu", tensor_relu },       { "sum", tensor_sum },         { "mean", tensor_mean },
+  { "norm", tensor_norm },       { "sin", tensor_sin },         { "cos", tensor_cos },
+  { "tanh", tensor_tanh },       { "sigmoid", tensor_sigmoid }, { "sqrt", tensor_sqrt },
+  { "abs", tensor_abs },         { "reciprocal", tensor_reciprocal },
+  { "clone", tensor_clone },     { "squeeze", tensor_squeeze },
 };
+
+static Tensor *rdiv_scalar (Tensor *a, float s) { return tensor_rdiv_scalar (s, a); }
+static Tensor *rpow_scalar (Tensor *a, float s) { return tensor_pow_scalar_base (s, a); }
 
 static const struct { const char *name; ScalarFn fn; } scalar_ops[] = {
   { "add", tensor_add_scalar }, { "sub", tensor_sub_scalar }, { "rsub", tensor_rsub_scalar },
   { "mul", tensor_mul_scalar }, { "div", tensor_div_scalar }, { "pow", tensor_pow_scalar },
+  { "rdiv", rdiv_scalar },      { "rpow", rpow_scalar },
 };
 
 static const struct { const char *name; BinaryFn fn; } binary_ops[] = {
   { "add", tensor_add }, { "sub", tensor_sub }, { "mul", tensor_mul },
-  { "div", tensor_div }, { "mm", tensor_mm },
+  { "div", tensor_div }, { "mm", tensor_mm },   { "pow", tensor_pow },
+  { "mv", tensor_mv },   { "dot", tensor_dot }, { "bmm", tensor_bmm },
+  { "matmul", tensor_matmul },
 };
 
 #define FIND_OP(table, name)                                   \
@@ -398,12 +407,11 @@ ext_linear (PyObject *module, PyObject *args)
   return ext_tensor_wrap (out, error);
 }
 
-/* compare(op, a, b): a bool tensor, no autograd. b is a tensor or a number; tensors
- * broadcast through the engine's subtraction (grad mode off): a ∘ b ⇔ (a − b) ∘ 0,
- * exact for finite floats (a difference of distinct floats is never 0). */
+/* compare(op, a, b): a bool tensor, no autograd; b is a tensor or a number. */
 static PyObject *
 ext_compare (PyObject *module, PyObject *args)
 {
+  static const char *const names[] = { "eq", "ne", "lt", "le", "gt", "ge" };
   const char *op;
   PyObject *a_obj, *b_obj;
   if (!PyArg_ParseTuple (args, "sOO:compare", &op, &a_obj, &b_obj))
@@ -411,37 +419,26 @@ ext_compare (PyObject *module, PyObject *args)
   Tensor *a = ext_tensor_get (a_obj, "input");
   if (a == NULL)
     return NULL;
-  Tensor *diff;
+  int kind = -1;
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    if (g_str_equal (op, names[i]))
+      kind = (int) i;
+  if (kind < 0)
+    return unknown_op ("comparison", op);
+  Tensor *out;
   GError *error = NULL;
-  bool was = grad_mode_set_enabled (false);
   if (PyObject_TypeCheck (b_obj, &TensorBaseType))
-    diff = tensor_sub (a, ((TensorObject *) b_obj)->tensor, &error);
+    out = tensor_compare ((CompareKind) kind, a, ((TensorObject *) b_obj)->tensor, &error);
   else
     {
       double s = PyFloat_AsDouble (b_obj);
       if (s == -1.0 && PyErr_Occurred ())
-        {
-          grad_mode_set_enabled (was);
-          return NULL;
-        }
-      diff = tensor_sub_scalar (a, (float) s);
+        return NULL;
+      out = tensor_compare_scalar ((CompareKind) kind, a, (float) s);
     }
-  grad_mode_set_enabled (was);
-  if (diff == NULL)
-    return ext_raise_gerror (error);
-  for (int64_t i = 0; i < diff->numel; i++)
-    {
-      float d = diff->data[i];
-      bool r = g_str_equal (op, "eq")   ? d == 0
-               : g_str_equal (op, "ne") ? d != 0
-               : g_str_equal (op, "lt") ? d < 0
-               : g_str_equal (op, "le") ? d <= 0
-               : g_str_equal (op, "gt") ? d > 0
-                                        : d >= 0;
-      diff->data[i] = r;
-    }
-  diff->dtype = TENSOR_BOOL;
-  return ext_tensor_wrap (diff, NULL);
+  if (out)
+    out->dtype = TENSOR_BOOL;
+  return ext_tensor_wrap (out, error);
 }
 
 /* --- Grad mode, phases, modules -------------------------------------------------- */
@@ -501,6 +498,11 @@ PyMethodDef ext_ops_methods[] = {
   { "t", ext_transpose2d, METH_O, NULL },
   { "linear", ext_linear, METH_VARARGS, "linear(x, weight, bias)" },
   { "compare", ext_compare, METH_VARARGS, "compare(op, a, b)" },
+  { "dim_op", ext_dim_op, METH_VARARGS, "dim_op(name, x, dim, ...)" },
+  { "shape_op", ext_shape_op, METH_VARARGS, "shape_op(name, x, ints)" },
+  { "join", ext_join, METH_VARARGS, "join(name, tensors, dim)" },
+  { "clamp", ext_clamp, METH_VARARGS, "clamp(x, min or None, max or None)" },
+  { "loss", ext_loss, METH_VARARGS, "loss(name, input, target, reduction)" },
   { "set_grad_enabled", ext_set_grad_enabled, METH_O, NULL },
   { "is_grad_enabled", ext_is_grad_enabled, METH_NOARGS, NULL },
   { "_phase", ext_phase_py, METH_O, NULL },

@@ -70,6 +70,14 @@ PyObject  *ext_module_wrap           (Module *m);           /* takes the referen
 Module    *ext_module_get            (PyObject *obj);       /* borrowed; NULL: TypeError */
 Sgd       *ext_sgd_get               (PyObject *obj);       /* borrowed; NULL if not one */
 
+/* Ops with dims, shapes, lists and targets (ext-shape.c), in ext_ops_methods. */
+PyObject *ext_dim_op                 (PyObject *module, PyObject *args);
+PyObject *ext_shape_op               (PyObject *module, PyObject *args);
+PyObject *ext_join                   (PyObject *module, PyObject *args);
+PyObject *ext_clamp                  (PyObject *module, PyObject *args);
+PyObject *ext_loss                   (PyObject *module, PyObject *args);
+bool      ext_parse_ints             (PyObject *seq, int max, int *n, int64_t *values);
+
 /* The module's functions: tensors and ops (ext-ops.c), modules and SGD (ext-module.c). */
 extern PyMethodDef ext_ops_methods[];
 extern PyMethodDef ext_module_methods[];

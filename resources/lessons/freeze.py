@@ -18,6 +18,6 @@ for step in range(1):
     optim.zero_grad(set_to_none=True)
     prediction = model(data)                  # forward pass
     loss = (prediction - labels).sum()
-    print(f"step {step}: loss {loss.item():.4f}")
+    print(f"step {step}: loss {loss.item():.3f}")
     loss.backward()                           # backward pass
     optim.step()                              # gradient descent

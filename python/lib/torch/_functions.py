@@ -193,6 +193,107 @@ def relu(x):
     return _unary("relu", x)
 
 
+def sin(x):
+    return _unary("sin", x)
+
+
+def cos(x):
+    return _unary("cos", x)
+
+
+def tanh(x):
+    return _unary("tanh", x)
+
+
+def sigmoid(x):
+    return _unary("sigmoid", x)
+
+
+def sqrt(x):
+    return _unary("sqrt", x)
+
+
+def abs(x):
+    return _typed(_unary("abs", x), x.dtype)
+
+
+def reciprocal(x):
+    return _unary("reciprocal", x)
+
+
+def clone(x):
+    return _typed(_unary("clone", x), x.dtype)
+
+
+def squeeze(x, dim=None):
+    if dim is None:
+        return _typed(_unary("squeeze", x), x.dtype)
+    return _gradlens.dim_op("squeeze_dim", x, dim)
+
+
+def unsqueeze(x, dim):
+    return _gradlens.dim_op("unsqueeze", x, dim)
+
+
+def softmax(x, dim):
+    return _gradlens.dim_op("softmax", x, dim)
+
+
+def log_softmax(x, dim):
+    return _gradlens.dim_op("log_softmax", x, dim)
+
+
+def transpose(x, dim0, dim1):
+    return _gradlens.dim_op("transpose", x, dim0, dim1)
+
+
+def permute(x, *dims):
+    return _gradlens.shape_op("permute", x, _shape_args(dims))
+
+
+def tensor_expand(x, *sizes):
+    return _gradlens.shape_op("expand", x, _shape_args(sizes))
+
+
+def max(x, dim=None, keepdim=False):
+    if dim is not None:
+        raise _unsupported("max over a dim (GradLens's torch takes the max of all elements)")
+    return _typed(_gradlens.dim_op("max", x, 0), x.dtype)
+
+
+def min(x, dim=None, keepdim=False):
+    if dim is not None:
+        raise _unsupported("min over a dim (GradLens's torch takes the min of all elements)")
+    return _typed(_gradlens.dim_op("min", x, 0), x.dtype)
+
+
+def clamp(x, min=None, max=None):
+    return _gradlens.clamp(x, min, max)
+
+
+clip = clamp
+
+
+def cat(tensors, dim=0):
+    return _gradlens.join("cat", list(tensors), dim)
+
+
+def stack(tensors, dim=0):
+    return _gradlens.join("stack", list(tensors), dim)
+
+
+def mv(a, v):
+    return _gradlens.binary("mv", a, v)
+
+
+def dot(a, b):
+    return _gradlens.binary("dot", a, b)
+
+
+def bmm(a, b):
+    return _gradlens.binary("bmm", a, b)
+
+
 def neg(x):
     return -x
 
@@ -247,6 +348,8 @@ def div(a, b):
 
 
 def pow(a, exponent):
+    if not isinstance(a, Tensor):
+        return exponent.__rpow__(a)
     return a ** exponent
 
 
@@ -265,7 +368,7 @@ def view(x, *shape):
 
 
 def reshape(x, *shape):
-    return _gradlens.view(x, _shape_args(shape))
+    return _gradlens.shape_op("reshape", x, _shape_args(shape))
 
 
 def flatten(x, start_dim=0, end_dim=-1):
@@ -296,10 +399,7 @@ def mm(a, b):
 def matmul(a, b):
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         return NotImplemented
-    if a.dim() == 2 and b.dim() == 2:
-        return mm(a, b)
-    raise _unsupported(f"matmul of a {a.dim()}-D and a {b.dim()}-D tensor "
-                       "(GradLens's torch multiplies 2-D matrices)")
+    return _gradlens.binary("matmul", a, b)
 
 
 def tensor_view(x, *shape):
@@ -310,16 +410,17 @@ def tensor_reshape(x, *shape):
     return reshape(x, *shape)
 
 
+def tensor_clamp_(x, min=None, max=None):
+    x._assign_values(_gradlens.clamp(x.detach(), min, max))
+    return x
+
+
 def tensor_sum(x, dim=None, keepdim=False, dtype=None):
     return sum(x, dim, keepdim, dtype)
 
 
 def tensor_mean(x, dim=None, keepdim=False, dtype=None):
     return mean(x, dim, keepdim, dtype)
-
-
-def clone(x):
-    raise _unsupported("clone")
 
 
 def equal(a, b):

@@ -81,10 +81,7 @@ class Tensor(_gradlens.TensorBase):
 
     @property
     def T(self):
-        if self.dim() != 2:
-            from . import _unsupported
-            raise _unsupported("Tensor.T on a tensor that is not 2-D")
-        return _typed(_gradlens.t(self), self.dtype)
+        return _gradlens.shape_op("T", self, ())
 
     def __repr__(self):
         return _gradlens.TensorBase.__repr__(self)
@@ -132,11 +129,9 @@ class Tensor(_gradlens.TensorBase):
         dtype = _result_dtype(self, other)
         if _is_number(other):
             if reverse:
-                if name == "sub":
-                    return _typed(_gradlens.scalar("rsub", self, other), dtype)
-                if name in ("add", "mul"):
-                    return _typed(_gradlens.scalar(name, self, other), dtype)
-                other = _scalar_tensor(other, self)
+                if name in ("sub", "div"):
+                    return _typed(_gradlens.scalar("r" + name, self, other), dtype)
+                return _typed(_gradlens.scalar(name, self, other), dtype)
             else:
                 return _typed(_gradlens.scalar(name, self, other), dtype)
         elif not isinstance(other, Tensor):
@@ -173,8 +168,14 @@ class Tensor(_gradlens.TensorBase):
     def __pow__(self, exponent):
         if _is_number(exponent):
             return _typed(_gradlens.scalar("pow", self, exponent), _result_dtype(self, exponent))
-        from . import _unsupported
-        raise _unsupported("a tensor exponent (x ** tensor)")
+        if not isinstance(exponent, Tensor):
+            return NotImplemented
+        return _typed(_gradlens.binary("pow", self, exponent), _result_dtype(self, exponent))
+
+    def __rpow__(self, base):
+        if not _is_number(base):
+            return NotImplemented
+        return _gradlens.scalar("rpow", self, base)
 
     def __neg__(self):
         return _typed(_gradlens.unary("neg", self), self.dtype)
@@ -251,6 +252,45 @@ class Tensor(_gradlens.TensorBase):
     def requires_grad_(self, requires_grad=True):
         self.requires_grad = requires_grad
         return self
+
+    # --- indexing: x[i], x[a:b:c], x[i, :, None, ...] ------------------------------------
+
+    def __getitem__(self, key):
+        if isinstance(key, Tensor) and key.dtype is not _dtype.float32 and key.dim() == 0:
+            key = int(key)
+        keys = key if isinstance(key, tuple) else (key,)
+        if any(isinstance(k, (Tensor, list)) for k in keys):
+            from . import _unsupported
+            raise _unsupported("indexing with tensors or lists (advanced indexing)")
+        n_real = sum(1 for k in keys if k is not None and k is not Ellipsis)
+        out, dim = self, 0
+        for k in keys:
+            if k is Ellipsis:
+                dim += self.dim() - n_real
+            elif k is None:
+                out = _gradlens.dim_op("unsqueeze", out, dim)
+                dim += 1
+            elif isinstance(k, slice):
+                if k.step is not None and k.step <= 0:
+                    raise ValueError("step must be greater than zero")
+                size = out.shape[dim]
+                start = 0 if k.start is None else int(k.start)
+                stop = size if k.stop is None else int(k.stop)
+                out = _gradlens.dim_op("slice", out, dim, start, stop, int(k.step or 1))
+                dim += 1
+            else:
+                index = int(k)
+                size = out.shape[dim] if dim < out.dim() else 0
+                if not -size <= index < size:
+                    raise IndexError(f"index {index} is out of bounds for dimension {dim} "
+                                     f"with size {size}")
+                out = _gradlens.dim_op("select", out, dim, index)
+        return _typed(out, self.dtype) if out is not self else _gradlens.dim_op(
+            "slice", self, 0, 0, self.shape[0], 1)
+
+    def __setitem__(self, key, value):
+        from . import _unsupported
+        raise _unsupported("assignment to an indexed tensor (x[i] = ...)")
 
     # --- comparisons: bool tensors -------------------------------------------------
 

@@ -7,13 +7,6 @@ from .. import _unsupported
 from .._tensor import Tensor
 
 
-def _engine_op(name, *args):
-    fn = getattr(_gradlens, name, None)
-    if fn is None:
-        raise _unsupported(f"torch.nn.functional.{name}")
-    return fn(*args)
-
-
 def relu(x, inplace=False):
     return _gradlens.unary("relu", x)
 
@@ -25,28 +18,34 @@ def linear(x, weight, bias=None):
 
 
 def sigmoid(x):
-    return _engine_op("sigmoid", x)
+    return _gradlens.unary("sigmoid", x)
 
 
 def tanh(x):
-    return _engine_op("tanh", x)
+    return _gradlens.unary("tanh", x)
+
+
+def _dim(dim):
+    if dim is None:
+        raise _unsupported("softmax without dim= (PyTorch's implicit choice is deprecated)")
+    return dim
 
 
 def softmax(x, dim=None):
-    return _engine_op("softmax", x, dim)
+    return _gradlens.dim_op("softmax", x, _dim(dim))
 
 
 def log_softmax(x, dim=None):
-    return _engine_op("log_softmax", x, dim)
+    return _gradlens.dim_op("log_softmax", x, _dim(dim))
 
 
 def mse_loss(input, target, reduction="mean"):
-    return _engine_op("mse_loss", input, target, reduction)
+    return _gradlens.loss("mse_loss", input, target, reduction)
 
 
 def nll_loss(input, target, reduction="mean"):
-    return _engine_op("nll_loss", input, target, reduction)
+    return _gradlens.loss("nll_loss", input, target, reduction)
 
 
 def cross_entropy(input, target, reduction="mean"):
-    return _engine_op("cross_entropy", input, target, reduction)
+    return _gradlens.loss("cross_entropy", input, target, reduction)
