@@ -501,6 +501,15 @@ lesson_phase (LessonRun *run, LessonPhase phase)
 }
 
 gboolean
+lesson_phase_now (LessonRun *run, LessonPhase phase)
+{
+  run->phase_pending = false;
+  run->phase = phase;
+  return autograd_emit (&(Event){ .kind = EVENT_PHASE, .line = (int) phase,
+                                  .text = lesson_phase_name (phase) });
+}
+
+gboolean
 lesson_cancelled (GError **error)
 {
   g_set_error_literal (error, LESSON_ERROR, LESSON_ERROR_CANCELLED, "the lesson was stopped");

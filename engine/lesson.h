@@ -197,6 +197,9 @@ char        *lesson_graph_to_dot       (LessonRun *run, Node *root);
  * backward phase on `loss.backward()`, never on the line before it). */
 gboolean     lesson_line               (LessonRun *run, int line);
 gboolean     lesson_phase              (LessonRun *run, LessonPhase phase);
+/* The phase changes inside the statement being run, at once: a program's
+ * loss.backward() starts the backward phase in the middle of its line. */
+gboolean     lesson_phase_now          (LessonRun *run, LessonPhase phase);
 gboolean     lesson_cancelled          (GError **error);   /* sets the error, returns FALSE */
 
 #define LESSON_LINE(run, n)                                 \

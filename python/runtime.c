@@ -138,7 +138,7 @@ ext_phase (LessonPhase phase)
   LessonRun *run = ext_current_run ();
   if (run == NULL || lesson_run_get_phase (run) == phase)
     return TRUE;
-  return lesson_phase (run, phase);
+  return lesson_phase_now (run, phase);
 }
 
 /* --- Output: sys.stdout and sys.stderr write into the run ------------------------ */
@@ -321,7 +321,8 @@ trace_line (PyObject *capsule, PyFrameObject *frame, int what, PyObject *arg)
 
 /* --- A run ------------------------------------------------------------------------- */
 
-/* Python's traceback of the exception being handled, as Python prints it. */
+/* Python's traceback of the exception being handled, as Python prints it, less the
+ * frames inside GradLens's torch package (torch._traceback). */
 static char *
 format_exception (void)
 {
@@ -331,21 +332,15 @@ format_exception (void)
   if (tb && value)
     PyException_SetTraceback (value, tb);
   char *text = NULL;
-  PyObject *traceback = PyImport_ImportModule ("traceback");
-  PyObject *lines = traceback ? PyObject_CallMethod (traceback, "format_exception", "OOO",
-                                                     type, value ? value : Py_None,
-                                                     tb ? tb : Py_None)
-                              : NULL;
-  PyObject *empty = PyUnicode_FromString ("");
-  PyObject *joined = lines && empty ? PyUnicode_Join (empty, lines) : NULL;
-  if (joined)
+  PyObject *helper = PyImport_ImportModule ("torch._traceback");
+  PyObject *joined = helper && value ? PyObject_CallMethod (helper, "format_exception", "O", value)
+                                     : NULL;
+  if (joined && PyUnicode_Check (joined))
     text = g_strdup (PyUnicode_AsUTF8 (joined));
   else
     text = g_strdup ("the program raised an exception that could not be printed\n");
   Py_XDECREF (joined);
-  Py_XDECREF (empty);
-  Py_XDECREF (lines);
-  Py_XDECREF (traceback);
+  Py_XDECREF (helper);
   Py_XDECREF (type);
   Py_XDECREF (value);
   Py_XDECREF (tb);
