@@ -754,12 +754,14 @@ transpose_2d (const Tensor *a)
 Tensor *
 tensor_t (Tensor *a, GError **error)
 {
-  if (a->ndim != 2)
+  if (a->ndim > 2)
     {
-      set_shape_error (error, "t", a, NULL);
+      g_set_error (error, AUTOGRAD_ERROR, AUTOGRAD_ERROR_SHAPE,
+                   "t() expects a tensor with <= 2 dimensions, but self is %dD", a->ndim);
       return NULL;
     }
-  Tensor *out = transpose_2d (a);
+  /* A 0-D or 1-D tensor is its own transpose; PyTorch still records TBackward0. */
+  Tensor *out = a->ndim == 2 ? transpose_2d (a) : tensor_copy (a);
   Node *node = autograd_record (OP_T, out, 1, (Tensor *[]){ a });
   if (node)
     autograd_commit (node);
@@ -769,7 +771,7 @@ tensor_t (Tensor *a, GError **error)
 void
 t_backward (Node *node, const Tensor *grad, Tensor **gi)
 {
-  gi[0] = transpose_2d (grad);
+  gi[0] = grad->ndim == 2 ? transpose_2d (grad) : tensor_copy (grad);
 }
 
 /* --- Matmul ----------------------------------------------------------------- */

@@ -20,7 +20,7 @@
  *   tensor_sum                  SumBackward0; tensor_sum_dims: SumBackward1
  *   tensor_mean                 MeanBackward0; tensor_mean_dims: MeanBackward1
  *   tensor_view, tensor_flatten ViewBackward0
- *   tensor_t                    TBackward0
+ *   tensor_t                    TBackward0             (a)  x.t(): 2-D, or 0-/1-D as is
  *   tensor_mm (a, b)            MmBackward0            (a, b)
  *   tensor_addmm (bias, a, b)   AddmmBackward0         (bias, a, b)
  *   tensor_linear (x, w, b)     AddmmBackward0         (b, x, TBackward0 → w)
@@ -117,7 +117,7 @@ Tensor *tensor_norm         (Tensor *a);            /* 2-norm of all elements */
 /* A view shares a's data. One entry of shape may be -1 (inferred). */
 Tensor *tensor_view         (Tensor *a, int ndim, const int64_t *shape, GError **error);
 Tensor *tensor_flatten      (Tensor *a, int start_dim);   /* torch.flatten (a, start_dim) */
-Tensor *tensor_t            (Tensor *a, GError **error);  /* 2-D transpose (a copy) */
+Tensor *tensor_t            (Tensor *a, GError **error);  /* x.t(): ≤ 2-D (a copy) */
 
 Tensor *tensor_mm           (Tensor *a, Tensor *b, GError **error);
 Tensor *tensor_addmm        (Tensor *bias, Tensor *a, Tensor *b, GError **error);

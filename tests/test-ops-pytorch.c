@@ -117,6 +117,7 @@ apply_op (const JsonValue *op, Tensor **x, int n, const Case *c, GError **error)
       return tensor_permute (x[0], nd, dims, error);
     }
   if (g_str_equal (name, "T")) return tensor_T (x[0], error);
+  if (g_str_equal (name, "t")) return tensor_t (x[0], error);
   if (g_str_equal (name, "expand"))
     return tensor_expand (x[0], shape_of (member (op, "shape"), shape), shape, error);
   if (g_str_equal (name, "select"))

@@ -161,6 +161,8 @@ case("transpose-3d", [inp(2, 3, 4)], [op("transpose", dim0=1, dim1=-1)],
 case("mT", [inp(2, 3, 4)], [op("transpose", dim0=-2, dim1=-1)], lambda x: x.mT)
 case("permute", [inp(2, 3, 4)], [op("permute", dims=[2, 0, 1])], lambda x: x.permute(2, 0, 1))
 case("T", [inp(2, 3)], [op("T")], lambda x: x.T)
+case("T-1d", [inp(3)], [op("T")], lambda x: x.T)
+case("t-1d", [inp(3)], [op("t")], lambda x: x.t())
 case("expand", [inp(3, 1)], [op("expand", shape=[2, 3, 4])], lambda x: x.expand(2, 3, 4))
 case("expand-keep", [inp(3)], [op("expand", shape=[2, -1])], lambda x: x.expand(2, -1))
 case("select", [inp(3, 4)], [op("select", dim=0, index=1)], lambda x: x[1])
