@@ -311,7 +311,9 @@ script_freeze (GradlensWindow *window)
   g_assert_cmpuint (count_op (nodes, OP_ACCUMULATE_GRAD), ==, 62);
   g_assert_cmpuint (count_leaves_in (window, "layer1."), ==, 12);
 
-  /* Freeze layer1 in the tree: the lesson starts again with it frozen. */
+  /* Freeze layer1 in the tree (from the start: the program froze its list
+   * before training): the program says it, and runs again with it frozen. */
+  command (window, "reset");
   before = current->synced;
   g_assert_true (gradlens_module_tree_set_trainable (tree, "layer1", FALSE));
   wait_synced (before);

@@ -285,6 +285,14 @@ gradlens_code_view_get_phase (GradlensCodeView *self)
 }
 
 const char *
+gradlens_code_view_get_phase_detail (GradlensCodeView *self)
+{
+  g_return_val_if_fail (GRADLENS_IS_CODE_VIEW (self), NULL);
+
+  return gtk_label_get_text (self->phase_detail);
+}
+
+const char *
 gradlens_code_view_get_phase_title (GradlensCodeView *self)
 {
   g_return_val_if_fail (GRADLENS_IS_CODE_VIEW (self), NULL);

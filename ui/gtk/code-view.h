@@ -33,6 +33,7 @@ void        gradlens_code_view_set_phase  (GradlensCodeView *self, const char *p
                                            const char *title, const char *detail);
 const char *gradlens_code_view_get_phase  (GradlensCodeView *self);
 const char *gradlens_code_view_get_phase_title (GradlensCodeView *self);
+const char *gradlens_code_view_get_phase_detail (GradlensCodeView *self);
 /* The text of a 1-based line, for tests and accessibility; free with g_free. */
 char       *gradlens_code_view_dup_line_text (GradlensCodeView *self, int line);
 GtkTextView *gradlens_code_view_get_text_view (GradlensCodeView *self);

@@ -3,6 +3,7 @@
 #include "module-tree.h"
 #include "module-tree-item.h"
 
+#include <math.h>
 #include <string.h>
 
 /* --- The tree ------------------------------------------------------------- */
@@ -27,6 +28,12 @@ struct _GradlensModuleTree
   GtkSingleSelection *selection;
   gboolean            editable;
   char               *totals_text;
+  GtkLabel           *note_label;  /* what a change does here, or why it cannot */
+
+  /* The view to bring back once a swapped model's rows are laid out. */
+  double              restore_scroll;
+  guint               restore_frames;
+  guint               restore_id;
 };
 
 G_DEFINE_FINAL_TYPE (GradlensModuleTree, gradlens_module_tree, GTK_TYPE_WIDGET)
@@ -370,6 +377,9 @@ gradlens_module_tree_dispose (GObject *object)
 {
   GradlensModuleTree *self = GRADLENS_MODULE_TREE (object);
 
+  if (self->restore_id != 0)
+    gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->restore_id);
+  self->restore_id = 0;
   gtk_widget_dispose_template (GTK_WIDGET (self), GRADLENS_TYPE_MODULE_TREE);
   g_clear_object (&self->selection);
   g_clear_object (&self->tree_model);
@@ -464,6 +474,7 @@ gradlens_module_tree_class_init (GradlensModuleTreeClass *klass)
                                                "/io/github/gradlens/GradLens/ui/module-tree.ui");
   gtk_widget_class_bind_template_child (widget_class, GradlensModuleTree, toolbar);
   gtk_widget_class_bind_template_child (widget_class, GradlensModuleTree, totals_label);
+  gtk_widget_class_bind_template_child (widget_class, GradlensModuleTree, note_label);
   gtk_widget_class_bind_template_child (widget_class, GradlensModuleTree, button_box);
   gtk_widget_class_bind_template_child (widget_class, GradlensModuleTree, freeze_button);
   gtk_widget_class_bind_template_child (widget_class, GradlensModuleTree, unfreeze_button);
@@ -505,11 +516,94 @@ gradlens_module_tree_new (void)
   return g_object_new (GRADLENS_TYPE_MODULE_TREE, NULL);
 }
 
+/* --- Keeping the view across a model swap ----------------------------------- */
+
+/* What the student had open and picked: the full names of the expanded rows
+ * and of the selected one, and how far the list was scrolled. */
+typedef struct
+{
+  GHashTable *expanded;   /* full names */
+  char       *selected;
+  double      scroll;
+} ViewState;
+
+static void
+view_state_save (GradlensModuleTree *self,
+                 ViewState          *state)
+{
+  guint n = self->tree_model != NULL ? g_list_model_get_n_items (G_LIST_MODEL (self->tree_model)) : 0;
+  guint selected = self->selection != NULL ? gtk_single_selection_get_selected (self->selection)
+                                           : GTK_INVALID_LIST_POSITION;
+
+  state->expanded = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  state->selected = NULL;
+  state->scroll = gtk_adjustment_get_value (gtk_scrolled_window_get_vadjustment (self->scroller));
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (GtkTreeListRow) row = gtk_tree_list_model_get_row (self->tree_model, i);
+      g_autoptr (GradlensModuleItem) item = gtk_tree_list_row_get_item (row);
+
+      if (gtk_tree_list_row_get_expanded (row))
+        g_hash_table_add (state->expanded, g_strdup (item->full_name));
+      if (i == selected)
+        state->selected = g_strdup (item->full_name);
+    }
+}
+
+static gboolean
+restore_scroll (GtkWidget     *widget,
+                GdkFrameClock *clock,
+                gpointer       user_data)
+{
+  GradlensModuleTree *self = GRADLENS_MODULE_TREE (widget);
+  GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (self->scroller);
+
+  /* The list lays itself out from its own anchor (the top, for a new model)
+   * after this tick and sets the adjustment then: set the value until a few
+   * frames have kept it (then as far as it goes). */
+  self->restore_frames++;
+  if ((self->restore_frames > 3 && fabs (gtk_adjustment_get_value (adj) - self->restore_scroll) < 0.5)
+      || self->restore_frames > 30)
+    {
+      self->restore_id = 0;
+      return G_SOURCE_REMOVE;
+    }
+  gtk_adjustment_set_value (adj, self->restore_scroll);
+  return G_SOURCE_CONTINUE;
+}
+
+/* The same rows open, the same one picked, the list where it was: a swap of
+ * models (the freeze lesson's preview for the run's own) must not send the
+ * student back to the top, where the next click lands on another row. */
+static void
+view_state_restore (GradlensModuleTree *self,
+                    ViewState          *state)
+{
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->tree_model)); i++)
+    {
+      g_autoptr (GtkTreeListRow) row = gtk_tree_list_model_get_row (self->tree_model, i);
+      g_autoptr (GradlensModuleItem) item = gtk_tree_list_row_get_item (row);
+
+      if (g_hash_table_contains (state->expanded, item->full_name))
+        gtk_tree_list_row_set_expanded (row, TRUE);
+      if (g_strcmp0 (state->selected, item->full_name) == 0)
+        gtk_single_selection_set_selected (self->selection, i);
+    }
+  self->restore_scroll = state->scroll;
+  self->restore_frames = 0;
+  if (state->scroll > 0 && self->restore_id == 0)
+    self->restore_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), restore_scroll, NULL, NULL);
+  g_hash_table_unref (state->expanded);
+  g_free (state->selected);
+}
+
 void
 gradlens_module_tree_set_model (GradlensModuleTree *self,
                                 Module             *model)
 {
   GListStore *roots;
+  ViewState state;
+  gboolean had_model;
 
   g_return_if_fail (GRADLENS_IS_MODULE_TREE (self));
 
@@ -519,6 +613,8 @@ gradlens_module_tree_set_model (GradlensModuleTree *self,
       return;
     }
 
+  had_model = self->model != NULL;
+  view_state_save (self, &state);
   gtk_column_view_set_model (self->column_view, NULL);
   g_clear_object (&self->selection);
   g_clear_object (&self->tree_model);
@@ -529,6 +625,8 @@ gradlens_module_tree_set_model (GradlensModuleTree *self,
   gtk_widget_set_sensitive (GTK_WIDGET (self->button_box), model != NULL);
   if (model == NULL)
     {
+      g_hash_table_unref (state.expanded);
+      g_free (state.selected);
       gradlens_module_tree_refresh (self);
       return;
     }
@@ -547,12 +645,18 @@ gradlens_module_tree_set_model (GradlensModuleTree *self,
   g_signal_connect (self->selection, "notify::selected-item", G_CALLBACK (on_selection_changed), self);
   gtk_column_view_set_model (self->column_view, GTK_SELECTION_MODEL (self->selection));
 
-  /* The model's top-level modules in view from the start. */
-  {
-    g_autoptr (GtkTreeListRow) row = gtk_tree_list_model_get_row (self->tree_model, 0);
-    if (row != NULL)
-      gtk_tree_list_row_set_expanded (row, TRUE);
-  }
+  /* The model's top-level modules in view from the start; after a swap,
+   * the view the student had. */
+  if (had_model)
+    view_state_restore (self, &state);
+  else
+    {
+      g_autoptr (GtkTreeListRow) row = gtk_tree_list_model_get_row (self->tree_model, 0);
+      if (row != NULL)
+        gtk_tree_list_row_set_expanded (row, TRUE);
+      g_hash_table_unref (state.expanded);
+      g_free (state.selected);
+    }
 
   gradlens_module_tree_refresh (self);
 }
@@ -579,6 +683,25 @@ gradlens_module_tree_set_editable (GradlensModuleTree *self,
     return;
   self->editable = editable;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_EDITABLE]);
+}
+
+void
+gradlens_module_tree_set_note (GradlensModuleTree *self,
+                               const char         *note)
+{
+  g_return_if_fail (GRADLENS_IS_MODULE_TREE (self));
+
+  gtk_label_set_text (self->note_label, note != NULL ? note : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->note_label), note != NULL && *note);
+}
+
+const char *
+gradlens_module_tree_get_note (GradlensModuleTree *self)
+{
+  g_return_val_if_fail (GRADLENS_IS_MODULE_TREE (self), NULL);
+
+  return gtk_widget_get_visible (GTK_WIDGET (self->note_label))
+           ? gtk_label_get_text (self->note_label) : NULL;
 }
 
 gboolean

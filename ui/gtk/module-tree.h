@@ -38,6 +38,10 @@ Module    *gradlens_module_tree_get_model     (GradlensModuleTree *self);
 void       gradlens_module_tree_refresh       (GradlensModuleTree *self);
 void       gradlens_module_tree_set_editable  (GradlensModuleTree *self, gboolean editable,
                                                const char *why_not);
+/* A sentence under the totals: what a change of Train does in this lesson,
+ * or why it cannot be changed now (NULL: none). */
+void       gradlens_module_tree_set_note      (GradlensModuleTree *self, const char *note);
+const char *gradlens_module_tree_get_note     (GradlensModuleTree *self);
 /* The one function behind the checks and the buttons. name: a module path
  * ("" is the whole model, "layer1.0") or a parameter's full name ("fc.bias").
  * FALSE if there is no such module or parameter (or no model). Emits ::changed. */
