@@ -105,7 +105,8 @@ collapsed_set_lines (GraphLayoutNode  *ln,
 {
   GString *s = g_string_new (NULL);
 
-  add_line (ln, GRAPH_LINE_TEXT, GRAPH_TEXT_TITLE, g_strdup (ln->module_path));
+  /* ⊞: the box opens to its nodes (a click in the graph view). */
+  add_line (ln, GRAPH_LINE_TEXT, GRAPH_TEXT_TITLE, g_strdup_printf ("⊞ %s", ln->module_path));
   g_string_append_printf (s, "%d node%s · ", ln->n_hidden, ln->n_hidden == 1 ? "" : "s");
   format_count (s, ln->n_params);
   g_string_append (s, ln->n_params == 1 ? " parameter" : " parameters");

@@ -177,9 +177,12 @@ paint_cluster_labels (cairo_t               *cr,
       if (!graph_rect_intersects (&r, visible))
         continue;
 
-      /* In the strip dot reserved at the top; dot made the cluster wide enough. */
+      /* In the strip dot reserved at the top; dot made the cluster wide enough.
+       * ⊟ before it: the module folds into one box (a click in the view). */
+      g_autofree char *text = g_strdup_printf ("⊟ %s", c->label);
+
       fill = cluster_color (theme, c->depth);
-      width = MIN (graph_text_width (GRAPH_TEXT_CLUSTER, c->label) + 4,
+      width = MIN (graph_text_width (GRAPH_TEXT_CLUSTER, text) + 4,
                    r.width - GRAPH_CLUSTER_PAD);
       set_color (cr, &fill, alpha);
       cairo_rectangle (cr, r.x + GRAPH_CLUSTER_PAD - 2, r.y + GRAPH_CLUSTER_PAD / 2,
@@ -187,7 +190,7 @@ paint_cluster_labels (cairo_t               *cr,
       cairo_fill (cr);
       set_color (cr, &theme->cluster_text, alpha);
       cairo_move_to (cr, r.x + GRAPH_CLUSTER_PAD, r.y + GRAPH_CLUSTER_PAD / 2 + ascent);
-      cairo_show_text (cr, c->label);
+      cairo_show_text (cr, text);
     }
 }
 

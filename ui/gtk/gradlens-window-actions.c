@@ -337,6 +337,45 @@ set_enabled (GradlensWindow *self,
     g_hash_table_add (self->disabled_actions, (gpointer) name);
 }
 
+/* When the Train checks may change, and what a change does, said under the
+ * totals. One rule: the program text is what runs. Where the program sets
+ * requires_grad itself (finetune), the checks cannot contradict it; in the
+ * freeze lesson they write its frozen = (…) before it runs; elsewhere a change
+ * applies from the next forward pass, as PyTorch reads requires_grad when an
+ * op records. Never while the worker runs (it reads requires_grad as it
+ * records, SGD writes what the chart reads): commands that start it all come
+ * through _gradlens_window_update_actions (). */
+static void
+update_module_tree_rule (GradlensWindow *self,
+                         StepperStatus   status)
+{
+  GradlensModuleTree *tree = self->module_tree;
+  const char *why_not = NULL;
+  const char *rule = NULL;
+
+  if (gradlens_module_tree_get_model (tree) == NULL)
+    why_not = "";
+  else if (self->lesson == &lesson_finetune)
+    why_not = "This program sets requires_grad itself (every parameter frozen, then a new "
+              "fc): pick “Your own freezing” to choose what trains.";
+  else if (self->lesson == &lesson_freeze && status != STEPPER_READY)
+    why_not = "This program froze what frozen = (…) names before training: reset (Ctrl+R) "
+              "to choose again.";
+  else if (self->lesson == &lesson_freeze)
+    rule = "A change rewrites frozen = (…) in the program, which then runs from its first "
+           "line.";
+  else if (status == STEPPER_RUNNING || self->playing)
+    why_not = "The program is running: pause it to change what trains.";
+  else if (status == STEPPER_FINISHED)
+    why_not = "The program has ended: reset it to train again.";
+  else
+    rule = "A change applies from the next forward pass (model(data)); a backward pass "
+           "under way keeps the graph it has.";
+
+  gradlens_module_tree_set_editable (tree, why_not == NULL, why_not);
+  gradlens_module_tree_set_note (tree, why_not != NULL ? why_not : rule);
+}
+
 /* Which commands apply now. */
 void
 _gradlens_window_update_actions (GradlensWindow *self)
@@ -369,20 +408,7 @@ _gradlens_window_update_actions (GradlensWindow *self)
   set_enabled (self, "win.zero-grad",
                                  can_step && resnet && self->settings.zero_grad);
 
-  /* The module tree sets requires_grad on the run's model: only while the
-   * worker waits, never while a command or play runs it (the worker reads
-   * requires_grad as it records, SGD writes what the chart reads). Commands
-   * that start the worker all come through here. */
-  if (gradlens_module_tree_get_model (self->module_tree) == NULL)
-    gradlens_module_tree_set_editable (self->module_tree, FALSE, NULL);
-  else if (status == STEPPER_RUNNING || self->playing)
-    gradlens_module_tree_set_editable (self->module_tree, FALSE,
-                                       "The program is running: pause it to change what trains");
-  else if (status == STEPPER_FINISHED && self->lesson != &lesson_freeze)
-    gradlens_module_tree_set_editable (self->module_tree, FALSE,
-                                       "The program has ended: reset it to train again");
-  else
-    gradlens_module_tree_set_editable (self->module_tree, TRUE, NULL);
+  update_module_tree_rule (self, status);
 
   set_enabled (self, "win.open-weights", resnet && !busy);
   set_enabled (self, "win.save-weights",

@@ -68,6 +68,7 @@ struct _GradlensWindow
   GradlensPlaceholder     *graph_placeholder;
   GraphView               *graph_view;
   GtkSearchEntry          *graph_search;
+  GtkWidget               *graph_toolbar;
   GtkButton               *zoom_out_button;
   GtkButton               *zoom_fit_button;
   GtkButton               *zoom_in_button;

@@ -213,8 +213,26 @@ restart (GradlensWindow *self)
   gradlens_inspector_clear (self->inspector);
   graph_view_set_nodes (self->graph_view, NULL);
   gtk_widget_set_visible (GTK_WIDGET (self->optimizer_box), self->lesson->uses_resnet);
+  /* The loss and the layers are the resnet lessons' (the others have no loss
+   * and no layers): an empty plot would only say so; the log takes its room. */
+  gtk_widget_set_visible (GTK_WIDGET (self->plot_notebook), self->lesson->uses_resnet);
 
   _gradlens_window_sync (self);
+}
+
+/* resnet18's 134 nodes, side by side, are an illegible strip: it opens as an
+ * overview, one box per BasicBlock with its node and parameter counts, each a
+ * click away from its nodes. */
+static void
+fold_blocks (GradlensWindow *self,
+             gboolean        folded)
+{
+  for (int layer = 1; layer <= 4; layer++)
+    for (int block = 0; block < 2; block++)
+      {
+        g_autofree char *path = g_strdup_printf ("layer%d.%d", layer, block);
+        graph_view_set_module_collapsed (self->graph_view, path, folded);
+      }
 }
 
 static void
@@ -233,6 +251,7 @@ set_lesson (GradlensWindow *self,
       save_settings (self);
       gradlens_window_show_error (self, NULL);
       gradlens_module_tree_set_model (self->module_tree, NULL);
+      fold_blocks (self, lesson->uses_resnet);
     }
   restart (self);
 }
@@ -617,11 +636,14 @@ restart_after_freeze (gpointer user_data)
 {
   GradlensWindow *self = user_data;
   g_autofree char *names = g_strjoinv (", ", self->frozen);
-  g_autofree char *text = g_strdup_printf ("The lesson starts over with frozen = (%s)", names);
+  g_autofree char *text = g_strdup_printf ("The program now reads frozen = (%s) and runs "
+                                           "from its first line.", names);
 
   self->restart_id = 0;
   restart (self);
   gradlens_event_log_append (self->event_log, "info", text);
+  /* Said where the student looks: over the program, whose line changed. */
+  gradlens_code_view_set_phase (self->code_view, "idle", "Ready", text);
   return G_SOURCE_REMOVE;
 }
 
@@ -659,6 +681,11 @@ on_module_tree_changed (GradlensModuleTree *tree,
                                "shows from the next forward pass", trainable);
   }
   gradlens_event_log_append (self->event_log, "info", message);
+  {
+    g_autofree char *phase = g_strdup (gradlens_code_view_get_phase (self->code_view));
+    g_autofree char *title = g_strdup (gradlens_code_view_get_phase_title (self->code_view));
+    gradlens_code_view_set_phase (self->code_view, phase, title, message);
+  }
   gradlens_inspector_refresh (self->inspector);
   if (run != NULL)
     _gradlens_window_update_layer_chart (self, run, TRUE);
@@ -808,6 +835,7 @@ gradlens_window_class_init (GradlensWindowClass *klass)
   BIND (graph_placeholder);
   BIND (graph_view);
   BIND (graph_search);
+  BIND (graph_toolbar);
   BIND (zoom_out_button);
   BIND (zoom_fit_button);
   BIND (zoom_in_button);
@@ -894,6 +922,15 @@ gradlens_window_init (GradlensWindow *self)
                             self->graph_view);
   g_signal_connect_swapped (self->zoom_fit_button, "clicked", G_CALLBACK (graph_view_zoom_fit),
                             self->graph_view);
+  /* Fit keeps the graph above the toolbar laid over it. */
+  {
+    int toolbar_height;
+
+    gtk_widget_measure (self->graph_toolbar, GTK_ORIENTATION_VERTICAL, -1, NULL,
+                        &toolbar_height, NULL, NULL);
+    graph_view_set_bottom_inset (self->graph_view,
+                                 toolbar_height + gtk_widget_get_margin_bottom (self->graph_toolbar));
+  }
   /* The view turns follow off when the student moves the camera: the
    * button shows it. */
   graph_view_set_follow (self->graph_view, TRUE);

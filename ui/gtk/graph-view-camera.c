@@ -43,7 +43,8 @@ fit_viewport (GraphView *self,
               Viewport  *vp)
 {
   GraphRect graph = { 0, 0, self->layout->width, self->layout->height };
-  GraphRect area = { 0, 0, vp->width, vp->height };
+  /* Above the owner's overlays (the window's toolbar): nothing fitted under them. */
+  GraphRect area = { 0, 0, vp->width, MAX (vp->height - self->bottom_inset, vp->height / 2) };
   Viewport part;
   double lw, lh;
 
@@ -52,7 +53,7 @@ fit_viewport (GraphView *self,
       graph_legend_size (self->layout, &lw, &lh);
       if (vp->width - lw - 2 * OVERLAY_MARGIN >= 0.4 * vp->width)
         area = (GraphRect) { lw + 2 * OVERLAY_MARGIN - FIT_MARGIN, 0,
-                             vp->width - lw - 2 * OVERLAY_MARGIN + FIT_MARGIN, vp->height };
+                             vp->width - lw - 2 * OVERLAY_MARGIN + FIT_MARGIN, area.height };
     }
   part = *vp;
   viewport_set_size (&part, area.width, area.height);
@@ -60,6 +61,15 @@ fit_viewport (GraphView *self,
   vp->zoom = part.zoom;
   viewport_anchor (vp, graph.width / 2, graph.height / 2, area.x + area.width / 2,
                    area.y + area.height / 2);
+}
+
+void
+graph_view_set_bottom_inset (GraphView *self,
+                             double     inset)
+{
+  g_return_if_fail (GRAPH_IS_VIEW (self));
+
+  self->bottom_inset = MAX (inset, 0);
 }
 
 void

@@ -112,22 +112,28 @@ click_released (GtkGestureClick *gesture,
   gtk_widget_grab_focus (GTK_WIDGET (self));
   box = box_at (self, x, y);
 
-  if (n_press == 2)
+  /* A click on a module's ⊟ label folds it into one box, a click on a folded
+   * box (⊞) opens it: one click, as the glyphs say. The second press of a
+   * double click is not a second toggle. */
+  if (n_press > 1)
+    return;
+  if (box >= 0 && self->layout->nodes[box].model_index < 0)
+    {
+      graph_view_set_module_collapsed (self, self->layout->nodes[box].module_path, FALSE);
+      return;
+    }
+  if (box < 0)
     {
       double gx, gy;
       int cluster;
 
-      /* A double-click folds a module away, or opens a folded one. */
-      if (box >= 0 && self->layout->nodes[box].model_index < 0)
-        {
-          graph_view_set_module_collapsed (self, self->layout->nodes[box].module_path, FALSE);
-          return;
-        }
       viewport_screen_to_graph (&self->viewport, x, y, &gx, &gy);
       cluster = graph_layout_cluster_label_at (self->layout, gx, gy);
-      if (box < 0 && cluster >= 0)
-        graph_view_set_module_collapsed (self, self->layout->clusters[cluster].path, TRUE);
-      return;
+      if (cluster >= 0)
+        {
+          graph_view_set_module_collapsed (self, self->layout->clusters[cluster].path, TRUE);
+          return;
+        }
     }
 
   graph_view_select_key (self, box >= 0 ? self->layout->nodes[box].key : NO_KEY);

@@ -68,6 +68,7 @@ struct _GraphView
   gboolean follow;
   gboolean show_legend;
   gboolean show_minimap;
+  double bottom_inset;            /* px along the bottom under the owner's overlays */
 
   /* Drawing: the theme read from GTK, and the cached pictures. */
   GraphTheme theme;

@@ -72,6 +72,9 @@ void               graph_view_zoom_in              (GraphView *self);
 void               graph_view_zoom_out             (GraphView *self);
 void               graph_view_zoom_reset           (GraphView *self);
 void               graph_view_zoom_fit             (GraphView *self);
+/* Fitting leaves this many pixels free along the bottom, where the owner
+ * lays its own controls over the view. */
+void               graph_view_set_bottom_inset     (GraphView *self, double inset);
 
 /* The whole graph as the exports draw it (light palette, legend). */
 gboolean           graph_view_export               (GraphView *self, const char *path,
