@@ -1,25 +1,51 @@
-# tools/setup.sh: shared by tools/run.sh and tools/test.sh (source it, do not run it).
+# tools/setup.sh: shared by tools/run.sh, tools/test.sh and .ci/run (source it,
+# do not run it).
 #
-# Makes sure the Debian packages GradLens needs are installed (apt-get, as root
-# or through sudo), configures a release build in build/ if there is none, and
-# compiles it. Every step is a no-op when there is nothing to do.
+# Makes sure the Debian packages a task needs are installed (apt-get, as root or
+# through sudo), configures a release build in build/ if there is none, and
+# compiles what the task needs. Every step is a no-op when there is nothing to do.
 
-# Build, run and test dependencies, Debian 12 names.
-GRADLENS_PACKAGES="
+# Debian 12 names, one list per task; each task installs its own list and those
+# above it (gradlens_packages).
+#   run:  build the two programs and start the window (dbus: a private session bus
+#         when there is none; libxtst-dev: meson's configure step asks for it, for
+#         test-student).
+GRADLENS_RUN_PACKAGES="
   meson ninja-build pkg-config gcc libc6-dev
   libglib2.0-dev libgtk-4-dev libgdk-pixbuf-2.0-dev libcairo2-dev libgraphviz-dev libopenblas-dev
   libpython3.11-dev
   adwaita-icon-theme librsvg2-common fonts-dejavu-core
-  xvfb xauth dbus libxtst-dev
+  dbus libxtst-dev
+"
+#   test: the test suites on a private X server, and the data-file validators.
+GRADLENS_TEST_PACKAGES="
+  xvfb xauth
   desktop-file-utils appstream
-  clang libclang-rt-14-dev valgrind
+"
+#   ci:   .ci/run's fuzzers (libFuzzer is clang's) and its sanitizer builds.
+GRADLENS_CI_PACKAGES="
+  clang libclang-rt-14-dev
 "
 
+# How long apt-get waits for another apt-get or dpkg to release its lock.
+GRADLENS_APT_LOCK_TIMEOUT=600
+
+# The packages of a task: run, test or ci.
+gradlens_packages () {
+  case "$1" in
+    run)  echo $GRADLENS_RUN_PACKAGES ;;
+    test) echo $GRADLENS_RUN_PACKAGES $GRADLENS_TEST_PACKAGES ;;
+    ci)   echo $GRADLENS_RUN_PACKAGES $GRADLENS_TEST_PACKAGES $GRADLENS_CI_PACKAGES ;;
+    *)    echo "setup: unknown task “$1” (run, test or ci)" >&2; return 1 ;;
+  esac
+}
+
+# The packages among "$@" that are not installed.
 gradlens_missing_packages () {
   # dpkg-query prints the packages it knows; unknown ones go to stderr.
-  installed=$(dpkg-query -W -f='${Package} ${Status}\n' $GRADLENS_PACKAGES 2>/dev/null \
+  installed=$(dpkg-query -W -f='${Package} ${Status}\n' "$@" 2>/dev/null \
                 | awk '$NF == "installed" && $(NF-1) == "ok" { print $1 }')
-  for pkg in $GRADLENS_PACKAGES; do
+  for pkg in "$@"; do
     case " $(echo $installed) " in
       *" $pkg "*) ;;
       *) printf '%s ' "$pkg" ;;
@@ -27,15 +53,42 @@ gradlens_missing_packages () {
   done
 }
 
+# Another apt-get, apt, dpkg or unattended-upgrade holds the package lock: say so,
+# and wait (at most GRADLENS_APT_LOCK_TIMEOUT seconds; apt-get's own
+# DPkg::Lock::Timeout then covers the lock taken between two checks).
+gradlens_wait_for_apt () {
+  command -v pgrep >/dev/null 2>&1 || return 0
+  waited=0
+  while holder=$(for name in apt apt-get aptitude dpkg unattended-upgr; do
+                   pgrep -x "$name" || true
+                 done | head -n 1) && [ -n "$holder" ]; do
+    if [ "$waited" -eq 0 ]; then
+      echo "setup: waiting for another package manager to finish (process $holder:" \
+           "$(ps -o args= -p "$holder" 2>/dev/null | cut -c1-60)), at most" \
+           "$GRADLENS_APT_LOCK_TIMEOUT s …"
+    fi
+    if [ "$waited" -ge "$GRADLENS_APT_LOCK_TIMEOUT" ]; then
+      echo "setup: still locked after $waited s; trying anyway" >&2
+      return 0
+    fi
+    sleep 2
+    waited=$((waited + 2))
+  done
+  [ "$waited" -gt 0 ] && echo "setup: the package manager is free (waited $waited s)"
+  return 0
+}
+
+# Install the packages of task $1 that are missing.
 gradlens_install_packages () {
+  packages=$(gradlens_packages "$1") || return 1
   if ! command -v dpkg-query >/dev/null 2>&1; then
     echo "setup: not a Debian system (no dpkg-query): install the equivalents of" >&2
-    echo "setup:   $(echo $GRADLENS_PACKAGES)" >&2
+    echo "setup:   $packages" >&2
     echo "setup: then run this again." >&2
     return 1
   fi
 
-  missing=$(echo $(gradlens_missing_packages))
+  missing=$(echo $(gradlens_missing_packages $packages))
   [ -z "$missing" ] && return 0
 
   echo "setup: installing missing Debian packages: $missing"
@@ -51,23 +104,33 @@ gradlens_install_packages () {
     return 1
   fi
 
-  $as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q &&
+  lock="-o DPkg::Lock::Timeout=$GRADLENS_APT_LOCK_TIMEOUT"
+  gradlens_wait_for_apt
+  $as_root env DEBIAN_FRONTEND=noninteractive apt-get $lock update -q &&
+  gradlens_wait_for_apt &&
   $as_root env DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y -q --no-install-recommends $missing || {
+    apt-get $lock install -y -q --no-install-recommends $missing || {
       echo "setup: apt-get failed; the missing packages are: $missing" >&2
       return 1
     }
 }
 
+# Configure build/ once, then compile the targets given (all without any).
 gradlens_build () {
   if [ ! -f build/meson-private/coredata.dat ]; then
+    echo "setup: configuring build/ (release); the first build takes a few minutes," \
+         "with pauses of up to a minute without output (engine/gemm.c)"
     meson setup build --buildtype=release || return 1
   fi
   # ninja re-runs meson by itself when a meson.build changed.
-  meson compile -C build
+  meson compile -C build "$@"
 }
 
+# gradlens_setup TASK [TARGET...]: from the top of the tree, install what TASK
+# (run, test, ci) needs and build TARGETs (everything without any).
 gradlens_setup () {
+  task=$1
+  shift
   cd "$(dirname "$0")/.." || return 1
-  gradlens_install_packages && gradlens_build
+  gradlens_install_packages "$task" && gradlens_build "$@"
 }
