@@ -30,7 +30,8 @@
  * blow up). Environment:
  *   GRADLENS_STRESS_SEED=N        replay a run (the seed is printed)
  *   GRADLENS_STRESS_ACTIONS=N     how many actions (3000)
- *   GRADLENS_STRESS_SECONDS=S     wall-time cap for the actions (150)
+ *   GRADLENS_STRESS_SECONDS=S     wall-time cap for the actions (150); the
+ *                                 test takes about that plus 10-20 s
  *   GRADLENS_STRESS_LATENCY_MS=M  responsiveness bound (2000; sanitizer builds need more)
  *   GRADLENS_STRESS_SETTLE_S=S    how long the window may take to catch up (60)
  * Threads make the interleavings differ from run to run; the seed replays the
@@ -43,6 +44,7 @@
 #include <gtk/gtk.h>
 
 #define GIVE_UP_SECONDS 1800
+#define PROGRESS_US (10 * G_TIME_SPAN_SECOND)   /* a progress line this often */
 #include "app-driver.h"
 #include "code-view.h"
 #include "graph-layout.h"
@@ -803,7 +805,7 @@ script_stress (GradlensWindow *window)
 {
   GtkWidget *popover = GTK_WIDGET (gtk_menu_button_get_popover (GTK_MENU_BUTTON (panel (window, "speed"))));
   static Action final_action = { "final" };
-  gint64 end;
+  gint64 end, next_report;
 
   g_signal_connect (window, "synced", G_CALLBACK (on_stress_synced), NULL);
   /* Play at 60 pauses a second. */
@@ -814,12 +816,23 @@ script_stress (GradlensWindow *window)
 
   st.start = g_get_monotonic_time ();
   end = st.start + st.wall_us;
+  next_report = st.start + PROGRESS_US;
   while (st.n_actions < st.max_actions && g_get_monotonic_time () < end)
     {
       Action *action = draw_action (window);
       gboolean flag = FALSE;
       gint64 posted, t;
       guint pace;
+
+      /* Progress, so a long run is not a silent one (meson test -v shows it). */
+      if (g_get_monotonic_time () >= next_report)
+        {
+          g_test_message ("%u of at most %u actions, %.0f of at most %.0f s "
+                          "(GRADLENS_STRESS_SECONDS)", st.n_actions, st.max_actions,
+                          (g_get_monotonic_time () - st.start) / (double) G_TIME_SPAN_SECOND,
+                          st.wall_us / (double) G_TIME_SPAN_SECOND);
+          next_report += PROGRESS_US;
+        }
 
       current_action = action;
       action->n++;
