@@ -13,6 +13,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "cli-lesson.h"
@@ -29,17 +30,63 @@ typedef enum
   GRAPH_FORMAT_PDF,
 } GraphFormat;
 
+/* The names --format takes, which are also the file extensions -o recognises
+ * (any case; .gv is DOT too). PNG and PDF are binary: never written to a terminal. */
 static const struct
 {
   const char *name;
   GraphFormat format;
+  gboolean binary;
 } formats[] = {
-  { "json", GRAPH_FORMAT_JSON },
-  { "dot", GRAPH_FORMAT_DOT },
-  { "png", GRAPH_FORMAT_PNG },
-  { "svg", GRAPH_FORMAT_SVG },
-  { "pdf", GRAPH_FORMAT_PDF },
+  { "json", GRAPH_FORMAT_JSON, FALSE },
+  { "dot", GRAPH_FORMAT_DOT, FALSE },
+  { "gv", GRAPH_FORMAT_DOT, FALSE },
+  { "png", GRAPH_FORMAT_PNG, TRUE },
+  { "svg", GRAPH_FORMAT_SVG, FALSE },
+  { "pdf", GRAPH_FORMAT_PDF, TRUE },
 };
+
+/* The row of formats[] named name (any case), or -1. */
+static int
+find_format (const char *name)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (formats); i++)
+    if (g_ascii_strcasecmp (name, formats[i].name) == 0)
+      return (int) i;
+  return -1;
+}
+
+/* The format: --format's, else -o's extension, else JSON. An extension that is
+ * none of formats[] is an error rather than JSON in a file named .png. */
+static int
+choose_format (const char  *format_name,
+               const char  *output,
+               GError     **error)
+{
+  if (format_name != NULL)
+    {
+      int i = find_format (format_name);
+      if (i < 0)
+        g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                     "--format %s: give json, dot, png, svg or pdf", format_name);
+      return i;
+    }
+  if (output != NULL)
+    {
+      g_autofree char *base = g_path_get_basename (output);
+      const char *dot = strrchr (base, '.');
+      if (dot != NULL && dot != base)
+        {
+          int i = find_format (dot + 1);
+          if (i < 0)
+            g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                         "-o %s: “%s” is not a format this writes (.json, .dot, .png, .svg, "
+                         ".pdf): give --format", output, dot);
+          return i;
+        }
+    }
+  return find_format ("json");
+}
 
 /* The picture: laid out by dot and painted as the graph view paints it. */
 static char *
@@ -133,22 +180,24 @@ cli_graph (int      argc,
   g_autofree char *data = NULL;
   CliLessonOptions opts;
   LessonParams params;
-  GraphFormat format = GRAPH_FORMAT_JSON;
+  GraphFormat format;
+  int format_row;
   const Lesson *lesson;
   Stepper *stepper;
   Node *root;
   gsize length = 0;
   double scale = 1.0;
-  gboolean ok, format_known = FALSE;
+  gboolean ok;
   const GOptionEntry entries[] = {
     { "at", 0, 0, G_OPTION_ARG_STRING, &at,
       "When: forward (the forward pass done, default), backward (after it), end", "WHEN" },
     { "format", 'f', 0, G_OPTION_ARG_STRING, &format_name,
-      "json (default), dot, or a picture: png, svg, pdf", "FORMAT" },
+      "json, dot, or a picture: png, svg, pdf (default: -o's extension, else json)",
+      "FORMAT" },
     { "scale", 0, 0, G_OPTION_ARG_DOUBLE, &scale,
       "Picture size: 1 (default) is 100 %, one pixel or point per unit", "S" },
-    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write to FILE instead of stdout",
-      "FILE" },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
+      "Write to FILE instead of stdout (PNG and PDF never go to a terminal)", "FILE" },
     { NULL }
   };
 
@@ -171,17 +220,18 @@ cli_graph (int      argc,
       cli_lesson_options_clear (&opts);
       return FALSE;
     }
-  for (guint i = 0; i < G_N_ELEMENTS (formats); i++)
-    if (format_name == NULL || g_str_equal (format_name, formats[i].name))
-      {
-        format = formats[i].format;
-        format_known = TRUE;
-        break;
-      }
-  if (!format_known)
+  format_row = choose_format (format_name, output, error);
+  if (format_row < 0)
+    {
+      cli_lesson_options_clear (&opts);
+      return FALSE;
+    }
+  format = formats[format_row].format;
+  if (output == NULL && formats[format_row].binary && isatty (STDOUT_FILENO))
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "--format %s: give json, dot, png, svg or pdf", format_name);
+                   "a %s picture is binary: not written to a terminal (give -o FILE, or "
+                   "redirect the output)", formats[format_row].name);
       cli_lesson_options_clear (&opts);
       return FALSE;
     }

@@ -54,21 +54,7 @@ parse_zero_grad (const char *option_name,
 {
   CliLessonOptions *opts = data;
 
-  if (g_str_equal (option_name, "--no-zero-grad"))
-    opts->zero_grad = FALSE;
-  else if (value == NULL || g_ascii_strcasecmp (value, "yes") == 0
-           || g_ascii_strcasecmp (value, "on") == 0 || g_ascii_strcasecmp (value, "true") == 0)
-    opts->zero_grad = TRUE;
-  else if (g_ascii_strcasecmp (value, "no") == 0 || g_ascii_strcasecmp (value, "off") == 0
-           || g_ascii_strcasecmp (value, "false") == 0)
-    opts->zero_grad = FALSE;
-  else
-    {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "--zero-grad takes yes or no, not “%s”", value);
-      return FALSE;
-    }
-  return TRUE;
+  return cli_parse_zero_grad (option_name, value, &opts->zero_grad, error);
 }
 
 static gboolean
@@ -101,10 +87,7 @@ cli_lesson_options_group (CliLessonOptions *opts)
     { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &opts->lr, "SGD learning rate (0.01)", "X" },
     { "momentum", 0, 0, G_OPTION_ARG_DOUBLE, &opts->momentum, "SGD momentum (0.9)", "X" },
     { "steps", 0, 0, G_OPTION_ARG_INT, &opts->steps, "Training steps (1)", "N" },
-    { "zero-grad", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, parse_zero_grad,
-      "Call optim.zero_grad() before each step: yes (default) or no", "[yes|no]" },
-    { "no-zero-grad", 0, G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK, parse_zero_grad,
-      "Let gradients accumulate across steps", NULL },
+    CLI_ZERO_GRAD_ENTRIES (parse_zero_grad),
     { "freeze", 0, 0, G_OPTION_ARG_CALLBACK, parse_freeze,
       "Freeze a module or parameter (freeze lesson; repeatable; --freeze= for none)", "NAME" },
     { "weights", 0, 0, G_OPTION_ARG_FILENAME, &opts->weights,

@@ -27,7 +27,7 @@ typedef struct
 } CliLessonOptions;
 
 /* `gradlens-cli COMMAND NAME`'s options: opts initialised to the defaults, and the
- * lesson options (--size --seed --lr --momentum --steps --zero-grad[=yes|no]
+ * lesson options (--size --seed --lr --momentum --steps --zero-grad
  * --no-zero-grad --freeze --weights, writing into opts) with the command's own
  * entries in the main group, so that --help lists them together. */
 GOptionContext *cli_lesson_option_context_new (const char         *command,

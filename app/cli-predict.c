@@ -123,9 +123,7 @@ cli_predict (int      argc,
     {
       if (found == NULL)
         {
-          g_autofree char *dir = pth_torch_hub_checkpoints_dir ();
-          g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
-                       "--pretrained: no resnet18-*.pth in %s (see “gradlens-cli weights”)", dir);
+          cli_set_no_pretrained_error (error);
           return FALSE;
         }
       o.weights = g_strdup (found);
@@ -171,10 +169,11 @@ cli_predict (int      argc,
   g_autofree ImagePrediction *top = g_new0 (ImagePrediction, o.top);
   int n = image_input_top_k (logits, o.top, top);
   g_print ("top-%d%s:\n", n, o.weights ? "" : " (random weights: meaningless)");
+  g_print ("  %5s  %11s  %11s  %s\n", "class", "probability", "logit", "name");
   for (int i = 0; i < n; i++)
     {
       g_autofree char *fallback = g_strdup_printf ("class %d", top[i].index);
-      g_print ("  %4d  %.6f  %+11.6f  %s\n", top[i].index, top[i].probability,
+      g_print ("  %5d  %11.6f  %+11.6f  %s\n", top[i].index, top[i].probability,
                logits->data[top[i].index], top[i].name ? top[i].name : fallback);
     }
   if (o.logits)

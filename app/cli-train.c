@@ -8,15 +8,21 @@
  *   for p in model.parameters(): p.requires_grad = False # --finetune N
  *   model.fc = nn.Linear(512, N)                         #   (drawn right after the model)
  *   for each --freeze P: freeze parameters named P or P.*
+ *   data = torch.rand(B, 3, S, S)                        # or --data's input and labels
+ *   labels = torch.rand(B, classes)
  *   optimizer = SGD(model.parameters(), lr=lr, momentum=momentum)
- *   torch.manual_seed(seed)                              # unless --data
- *   data = torch.rand(B, 3, S, S); labels = torch.rand(B, classes)
  *   for step in range(K):
+ *       optimizer.zero_grad(set_to_none=True)            # unless --no-zero-grad
  *       prediction = model(data)
  *       loss = (prediction - labels).sum()
- *       optimizer.zero_grad()                            # --zero-grad
+ *       print(f"step {step}: loss {loss.item()}")
  *       loss.backward()
  *       optimizer.step()
+ *
+ * That is the program of `gradlens-cli lesson resnet18-step` (and of `lesson
+ * finetune` with --finetune 10): for the same seed, size and weights, train prints
+ * the lesson's losses, step for step, with more digits (batch 1; the lessons take
+ * sizes 64 and 224 only).
  *
  * Sizes the machine cannot hold are refused before anything is allocated, with the
  * memory they would need (resnet_check_memory, memory-estimate.h).
@@ -140,19 +146,6 @@ check_options (const TrainOptions *o, GError **error)
   return check_outputs (o, error);
 }
 
-/* The width and class count a weights file was made for: conv1 (w, 3, 7, 7) and
- * fc (C, 8w). Absent or odd entries leave the defaults (loading names them). */
-static void
-infer_architecture (const StateDict *sd, int *width, int *classes)
-{
-  const StateEntry *conv1 = state_dict_lookup (sd, "conv1.weight");
-  const StateEntry *fc = state_dict_lookup (sd, "fc.weight");
-  if (conv1 && conv1->ndim == 4 && conv1->shape[0] > 0 && conv1->shape[0] <= 4096)
-    *width = (int) conv1->shape[0];
-  if (fc && fc->ndim == 2 && fc->shape[0] > 0 && fc->shape[0] <= 1000000)
-    *classes = (int) fc->shape[0];
-}
-
 /* input (B, 3, S, S) and labels (B, classes) from a file, checked. */
 static gboolean
 load_data (const char *path, const StateDict *sd, int classes, Tensor **input,
@@ -210,10 +203,19 @@ format_loss (char *buf, size_t len, float loss)
   return buf;
 }
 
-static double
-ms_since (gint64 start)
+/* A duration in µs, with the digits it needs: "42 µs", "3.25 ms", "61.8 ms", "1.25 s". */
+static const char *
+format_duration (char *buf, size_t len, gint64 us)
 {
-  return (g_get_monotonic_time () - start) / 1000.0;
+  if (us < 1000)
+    g_snprintf (buf, len, "%" G_GINT64_FORMAT " µs", us);
+  else if (us < 10000)
+    g_snprintf (buf, len, "%.2f ms", us / 1000.0);
+  else if (us < 1000000)
+    g_snprintf (buf, len, "%.1f ms", us / 1000.0);
+  else
+    g_snprintf (buf, len, "%.2f s", us / 1e6);
+  return buf;
 }
 
 static gboolean
@@ -228,7 +230,7 @@ run_train (const TrainOptions *o, GError **error)
       weights = state_dict_load_any (o->weights, error);
       if (weights == NULL)
         return FALSE;
-      infer_architecture (weights, &width, &classes);
+      resnet18_shape_of_state_dict (weights, &width, &classes);
     }
 
   int64_t batch = o->batch != UNSET ? o->batch : 1, size = o->size != UNSET ? o->size : 64;
@@ -290,7 +292,7 @@ run_train (const TrainOptions *o, GError **error)
 
   cli_freeze (model, o->freeze);
 
-  /* The data: from a file, or torch.manual_seed(seed); torch.rand(...) twice. */
+  /* The data: from a file, or torch.rand(...) twice. */
   g_autoptr (Tensor) input = NULL;
   g_autoptr (Tensor) labels = NULL;
   if (o->data)
@@ -313,10 +315,9 @@ run_train (const TrainOptions *o, GError **error)
     }
   else
     {
-      Generator data_gen;
-      generator_init (&data_gen, (uint64_t) o->seed);
-      input = tensor_new_rand (4, (int64_t[]){ batch, 3, size, size }, &data_gen);
-      labels = tensor_new_rand (2, (int64_t[]){ batch, out_classes }, &data_gen);
+      /* The same generator, after the model (and the new fc): as the lessons do. */
+      input = tensor_new_rand (4, (int64_t[]){ batch, 3, size, size }, &gen);
+      labels = tensor_new_rand (2, (int64_t[]){ batch, out_classes }, &gen);
     }
 
   g_autoptr (Sgd) optim = sgd_new (model, &(SgdOptions){ .lr = (float) o->lr,
@@ -326,14 +327,23 @@ run_train (const TrainOptions *o, GError **error)
   g_autofree char *in_shape = tensor_shape_string (input);
   g_print ("model: resnet18 (width %d, %d classes), input %s, SGD lr %g momentum %g%s\n",
            width, out_classes, in_shape, o->lr, o->momentum,
-           o->zero_grad ? ", zero_grad before each backward" : "");
+           o->zero_grad ? ", zero_grad at the start of each step" : ", no zero_grad: .grad accumulates");
   g_print ("parameters: %" G_GINT64_FORMAT " total, %" G_GINT64_FORMAT " trainable, %"
            G_GINT64_FORMAT " frozen\n", counts.total, counts.trainable, counts.frozen);
 
   bool diverged = false;
-  for (int step = 1; step <= o->steps; step++)
+  /* Numbered from 0, as the lesson's `for step in range(K)`. */
+  for (int step = 0; step < o->steps; step++)
     {
+      char loss_text[G_ASCII_DTOSTR_BUF_SIZE], forward_text[32], backward_text[32],
+           optimizer_text[32];
+
       gint64 t0 = g_get_monotonic_time ();
+      if (o->zero_grad)
+        sgd_zero_grad (optim);
+      gint64 zero_us = g_get_monotonic_time () - t0;
+
+      gint64 t1 = g_get_monotonic_time ();
       g_autoptr (Tensor) pred = module_forward (model, input, error);
       if (pred == NULL)
         return FALSE;
@@ -341,50 +351,45 @@ run_train (const TrainOptions *o, GError **error)
       if (diff == NULL)
         return FALSE;
       g_autoptr (Tensor) loss = tensor_sum (diff);
-      double forward_ms = ms_since (t0);
-      char buf[G_ASCII_DTOSTR_BUF_SIZE];
+      format_duration (forward_text, sizeof forward_text, g_get_monotonic_time () - t1);
+      /* loss.item() now, as the lesson's print: what is printed and checked below. */
+      float loss_value = loss->data[0];
+      format_loss (loss_text, sizeof loss_text, loss_value);
       if (anomaly_get_first ())
         {
-          g_print ("step %d  loss %s  forward %.1f ms\n", step,
-                   format_loss (buf, sizeof buf, loss->data[0]), forward_ms);
+          g_print ("step %d: loss %s  forward %s\n", step, loss_text, forward_text);
           g_set_error (error, AUTOGRAD_ERROR, AUTOGRAD_ERROR_NOT_FINITE,
                        "anomaly in the forward pass of step %d: %s", step,
                        anomaly_get_first ()->message);
           return FALSE;
         }
 
-      gint64 t1 = g_get_monotonic_time ();
-      if (o->zero_grad)
-        sgd_zero_grad (optim);
-      double zero_ms = ms_since (t1);
-
       gint64 t2 = g_get_monotonic_time ();
       if (!tensor_backward (loss, NULL, false, error))
         {
           if (anomaly_get_first ())
             {
-              g_print ("step %d  loss %s  forward %.1f ms\n", step,
-                       format_loss (buf, sizeof buf, loss->data[0]), forward_ms);
+              g_print ("step %d: loss %s  forward %s\n", step, loss_text, forward_text);
               g_prefix_error (error, "anomaly in the backward pass of step %d: ", step);
             }
           return FALSE;
         }
-      double backward_ms = ms_since (t2);
+      format_duration (backward_text, sizeof backward_text, g_get_monotonic_time () - t2);
 
       gint64 t3 = g_get_monotonic_time ();
       sgd_step (optim);
-      double optimizer_ms = zero_ms + ms_since (t3);
+      format_duration (optimizer_text, sizeof optimizer_text,
+                       zero_us + g_get_monotonic_time () - t3);
 
-      g_print ("step %d  loss %s  forward %.1f ms  backward %.1f ms  optimizer %.1f ms\n",
-               step, format_loss (buf, sizeof buf, loss->data[0]), forward_ms, backward_ms,
-               optimizer_ms);
-      if (!diverged && !isfinite (loss->data[0]))
+      g_print ("step %d: loss %s  forward %s  backward %s  optimizer %s\n", step, loss_text,
+               forward_text, backward_text, optimizer_text);
+      if (!diverged && !isfinite (loss_value))
         {
           diverged = true;
           g_printerr ("gradlens-cli train: warning: the loss is %s at step %d: training "
                       "diverged (try a smaller --lr; --detect-anomaly stops at the first op "
                       "that produced a nan or inf)\n",
-                      isnan (loss->data[0]) ? "nan" : loss->data[0] < 0 ? "-inf" : "inf", step);
+                      isnan (loss_value) ? "nan" : loss_value < 0 ? "-inf" : "inf", step);
         }
     }
 
@@ -403,6 +408,17 @@ run_train (const TrainOptions *o, GError **error)
   return TRUE;
 }
 
+static gboolean
+parse_zero_grad (const char *option_name,
+                 const char *value,
+                 gpointer    data,
+                 GError    **error)
+{
+  TrainOptions *o = data;
+
+  return cli_parse_zero_grad (option_name, value, &o->zero_grad, error);
+}
+
 gboolean
 cli_train (int      argc,
            char   **argv,
@@ -411,7 +427,7 @@ cli_train (int      argc,
   g_autoptr (GOptionContext) context = NULL;
   g_auto (TrainOptions) o = {
     .model = g_strdup ("resnet18"), .size = UNSET, .batch = UNSET, .steps = 1, .lr = 0.01,
-    .momentum = 0.9,
+    .momentum = 0.9, .zero_grad = TRUE,
   };
   const GOptionEntry entries[] = {
     { "model", 0, 0, G_OPTION_ARG_STRING, &o.model, "The model (resnet18)", "NAME" },
@@ -435,8 +451,7 @@ cli_train (int      argc,
       "Save each parameter's .grad after the last backward", "FILE" },
     { "save-weights", 0, 0, G_OPTION_ARG_FILENAME, &o.save_weights,
       "Save the state dict after the last step", "FILE" },
-    { "zero-grad", 0, 0, G_OPTION_ARG_NONE, &o.zero_grad,
-      "Call zero_grad() before each backward (otherwise gradients accumulate)", NULL },
+    CLI_ZERO_GRAD_ENTRIES (parse_zero_grad),
     { "detect-anomaly", 0, 0, G_OPTION_ARG_NONE, &o.detect_anomaly,
       "Stop at the first op whose output or gradient holds nan or inf, naming it (exit 1)",
       NULL },
@@ -447,14 +462,22 @@ cli_train (int      argc,
                                     "Train resnet18 on one batch: loss = (model(input) - labels).sum(),\n"
                                     "backward, SGD step; one line per step.");
   g_option_context_set_description (context,
-    "As PyTorch (after torch.manual_seed(SEED)): model = resnet18() with torchvision's\n"
-    "initialisation; --weights loads a state dict into it (its width and class count are\n"
-    "taken from the file's conv1.weight and fc.weight); --finetune N then freezes every\n"
-    "parameter and replaces fc by nn.Linear(512, N), drawn right after the model (or taken\n"
-    "from --weights when it holds an fc of that shape); --freeze follows. Without --data,\n"
-    "torch.manual_seed(SEED) again, then input = torch.rand(N, 3, S, S) and\n"
-    "labels = torch.rand(N, classes). --data may be the --weights file.");
-  GOptionGroup *group = g_option_group_new (NULL, NULL, NULL, &o, NULL);  /* &o: for callbacks */
+    "As PyTorch: torch.manual_seed(SEED); model = resnet18() with torchvision's\n"
+    "initialisation; --weights loads a state dict into it (the model takes the file's\n"
+    "width and class count, from its conv1.weight and fc.weight; so do the lessons);\n"
+    "--finetune N then freezes every parameter and replaces fc by nn.Linear(512, N),\n"
+    "drawn right after the model (or taken from --weights when it holds an fc of that\n"
+    "shape); --freeze follows. Without --data, input = torch.rand(N, 3, S, S) and\n"
+    "labels = torch.rand(N, classes) from the same generator. --data may be the\n"
+    "--weights file. Then for step in range(K): zero_grad (unless --no-zero-grad),\n"
+    "forward, loss, backward, SGD step; one line per step, numbered from 0.\n"
+    "\n"
+    "With the defaults (and the same --seed, --size 64 or 224, --weights, --lr,\n"
+    "--momentum, --steps, --no-zero-grad) this is `gradlens-cli lesson resnet18-step`:\n"
+    "the same data and the same losses, printed with all their digits (the lesson\n"
+    "rounds to 4 decimals); --finetune 10 is `lesson finetune`.");
+  GOptionGroup *group = g_option_group_new ("train", "Training options:",
+                                            "Show the training options", &o, NULL);
   g_option_group_add_entries (group, entries);
   g_option_context_set_main_group (context, group);
   if (!g_option_context_parse (context, &argc, &argv, error))

@@ -3,12 +3,27 @@
  * torchvision keeps what resnet18 (weights="IMAGENET1K_V1") downloads in torch.hub's
  * cache ($TORCH_HOME/hub/checkpoints, else ~/.cache/torch/hub/checkpoints). If a
  * resnet18-*.pth is there it is loaded (every check of the .pth reader) and
- * described; otherwise GradLens's resnet18 starts from torchvision's random
- * initialisation, and this says so, and how to get the weights.
+ * described; otherwise it fails (exit status 1, as `predict --pretrained` does),
+ * saying that resnet18 then starts from torchvision's random initialisation, and
+ * how to get the weights.
  */
 
 #include "cli.h"
 #include "pth.h"
+
+void
+cli_set_no_pretrained_error (GError **error)
+{
+  g_autofree char *dir = pth_torch_hub_checkpoints_dir ();
+
+  g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
+               "no pretrained weights: %s holds no resnet18-*.pth\n"
+               "without them, resnet18 starts from torchvision's random initialisation "
+               "(seeded)\n"
+               "to download torchvision's weights (45 MB), with PyTorch installed:\n"
+               "  python3 -c \"import torchvision; "
+               "torchvision.models.resnet18(weights='IMAGENET1K_V1')\"", dir);
+}
 
 gboolean
 cli_weights (int      argc,
@@ -33,13 +48,8 @@ cli_weights (int      argc,
   g_autofree char *path = pth_find_torchvision_resnet18 ();
   if (path == NULL)
     {
-      g_autofree char *dir = pth_torch_hub_checkpoints_dir ();
-      g_print ("no pretrained weights: %s holds no resnet18-*.pth\n", dir);
-      g_print ("the model is randomly initialised (torchvision's initialisation, seeded)\n");
-      g_print ("to download torchvision's weights (45 MB), with PyTorch installed:\n"
-               "  python3 -c \"import torchvision; "
-               "torchvision.models.resnet18(weights='IMAGENET1K_V1')\"\n");
-      return TRUE;
+      cli_set_no_pretrained_error (error);
+      return FALSE;
     }
 
   g_print ("pretrained weights found: %s\n", path);

@@ -41,6 +41,30 @@ void cli_write_stdout (const void *data, gsize length);
 typedef struct _Module Module;
 void cli_freeze (Module *model, char **patterns);
 
+/* --zero-grad and --no-zero-grad, one spelling and one default for every command
+ * that trains: on (optim.zero_grad() at the start of each step, as the lessons'
+ * programs show it); switches that take no value (--zero-grad=no is refused, not
+ * read as yes). In a command's entries, with a callback that hands its options'
+ * zero_grad to cli_parse_zero_grad:
+ *
+ *   CLI_ZERO_GRAD_ENTRIES (parse_zero_grad),
+ */
+#define CLI_ZERO_GRAD_ENTRIES(callback)                                              \
+  { "zero-grad", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, (callback),   \
+    "Call optim.zero_grad() at the start of each step (the default)", NULL },         \
+  { "no-zero-grad", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, (callback),\
+    "Do not: .grad accumulates over the steps", NULL }
+
+gboolean cli_parse_zero_grad (const char *option_name,
+                              const char *value,
+                              gboolean   *zero_grad,
+                              GError    **error);
+
+/* torchvision's resnet18 weights are not in torch.hub's cache: the error of
+ * `weights` and `predict --pretrained` alike (exit status 1), saying where they
+ * were looked for and how to get them. */
+void cli_set_no_pretrained_error (GError **error);
+
 /* One line per subcommand, in the table's order. */
 gboolean cli_info (int argc, char **argv, GError **error);
 gboolean cli_train (int argc, char **argv, GError **error);

@@ -22,7 +22,8 @@ static const CliCommand commands[] = {
   { "train", "Train resnet18 with SGD on one batch: loss, step times, gradients", cli_train },
   { "run", "Run a PyTorch program (PROGRAM.py) on GradLens's engine, printing what it prints", cli_run },
   { "lesson", "Run a lesson without pauses, printing what its PyTorch program prints", cli_lesson },
-  { "graph", "Write a lesson's autograd graph as JSON or Graphviz DOT", cli_graph },
+  { "graph", "Write a lesson's autograd graph: JSON, Graphviz DOT, or a PNG, SVG or PDF picture",
+    cli_graph },
   { "weights", "Look for torchvision's pretrained resnet18 weights (torch.hub's cache)", cli_weights },
   { "predict", "Classify a picture with resnet18: the top-5 ImageNet classes", cli_predict },
 };
@@ -126,6 +127,24 @@ cli_option_context_new (const char *command,
     g_option_context_set_summary (context, summary);
 
   return context;
+}
+
+gboolean
+cli_parse_zero_grad (const char *option_name,
+                     const char *value,
+                     gboolean   *zero_grad,
+                     GError    **error)
+{
+  /* GOption would read --zero-grad=no as --zero-grad: the value is refused here. */
+  if (value != NULL)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "%s takes no value (“%s”): give --zero-grad or --no-zero-grad",
+                   option_name, value);
+      return FALSE;
+    }
+  *zero_grad = g_str_equal (option_name, "--zero-grad");
+  return TRUE;
 }
 
 int

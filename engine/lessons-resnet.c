@@ -37,24 +37,37 @@ lesson_run_module_kind (LessonRun *run, const char *path)
   return m ? module_kind_name (m->kind) : NULL;
 }
 
-/* model = resnet18() from the run's generator, then the weights file if any. */
+/* model = resnet18() from the run's generator. With a weights file, the model is
+ * the one the file was saved from (resnet18_shape_of_state_dict: its width and
+ * classes, as `gradlens-cli train` builds it), and *weights holds the file for
+ * load_weights. */
 static Module *
-build_model (LessonRun *run, Generator *gen, GError **error)
+build_model (LessonRun *run, Generator *gen, StateDict **weights, GError **error)
 {
-  Module *model = resnet18_new_from_generator (1000, 64, gen);
+  const LessonParams *p = lesson_run_get_params (run);
+  int width = 64, classes = 1000;
+
+  if (p->weights)
+    {
+      *weights = state_dict_load_any (p->weights, error);
+      if (*weights == NULL)
+        return NULL;
+      resnet18_shape_of_state_dict (*weights, &width, &classes);
+      if ((width != 64 || classes != 1000)
+          && !resnet_check_memory (1, p->size, p->size, width, classes, error))
+        return NULL;
+    }
+  Module *model = resnet18_new_from_generator (classes, width, gen);
   lesson_run_keep_object (run, "model", LESSON_VAR_MODULE, model, (GDestroyNotify) module_unref);
   return model;
 }
 
 static gboolean
-load_weights (LessonRun *run, Module *model, GError **error)
+load_weights (LessonRun *run, Module *model, const StateDict *sd, GError **error)
 {
   const char *path = lesson_run_get_params (run)->weights;
-  if (path == NULL)
-    return TRUE;
-  g_autoptr (StateDict) sd = state_dict_load_any (path, error);
   if (sd == NULL)
-    return FALSE;
+    return TRUE;
   if (!module_load_state_dict (model, sd, NULL, error))
     {
       g_prefix_error (error, "%s: ", path);
@@ -184,9 +197,12 @@ run_opening (LessonRun *run, Generator *gen, Module **model, GError **error)
   LESSON_LINE (run, 4);
   lesson_run_seed (run, gen);
   LESSON_LINE (run, 5);
-  *model = build_model (run, gen, error);
+  g_autoptr (StateDict) weights = NULL;
+  *model = build_model (run, gen, &weights, error);
+  if (*model == NULL)
+    return FALSE;
   LESSON_LINE (run, 6);
-  return load_weights (run, *model, error);
+  return load_weights (run, *model, weights, error);
 }
 
 /* The last lines of every program here (SOURCE_CLOSING), from the data's line:
@@ -240,7 +256,7 @@ run_resnet18_step (LessonRun *run, GError **error)
 
   if (!run_opening (run, &gen, &model, error))
     return FALSE;
-  return run_closing (run, &gen, model, 1000, 7, error);
+  return run_closing (run, &gen, model, model->out_channels, 7, error);
 }
 
 const Lesson lesson_resnet18_step = {
@@ -271,9 +287,11 @@ run_finetune (LessonRun *run, GError **error)
   LESSON_LINE (run, 7);
   LESSON_LINE (run, 8);
   module_set_requires_grad (model, false);
-  /* model.fc = torch.nn.Linear(512, 10): new parameters, trainable */
+  /* model.fc = torch.nn.Linear(512, 10): new parameters, trainable (512 is
+   * 8·width: fc's inputs, also for a narrow model from a weights file) */
   LESSON_LINE (run, 9);
-  module_replace_child (model, "fc", linear_new (512, 10, &gen));
+  int fc_inputs = module_find (model, "fc")->in_channels;
+  module_replace_child (model, "fc", linear_new (fc_inputs, 10, &gen));
   return run_closing (run, &gen, model, 10, 10, error);
 }
 
@@ -319,7 +337,7 @@ run_freeze (LessonRun *run, GError **error)
     matched += module_set_requires_grad_prefix (model, frozen[i], false);
   if (matched > 0)
     LESSON_LINE (run, 10);
-  return run_closing (run, &gen, model, 1000, 11, error);
+  return run_closing (run, &gen, model, model->out_channels, 11, error);
 }
 
 const Lesson lesson_freeze = {

@@ -140,6 +140,11 @@ Module     *resnet18_new_with_width    (int num_classes, int width, uint64_t see
  * weights kaiming_normal_(mode='fan_out', nonlinearity='relu') = N(0, √(2/fan_out)),
  * by torch's normal_ algorithm for float tensors; BN weight 1, bias 0. */
 Module     *resnet18_new_from_generator(int num_classes, int width, Generator *gen);
+/* The resnet18 a state dict was saved from: width from conv1.weight (width, 3, 7, 7),
+ * classes from fc.weight (classes, 8·width). Missing or odd entries leave *width
+ * and *classes as they are (loading the file then names the mismatch). The one rule
+ * of `gradlens-cli train`, `lesson`, `graph` and `predict` for a weights file. */
+void        resnet18_shape_of_state_dict (const StateDict *sd, int *width, int *classes);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Module, module_unref)
 

@@ -134,3 +134,15 @@ resnet18_new (int num_classes, uint64_t seed)
 {
   return resnet18_new_with_width (num_classes, 64, seed);
 }
+
+void
+resnet18_shape_of_state_dict (const StateDict *sd, int *width, int *classes)
+{
+  const StateEntry *conv1 = state_dict_lookup (sd, "conv1.weight");
+  const StateEntry *fc = state_dict_lookup (sd, "fc.weight");
+
+  if (conv1 && conv1->ndim == 4 && conv1->shape[0] > 0 && conv1->shape[0] <= 4096)
+    *width = (int) conv1->shape[0];
+  if (fc && fc->ndim == 2 && fc->shape[0] > 0 && fc->shape[0] <= 1000000)
+    *classes = (int) fc->shape[0];
+}

@@ -62,7 +62,8 @@ files_init (Files *f, uint64_t seed)
   g_assert_no_error (error);
 }
 
-/* The losses printed on the "step" lines. */
+/* The losses printed on the "step N: loss L  forward T  backward T  optimizer T"
+ * lines, numbered from 0 as the lessons number them. */
 static GArray *
 parse_losses (const char *out)
 {
@@ -72,12 +73,12 @@ parse_losses (const char *out)
     {
       int step;
       char loss[64];
-      if (sscanf (lines[i], "step %d loss %63s", &step, loss) == 2)
+      if (sscanf (lines[i], "step %d: loss %63s", &step, loss) == 2)
         {
-          g_assert_cmpint (step, ==, (int) losses->len + 1);
+          g_assert_cmpint (step, ==, (int) losses->len);
           double v = g_ascii_strtod (loss, NULL);
           g_array_append_val (losses, v);
-          g_assert_nonnull (strstr (lines[i], " ms"));
+          g_assert_nonnull (strstr (lines[i], "  optimizer "));
         }
     }
   return losses;
@@ -120,12 +121,13 @@ test_matches_engine (void)
   g_autoptr (StateDict) w = safetensors_load (f.weights, &error);
   g_assert_no_error (error);
   g_assert_true (module_load_state_dict (model, w, NULL, &error));
-  generator_init (&gen, 3);
+  /* The data: the same generator, on from the model's initialisation. */
   g_autoptr (Tensor) input = tensor_new_rand (4, (int64_t[]){ 2, 3, 32, 32 }, &gen);
   g_autoptr (Tensor) labels = tensor_new_rand (2, (int64_t[]){ 2, 10 }, &gen);
   g_autoptr (Sgd) optim = sgd_new (model, &(SgdOptions){ .lr = 0.01f, .momentum = 0.9f });
   for (guint step = 0; step < 2; step++)
     {
+      sgd_zero_grad (optim);   /* the default, --zero-grad */
       g_autoptr (Tensor) pred = module_forward (model, input, &error);
       g_assert_no_error (error);
       g_autoptr (Tensor) diff = tensor_sub (pred, labels, &error);
@@ -203,28 +205,54 @@ test_finetune_and_freeze (void)
   }
 }
 
-/* zero_grad changes what step 2's backward leaves, so step 3's loss, not step 2's. */
+/* One spelling and one default: zero_grad is on unless --no-zero-grad; without it
+ * step 1's backward adds to step 0's .grad, so step 2's loss (not step 1's) differs.
+ * A switch given a value is refused, not read as --zero-grad. */
 static void
 test_zero_grad (void)
 {
   g_auto (Files) f = { 0 };
   g_auto (Run) plain = { 0 };
   g_auto (Run) zeroed = { 0 };
+  g_auto (Run) accumulated = { 0 };
   files_init (&f, 3);
   if (!run_train (&plain, "--weights", f.weights, "--size", "32", "--batch", "2", "--steps", "3",
                   NULL))
     return;
   g_assert_true (run_train (&zeroed, "--weights", f.weights, "--size", "32", "--batch", "2",
                             "--steps", "3", "--zero-grad", NULL));
+  g_assert_true (run_train (&accumulated, "--weights", f.weights, "--size", "32", "--batch", "2",
+                            "--steps", "3", "--no-zero-grad", NULL));
   g_assert_cmpint (plain.status, ==, 0);
   g_assert_cmpint (zeroed.status, ==, 0);
+  g_assert_cmpint (accumulated.status, ==, 0);
+  g_assert_nonnull (strstr (plain.out, "zero_grad at the start of each step"));
+  g_assert_nonnull (strstr (accumulated.out, "no zero_grad"));
   g_autoptr (GArray) a = parse_losses (plain.out);
   g_autoptr (GArray) b = parse_losses (zeroed.out);
+  g_autoptr (GArray) c = parse_losses (accumulated.out);
   g_assert_cmpuint (a->len, ==, 3);
   g_assert_cmpuint (b->len, ==, 3);
-  g_assert_cmpfloat (g_array_index (a, double, 0), ==, g_array_index (b, double, 0));
-  g_assert_cmpfloat (g_array_index (a, double, 1), ==, g_array_index (b, double, 1));
-  g_assert_cmpfloat (g_array_index (a, double, 2), !=, g_array_index (b, double, 2));
+  g_assert_cmpuint (c->len, ==, 3);
+  for (guint i = 0; i < 3; i++)
+    g_assert_cmpfloat (g_array_index (a, double, i), ==, g_array_index (b, double, i));
+  g_assert_cmpfloat (g_array_index (a, double, 0), ==, g_array_index (c, double, 0));
+  g_assert_cmpfloat (g_array_index (a, double, 1), ==, g_array_index (c, double, 1));
+  g_assert_cmpfloat (g_array_index (a, double, 2), !=, g_array_index (c, double, 2));
+
+  /* train and lesson alike refuse a value, with status 2. */
+  static const char *const commands[][2] = { { "train", NULL }, { "lesson", "autograd" } };
+  static const char *const given[] = { "--zero-grad=no", "--zero-grad=maybe", "--no-zero-grad=yes" };
+  for (guint k = 0; k < G_N_ELEMENTS (commands); k++)
+    for (guint i = 0; i < G_N_ELEMENTS (given); i++)
+      {
+        g_auto (Run) run = { 0 };
+        g_assert_true (run_cli (&run, commands[k][0], given[i], commands[k][1], NULL));
+        g_test_message ("%s %s → %d: %s", commands[k][0], given[i], run.status, run.err);
+        g_assert_cmpint (run.status, ==, 2);
+        g_assert_nonnull (strstr (run.err, "takes no value"));
+        g_assert_null (strstr (run.out, "step 0"));
+      }
 }
 
 /* Data from a file: the same numbers as the seeded random data it replaces. */
@@ -235,8 +263,10 @@ test_data_file (void)
   g_auto (Run) from_seed = { 0 };
   g_auto (Run) from_file = { 0 };
   files_init (&f, 4);
+  /* What train draws with --seed 0: the model's initialisation, then the data. */
   Generator gen;
   generator_init (&gen, 0);
+  g_autoptr (Module) drawn = resnet18_new_from_generator (10, 4, &gen);
   g_autoptr (Tensor) input = tensor_new_rand (4, (int64_t[]){ 2, 3, 32, 32 }, &gen);
   g_autoptr (Tensor) labels = tensor_new_rand (2, (int64_t[]){ 2, 10 }, &gen);
   g_autoptr (StateDict) data = state_dict_new ();
@@ -287,8 +317,98 @@ test_errors (void)
       g_assert_cmpint (run.status, ==, cases[i].status);
       g_assert_true (g_str_has_prefix (run.err, "gradlens-cli train: "));
       g_assert_nonnull (strstr (run.err, cases[i].message));
-      g_assert_null (strstr (run.out, "step 1"));
+      g_assert_null (strstr (run.out, "step 0"));
     }
+}
+
+/* The losses of a lesson's "step N: loss L" lines (4 decimals). */
+static GArray *
+parse_lesson_losses (const char *out)
+{
+  GArray *losses = g_array_new (FALSE, FALSE, sizeof (double));
+  g_auto (GStrv) lines = g_strsplit (out, "\n", -1);
+  for (int i = 0; lines[i]; i++)
+    {
+      int step;
+      double loss;
+      if (sscanf (lines[i], "step %d: loss %lf", &step, &loss) == 2)
+        {
+          g_assert_cmpint (step, ==, (int) losses->len);
+          g_array_append_val (losses, loss);
+        }
+    }
+  return losses;
+}
+
+/* train and lesson resnet18-step, same flags: same numbering, same data, so the
+ * same losses (the lesson's rounded to 4 decimals); and the same --weights rule:
+ * both take the width and classes of a narrow file. */
+static void
+test_same_as_lesson (void)
+{
+  g_auto (Files) f = { 0 };
+  files_init (&f, 6);
+  const char *weights[] = { NULL, f.weights };
+  for (guint w = 0; w < G_N_ELEMENTS (weights); w++)
+    {
+      g_auto (Run) train = { 0 };
+      g_auto (Run) lesson = { 0 };
+      const char *flag = weights[w] ? "--weights" : NULL;
+      if (!run_cli (&train, "train", "--steps", "2", "--seed", "5", flag, weights[w], NULL))
+        return;
+      g_assert_true (run_cli (&lesson, "lesson", "resnet18-step", "--steps", "2", "--seed", "5",
+                              flag, weights[w], NULL));
+      g_test_message ("train:\n%s%s\nlesson:\n%s%s", train.out, train.err, lesson.out,
+                      lesson.err);
+      g_assert_cmpint (train.status, ==, 0);
+      g_assert_cmpint (lesson.status, ==, 0);
+      g_assert_nonnull (strstr (train.out, weights[w] ? "(width 4, 10 classes)"
+                                                      : "(width 64, 1000 classes)"));
+      g_autoptr (GArray) a = parse_losses (train.out);
+      g_autoptr (GArray) b = parse_lesson_losses (lesson.out);
+      g_assert_cmpuint (a->len, ==, 2);
+      g_assert_cmpuint (b->len, ==, 2);
+      for (guint i = 0; i < 2; i++)
+        g_assert_cmpfloat_with_epsilon (g_array_index (a, double, i), g_array_index (b, double, i),
+                                        0.5e-4 + 1e-6 * fabs (g_array_index (b, double, i)));
+    }
+}
+
+/* Step times with the digits they need: a narrow model's optimizer step takes
+ * microseconds, printed as such, never "0.0 ms". */
+static void
+test_times (void)
+{
+  g_auto (Files) f = { 0 };
+  g_auto (Run) run = { 0 };
+  files_init (&f, 7);
+  if (!run_train (&run, "--weights", f.weights, "--size", "32", "--batch", "2", "--steps", "3",
+                  NULL))
+    return;
+  g_assert_cmpint (run.status, ==, 0);
+  g_auto (GStrv) lines = g_strsplit (run.out, "\n", -1);
+  guint n = 0;
+  for (int i = 0; lines[i]; i++)
+    {
+      if (!g_str_has_prefix (lines[i], "step "))
+        continue;
+      static const char *const phases[] = { "forward ", "backward ", "optimizer " };
+      for (guint k = 0; k < G_N_ELEMENTS (phases); k++)
+        {
+          const char *at = strstr (lines[i], phases[k]);
+          char unit[8] = "";
+          double value = 0;
+          g_assert_nonnull (at);
+          g_assert_cmpint (sscanf (at + strlen (phases[k]), "%lf %7s", &value, unit), ==, 2);
+          g_assert_true (g_str_equal (unit, "µs") || g_str_equal (unit, "ms")
+                         || g_str_equal (unit, "s"));
+          g_assert_cmpfloat (value, >, 0);
+          if (g_str_equal (unit, "µs"))
+            g_assert_cmpfloat (value, <, 1000);
+        }
+      n++;
+    }
+  g_assert_cmpuint (n, ==, 3);
 }
 
 int
@@ -300,5 +420,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/train/zero-grad", test_zero_grad);
   g_test_add_func ("/cli/train/data-file", test_data_file);
   g_test_add_func ("/cli/train/errors", test_errors);
+  g_test_add_func ("/cli/train/same-as-lesson", test_same_as_lesson);
+  g_test_add_func ("/cli/train/times", test_times);
   return g_test_run ();
 }

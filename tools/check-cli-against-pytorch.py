@@ -131,19 +131,21 @@ def run_cli(cli, path, out_dir, steps, finetune, size, zero_grad):
            "--save-weights", weights, "--size", str(size), "--steps", str(steps)]
     if finetune:
         cmd += ["--finetune", str(finetune)]
-    if zero_grad:
-        cmd += ["--zero-grad"]
+    cmd += ["--zero-grad" if zero_grad else "--no-zero-grad"]
     env = dict(os.environ, OPENBLAS_NUM_THREADS=os.environ.get("OPENBLAS_NUM_THREADS", "2"))
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}{proc.stderr}")
     losses, times = [], []
+    # "step 0: loss L  forward 12.3 ms  backward 61 µs  optimizer 1.25 s": times in ms.
+    to_ms = {"µs": 1e-3, "ms": 1.0, "s": 1e3}
+    duration = r"([\d.]+) (µs|ms|s)"
     for line in proc.stdout.splitlines():
-        m = re.match(r"step (\d+)\s+loss (\S+)\s+forward ([\d.]+) ms\s+backward ([\d.]+) ms"
-                     r"\s+optimizer ([\d.]+) ms", line)
+        m = re.match(rf"step (\d+): loss (\S+)\s+forward {duration}\s+backward {duration}"
+                     rf"\s+optimizer {duration}", line)
         if m:
             losses.append(float(m.group(2)))
-            times.append(tuple(float(m.group(i)) for i in (3, 4, 5)))
+            times.append(tuple(float(m.group(i)) * to_ms[m.group(i + 1)] for i in (3, 5, 7)))
     if len(losses) != steps:
         raise SystemExit(f"{' '.join(cmd)}: expected {steps} step lines:\n{proc.stdout}")
     return losses, times, load_safetensors(grads), load_safetensors(weights), proc.stdout
