@@ -157,7 +157,7 @@ tensor_set_requires_grad_py (PyObject *self, PyObject *value, void *closure)
   if (on && t->dtype != TENSOR_FLOAT32)
     {
       PyErr_SetString (PyExc_RuntimeError,
-                       "only Tensors of floating point dtype can require gradients");
+                       "Only Tensors of floating point and complex dtype can require gradients");
       return -1;
     }
   if (!tensor_is_leaf (t))
