@@ -641,6 +641,34 @@ test_loss_words (void)
   g_assert_null (fine);
 }
 
+/* --- 5. A 1024 × 600 screen ----------------------------------------------------------- */
+
+static void
+script_small (GradlensWindow *window)
+{
+  int min_width, min_height;
+
+  select_lesson (window, "resnet18-step");
+  gtk_widget_measure (GTK_WIDGET (window), GTK_ORIENTATION_HORIZONTAL, -1, &min_width, NULL,
+                      NULL, NULL);
+  gtk_widget_measure (GTK_WIDGET (window), GTK_ORIENTATION_VERTICAL, -1, &min_height, NULL,
+                      NULL, NULL);
+  g_test_message ("the window needs at least %d × %d", min_width, min_height);
+  g_assert_cmpint (min_width, <=, 1024);
+  g_assert_cmpint (min_height, <=, 600);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1024, 600);
+  for (int i = 0; i < 20 && gtk_widget_get_width (GTK_WIDGET (window)) > 1024; i++)
+    {
+      wait_painted (window);
+      settle ();
+    }
+  /* Within the screen (the frame's own border is outside the widget). */
+  g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (window)), <=, 1024);
+  g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (window)), >=, 1000);
+  wait_painted (window);
+  screenshot (window, "1024x600");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -660,6 +688,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/ui/student/text", script_text, run_in_app);
   g_test_add_data_func ("/ui/student/words", script_words, run_in_app);
   g_test_add_func ("/ui/student/loss-words", test_loss_words);
+  g_test_add_data_func ("/ui/student/small", script_small, run_in_app);
 
   status = g_test_run ();
   app_home_remove (home);

@@ -857,6 +857,45 @@ gradlens_window_class_init (GradlensWindowClass *klass)
   _gradlens_window_class_init_actions (widget_class);
 }
 
+/* The lesson picker: titles in full in its list; in the header bar, cut to
+ * fit, so the header bar fits a 1024-px screen. */
+static void
+setup_lesson_title (GtkSignalListItemFactory *factory,
+                    GtkListItem              *item,
+                    gpointer                  cut)
+{
+  GtkWidget *label = gtk_label_new (NULL);
+
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  if (cut != NULL)
+    {
+      gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+      gtk_label_set_max_width_chars (GTK_LABEL (label), 22);
+    }
+  gtk_list_item_set_child (item, label);
+}
+
+static void
+bind_lesson_title (GtkSignalListItemFactory *factory,
+                   GtkListItem              *item,
+                   gpointer                  user_data)
+{
+  GtkStringObject *title = gtk_list_item_get_item (item);
+
+  gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (item)),
+                      gtk_string_object_get_string (title));
+}
+
+static GtkListItemFactory *
+lesson_title_factory (gboolean cut)
+{
+  GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
+
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_lesson_title), cut ? factory : NULL);
+  g_signal_connect (factory, "bind", G_CALLBACK (bind_lesson_title), NULL);
+  return factory;
+}
+
 static void
 gradlens_window_init (GradlensWindow *self)
 {
@@ -900,6 +939,13 @@ gradlens_window_init (GradlensWindow *self)
       if (g_strcmp0 (self->settings.lesson, lessons[i]->name) == 0)
         selected = i;
     }
+  {
+    g_autoptr (GtkListItemFactory) button = lesson_title_factory (TRUE);
+    g_autoptr (GtkListItemFactory) list = lesson_title_factory (FALSE);
+
+    gtk_drop_down_set_factory (self->lesson_dropdown, button);
+    gtk_drop_down_set_list_factory (self->lesson_dropdown, list);
+  }
   gtk_drop_down_set_model (self->lesson_dropdown, G_LIST_MODEL (titles));
   gtk_drop_down_set_selected (self->lesson_dropdown, selected);
 
