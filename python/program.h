@@ -35,7 +35,11 @@ gboolean  program_runtime_init        (GError **error);
 const char *program_package_dir       (void);
 
 /* A lesson that runs source as a Python program named filename (for tracebacks).
- * name and title default to the file's base name. Free with lesson_free. */
+ * Its name is the file's base name; its first comment lines may give the rest:
+ *   # title: Autograd basics
+ *   # summary: Q = 3a³ − b²: ...
+ *   # graph: Q              (the variable whose grad_fn is the lesson's graph)
+ * Free with lesson_free. */
 Lesson   *program_lesson_new          (const char *filename, const char *source);
 /* Reads path (UTF-8 Python source) into a program lesson. */
 Lesson   *program_lesson_new_from_file(const char *path, GError **error);

@@ -434,6 +434,18 @@ program_run (LessonRun *run, GError **error)
 
 /* --- Lessons from programs ------------------------------------------------------- */
 
+/* A header comment's value: "# key: value" among the first comment lines. */
+static char *
+header_value (const char *source, const char *key)
+{
+  g_auto (GStrv) lines = g_strsplit (source, "\n", 16);
+  g_autofree char *prefix = g_strdup_printf ("# %s:", key);
+  for (int i = 0; lines[i] && lines[i][0] == '#'; i++)
+    if (g_str_has_prefix (lines[i], prefix))
+      return g_strstrip (g_strdup (lines[i] + strlen (prefix)));
+  return NULL;
+}
+
 Lesson *
 program_lesson_new (const char *filename, const char *source)
 {
@@ -441,7 +453,11 @@ program_lesson_new (const char *filename, const char *source)
   char *dot = strrchr (base, '.');
   if (dot && dot != base)
     *dot = '\0';
-  return lesson_new_program (base, base, NULL, source, filename, NULL, program_run);
+  g_autofree char *title = header_value (source, "title");
+  g_autofree char *summary = header_value (source, "summary");
+  g_autofree char *graph = header_value (source, "graph");
+  return lesson_new_program (base, title ? title : base, summary, source, filename, graph,
+                             program_run);
 }
 
 Lesson *

@@ -51,6 +51,40 @@ last_line (const char *text)
   return g_strdup ("");
 }
 
+/* The graph below root, breadth-first over next_functions, as pytorch-run.py's
+ * graph_signature writes PyTorch's: "i Name next next ...", "-" for None. */
+static char *
+graph_signature (Node *root)
+{
+  g_autoptr (GPtrArray) order = g_ptr_array_new ();
+  g_autoptr (GHashTable) index = g_hash_table_new (NULL, NULL);
+  GString *s = g_string_new (NULL);
+  g_ptr_array_add (order, root);
+  g_hash_table_insert (index, root, GUINT_TO_POINTER (1));
+  for (guint i = 0; i < order->len; i++)
+    {
+      Node *node = g_ptr_array_index (order, i);
+      g_string_append_printf (s, "%u %s", i, node_name (node));
+      for (int k = 0; k < node->n_next; k++)
+        {
+          Node *next = node->next[k].node;
+          if (next == NULL)
+            {
+              g_string_append (s, " -");
+              continue;
+            }
+          if (!g_hash_table_contains (index, next))
+            {
+              g_ptr_array_add (order, next);
+              g_hash_table_insert (index, next, GUINT_TO_POINTER (order->len));
+            }
+          g_string_append_printf (s, " %u", GPOINTER_TO_UINT (g_hash_table_lookup (index, next)) - 1);
+        }
+      g_string_append_c (s, '\n');
+    }
+  return g_string_free (s, FALSE);
+}
+
 static void
 test_program (gconstpointer data)
 {
@@ -58,6 +92,7 @@ test_program (gconstpointer data)
   g_autofree char *py = program_path (name);
   g_autofree char *out_path = fixture_path (name, ".out");
   g_autofree char *err_path = fixture_path (name, ".err");
+  g_autofree char *graph_path = fixture_path (name, ".graph");
   g_autoptr (GError) error = NULL;
 
   Lesson *lesson = program_lesson_new_from_file (py, &error);
@@ -83,6 +118,16 @@ test_program (gconstpointer data)
         g_printerr ("%s", error->message);
       g_assert_no_error (error);
       g_assert_true (ok);
+    }
+  /* The graph the header names, node for node with PyTorch's. */
+  g_autofree char *expected_graph = read_optional (graph_path);
+  g_assert_true ((expected_graph != NULL) == (lesson->graph_variable != NULL));
+  if (expected_graph)
+    {
+      Node *root = lesson_run_get_graph_root (run);
+      g_assert_nonnull (root);
+      g_autofree char *got = graph_signature (root);
+      g_assert_cmpstr (got, ==, expected_graph);
     }
   lesson_run_free (run);
   lesson_free (lesson);

@@ -1,3 +1,4 @@
+# graph: Q
 # The tutorial's first example: Q = 3a³ − b², its gradients, and a second backward.
 import torch
 

@@ -1,3 +1,4 @@
+# graph: y
 # Broadcasting: gradients are summed back to each input's shape.
 import torch
 

@@ -1,3 +1,4 @@
+# graph: loss
 # Cross-entropy on three classes: a linear classifier trained a few steps.
 import torch
 from torch import nn

@@ -1,3 +1,4 @@
+# graph: loss
 # Fine-tuning: with every layer frozen and a new fc, the graph is the head's six nodes.
 import torch
 from torchvision.models import resnet18

@@ -1,3 +1,4 @@
+# graph: loss
 # A frozen backbone: its parameters get no .grad and SGD leaves them alone.
 import torch
 from torch import nn

@@ -1,3 +1,4 @@
+# graph: loss
 # Gradient accumulation: four micro-batches summed into .grad, one optimizer step.
 import torch
 from torch import nn

@@ -1,3 +1,4 @@
+# graph: loss
 # MSELoss: mean, sum and none, and its gradient.
 import torch
 from torch import nn

@@ -1,3 +1,4 @@
+# graph: loss
 # An MLP on a toy regression: nn.Sequential, MSE written out, SGD.
 import torch
 from torch import nn

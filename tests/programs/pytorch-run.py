@@ -3,7 +3,8 @@
 fixtures go to tests/programs/lessons/) under real PyTorch (Debian's python3-torch,
 1.13) and writes, or checks, what each program prints: NAME.out (stdout) and, for a
 program that ends in an uncaught exception, NAME.err (the traceback's last line,
-`Type: message`).
+`Type: message`), and for a program whose header names its graph (`# graph: loss`)
+NAME.graph: that variable's graph at the end, node for node (graph_signature).
 
     /usr/bin/python3 tests/programs/pytorch-run.py            # write the fixtures
     /usr/bin/python3 tests/programs/pytorch-run.py --check    # compare, exit 1 on a change
@@ -28,6 +29,42 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 LESSONS = os.path.join(HERE, "..", "..", "resources", "lessons")
 FOLDERS = [(HERE, HERE), (LESSONS, os.path.join(HERE, "lessons"))]
 DEFAULT_SEED = 67280421310721  # a fresh process's torch.initial_seed()
+RENAMED_IN_2X = {"ReshapeAliasBackward0": "ViewBackward0"}
+
+
+def graph_signature(root):
+    """The graph below root, breadth-first over next_functions (node i is the i-th
+    reached): one line per node, its class name and its next_functions as indices,
+    `-` for None. test-programs.c writes GradLens's graph the same way."""
+    order, index, lines = [root], {root: 0}, []
+    i = 0
+    while i < len(order):
+        fn = order[i]
+        slots = []
+        for nxt, _ in fn.next_functions:
+            if nxt is None:
+                slots.append("-")
+                continue
+            if nxt not in index:
+                index[nxt] = len(order)
+                order.append(nxt)
+            slots.append(str(index[nxt]))
+        name = fn.name().replace("torch::autograd::", "")
+        # The one node 1.13 names otherwise than 2.x, which GradLens follows: a
+        # reshape or flatten of a contiguous tensor (PYTORCH-SEMANTICS.md).
+        name = RENAMED_IN_2X.get(name, name)
+        lines.append(f"{i} {name} {' '.join(slots)}".rstrip() + "\n")
+        i += 1
+    return "".join(lines)
+
+
+def header_graph(source):
+    for line in source.splitlines():
+        if not line.startswith("#"):
+            break
+        if line.startswith("# graph:"):
+            return line[len("# graph:"):].strip()
+    return None
 
 
 def run(path):
@@ -36,12 +73,15 @@ def run(path):
     out = io.StringIO()
     err = None
     source = open(path, encoding="utf-8").read()
+    env = {"__name__": "__main__", "__file__": path}
     with contextlib.redirect_stdout(out):
         try:
-            exec(compile(source, path, "exec"), {"__name__": "__main__", "__file__": path})
+            exec(compile(source, path, "exec"), env)
         except Exception as e:  # noqa: BLE001 - the program's own exception is the result
             err = traceback.format_exception_only(type(e), e)[-1].rstrip("\n")
-    return out.getvalue(), err
+    name = header_graph(source)
+    graph = graph_signature(env[name].grad_fn) if name and env.get(name) is not None else None
+    return out.getvalue(), err, graph
 
 
 def main():
@@ -65,8 +105,9 @@ def main():
 def record(program, dst, name, check):
     """Writes (or compares) NAME.out and NAME.err in dst; returns what differed."""
     changed = []
-    out, err = run(program)
-    files = {name + ".out": out, name + ".err": err + "\n" if err else None}
+    out, err, graph = run(program)
+    files = {name + ".out": out, name + ".err": err + "\n" if err else None,
+             name + ".graph": graph}
     for fname, text in files.items():
         path = os.path.join(dst, fname)
         old = open(path, encoding="utf-8").read() if os.path.exists(path) else None

@@ -1,3 +1,4 @@
+# graph: loss
 # Softmax, log-softmax and cross-entropy on three classes.
 import torch
 import torch.nn.functional as F
