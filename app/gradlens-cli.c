@@ -8,14 +8,16 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <glib/gi18n.h>
+
 #include "cli.h"
 #include "cpu.h"
+#include "i18n.h"
 
 static const CliCommand commands[] = {
   { "info", "Show versions of GradLens and its libraries", cli_info },
@@ -164,7 +166,7 @@ main (int   argc,
   /* First: it may run the program again with the OpenBLAS core this CPU can run. */
   cpu_fix_openblas_core (argv);
   hold_closed_standard_streams ();
-  setlocale (LC_ALL, "");
+  gradlens_i18n_init ();
   g_set_prgname ("gradlens-cli");
   g_set_print_handler (print_to_stdout);
 

@@ -2,6 +2,7 @@
 
 #include "cpu.h"
 #include "gradlens-application.h"
+#include "i18n.h"
 
 int
 main (int   argc,
@@ -11,6 +12,7 @@ main (int   argc,
 
   /* First: it may run the program again with the OpenBLAS core this CPU can run. */
   cpu_fix_openblas_core (argv);
+  gradlens_i18n_init ();
   g_set_application_name ("GradLens");
 
   app = gradlens_application_new ();

@@ -17,6 +17,8 @@ fi
 
 . "$(dirname "$0")/setup.sh"
 gradlens_setup run app/gradlens app/gradlens-cli
+# The translations of this build (build/po/LANG/LC_MESSAGES), not installed ones.
+export GRADLENS_LOCALEDIR="${GRADLENS_LOCALEDIR:-$PWD/build/po}"
 
 # A session bus exists: the application is this process, signals reach it as they are.
 if [ -n "${DBUS_SESSION_BUS_ADDRESS:-}" ] || ! command -v dbus-run-session >/dev/null 2>&1; then

@@ -16,11 +16,13 @@ GRADLENS_RUN_PACKAGES="
   libpython3.11-dev
   adwaita-icon-theme librsvg2-common fonts-dejavu-core
   dbus libxtst-dev
+  gettext
 "
 #   test: the test suites on a private X server, and the data-file validators.
 GRADLENS_TEST_PACKAGES="
   xvfb xauth
   desktop-file-utils appstream
+  locales
 "
 #   ci:   .ci/run's fuzzers (libFuzzer is clang's) and its sanitizer builds.
 GRADLENS_CI_PACKAGES="
@@ -115,6 +117,31 @@ gradlens_install_packages () {
     }
 }
 
+# The Persian locale the translation tests run under (Debian generates only the
+# locales named in /etc/locale.gen). Without root they skip, saying so.
+GRADLENS_TEST_LOCALES="fa_IR.UTF-8"
+
+gradlens_generate_locales () {
+  for loc in $GRADLENS_TEST_LOCALES; do
+    # locale -a spells it fa_IR.utf8.
+    name=$(echo "$loc" | sed 's/\.UTF-8$/.utf8/')
+    locale -a 2>/dev/null | grep -qx "$name" && continue
+    if [ "$(id -u)" -eq 0 ]; then
+      as_root=""
+    elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+      as_root="sudo"
+    else
+      echo "setup: locale $loc is missing and I cannot generate it (not root);" >&2
+      echo "setup: the Persian tests will skip. As root: localedef -i ${loc%%.*} -f UTF-8 $loc" >&2
+      continue
+    fi
+    echo "setup: generating the locale $loc for the translation tests"
+    $as_root localedef -i "${loc%%.*}" -f UTF-8 "$loc" ||
+      echo "setup: localedef $loc failed; the Persian tests will skip" >&2
+  done
+  return 0
+}
+
 # Configure build/ once, then compile the targets given (all without any).
 gradlens_build () {
   if [ ! -f build/meson-private/coredata.dat ]; then
@@ -132,5 +159,9 @@ gradlens_setup () {
   task=$1
   shift
   cd "$(dirname "$0")/.." || return 1
-  gradlens_install_packages "$task" && gradlens_build "$@"
+  gradlens_install_packages "$task" || return 1
+  if [ "$task" != run ]; then
+    gradlens_generate_locales
+  fi
+  gradlens_build "$@"
 }
