@@ -1,6 +1,8 @@
 /* lesson.c — the lesson table, the program text, and a run's variables. */
 #include "lesson.h"
 
+#include <glib/gi18n-lib.h>
+
 #include <stdarg.h>
 #include <string.h>
 
@@ -52,7 +54,7 @@ lesson_find (const char *name, GError **error)
   for (guint i = 0; i < G_N_ELEMENTS (lessons); i++)
     g_string_append_printf (names, "%s%s", i ? ", " : "", lessons[i]->name);
   g_set_error (error, LESSON_ERROR, LESSON_ERROR_UNKNOWN,
-               "no lesson named “%s” (the lessons are %s)", name, names->str);
+               _("no lesson named “%s” (the lessons are %s)"), name, names->str);
   return NULL;
 }
 
@@ -177,17 +179,18 @@ lesson_source (const Lesson *lesson, const LessonParams *params)
   if (params->weights)
     {
       /* The lessons load either format (state_dict_load_any): the program shows
-       * PyTorch's call for the one the file's name says. */
+       * PyTorch's call for the one the file's name says (not translated: Python code). */
       g_autofree char *escaped = g_strescape (params->weights, NULL);
       if (g_str_has_suffix (params->weights, ".pth") || g_str_has_suffix (params->weights, ".pt")
           || g_str_has_suffix (params->weights, ".tar"))
         weights = g_strdup_printf ("model.load_state_dict(torch.load(\"%s\"))", escaped);
-      else
+      else /* not translated: Python code */
         weights = g_strdup_printf ("from safetensors.torch import load_file; "
                                    "model.load_state_dict(load_file(\"%s\"))", escaped);
     }
-  else
+  else /* not translated: Python code */
     weights = g_strdup ("pass  # torchvision's initialisation (no weights file)");
+  /* not translated: Python code */
   const char *zero_grad = params->zero_grad
                             ? "optim.zero_grad(set_to_none=True)"
                             : "pass  # optim.zero_grad() is off: gradients accumulate";
@@ -317,7 +320,8 @@ lesson_run_execute (LessonRun *run, GError **error)
   if (run->executed)
     {
       g_set_error (error, LESSON_ERROR, LESSON_ERROR_PARAMS,
-                   "lesson %s has already run: make a new run to start again", run->lesson->name);
+                   _("lesson %s has already run: make a new run to start again"),
+                   run->lesson->name);
       return FALSE;
     }
   run->executed = true;
@@ -512,7 +516,7 @@ lesson_phase_now (LessonRun *run, LessonPhase phase)
 gboolean
 lesson_cancelled (GError **error)
 {
-  g_set_error_literal (error, LESSON_ERROR, LESSON_ERROR_CANCELLED, "the lesson was stopped");
+  g_set_error_literal (error, LESSON_ERROR, LESSON_ERROR_CANCELLED, _("the lesson was stopped"));
   return FALSE;
 }
 
@@ -731,6 +735,7 @@ char *
 lesson_graph_to_dot (LessonRun *run, Node *root)
 {
   g_autoptr (GPtrArray) nodes = autograd_collect_nodes (root);
+  /* not translated: Graphviz's DOT language */
   GString *s = g_string_new ("digraph autograd {\n"
                              "  node [shape=box, style=rounded, fontname=\"Sans\"];\n");
   for (guint i = 0; i < nodes->len; i++)

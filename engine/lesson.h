@@ -89,6 +89,7 @@ typedef gboolean (*LessonFn) (LessonRun *run, GError **error);
 typedef struct
 {
   const char *name;             /* "autograd": the command line's NAME */
+  /* title and summary are English marked with N_(): show them through _(). */
   const char *title;            /* "Autograd basics" */
   const char *summary;          /* one line, for --list and the lesson picker */
   const char *source;           /* the program; @SEED@, @SIZE@, ... stand for parameters */

@@ -3,6 +3,8 @@
  * Each C function follows its program statement by statement; the comment before
  * each LESSON_LINE repeats the line it announces.
  */
+#include <glib/gi18n-lib.h>
+
 #include "lesson.h"
 #include "ops.h"
 
@@ -122,9 +124,9 @@ run_autograd (LessonRun *run, GError **error)
 
 const Lesson lesson_autograd = {
   .name = "autograd",
-  .title = "Autograd basics",
-  .summary = "Q = 3a³ − b²: the graph of grad_fns, .grad of the leaves, and why a second "
-             "backward fails",
+  .title = N_("Autograd basics"),
+  .summary = N_("Q = 3a³ − b²: the graph of grad_fns, .grad of the leaves, and why a second "
+                "backward fails"),
   .graph_variable = "Q",
   .run = run_autograd,
   .source =
@@ -208,8 +210,8 @@ run_requires_grad (LessonRun *run, GError **error)
 
 const Lesson lesson_requires_grad = {
   .name = "requires-grad",
-  .title = "Who requires grad?",
-  .summary = "An op records a grad_fn only when one of its inputs requires grad",
+  .title = N_("Who requires grad?"),
+  .summary = N_("An op records a grad_fn only when one of its inputs requires grad"),
   .graph_variable = "b",
   .run = run_requires_grad,
   .source =
@@ -282,8 +284,8 @@ run_dynamic (LessonRun *run, GError **error)
 
 const Lesson lesson_dynamic = {
   .name = "dynamic",
-  .title = "A dynamic graph",
-  .summary = "A while loop that depends on the data: each seed builds a graph of another length",
+  .title = N_("A dynamic graph"),
+  .summary = N_("A while loop that depends on the data: each seed builds a graph of another length"),
   .graph_variable = "y",
   .run = run_dynamic,
   .source =

@@ -12,6 +12,8 @@
  *       loss.backward()
  *       optim.step()
  */
+#include <glib/gi18n-lib.h>
+
 #include "lesson.h"
 #include "memory-estimate.h"
 #include "module.h"
@@ -83,19 +85,19 @@ check_params (LessonRun *run, GError **error)
   if (p->size != 64 && p->size != 224)
     {
       g_set_error (error, LESSON_ERROR, LESSON_ERROR_PARAMS,
-                   "input size %d: the lessons take 64 or 224", p->size);
+                   _("input size %d: the lessons take 64 or 224"), p->size);
       return FALSE;
     }
   if (p->steps < 1 || p->steps > 10000)
     {
       g_set_error (error, LESSON_ERROR, LESSON_ERROR_PARAMS,
-                   "%d steps: give between 1 and 10000", p->steps);
+                   _("%d steps: give between 1 and 10000"), p->steps);
       return FALSE;
     }
   if (!(p->lr >= 0) || !(p->momentum >= 0))
     {
       g_set_error (error, LESSON_ERROR, LESSON_ERROR_PARAMS,
-                   "lr and momentum must be non-negative numbers");
+                   _("lr and momentum must be non-negative numbers"));
       return FALSE;
     }
   /* resnet18 on one image: refused up front, with the numbers, if it cannot fit. */
@@ -261,9 +263,9 @@ run_resnet18_step (LessonRun *run, GError **error)
 
 const Lesson lesson_resnet18_step = {
   .name = "resnet18-step",
-  .title = "One training step of resnet18",
-  .summary = "Forward, loss, backward and an SGD step through torchvision's resnet18; repeated "
-             "steps show .grad accumulating without zero_grad",
+  .title = N_("One training step of resnet18"),
+  .summary = N_("Forward, loss, backward and an SGD step through torchvision's resnet18; repeated "
+                "steps show .grad accumulating without zero_grad"),
   .graph_variable = "loss",
   .uses_resnet = true,
   .run = run_resnet18_step,
@@ -297,9 +299,9 @@ run_finetune (LessonRun *run, GError **error)
 
 const Lesson lesson_finetune = {
   .name = "finetune",
-  .title = "Fine-tuning a frozen resnet18",
-  .summary = "Every parameter frozen, a new fc head: the backward graph shrinks to the head "
-             "and only fc moves",
+  .title = N_("Fine-tuning a frozen resnet18"),
+  .summary = N_("Every parameter frozen, a new fc head: the backward graph shrinks to the head "
+                "and only fc moves"),
   .graph_variable = "loss",
   .uses_resnet = true,
   .run = run_finetune,
@@ -342,9 +344,9 @@ run_freeze (LessonRun *run, GError **error)
 
 const Lesson lesson_freeze = {
   .name = "freeze",
-  .title = "Your own freezing",
-  .summary = "resnet18 with the modules you froze: the graph loses their branches and SGD "
-             "leaves them alone",
+  .title = N_("Your own freezing"),
+  .summary = N_("resnet18 with the modules you froze: the graph loses their branches and SGD "
+                "leaves them alone"),
   .graph_variable = "loss",
   .uses_resnet = true,
   .run = run_freeze,

@@ -10,6 +10,8 @@
 
 #include <string.h>
 
+#include <glib/gi18n-lib.h>
+
 typedef enum
 {
   MODE_STEP,            /* pause at the next event of the stops */
@@ -80,85 +82,78 @@ event_kind_name (EventKind kind)
   return event_kind_names[kind];
 }
 
-/* What each next_functions slot of an op is the gradient for, in words. */
+/* What each next_functions slot of an op is the gradient for, in words (marked
+ * with N_(), translated where a sentence takes them). */
 static const char *const slot_names[OP_COUNT][NODE_MAX_EDGES] = {
   [OP_ACCUMULATE_GRAD] = { NULL },
-  [OP_ADD] = { "left operand", "right operand" },
-  [OP_SUB] = { "left operand", "right operand" },
-  [OP_RSUB] = { "input" },
-  [OP_MUL] = { "left operand", "right operand" },
-  [OP_DIV] = { "numerator", "denominator" },
-  [OP_NEG] = { "input" },
-  [OP_POW] = { "input" },
-  [OP_EXP] = { "input" },
-  [OP_LOG] = { "input" },
-  [OP_RELU] = { "input" },
-  [OP_SUM] = { "input" },
-  [OP_SUM_DIM] = { "input" },
-  [OP_MEAN] = { "input" },
-  [OP_MEAN_DIM] = { "input" },
-  [OP_VIEW] = { "input" },
-  [OP_T] = { "input" },
-  [OP_MM] = { "left matrix", "right matrix" },
-  [OP_ADDMM] = { "bias", "input", "transposed weight" },
-  [OP_NORM] = { "input" },
-  [OP_CONV2D] = { "input", "weight", "bias" },
-  [OP_BATCH_NORM] = { "input", "weight", "bias" },
-  [OP_MAX_POOL2D] = { "input" },
-  [OP_SIN] = { "input" },
-  [OP_COS] = { "input" },
-  [OP_TANH] = { "input" },
-  [OP_SIGMOID] = { "input" },
-  [OP_SQRT] = { "input" },
-  [OP_ABS] = { "input" },
-  [OP_CLAMP] = { "input" },
-  [OP_RECIPROCAL] = { "input" },
-  [OP_POW_TENSOR] = { "base", "exponent" },
-  [OP_POW_SCALAR_BASE] = { "exponent" },
-  [OP_SOFTMAX] = { "input" },
-  [OP_LOG_SOFTMAX] = { "input" },
-  [OP_MAX] = { "input" },
-  [OP_MIN] = { "input" },
-  [OP_MAX_DIM] = { "input" },
-  [OP_MIN_DIM] = { "input" },
-  [OP_MSE_LOSS] = { "input", "target" },
-  [OP_NLL_LOSS] = { "input" },
-  [OP_UNSQUEEZE] = { "input" },
-  [OP_SQUEEZE] = { "input" },
-  [OP_SQUEEZE_DIM] = { "input" },
-  [OP_SQUEEZE_DIM_INPLACE] = { "input" },
-  [OP_UNSAFE_VIEW] = { "input" },
-  [OP_TRANSPOSE] = { "input" },
-  [OP_PERMUTE] = { "input" },
-  [OP_EXPAND] = { "input" },
-  [OP_SELECT] = { "input" },
-  [OP_SLICE] = { "input" },
-  [OP_CLONE] = { "input" },
-  [OP_CAT] = { "tensor 0", "tensor 1", "tensor 2", "tensor 3", "tensor 4", "tensor 5", "tensor 6" },
-  [OP_STACK] = { "tensor 0", "tensor 1", "tensor 2", "tensor 3", "tensor 4", "tensor 5", "tensor 6" },
-  [OP_MV] = { "matrix", "vector" },
-  [OP_DOT] = { "left vector", "right vector" },
-  [OP_BMM] = { "left batch", "right batch" },
+  [OP_ADD] = { N_("left operand"), N_("right operand") },
+  [OP_SUB] = { N_("left operand"), N_("right operand") },
+  [OP_RSUB] = { N_("input") },
+  [OP_MUL] = { N_("left operand"), N_("right operand") },
+  [OP_DIV] = { N_("numerator"), N_("denominator") },
+  [OP_NEG] = { N_("input") },
+  [OP_POW] = { N_("input") },
+  [OP_EXP] = { N_("input") },
+  [OP_LOG] = { N_("input") },
+  [OP_RELU] = { N_("input") },
+  [OP_SUM] = { N_("input") },
+  [OP_SUM_DIM] = { N_("input") },
+  [OP_MEAN] = { N_("input") },
+  [OP_MEAN_DIM] = { N_("input") },
+  [OP_VIEW] = { N_("input") },
+  [OP_T] = { N_("input") },
+  [OP_MM] = { N_("left matrix"), N_("right matrix") },
+  [OP_ADDMM] = { N_("bias"), N_("input"), N_("transposed weight") },
+  [OP_NORM] = { N_("input") },
+  [OP_CONV2D] = { N_("input"), N_("weight"), N_("bias") },
+  [OP_BATCH_NORM] = { N_("input"), N_("weight"), N_("bias") },
+  [OP_MAX_POOL2D] = { N_("input") },
+  [OP_SIN] = { N_("input") },
+  [OP_COS] = { N_("input") },
+  [OP_TANH] = { N_("input") },
+  [OP_SIGMOID] = { N_("input") },
+  [OP_SQRT] = { N_("input") },
+  [OP_ABS] = { N_("input") },
+  [OP_CLAMP] = { N_("input") },
+  [OP_RECIPROCAL] = { N_("input") },
+  [OP_POW_TENSOR] = { N_("base"), N_("exponent") },
+  [OP_POW_SCALAR_BASE] = { N_("exponent") },
+  [OP_SOFTMAX] = { N_("input") },
+  [OP_LOG_SOFTMAX] = { N_("input") },
+  [OP_MAX] = { N_("input") },
+  [OP_MIN] = { N_("input") },
+  [OP_MAX_DIM] = { N_("input") },
+  [OP_MIN_DIM] = { N_("input") },
+  [OP_MSE_LOSS] = { N_("input"), N_("target") },
+  [OP_NLL_LOSS] = { N_("input") },
+  [OP_UNSQUEEZE] = { N_("input") },
+  [OP_SQUEEZE] = { N_("input") },
+  [OP_SQUEEZE_DIM] = { N_("input") },
+  [OP_SQUEEZE_DIM_INPLACE] = { N_("input") },
+  [OP_TRANSPOSE] = { N_("input") },
+  [OP_PERMUTE] = { N_("input") },
+  [OP_EXPAND] = { N_("input") },
+  [OP_SELECT] = { N_("input") },
+  [OP_SLICE] = { N_("input") },
+  [OP_CLONE] = { N_("input") },
+  [OP_CAT] = { N_("tensor 0"), N_("tensor 1"), N_("tensor 2"), N_("tensor 3"),
+               N_("tensor 4"), N_("tensor 5"), N_("tensor 6") },
+  [OP_STACK] = { N_("tensor 0"), N_("tensor 1"), N_("tensor 2"), N_("tensor 3"),
+                 N_("tensor 4"), N_("tensor 5"), N_("tensor 6") },
+  [OP_MV] = { N_("matrix"), N_("vector") },
+  [OP_DOT] = { N_("left vector"), N_("right vector") },
+  [OP_BMM] = { N_("left batch"), N_("right batch") },
+  [OP_UNSAFE_VIEW] = { N_("input") },
 };
 
 static const char *const phase_sentences[] = {
-  [LESSON_PHASE_FORWARD] = "Forward pass: each op computes its result and records its grad_fn",
-  [LESSON_PHASE_BACKWARD] = "Backward pass: gradients flow from the output back to the leaves",
-  [LESSON_PHASE_OPTIMIZER] = "Optimizer step: SGD moves every parameter that has a .grad",
-  [LESSON_PHASE_ZERO_GRAD] = "zero_grad: the parameters' .grad are set to None",
-  [LESSON_PHASE_DONE] = "The lesson finished",
+  [LESSON_PHASE_FORWARD] = N_("Forward pass: each op computes its result and records its grad_fn"),
+  [LESSON_PHASE_BACKWARD] = N_("Backward pass: gradients flow from the output back to the leaves"),
+  [LESSON_PHASE_OPTIMIZER] = N_("Optimizer step: SGD moves every parameter that has a .grad"),
+  [LESSON_PHASE_ZERO_GRAD] = N_("zero_grad: the parameters' .grad are set to None"),
+  [LESSON_PHASE_DONE] = N_("The lesson finished"),
 };
 _Static_assert (G_N_ELEMENTS (phase_sentences) == LESSON_PHASE_COUNT, "one per LessonPhase");
-
-/* " for layer1.0.conv1", or "" at top level. */
-static const char *
-module_suffix (const char *module, char *buf, size_t len)
-{
-  if (module == NULL || *module == '\0')
-    return "";
-  g_snprintf (buf, len, " for %s", module);
-  return buf;
-}
 
 static const char *
 leaf_name (LessonRun *run, const Tensor *t)
@@ -166,157 +161,184 @@ leaf_name (LessonRun *run, const Tensor *t)
   const char *name = run ? lesson_run_tensor_name (run, t) : NULL;
   if (name == NULL && t)
     name = t->name;
-  return name ? name : "a leaf";
+  return name ? name : _("a leaf");
 }
 
-/* "a", "a and b", "a, b and c". */
-static void
-append_list (GString *s, const char *const *items, int n)
+/* The slots' words as one phrase: "input", "left operand and right operand",
+ * "bias, input and transposed weight" (cat and stack name up to seven). */
+static char *
+slot_list (const char *const *items, int n)
 {
-  for (int i = 0; i < n; i++)
+  g_autofree char *list = NULL;
+
+  if (n == 0)
+    return g_strdup ("");
+  list = g_strdup (_(items[0]));
+  for (int i = 1; i < n; i++)
     {
-      if (i > 0)
-        g_string_append (s, i == n - 1 ? " and " : ", ");
-      g_string_append (s, items[i]);
+      char *longer = i < n - 1
+        /* Translators: a list of an op's inputs, continued: "bias, input". */
+        ? g_strdup_printf (_("%s, %s"), list, _(items[i]))
+        /* Translators: the last input of the list, as in "the gradient of its left
+         * operand and right operand" or "of its bias, input and transposed weight". */
+        : g_strdup_printf (_("%s and %s"), list, _(items[i]));
+
+      g_free (list);
+      list = longer;
     }
+  return g_steal_pointer (&list);
 }
 
+/* Each event is one whole sentence for the translators, with or without the
+ * module it ran in, so a translation can put every piece where its grammar
+ * wants it. */
 char *
 stepper_describe_event (const Event *ev, LessonRun *run)
 {
   g_return_val_if_fail (ev != NULL, NULL);
-  char mod[256];
   const Node *node = ev->node;
-  GString *s = g_string_new (NULL);
+  const char *module = node && node->module && *node->module ? node->module : NULL;
 
   switch (ev->kind)
     {
     case EVENT_NODE_RECORDED:
-      if (node->op == OP_ACCUMULATE_GRAD)
-        {
-          g_autofree char *shape = shape_to_size_list (node->out_ndim, node->out_shape);
-          const char *name = leaf_name (run, node->variable);
-          g_string_printf (s, "AccumulateGrad created for %s (shape %s): backward will put its "
-                           "gradient in %s.grad", name, shape, name);
-        }
-      else
-        {
-          g_autofree char *shape = shape_to_size_list (node->out_ndim, node->out_shape);
-          g_string_printf (s, "%s recorded%s: the grad_fn of a new tensor of shape %s; "
-                           "next_functions (",
-                           node_name (node), module_suffix (node->module, mod, sizeof mod),
-                           shape);
-          for (int i = 0; i < node->n_next; i++)
-            g_string_append_printf (s, "%s%s", i ? ", " : "",
-                                    node->next[i].node ? node_name (node->next[i].node) : "None");
-          g_string_append_c (s, ')');
-        }
-      break;
+      {
+        g_autofree char *shape = shape_to_size_list (node->out_ndim, node->out_shape);
+        g_autoptr (GString) next = g_string_new (NULL);
+
+        if (node->op == OP_ACCUMULATE_GRAD)
+          {
+            const char *name = leaf_name (run, node->variable);
+            /* Translators: %1$s names a leaf tensor (a, w, conv1.weight), %2$s is its
+             * torch.Size, like [2, 3]. */
+            return g_strdup_printf (_("AccumulateGrad created for %1$s (shape %2$s): backward "
+                                      "will put its gradient in %1$s.grad"), name, shape);
+          }
+        for (int i = 0; i < node->n_next; i++)
+          g_string_append_printf (next, "%s%s", i ? ", " : "",
+                                  node->next[i].node ? node_name (node->next[i].node) : "None");
+        if (module != NULL)
+          /* Translators: %1$s is a grad_fn (MulBackward0), %2$s the module it ran in
+           * (layer1.0.conv1), %3$s a torch.Size, %4$s the grad_fns it points to. */
+          return g_strdup_printf (_("%1$s recorded for %2$s: the grad_fn of a new tensor of "
+                                    "shape %3$s; next_functions (%4$s)"),
+                                  node_name (node), module, shape, next->str);
+        return g_strdup_printf (_("%1$s recorded: the grad_fn of a new tensor of shape %2$s; "
+                                  "next_functions (%3$s)"), node_name (node), shape, next->str);
+      }
 
     case EVENT_BACKWARD_BEGIN:
       {
         const char *name = run ? lesson_run_tensor_name (run, ev->tensor) : NULL;
-        g_string_printf (s, "%s.backward(): the engine counts the gradients each node will "
-                         "receive and starts at %s", name ? name : "output",
-                         node ? node_name (node) : "its grad_fn");
+        /* Translators: %1$s is a Python variable (loss, Q), %2$s a grad_fn. */
+        return g_strdup_printf (_("%1$s.backward(): the engine counts the gradients each node "
+                                  "will receive and starts at %2$s"),
+                                name ? name : "output", node ? node_name (node) : _("its grad_fn"));
       }
-      break;
 
     case EVENT_NODE_BEGIN:
-      g_string_printf (s, "%s%s has received all its gradients and runs", node_name (node),
-                       module_suffix (node->module, mod, sizeof mod));
-      break;
+      if (module != NULL)
+        /* Translators: %1$s is a grad_fn, %2$s the module it ran in. */
+        return g_strdup_printf (_("%1$s for %2$s has received all its gradients and runs"),
+                                node_name (node), module);
+      return g_strdup_printf (_("%s has received all its gradients and runs"), node_name (node));
 
     case EVENT_NODE_END:
       if (node->op == OP_ACCUMULATE_GRAD)
-        {
-          g_string_printf (s, "AccumulateGrad for %s ran", leaf_name (run, node->variable));
-          break;
-        }
+        return g_strdup_printf (_("AccumulateGrad for %s ran"), leaf_name (run, node->variable));
       {
         const char *items[NODE_MAX_EDGES];
+        g_autofree char *slots = NULL;
         int n = 0;
+
         for (int i = 0; i < node->n_next; i++)
           if (node->next[i].node && slot_names[node->op][i])
             items[n++] = slot_names[node->op][i];
-        g_string_printf (s, "%s%s computed the gradient of its ", node_name (node),
-                         module_suffix (node->module, mod, sizeof mod));
-        append_list (s, items, n);
+        slots = slot_list (items, n);
+        if (module != NULL)
+          /* Translators: %1$s is a grad_fn, %2$s its module, %3$s its inputs
+           * ("left operand and right operand"). */
+          return g_strdup_printf (_("%1$s for %2$s computed the gradient of its %3$s"),
+                                  node_name (node), module, slots);
+        /* Translators: %1$s is a grad_fn, %2$s its inputs ("left operand and right operand"). */
+        return g_strdup_printf (_("%1$s computed the gradient of its %2$s"), node_name (node),
+                                slots);
       }
-      break;
 
     case EVENT_GRAD_ACCUMULATED:
       {
         const char *name = leaf_name (run, ev->tensor);
         int passes = ev->tensor ? ev->tensor->grad_passes : 1;
+
         if (passes <= 1)
-          g_string_printf (s, "AccumulateGrad stored the gradient in %s.grad", name);
-        else
-          g_string_printf (s, "AccumulateGrad added the gradient to %s.grad (now the sum of %d "
-                           "backward passes)", name, passes);
+          return g_strdup_printf (_("AccumulateGrad stored the gradient in %s.grad"), name);
+        /* Translators: %1$s names a leaf tensor; %2$d ≥ 2. */
+        return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                             "AccumulateGrad added the gradient to %1$s.grad "
+                                             "(now the sum of %2$d backward pass)",
+                                             "AccumulateGrad added the gradient to %1$s.grad "
+                                             "(now the sum of %2$d backward passes)", passes),
+                                name, passes);
       }
-      break;
 
     case EVENT_BACKWARD_END:
-      g_string_assign (s, "Backward finished");
-      break;
+      return g_strdup (_("Backward finished"));
 
     case EVENT_GRAPH_FREED:
-      g_string_assign (s, "The graph's saved tensors were freed (no retain_graph=True): "
-                       "it cannot run backward again");
-      break;
+      return g_strdup (_("The graph's saved tensors were freed (no retain_graph=True): "
+                         "it cannot run backward again"));
 
     case EVENT_GRADS_ZEROED:
       if (ev->tensor)
-        g_string_printf (s, "optim.zero_grad() set %s.grad to None", leaf_name (run, ev->tensor));
-      else
-        g_string_assign (s, "optim.zero_grad() set every parameter's .grad to None");
-      break;
+        return g_strdup_printf (_("optim.zero_grad() set %s.grad to None"),
+                                leaf_name (run, ev->tensor));
+      return g_strdup (_("optim.zero_grad() set every parameter's .grad to None"));
 
     case EVENT_PARAM_UPDATED:
       {
         const char *name = leaf_name (run, ev->tensor);
-        bool momentum = run && lesson_run_get_params (run)->momentum != 0;
-        g_string_printf (s, "SGD updated %s: %s -= lr · %s", name, name,
-                         momentum ? "its momentum buffer" : "its .grad");
+
+        if (run && lesson_run_get_params (run)->momentum != 0)
+          /* Translators: %1$s names a parameter (fc.weight); the formula stays as it is. */
+          return g_strdup_printf (_("SGD updated %1$s: %1$s -= lr · its momentum buffer"), name);
+        /* Translators: %1$s names a parameter (fc.weight); the formula stays as it is. */
+        return g_strdup_printf (_("SGD updated %1$s: %1$s -= lr · its .grad"), name);
       }
-      break;
 
     case EVENT_MODULE_ENTER:
     case EVENT_MODULE_LEAVE:
       {
         const char *kind = run ? lesson_run_module_kind (run, ev->module) : NULL;
         const char *path = ev->module && *ev->module ? ev->module : "model";
-        g_string_printf (s, "%s %s", ev->kind == EVENT_MODULE_ENTER ? "Entering" : "Leaving",
-                         path);
+        gboolean enter = ev->kind == EVENT_MODULE_ENTER;
+
         if (kind)
-          g_string_append_printf (s, " (%s)", kind);
+          /* Translators: %1$s is a module's path (layer1.0), %2$s its class (BasicBlock). */
+          return g_strdup_printf (enter ? _("Entering %1$s (%2$s)") : _("Leaving %1$s (%2$s)"),
+                                  path, kind);
+        return g_strdup_printf (enter ? _("Entering %s") : _("Leaving %s"), path);
       }
-      break;
 
     case EVENT_LINE:
       {
         g_autofree char *text = g_strdup (run ? lesson_run_get_source_line (run, ev->line)
                                               : ev->text ? ev->text : "");
-        g_string_printf (s, "Line %d: %s", ev->line, g_strstrip (text));
+        /* Translators: %1$d is a line number, %2$s that line of the Python program. */
+        return g_strdup_printf (_("Line %1$d: %2$s"), ev->line, g_strstrip (text));
       }
-      break;
 
     case EVENT_PHASE:
-      g_string_assign (s, ev->line >= 0 && ev->line < LESSON_PHASE_COUNT
-                            ? phase_sentences[ev->line] : "?");
-      break;
+      return g_strdup (ev->line >= 0 && ev->line < LESSON_PHASE_COUNT
+                         ? _(phase_sentences[ev->line]) : "?");
 
     case EVENT_ANOMALY:
-      g_string_printf (s, "Anomaly: %s", ev->text ? ev->text : "a NaN or an Inf");
-      break;
+      /* Translators: %s says what went wrong, as the engine reports it. */
+      return g_strdup_printf (_("Anomaly: %s"), ev->text ? ev->text : _("a NaN or an Inf"));
 
     case EVENT_COUNT:
     default:
-      g_string_assign (s, "?");
-      break;
+      return g_strdup ("?");
     }
-  return g_string_free (s, FALSE);
 }
 
 /* --- The trace ---------------------------------------------------------------- */
@@ -581,8 +603,8 @@ stepper_worker (gpointer data)
     .line = lesson_run_get_line (s->run),
     .phase = phase,
     .index = s->n_events,
-    .sentence = ok ? g_strdup (phase_sentences[LESSON_PHASE_DONE])
-                   : g_strdup_printf ("The lesson stopped: %s", error->message),
+    .sentence = ok ? g_strdup (_(phase_sentences[LESSON_PHASE_DONE]))
+                   : g_strdup_printf (_("The lesson stopped: %s"), error->message),
   };
 
   g_mutex_lock (&s->mutex);
