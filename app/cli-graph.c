@@ -11,6 +11,7 @@
  * are the graph view's own picture (ui/core/graph-export.h), whole, with its legend.
  */
 
+#include <glib/gi18n.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -190,7 +191,7 @@ cli_graph (int      argc,
   gboolean ok;
   const GOptionEntry entries[] = {
     { "at", 0, 0, G_OPTION_ARG_STRING, &at,
-      "When: forward (the forward pass done, default), backward (after it), end", "WHEN" },
+      N_("When: forward (the forward pass done, default), backward (after it), end"), "WHEN" },
     { "format", 'f', 0, G_OPTION_ARG_STRING, &format_name,
       "json, dot, or a picture: png, svg, pdf (default: -o's extension, else json)",
       "FORMAT" },
@@ -202,9 +203,9 @@ cli_graph (int      argc,
   };
 
   context = cli_lesson_option_context_new ("graph",
-                                           "Write a lesson's autograd graph (nodes and "
+                                           _("Write a lesson's autograd graph (nodes and "
                                            "next_functions edges) as JSON or Graphviz DOT, or "
-                                           "draw it as PNG, SVG or PDF.", entries, &opts);
+                                           "draw it as PNG, SVG or PDF."), entries, &opts);
   if (!g_option_context_parse (context, &argc, &argv, error))
     {
       cli_lesson_options_clear (&opts);
@@ -216,7 +217,7 @@ cli_graph (int      argc,
   if (!g_str_equal (at, "forward") && !g_str_equal (at, "backward") && !g_str_equal (at, "end"))
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "--at %s: give forward, backward or end", at);
+                   _("--at %s: give forward, backward or end"), at);
       cli_lesson_options_clear (&opts);
       return FALSE;
     }
@@ -253,7 +254,7 @@ cli_graph (int      argc,
       if (root == NULL)
         {
           g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                       "lesson %s has no graph at %s (%s has no grad_fn)", lesson->name, at,
+                       _("lesson %s has no graph at %s (%s has no grad_fn)"), lesson->name, at,
                        lesson->graph_variable);
           ok = FALSE;
         }

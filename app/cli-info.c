@@ -1,5 +1,7 @@
 /* cli-info.c: `gradlens-cli info`, the versions GradLens runs with */
 
+#include <glib/gi18n.h>
+
 #include "cli.h"
 #include "cpu.h"
 #include "ui-core.h"
@@ -13,15 +15,15 @@ cli_info (int      argc,
   g_autofree char *kernels = NULL;
 
   context = cli_option_context_new ("info", NULL,
-                                    "Show the versions of GradLens and of the libraries it runs with, "
-                                    "and which kernels run on this CPU.");
+                                    _("Show the versions of GradLens and of the libraries it "
+                                      "runs with, and which kernels run on this CPU."));
   if (!g_option_context_parse (context, &argc, &argv, error))
     return FALSE;
 
   if (argc > 1)
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "unexpected argument “%s”", argv[1]);
+                   _("unexpected argument “%s”"), argv[1]);
       return FALSE;
     }
 

@@ -9,6 +9,7 @@
  * window steps through, so what the tests check is what the student sees.
  */
 
+#include <glib/gi18n.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,22 +83,25 @@ cli_lesson_options_group (CliLessonOptions *opts)
 {
   const GOptionEntry entries[] = {
     { "size", 0, 0, G_OPTION_ARG_INT, &opts->size,
-      "Input height and width of resnet lessons: 64 or 224 (64)", "N" },
+      N_("Input height and width of resnet lessons: 64 or 224 (64)"), "N" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &opts->seed, "torch.manual_seed (0)", "N" },
     { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &opts->lr, "SGD learning rate (0.01)", "X" },
     { "momentum", 0, 0, G_OPTION_ARG_DOUBLE, &opts->momentum, "SGD momentum (0.9)", "X" },
     { "steps", 0, 0, G_OPTION_ARG_INT, &opts->steps, "Training steps (1)", "N" },
     CLI_ZERO_GRAD_ENTRIES (parse_zero_grad),
     { "freeze", 0, 0, G_OPTION_ARG_CALLBACK, parse_freeze,
-      "Freeze a module or parameter (freeze lesson; repeatable; --freeze= for none)", "NAME" },
+      N_("Freeze a module or parameter (freeze lesson; repeatable; --freeze= for none)"), "NAME" },
     { "weights", 0, 0, G_OPTION_ARG_FILENAME, &opts->weights,
-      "Load resnet18 weights from a .safetensors or PyTorch .pth file", "FILE" },
+      N_("Load resnet18 weights from a .safetensors or PyTorch .pth file"), "FILE" },
     { NULL }
   };
   GOptionGroup *group;
 
-  group = g_option_group_new ("lesson", "Lesson parameters:", "Show the lesson parameters", opts,
-                              NULL);
+  /* not translated: the group's name, --help-lesson */
+  group = g_option_group_new ("lesson", _("Lesson parameters:"), _("Show the lesson parameters"),
+                              opts, NULL);
+  /* The entries' descriptions are N_(): --help translates them. */
+  g_option_group_set_translation_domain (group, GETTEXT_PACKAGE);
   g_option_group_add_entries (group, entries);
   return group;
 }
@@ -127,31 +131,31 @@ cli_lesson_options_finish (CliLessonOptions *opts,
   if (opts->size != 64 && opts->size != 224)
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "--size %d: the lessons take 64 or 224", opts->size);
+                   _("--size %d: the lessons take 64 or 224"), opts->size);
       return FALSE;
     }
   if (opts->seed < 0)
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "--seed %" G_GINT64_FORMAT ": give a non-negative seed", opts->seed);
+                   _("--seed %lld: give a non-negative seed"), (long long) opts->seed);
       return FALSE;
     }
   if (opts->steps < 1 || opts->steps > 10000)
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "--steps %d: give between 1 and 10000", opts->steps);
+                   _("--steps %d: give between 1 and 10000"), opts->steps);
       return FALSE;
     }
   if (!(opts->lr >= 0 && opts->lr < 1e6) || !(opts->momentum >= 0 && opts->momentum < 1e6))
     {
       g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                           "--lr and --momentum take non-negative numbers");
+                           _("--lr and --momentum take non-negative numbers"));
       return FALSE;
     }
   if (opts->weights && !g_file_test (opts->weights, G_FILE_TEST_IS_REGULAR))
     {
       g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
-                   "--weights %s: no such file", opts->weights);
+                   _("--weights %s: no such file"), opts->weights);
       return FALSE;
     }
 
@@ -181,13 +185,13 @@ cli_lesson_from_args (int      argc,
   if (argc < 2)
     {
       g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                           "which lesson? Give its NAME (see --list)");
+                           _("which lesson? Give its NAME (see --list)"));
       return NULL;
     }
   if (argc > 2)
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "unexpected argument “%s”", argv[2]);
+                   _("unexpected argument “%s”"), argv[2]);
       return NULL;
     }
   if (g_str_has_suffix (argv[1], ".py") || g_file_test (argv[1], G_FILE_TEST_IS_REGULAR))
@@ -201,9 +205,9 @@ cli_freeze (Module  *model,
 {
   for (int i = 0; patterns && patterns[i]; i++)
     if (module_set_requires_grad_prefix (model, patterns[i], false) == 0)
-      g_printerr ("%s: warning: --freeze “%s” freezes nothing: no parameter is called "
+      g_printerr (_("%s: warning: --freeze “%s” freezes nothing: no parameter is called "
                   "“%s” or starts with “%s.” (the program's rule: name == f or "
-                  "name.startswith(f + \".\")); try conv1, layer1, layer2.0.bn1, fc.weight\n",
+                  "name.startswith(f + \".\")); try conv1, layer1, layer2.0.bn1, fc.weight\n"),
                   g_get_prgname (), patterns[i], patterns[i], patterns[i]);
 }
 
@@ -286,11 +290,11 @@ cli_lesson (int      argc,
   Trace trace = { NULL };
   Stepper *stepper;
   const GOptionEntry entries[] = {
-    { "list", 'l', 0, G_OPTION_ARG_NONE, &list, "List the lessons, one line each", NULL },
+    { "list", 'l', 0, G_OPTION_ARG_NONE, &list, N_("List the lessons, one line each"), NULL },
     { "source", 0, 0, G_OPTION_ARG_NONE, &source,
-      "Print the lesson's PyTorch program (with the parameters) instead of running it", NULL },
+      N_("Print the lesson's PyTorch program (with the parameters) instead of running it"), NULL },
     { "trace", 't', 0, G_OPTION_ARG_FILENAME, &trace_path,
-      "Write every event as one JSON object per line to FILE", "FILE.jsonl" },
+      N_("Write every event as one JSON object per line to FILE"), "FILE.jsonl" },
     { NULL }
   };
 
@@ -327,6 +331,7 @@ cli_lesson (int      argc,
 
   if (trace_path)
     {
+      /* not translated: a piece of output-file.c's (English) error message */
       trace.out = output_file_open (trace_path, "write the trace to", error);
       if (trace.out == NULL)
         {

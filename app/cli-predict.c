@@ -16,6 +16,7 @@
  * if they are in torch.hub's cache.
  */
 
+#include <glib/gi18n.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -58,7 +59,7 @@ model_for_weights (const char *path, const StateDict *sd, GError **error)
       || fc->shape[0] > 100000)
     {
       g_set_error (error, STATE_DICT_ERROR, STATE_DICT_ERROR_MISSING,
-                   "%s: not a resnet18 state_dict (conv1.weight and fc.weight are missing or odd)",
+                   _("%s: not a resnet18 state_dict (conv1.weight and fc.weight are missing or odd)"),
                    path);
       return NULL;
     }
@@ -70,8 +71,8 @@ model_for_weights (const char *path, const StateDict *sd, GError **error)
       return NULL;
     }
   if (unexpected && unexpected->len > 0)
-    g_printerr ("gradlens-cli predict: warning: %s: ignoring %u tensors resnet18 does not have "
-                "(the first: %s)\n", path, unexpected->len,
+    g_printerr (_("gradlens-cli predict: warning: %s: ignoring %u tensors resnet18 does not have "
+                "(the first: %s)\n"), path, unexpected->len,
                 (const char *) g_ptr_array_index (unexpected, 0));
   return g_steal_pointer (&model);
 }
@@ -84,39 +85,39 @@ cli_predict (int      argc,
   g_auto (PredictOptions) o = { .top = 5 };
   const GOptionEntry entries[] = {
     { "image", 'i', 0, G_OPTION_ARG_FILENAME, &o.image,
-      "The picture (PNG, JPEG, …)", "FILE" },
+      N_("The picture (PNG, JPEG, …)"), "FILE" },
     { "weights", 'w', 0, G_OPTION_ARG_FILENAME, &o.weights,
-      "resnet18 weights: a PyTorch .pth state_dict or .safetensors", "FILE" },
+      N_("resnet18 weights: a PyTorch .pth state_dict or .safetensors"), "FILE" },
     { "pretrained", 0, 0, G_OPTION_ARG_NONE, &o.pretrained,
-      "Use torchvision's weights from torch.hub's cache (see “gradlens-cli weights”)", NULL },
-    { "top", 'k', 0, G_OPTION_ARG_INT, &o.top, "How many classes to show (default 5)", "K" },
+      N_("Use torchvision's weights from torch.hub's cache (see “gradlens-cli weights”)"), NULL },
+    { "top", 'k', 0, G_OPTION_ARG_INT, &o.top, N_("How many classes to show (default 5)"), "K" },
     { "seed", 0, 0, G_OPTION_ARG_INT, &o.seed,
-      "Seed of the random initialisation without weights (default 0)", "N" },
+      N_("Seed of the random initialisation without weights (default 0)"), "N" },
     { "logits", 0, 0, G_OPTION_ARG_NONE, &o.logits,
-      "Also print every logit, one per line (to compare with PyTorch)", NULL },
+      N_("Also print every logit, one per line (to compare with PyTorch)"), NULL },
     { NULL }
   };
   g_autoptr (GOptionContext) context =
     cli_option_context_new ("predict", NULL,
-                            "Classify a picture with resnet18, prepared as torchvision's "
-                            "ImageNet transform prepares it; print the most probable classes.");
-  g_option_context_add_main_entries (context, entries, NULL);
+                            _("Classify a picture with resnet18, prepared as torchvision's "
+                            "ImageNet transform prepares it; print the most probable classes."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, error))
     return FALSE;
   if (argc > 1)
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "unexpected argument “%s”", argv[1]);
+                   _("unexpected argument “%s”"), argv[1]);
       return FALSE;
     }
   if (o.image == NULL)
-    return bad_value (error, "--image FILE is required");
+    return bad_value (error, _("--image FILE is required"));
   if (o.weights && o.pretrained)
-    return bad_value (error, "--weights and --pretrained exclude each other");
+    return bad_value (error, _("--weights and --pretrained exclude each other"));
   if (o.top < 1)
-    return bad_value (error, "--top must be at least 1");
+    return bad_value (error, _("--top must be at least 1"));
   if (o.seed < 0)
-    return bad_value (error, "--seed must be non-negative");
+    return bad_value (error, _("--seed must be non-negative"));
 
   g_autofree char *found = pth_find_torchvision_resnet18 ();
   if (o.pretrained)
@@ -153,7 +154,7 @@ cli_predict (int      argc,
     return FALSE;
 
   if (original->width == IMAGE_INPUT_SIZE && original->height == IMAGE_INPUT_SIZE)
-    g_print ("image: %s (224×224, taken as prepared: ToTensor, Normalize)\n", o.image);
+    g_print (_("image: %s (224×224, taken as prepared: ToTensor, Normalize)\n"), o.image);
   else
     g_print ("image: %s (%d×%d → Resize(256), CenterCrop(224), ToTensor, Normalize)\n", o.image,
              original->width, original->height);
@@ -161,9 +162,9 @@ cli_predict (int      argc,
     g_print ("weights: %s%s\n", o.weights, o.pretrained ? " (torchvision's, pretrained)" : "");
   else
     {
-      g_print ("weights: none, torchvision's random initialisation (seed %d)\n", o.seed);
+      g_print (_("weights: none, torchvision's random initialisation (seed %d)\n"), o.seed);
       if (found)
-        g_print ("pretrained weights found: %s (use --pretrained)\n", found);
+        g_print (_("pretrained weights found: %s (use --pretrained)\n"), found);
     }
 
   g_autofree ImagePrediction *top = g_new0 (ImagePrediction, o.top);

@@ -34,6 +34,7 @@
  * nan) and a warning says so once.
  */
 
+#include <glib/gi18n.h>
 #include <math.h>
 #include <string.h>
 
@@ -110,8 +111,8 @@ parse_positive (const char *option_name,
   if (!g_ascii_string_to_signed (value, 10, 1, G_MAXINT, &v, NULL))
     return bad_value (error, "%s %s: %s", option_name, value,
                       g_str_equal (option_name, "--finetune")
-                          ? "give a positive number of classes"
-                          : "give a positive whole number");
+                          ? _("give a positive number of classes")
+                          : _("give a positive whole number"));
   *(g_str_equal (option_name, "--size") ? &o->size
     : g_str_equal (option_name, "--batch") ? &o->batch : &o->finetune) = (int) v;
   return TRUE;
@@ -123,8 +124,8 @@ static gboolean
 check_outputs (const TrainOptions *o, GError **error)
 {
   if (o->save_grads && o->save_weights && output_file_same (o->save_grads, o->save_weights))
-    return bad_value (error, "--save-grads and --save-weights both name “%s”: the weights "
-                      "would replace the gradients; give two files", o->save_weights);
+    return bad_value (error, _("--save-grads and --save-weights both name “%s”: the weights "
+                      "would replace the gradients; give two files"), o->save_weights);
   if (o->save_grads && !output_file_check (o->save_grads, "save", error))
     return FALSE;
   if (o->save_weights && !output_file_check (o->save_weights, "save", error))
@@ -136,13 +137,13 @@ static gboolean
 check_options (const TrainOptions *o, GError **error)
 {
   if (!g_str_equal (o->model, "resnet18"))
-    return bad_value (error, "unknown model “%s” (the only one is resnet18)", o->model);
+    return bad_value (error, _("unknown model “%s” (the only one is resnet18)"), o->model);
   if (o->steps < 1)
-    return bad_value (error, "--steps must be at least 1");
+    return bad_value (error, _("--steps must be at least 1"));
   if (!(o->lr >= 0 && isfinite (o->lr)) || !(o->momentum >= 0 && isfinite (o->momentum)))
-    return bad_value (error, "--lr and --momentum must be finite non-negative numbers");
+    return bad_value (error, _("--lr and --momentum must be finite non-negative numbers"));
   if (o->seed < 0)
-    return bad_value (error, "--seed must be non-negative");
+    return bad_value (error, _("--seed must be non-negative"));
   return check_outputs (o, error);
 }
 
@@ -157,7 +158,7 @@ load_data (const char *path, const StateDict *sd, int classes, Tensor **input,
     {
       e[i] = state_dict_lookup (sd, names[i]);
       if (e[i] == NULL)
-        return data_error (error, STATE_DICT_ERROR_MISSING, "%s: no tensor “%s”", path,
+        return data_error (error, STATE_DICT_ERROR_MISSING, _("%s: no tensor “%s”"), path,
                            names[i]);
       if (e[i]->dtype != STATE_DTYPE_F32)
         return data_error (error, STATE_DICT_ERROR_DTYPE, "%s: tensor “%s” is I64, expected F32",
@@ -167,12 +168,12 @@ load_data (const char *path, const StateDict *sd, int classes, Tensor **input,
   g_autofree char *lab_shape = shape_to_string (e[1]->ndim, e[1]->shape);
   if (e[0]->ndim != 4 || e[0]->shape[1] != 3 || e[0]->shape[0] < 1)
     return data_error (error, STATE_DICT_ERROR_SHAPE,
-                       "%s: tensor “input” has shape %s, expected (N, 3, H, W)", path, in_shape);
+                       _("%s: tensor “input” has shape %s, expected (N, 3, H, W)"), path, in_shape);
   if (e[1]->ndim != 2 || e[1]->shape[0] != e[0]->shape[0] || e[1]->shape[1] != classes)
     return data_error (error, STATE_DICT_ERROR_SHAPE,
-                       "%s: tensor “labels” has shape %s, expected (%" G_GINT64_FORMAT
-                       ", %d) for input %s and a model with %d classes",
-                       path, lab_shape, e[0]->shape[0], classes, in_shape, classes);
+                       _("%s: tensor “labels” has shape %s, expected (%lld, %d) for input %s "
+                         "and a model with %d classes"),
+                       path, lab_shape, (long long) e[0]->shape[0], classes, in_shape, classes);
   *input = tensor_copy (e[0]->f32);
   *labels = tensor_copy (e[1]->f32);
   return TRUE;
@@ -262,7 +263,7 @@ run_train (const TrainOptions *o, GError **error)
           g_string_append_printf (list, "%s%s", list->len ? ", " : "", name);
         }
       if (list->len)
-        g_printerr ("gradlens-cli train: warning: %s: ignoring tensors resnet18 does not have: %s\n",
+        g_printerr (_("gradlens-cli train: warning: %s: ignoring tensors resnet18 does not have: %s\n"),
                     o->weights, list->str);
     }
 
@@ -284,7 +285,7 @@ run_train (const TrainOptions *o, GError **error)
           state_dict_add_f32 (head, "bias", fb->f32);
           if (!module_load_state_dict (module_find (model, "fc"), head, NULL, error))
             {
-              g_prefix_error (error, "%s: fc: ", o->weights);
+              g_prefix_error (error, _("%s: fc: "), o->weights);
               return FALSE;
             }
         }
@@ -307,7 +308,7 @@ run_train (const TrainOptions *o, GError **error)
           || (o->size != UNSET && (o->size != input->shape[2] || o->size != input->shape[3])))
         {
           g_autofree char *s = tensor_shape_string (input);
-          return bad_value (error, "%s: input %s does not match --batch/--size", o->data, s);
+          return bad_value (error, _("%s: input %s does not match --batch/--size"), o->data, s);
         }
       if (!resnet_check_memory (input->shape[0], input->shape[2], input->shape[3], width,
                                 out_classes, error))
@@ -325,7 +326,7 @@ run_train (const TrainOptions *o, GError **error)
   ParamCounts counts;
   module_count_parameters (model, &counts);
   g_autofree char *in_shape = tensor_shape_string (input);
-  g_print ("model: resnet18 (width %d, %d classes), input %s, SGD lr %g momentum %g%s\n",
+  g_print (_("model: resnet18 (width %d, %d classes), input %s, SGD lr %g momentum %g%s\n"),
            width, out_classes, in_shape, o->lr, o->momentum,
            o->zero_grad ? ", zero_grad at the start of each step" : ", no zero_grad: .grad accumulates");
   g_print ("parameters: %" G_GINT64_FORMAT " total, %" G_GINT64_FORMAT " trainable, %"
@@ -359,7 +360,7 @@ run_train (const TrainOptions *o, GError **error)
         {
           g_print ("step %d: loss %s  forward %s\n", step, loss_text, forward_text);
           g_set_error (error, AUTOGRAD_ERROR, AUTOGRAD_ERROR_NOT_FINITE,
-                       "anomaly in the forward pass of step %d: %s", step,
+                       _("anomaly in the forward pass of step %d: %s"), step,
                        anomaly_get_first ()->message);
           return FALSE;
         }
@@ -386,7 +387,7 @@ run_train (const TrainOptions *o, GError **error)
       if (!diverged && !isfinite (loss_value))
         {
           diverged = true;
-          g_printerr ("gradlens-cli train: warning: the loss is %s at step %d: training "
+          g_printerr (_("gradlens-cli train: warning: the loss is %s at step %d: training "
                       "diverged (try a smaller --lr; --detect-anomaly stops at the first op "
                       "that produced a nan or inf)\n",
                       isnan (loss_value) ? "nan" : loss_value < 0 ? "-inf" : "inf", step);
@@ -430,37 +431,37 @@ cli_train (int      argc,
     .momentum = 0.9, .zero_grad = TRUE,
   };
   const GOptionEntry entries[] = {
-    { "model", 0, 0, G_OPTION_ARG_STRING, &o.model, "The model (resnet18)", "NAME" },
-    { "size", 0, 0, G_OPTION_ARG_CALLBACK, parse_positive, "Image side with random data (64)",
+    { "model", 0, 0, G_OPTION_ARG_STRING, &o.model, N_("The model (resnet18)"), "NAME" },
+    { "size", 0, 0, G_OPTION_ARG_CALLBACK, parse_positive, N_("Image side with random data (64)"),
       "S" },
     { "batch", 0, 0, G_OPTION_ARG_CALLBACK, parse_positive,
-      "Images per batch with random data (1)", "N" },
-    { "steps", 0, 0, G_OPTION_ARG_INT, &o.steps, "Training steps (1)", "K" },
-    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &o.lr, "SGD learning rate (0.01)", "LR" },
-    { "momentum", 0, 0, G_OPTION_ARG_DOUBLE, &o.momentum, "SGD momentum (0.9)", "M" },
-    { "seed", 0, 0, G_OPTION_ARG_INT64, &o.seed, "Seed of the initialisation and data (0)", "SEED" },
+      N_("Images per batch with random data (1)"), "N" },
+    { "steps", 0, 0, G_OPTION_ARG_INT, &o.steps, N_("Training steps (1)"), "K" },
+    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &o.lr, N_("SGD learning rate (0.01)"), "LR" },
+    { "momentum", 0, 0, G_OPTION_ARG_DOUBLE, &o.momentum, N_("SGD momentum (0.9)"), "M" },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &o.seed, N_("Seed of the initialisation and data (0)"), "SEED" },
     { "freeze", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.freeze,
-      "Freeze a module or parameter and what is below it (repeatable)", "PATTERN" },
+      N_("Freeze a module or parameter and what is below it (repeatable)"), "PATTERN" },
     { "finetune", 0, 0, G_OPTION_ARG_CALLBACK, parse_positive,
-      "Freeze everything, then fc = Linear(512, N)", "N" },
+      N_("Freeze everything, then fc = Linear(512, N)"), "N" },
     { "weights", 0, 0, G_OPTION_ARG_FILENAME, &o.weights,
-      "Start from this state dict (.safetensors or .pth, torchvision's names)", "FILE" },
+      N_("Start from this state dict (.safetensors or .pth, torchvision's names)"), "FILE" },
     { "data", 0, 0, G_OPTION_ARG_FILENAME, &o.data,
-      "Tensors “input” (N, 3, S, S) and “labels” (N, classes) (.safetensors or .pth)", "FILE" },
+      N_("Tensors “input” (N, 3, S, S) and “labels” (N, classes) (.safetensors or .pth)"), "FILE" },
     { "save-grads", 0, 0, G_OPTION_ARG_FILENAME, &o.save_grads,
-      "Save each parameter's .grad after the last backward", "FILE" },
+      N_("Save each parameter's .grad after the last backward"), "FILE" },
     { "save-weights", 0, 0, G_OPTION_ARG_FILENAME, &o.save_weights,
       "Save the state dict after the last step", "FILE" },
     CLI_ZERO_GRAD_ENTRIES (parse_zero_grad),
     { "detect-anomaly", 0, 0, G_OPTION_ARG_NONE, &o.detect_anomaly,
-      "Stop at the first op whose output or gradient holds nan or inf, naming it (exit 1)",
+      N_("Stop at the first op whose output or gradient holds nan or inf, naming it (exit 1)"),
       NULL },
     { NULL }
   };
 
   context = cli_option_context_new ("train", NULL,
-                                    "Train resnet18 on one batch: loss = (model(input) - labels).sum(),\n"
-                                    "backward, SGD step; one line per step.");
+                                    _("Train resnet18 on one batch: loss = (model(input) - labels).sum(),\n"
+                                    "backward, SGD step; one line per step."));
   g_option_context_set_description (context,
     "As PyTorch: torch.manual_seed(SEED); model = resnet18() with torchvision's\n"
     "initialisation; --weights loads a state dict into it (the model takes the file's\n"
@@ -483,7 +484,7 @@ cli_train (int      argc,
   if (!g_option_context_parse (context, &argc, &argv, error))
     return FALSE;
   if (argc > 1)
-    return bad_value (error, "unexpected argument “%s”", argv[1]);
+    return bad_value (error, _("unexpected argument “%s”"), argv[1]);
   if (!check_options (&o, error))
     return FALSE;
 

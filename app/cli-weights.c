@@ -33,15 +33,15 @@ cli_weights (int      argc,
   g_autoptr (GOptionContext) context = NULL;
 
   context = cli_option_context_new ("weights", NULL,
-                                    "Look for torchvision's pretrained resnet18 weights in "
+                                    _("Look for torchvision's pretrained resnet18 weights in "
                                     "torch.hub's cache ($TORCH_HOME/hub/checkpoints or "
-                                    "~/.cache/torch/hub/checkpoints) and check that they load.");
+                                    "~/.cache/torch/hub/checkpoints) and check that they load."));
   if (!g_option_context_parse (context, &argc, &argv, error))
     return FALSE;
   if (argc > 1)
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "unexpected argument “%s”", argv[1]);
+                   _("unexpected argument “%s”"), argv[1]);
       return FALSE;
     }
 
@@ -52,7 +52,7 @@ cli_weights (int      argc,
       return FALSE;
     }
 
-  g_print ("pretrained weights found: %s\n", path);
+  g_print (_("pretrained weights found: %s\n"), path);
   g_autoptr (StateDict) sd = pth_load (path, error);
   if (sd == NULL)
     return FALSE;
@@ -63,16 +63,16 @@ cli_weights (int      argc,
   if (conv1 == NULL || fc == NULL || conv1->ndim != 4 || fc->ndim != 2)
     {
       g_set_error (error, STATE_DICT_ERROR, STATE_DICT_ERROR_MISSING,
-                   "%s: not a resnet18 state_dict (no conv1.weight and fc.weight)", path);
+                   _("%s: not a resnet18 state_dict (no conv1.weight and fc.weight)"), path);
       return FALSE;
     }
   int64_t params = 0;
   for (guint i = 0; i < state_dict_size (sd); i++)
     if (state_dict_entry (sd, i)->dtype == STATE_DTYPE_F32)
       params += state_entry_numel (state_dict_entry (sd, i));
-  g_print ("%u tensors (%" G_GINT64_FORMAT " floats): resnet18 of width %" G_GINT64_FORMAT
-           " with %" G_GINT64_FORMAT " classes\n",
-           state_dict_size (sd), params, conv1->shape[0], fc->shape[0]);
-  g_print ("use them with --weights %s\n", path);
+  g_print (_("%u tensors (%lld floats): resnet18 of width %lld with %lld classes\n"),
+           state_dict_size (sd), (long long) params, (long long) conv1->shape[0],
+           (long long) fc->shape[0]);
+  g_print (_("use them with --weights %s\n"), path);
   return TRUE;
 }

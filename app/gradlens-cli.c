@@ -50,9 +50,9 @@ commands_summary (void)
     width = MAX (width, (int) strlen (commands[i].name));
 
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
-    g_string_append_printf (s, "\n  %-*s  %s", width, commands[i].name, commands[i].summary);
+    g_string_append_printf (s, "\n  %-*s  %s", width, commands[i].name, _(commands[i].summary));
 
-  g_string_append (s, "\n\nRun “gradlens-cli COMMAND --help” for a command’s options.");
+  g_string_append (s, _("\n\nRun “gradlens-cli COMMAND --help” for a command’s options."));
 
   return g_string_free (s, FALSE);
 }
@@ -159,7 +159,7 @@ main (int   argc,
   gboolean version = FALSE;
   const CliCommand *command;
   const GOptionEntry entries[] = {
-    { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Show the program version and exit", NULL },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &version, N_("Show the program version and exit"), NULL },
     { NULL }
   };
 
@@ -171,16 +171,17 @@ main (int   argc,
   g_set_print_handler (print_to_stdout);
 
   summary = commands_summary ();
+  /* not translated: the usage's placeholders, as the commands' --help spell them */
   context = g_option_context_new ("COMMAND [ARGS…]");
-  g_option_context_set_summary (context, "Run GradLens lessons and exports without a window.");
+  g_option_context_set_summary (context, _("Run GradLens lessons and exports without a window."));
   g_option_context_set_description (context, summary);
-  g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   /* Stop at COMMAND: what follows it belongs to the command. */
   g_option_context_set_strict_posix (context, TRUE);
 
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
-      g_printerr ("gradlens-cli: %s\nRun “gradlens-cli --help” for usage.\n", error->message);
+      g_printerr (_("gradlens-cli: %s\nRun “gradlens-cli --help” for usage.\n"), error->message);
       return 2;
     }
 
@@ -201,7 +202,7 @@ main (int   argc,
   command = find_command (argv[1]);
   if (command == NULL)
     {
-      g_printerr ("gradlens-cli: unknown command “%s”\nRun “gradlens-cli --help” for the list.\n",
+      g_printerr (_("gradlens-cli: unknown command “%s”\nRun “gradlens-cli --help” for the list.\n"),
                   argv[1]);
       return 2;
     }
@@ -209,7 +210,7 @@ main (int   argc,
   if (!command->run (argc - 1, argv + 1, &error))
     {
       g_printerr ("gradlens-cli %s: %s\n", command->name,
-                  error ? error->message : "failed (no reason given)");
+                  error ? error->message : _("failed (no reason given)"));
       /* A usage error exits like one at the top level. */
       return g_error_matches (error, G_OPTION_ERROR, G_OPTION_ERROR_UNKNOWN_OPTION)
                || g_error_matches (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE)
@@ -217,7 +218,7 @@ main (int   argc,
     }
   if (!close_stdout ())
     {
-      g_printerr ("gradlens-cli %s: cannot write to standard output: %s\n", command->name,
+      g_printerr (_("gradlens-cli %s: cannot write to standard output: %s\n"), command->name,
                   g_strerror (errno));
       return EXIT_FAILURE;
     }

@@ -161,7 +161,7 @@ SHOWN = re.compile(r'^(gtk_label_new|gtk_label_set_text|gtk_label_set_label|gtk_
                    r'gtk_widget_set_tooltip_text|gtk_widget_set_tooltip_markup|'
                    r'gtk_window_set_title|gtk_frame_new|gtk_frame_set_label|'
                    r'gtk_file_chooser_native_new|gtk_file_filter_set_name|'
-                   r'gtk_message_dialog_new|gtk_about_dialog_\w+|gtk_show_about_dialog|'
+                   r'gtk_message_dialog_new|'
                    r'g_menu_append|g_menu_item_new|g_menu_insert|g_menu_prepend|'
                    r'g_set_error|g_set_error_literal|g_prefix_error|g_propagate_prefixed_error|'
                    r'g_option_context_new|g_option_context_set_summary|'

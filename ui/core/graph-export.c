@@ -3,6 +3,7 @@
 #include "graph-export.h"
 #include "output-file.h"
 
+#include <glib/gi18n.h>
 #include <cairo-pdf.h>
 #include <cairo-svg.h>
 #include <gio/gio.h>
@@ -40,7 +41,7 @@ graph_export_format_from_string (const char        *name,
       }
 
   g_set_error (error, GRAPH_EXPORT_ERROR, GRAPH_EXPORT_ERROR_FORMAT,
-               "Unknown picture format “%s” (expected png, svg or pdf)", name ? name : "");
+               _("Unknown picture format “%s” (expected png, svg or pdf)"), name ? name : "");
   return FALSE;
 }
 
@@ -142,13 +143,13 @@ check_arguments (const GraphLayout *layout,
   if (!(scale > 0) || !isfinite (scale))
     {
       g_set_error (error, GRAPH_EXPORT_ERROR, GRAPH_EXPORT_ERROR_SCALE,
-                   "Cannot export %s at scale %g: the scale must be positive", what, scale);
+                   _("Cannot export %s at scale %g: the scale must be positive"), what, scale);
       return FALSE;
     }
   if (format > GRAPH_EXPORT_PDF)
     {
       g_set_error (error, GRAPH_EXPORT_ERROR, GRAPH_EXPORT_ERROR_FORMAT,
-                   "Cannot export %s: unknown format %d", what, (int) format);
+                   _("Cannot export %s: unknown format %d"), what, (int) format);
       return FALSE;
     }
   graph_export_page_size (layout, legend, &w, &h);
@@ -156,9 +157,9 @@ check_arguments (const GraphLayout *layout,
       && (scale > VECTOR_MAX_SCALE || w * scale > VECTOR_MAX_SIDE || h * scale > VECTOR_MAX_SIDE))
     {
       g_set_error (error, GRAPH_EXPORT_ERROR, GRAPH_EXPORT_ERROR_SCALE,
-                   "Cannot export %s at scale %g: SVG and PDF take scales up to %d and pages "
+                   _("Cannot export %s at scale %g: SVG and PDF take scales up to %d and pages "
                    "up to %d points a side (this one would be %.0f×%.0f); a vector picture "
-                   "can be zoomed instead", what, scale, VECTOR_MAX_SCALE, VECTOR_MAX_SIDE,
+                   "can be zoomed instead"), what, scale, VECTOR_MAX_SCALE, VECTOR_MAX_SIDE,
                    ceil (w * scale), ceil (h * scale));
       return FALSE;
     }
@@ -166,8 +167,8 @@ check_arguments (const GraphLayout *layout,
       && (ceil (w * scale) > PNG_MAX_SIDE || ceil (h * scale) > PNG_MAX_SIDE))
     {
       g_set_error (error, GRAPH_EXPORT_ERROR, GRAPH_EXPORT_ERROR_SCALE,
-                   "Cannot export %s: %.0f×%.0f pixels at scale %g is larger than a PNG "
-                   "cairo can draw (%d pixels a side); use a smaller scale, or SVG or PDF",
+                   _("Cannot export %s: %.0f×%.0f pixels at scale %g is larger than a PNG "
+                     "cairo can draw (%d pixels a side); use a smaller scale, or SVG or PDF"),
                    what, ceil (w * scale), ceil (h * scale), scale, PNG_MAX_SIDE);
       return FALSE;
     }
@@ -253,6 +254,7 @@ graph_export_to_file (const GraphLayout *layout,
       g_prefix_error (error, "“%s”: ", path);
       return FALSE;
     }
+  /* not translated: a piece of output-file.c's (English) error message */
   return output_file_set_contents (path, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),
                                    "export the graph to", error);
 }
@@ -273,8 +275,8 @@ graph_export_to_bytes (const GraphLayout *layout,
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   what = format <= GRAPH_EXPORT_PDF
-           ? g_strdup_printf ("the graph as %s", graph_export_format_to_string (format))
-           : g_strdup ("the graph");
+           ? g_strdup_printf (_("the graph as %s"), graph_export_format_to_string (format))
+           : g_strdup (_("the graph"));
   if (!check_arguments (layout, format, scale, legend, what, error))
     return NULL;
 
@@ -283,7 +285,7 @@ graph_export_to_bytes (const GraphLayout *layout,
   if (status != CAIRO_STATUS_SUCCESS)
     {
       g_set_error (error, GRAPH_EXPORT_ERROR, GRAPH_EXPORT_ERROR_CAIRO,
-                   "Could not draw %s: %s", what, cairo_status_to_string (status));
+                   _("Could not draw %s: %s"), what, cairo_status_to_string (status));
       g_byte_array_unref (bytes);
       return NULL;
     }

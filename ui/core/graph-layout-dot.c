@@ -4,6 +4,7 @@
 
 #include "graph-layout-private.h"
 
+#include <glib/gi18n.h>
 #include <gvc.h>
 
 /* Graphviz keeps global state (the context, cgraph's dictionaries): one
@@ -250,7 +251,7 @@ run_dot (GraphLayout *layout,
     {
       agclose (g);
       g_set_error (error, GRAPH_LAYOUT_ERROR, GRAPH_LAYOUT_ERROR_FAILED,
-                   "Graphviz’s dot could not lay out the graph of %d nodes", layout->n_nodes);
+                   _("Graphviz’s dot could not lay out the graph of %d nodes"), layout->n_nodes);
       return FALSE;
     }
 

@@ -4,6 +4,7 @@
 
 #include "graph-layout-private.h"
 
+#include <glib/gi18n.h>
 #include <math.h>
 #include <string.h>
 
@@ -45,12 +46,14 @@ status_reserve (const GraphModelNode *mn)
   switch (mn->kind)
     {
     case GRAPH_NODE_LEAF:
-      return graph_text_width (GRAPH_TEXT_BODY, ".grad: sum of 99 passes · frozen");
+      /* The widest a leaf's status gets (in this language). */
+      text = graph_leaf_status_text (99, TRUE, TRUE);
+      return graph_text_width (GRAPH_TEXT_BODY, text);
 
     case GRAPH_NODE_FUNCTION:
       if (mn->n_incoming == 0)
         return 0;
-      text = g_strdup_printf ("%d of %d gradients arrived", mn->n_incoming, mn->n_incoming);
+      text = graph_waiting_status_text (mn->n_incoming, mn->n_incoming);
       return graph_text_width (GRAPH_TEXT_BODY, text);
 
     case GRAPH_NODE_NONE:
@@ -75,7 +78,7 @@ node_set_lines (GraphLayoutNode      *ln,
 
     case GRAPH_NODE_LEAF:
       add_line (ln, GRAPH_LINE_TEXT, GRAPH_TEXT_TITLE,
-                g_strdup (mn->leaf_name != NULL ? mn->leaf_name : "leaf tensor"));
+                g_strdup (mn->leaf_name != NULL ? mn->leaf_name : _("leaf tensor")));
       add_line (ln, GRAPH_LINE_TEXT, GRAPH_TEXT_BODY,
                 g_strdup_printf ("%s · %s", mn->name, mn->shape));
       add_line (ln, GRAPH_LINE_STATUS, GRAPH_TEXT_BODY, g_strdup (".grad: None"));
@@ -87,7 +90,7 @@ node_set_lines (GraphLayoutNode      *ln,
         {
           add_line (ln, GRAPH_LINE_TEXT, GRAPH_TEXT_TITLE, g_strdup (mn->leaf_name));
           add_line (ln, GRAPH_LINE_TEXT, GRAPH_TEXT_BODY,
-                    g_strdup_printf ("None · frozen · %s", mn->shape));
+                    g_strdup_printf (_("None · frozen · %s"), mn->shape));
         }
       else
         {

@@ -2,6 +2,7 @@
 
 #include "graph-model.h"
 
+#include <glib/gi18n.h>
 #include <string.h>
 
 guint64
@@ -444,20 +445,11 @@ graph_model_status_text (const GraphModel *model,
   switch (mn->kind)
     {
     case GRAPH_NODE_LEAF:
-      {
-        const char *frozen = mn->frozen ? " · frozen" : "";
-
-        if (!mn->grad_defined)
-          return g_strdup_printf (".grad: None%s", frozen);
-        if (mn->grad_passes > 1)
-          return g_strdup_printf (".grad: sum of %d passes%s", mn->grad_passes, frozen);
-        return g_strdup_printf (".grad: set%s", frozen);
-      }
+      return graph_leaf_status_text (mn->grad_passes, mn->grad_defined, mn->frozen);
 
     case GRAPH_NODE_FUNCTION:
       if (mn->state == NODE_WAITING && mn->deps_total > 0)
-        return g_strdup_printf ("%d of %d gradient%s arrived", mn->deps_arrived, mn->deps_total,
-                                mn->deps_total == 1 ? "" : "s");
+        return graph_waiting_status_text (mn->deps_arrived, mn->deps_total);
       return NULL;
 
     case GRAPH_NODE_NONE:
@@ -466,15 +458,40 @@ graph_model_status_text (const GraphModel *model,
     }
 }
 
+char *
+graph_leaf_status_text (int      passes,
+                        gboolean defined,
+                        gboolean frozen)
+{
+  if (!defined)
+    return g_strdup (frozen ? _(".grad: None · frozen") : ".grad: None");
+  if (passes > 1)
+    return g_strdup_printf (frozen ? ngettext (".grad: sum of %d pass · frozen",
+                                               ".grad: sum of %d passes · frozen", passes)
+                                   : ngettext (".grad: sum of %d pass",
+                                               ".grad: sum of %d passes", passes),
+                            passes);
+  return g_strdup (frozen ? _(".grad: set · frozen") : _(".grad: set"));
+}
+
+char *
+graph_waiting_status_text (int arrived,
+                           int total)
+{
+  return g_strdup_printf (ngettext ("%d of %d gradient arrived", "%d of %d gradients arrived",
+                                    total),
+                          arrived, total);
+}
+
 static const char *
 state_name (NodeState state)
 {
   switch (state)
     {
-    case NODE_WAITING: return "waiting for gradients";
-    case NODE_READY:   return "ready: all gradients arrived, queued";
-    case NODE_RUNNING: return "running now";
-    case NODE_DONE:    return "done: ran in the last backward";
+    case NODE_WAITING: return _("waiting for gradients");
+    case NODE_READY:   return _("ready: all gradients arrived, queued");
+    case NODE_RUNNING: return _("running now");
+    case NODE_DONE:    return _("done: ran in the last backward");
     case NODE_IDLE:
     default:           return NULL;
     }
@@ -538,9 +555,9 @@ graph_model_describe (const GraphModel *model,
   switch (mn->kind)
     {
     case GRAPH_NODE_LEAF:
-      append (s, markup, "\nleaf: %s %s", mn->leaf_name ? mn->leaf_name : "(unnamed tensor)",
+      append (s, markup, _("\nleaf: %s %s"), mn->leaf_name ? mn->leaf_name : _("(unnamed tensor)"),
               mn->shape);
-      append (s, markup, "\nrequires_grad=%s", mn->frozen ? "False (frozen)" : "True");
+      append (s, markup, "\nrequires_grad=%s", mn->frozen ? _("False (frozen)") : "True");
       status = graph_model_status_text (model, i);
       append (s, markup, "\n%s", status);
       break;
@@ -549,21 +566,21 @@ graph_model_describe (const GraphModel *model,
       {
         const GraphModelNode *owner = &model->nodes[mn->owner];
 
-        append (s, markup, "\nslot %d of %s’s next_functions", mn->slot, owner->name);
+        append (s, markup, _("\nslot %d of %s’s next_functions"), mn->slot, owner->name);
         if (mn->frozen)
-          append (s, markup, "\n%s %s: a parameter with requires_grad=False (frozen)",
+          append (s, markup, _("\n%s %s: a parameter with requires_grad=False (frozen)"),
                   mn->leaf_name, mn->shape ? mn->shape : "");
         else if (mn->shape != NULL)
-          append (s, markup, "\nan input %s that does not require grad", mn->shape);
+          append (s, markup, _("\nan input %s that does not require grad"), mn->shape);
         else
-          append (s, markup, "\na Python number, not a tensor");
+          append (s, markup, _("\na Python number, not a tensor"));
       }
       break;
 
     case GRAPH_NODE_FUNCTION:
     default:
       if (mn->module[0] != '\0')
-        append (s, markup, "\nmodule: %s", mn->module);
+        append (s, markup, _("\nmodule: %s"), mn->module);
       append (s, markup, "\ngrad_output: %s", mn->shape);
       if (mn->n_edges > 0)
         append (s, markup, "\nnext_functions:");
@@ -574,10 +591,14 @@ graph_model_describe (const GraphModel *model,
 
           if (t->kind == GRAPH_NODE_LEAF)
             append (s, markup, "\n  %d: AccumulateGrad (%s) %s", j,
-                    t->leaf_name ? t->leaf_name : "leaf", t->shape);
+                    t->leaf_name ? t->leaf_name : _("leaf"), t->shape);
           else if (t->kind == GRAPH_NODE_NONE)
-            append (s, markup, "\n  %d: None%s%s", j, t->frozen ? " — frozen " : "",
-                    t->frozen ? t->leaf_name : "");
+            {
+              if (t->frozen)
+                append (s, markup, _("\n  %d: None — frozen %s"), j, t->leaf_name);
+              else
+                append (s, markup, "\n  %d: None", j);
+            }
           else
             append (s, markup, "\n  %d: %s %s", j, t->name,
                     mn->input_shapes[j] ? mn->input_shapes[j] : "");
@@ -592,15 +613,17 @@ graph_model_describe (const GraphModel *model,
             g_string_append_printf (names, "%s%s", j > 0 ? ", " : "", mn->saved_names[j]);
           if (mn->saves_buffer)
             g_string_append_printf (names, "%s%s", names->len > 0 ? ", " : "",
-                                    mn->op == OP_MAX_POOL2D ? "indices" : "statistics");
-          append (s, markup, "\nsaved: %s%s", names->str,
-                  mn->saved_freed && !mn->has_saved ? " (freed by backward)" : "");
+                                    mn->op == OP_MAX_POOL2D ? _("indices") : _("statistics"));
+          if (mn->saved_freed && !mn->has_saved)
+            append (s, markup, _("\nsaved: %s (freed by backward)"), names->str);
+          else
+            append (s, markup, _("\nsaved: %s"), names->str);
           g_string_free (names, TRUE);
         }
       else
-        append (s, markup, "\nsaved: nothing");
+        append (s, markup, _("\nsaved: nothing"));
       if (state_name (mn->state) != NULL)
-        append (s, markup, "\nstate: %s", state_name (mn->state));
+        append (s, markup, _("\nstate: %s"), state_name (mn->state));
       status = graph_model_status_text (model, i);
       if (status != NULL)
         append (s, markup, " (%s)", status);

@@ -129,6 +129,10 @@ char       *graph_model_describe       (const GraphModel *model, int i, gboolean
 /* The line a node shows for its live state: "2 of 3 gradients arrived",
  * ".grad: None"; NULL when there is nothing to say. */
 char       *graph_model_status_text    (const GraphModel *model, int i);
+/* The status lines themselves, translated: a leaf's .grad (passes ≤ 0: None)
+ * and a node waiting for its gradients. The layout sizes boxes with them. */
+char       *graph_leaf_status_text     (int passes, gboolean defined, gboolean frozen);
+char       *graph_waiting_status_text  (int arrived, int total);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GraphModel, graph_model_unref)
 

@@ -3,6 +3,7 @@
 
 #include "graph-paint-private.h"
 
+#include <glib/gi18n.h>
 #include <math.h>
 
 #define LEGEND_PAD      10.0
@@ -28,18 +29,18 @@ typedef enum
 } LegendEntry;
 
 static const char *const legend_text[ENTRY_COUNT] = {
-  [ENTRY_FUNCTION]  = "grad_fn: PyTorch’s name, module, shape",
-  [ENTRY_LEAF]      = "AccumulateGrad: parameter, shape, .grad",
-  [ENTRY_FROZEN]    = "frozen parameter (requires_grad=False)",
-  [ENTRY_NONE]      = "None in next_functions",
-  [ENTRY_COLLAPSED] = "collapsed module",
-  [ENTRY_RUNNING]   = "running now",
-  [ENTRY_READY]     = "ready: all gradients arrived",
-  [ENTRY_WAITING]   = "waiting: “2 of 3 gradients arrived”",
-  [ENTRY_DONE]      = "done in this backward",
-  [ENTRY_SAVED]     = "saved tensors held for backward",
-  [ENTRY_FREED]     = "saved tensors freed",
-  [ENTRY_GRAD]      = "‖gradient‖ along an edge, log scale",
+  [ENTRY_FUNCTION]  = N_("grad_fn: PyTorch’s name, module, shape"),
+  [ENTRY_LEAF]      = N_("AccumulateGrad: parameter, shape, .grad"),
+  [ENTRY_FROZEN]    = N_("frozen parameter (requires_grad=False)"),
+  [ENTRY_NONE]      = N_("None in next_functions"),
+  [ENTRY_COLLAPSED] = N_("collapsed module"),
+  [ENTRY_RUNNING]   = N_("running now"),
+  [ENTRY_READY]     = N_("ready: all gradients arrived"),
+  [ENTRY_WAITING]   = N_("waiting: “2 of 3 gradients arrived”"),
+  [ENTRY_DONE]      = N_("done in this backward"),
+  [ENTRY_SAVED]     = N_("saved tensors held for backward"),
+  [ENTRY_FREED]     = N_("saved tensors freed"),
+  [ENTRY_GRAD]      = N_("‖gradient‖ along an edge, log scale"),
 };
 
 static char *
@@ -48,7 +49,7 @@ grad_range_text (const GraphLayout *layout)
   double lo, hi;
 
   if (!graph_layout_grad_range (layout, &lo, &hi))
-    return g_strdup ("(after backward)");
+    return g_strdup (_("(after backward)"));
 
   return g_strdup_printf ("%.2g … %.2g", lo, hi);
 }
@@ -59,10 +60,10 @@ graph_legend_size (const GraphLayout *layout,
                    double            *height)
 {
   g_autofree char *range = grad_range_text (layout);
-  double w = graph_text_width (GRAPH_TEXT_TITLE, "Legend");
+  double w = graph_text_width (GRAPH_TEXT_TITLE, _("Legend"));
 
   for (int i = 0; i < ENTRY_COUNT; i++)
-    w = MAX (w, LEGEND_SWATCH_W + 8 + graph_text_width (GRAPH_TEXT_LEGEND, legend_text[i]));
+    w = MAX (w, LEGEND_SWATCH_W + 8 + graph_text_width (GRAPH_TEXT_LEGEND, _(legend_text[i])));
   w = MAX (w, LEGEND_SWATCH_W + 8 + graph_text_width (GRAPH_TEXT_LEGEND, range));
 
   *width = ceil (w + 2 * LEGEND_PAD);
@@ -183,7 +184,7 @@ graph_paint_legend (cairo_t           *cr,
   graph_text_select (cr, GRAPH_TEXT_TITLE);
   set_color (cr, &theme->text, 1);
   cairo_move_to (cr, x + LEGEND_PAD, y + LEGEND_PAD + graph_text_ascent (GRAPH_TEXT_TITLE));
-  cairo_show_text (cr, "Legend");
+  graph_text_show (cr, GRAPH_TEXT_TITLE, _("Legend"));
 
   row_y = y + LEGEND_PAD + graph_text_height (GRAPH_TEXT_TITLE) + 6;
   for (int i = 0; i < ENTRY_COUNT; i++)
@@ -196,13 +197,13 @@ graph_paint_legend (cairo_t           *cr,
       graph_text_select (cr, GRAPH_TEXT_LEGEND);
       set_color (cr, &theme->text, 1);
       cairo_move_to (cr, x + LEGEND_PAD + LEGEND_SWATCH_W + 8, baseline);
-      cairo_show_text (cr, legend_text[i]);
+      graph_text_show (cr, GRAPH_TEXT_LEGEND, _(legend_text[i]));
       row_y += LEGEND_ROW;
       if (i == ENTRY_GRAD)
         {
           set_color (cr, &theme->text_dim, 1);
           cairo_move_to (cr, x + LEGEND_PAD + LEGEND_SWATCH_W + 8, baseline + LEGEND_ROW);
-          cairo_show_text (cr, range);
+          graph_text_show (cr, GRAPH_TEXT_LEGEND, range);
           row_y += LEGEND_ROW;
         }
     }

@@ -14,7 +14,7 @@ show_text_centred (cairo_t        *cr,
 {
   graph_text_select (cr, style);
   cairo_move_to (cr, cx - graph_text_width (style, text) / 2, baseline);
-  cairo_show_text (cr, text);
+  graph_text_show (cr, style, text);
 }
 
 static GraphLook

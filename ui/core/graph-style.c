@@ -2,6 +2,8 @@
 
 #include "graph-style.h"
 
+#include <pango/pangocairo.h>
+
 typedef struct
 {
   double size;
@@ -77,6 +79,64 @@ graph_text_size (GraphTextStyle style)
   return specs[style].size;
 }
 
+/* Does text hold a script cairo's toy API cannot draw (Arabic, Hebrew, Indic,
+ * ...: joined or reordered letters)? Latin, Greek, Cyrillic and the symbols the
+ * graph uses (‖, ·, ×, …) it draws letter by letter correctly. */
+static gboolean
+text_needs_shaping (const char *text)
+{
+  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      switch (g_unichar_get_script (g_utf8_get_char (p)))
+        {
+        case G_UNICODE_SCRIPT_COMMON:
+        case G_UNICODE_SCRIPT_INHERITED:
+        case G_UNICODE_SCRIPT_LATIN:
+        case G_UNICODE_SCRIPT_GREEK:
+        case G_UNICODE_SCRIPT_CYRILLIC:
+          break;
+        default:
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+/* A Pango layout of text in style, on cr or (cr NULL) on a context of its own
+ * for measuring; unhinted metrics like the toy fonts. */
+static PangoLayout *
+pango_layout_for (cairo_t        *cr,
+                  GraphTextStyle  style,
+                  const char     *text)
+{
+  g_autoptr (PangoFontDescription) font = pango_font_description_new ();
+  PangoContext *context;
+  PangoLayout *layout;
+
+  if (cr != NULL)
+    {
+      layout = pango_cairo_create_layout (cr);
+      context = pango_layout_get_context (layout);
+    }
+  else
+    {
+      /* The per-thread default font map: the layout may run on a worker. */
+      context = pango_font_map_create_context (pango_cairo_font_map_get_default ());
+      layout = pango_layout_new (context);
+      g_object_unref (context);
+    }
+  pango_cairo_context_set_font_options (context, style_get (style)->options);
+  pango_font_description_set_family (font, GRAPH_FONT_FAMILY);
+  pango_font_description_set_weight (font, specs[style].weight == CAIRO_FONT_WEIGHT_BOLD
+                                             ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
+  pango_font_description_set_absolute_size (font, specs[style].size * PANGO_SCALE);
+  pango_layout_set_font_description (layout, font);
+  pango_layout_context_changed (layout);
+  pango_layout_set_text (layout, text, -1);
+
+  return layout;
+}
+
 double
 graph_text_width (GraphTextStyle style,
                   const char    *text)
@@ -85,9 +145,39 @@ graph_text_width (GraphTextStyle style,
 
   if (text == NULL || text[0] == '\0')
     return 0;
+  if (text_needs_shaping (text))
+    {
+      g_autoptr (PangoLayout) layout = pango_layout_for (NULL, style, text);
+      PangoRectangle logical;
+
+      pango_layout_get_extents (layout, NULL, &logical);
+      return (double) logical.width / PANGO_SCALE;
+    }
   cairo_scaled_font_text_extents (style_get (style)->font, text, &extents);
 
   return extents.x_advance;
+}
+
+void
+graph_text_show (cairo_t        *cr,
+                 GraphTextStyle  style,
+                 const char     *text)
+{
+  g_autoptr (PangoLayout) layout = NULL;
+  double x, y;
+
+  if (text == NULL || text[0] == '\0')
+    return;
+  if (!text_needs_shaping (text))
+    {
+      cairo_show_text (cr, text);
+      return;
+    }
+  layout = pango_layout_for (cr, style, text);
+  cairo_get_current_point (cr, &x, &y);
+  /* Pango draws from the top-left of the line; the toy API from the baseline. */
+  cairo_move_to (cr, x, y - (double) pango_layout_get_baseline (layout) / PANGO_SCALE);
+  pango_cairo_show_layout (cr, layout);
 }
 
 double

@@ -3,12 +3,16 @@
  * The layout sizes each box from its measured label; the painter draws that
  * label inside it. Both must agree to the pixel, so both measure and draw text
  * through these functions: cairo's toy text API with one font per style, hint
- * metrics off so widths scale linearly with the zoom (no Pango in ui_core).
+ * metrics off so widths scale linearly with the zoom. The toy API neither
+ * shapes nor orders right-to-left text, so a label in a script that needs it
+ * (a translation into Persian: "۲ از ۳ گرادیان رسید") goes through Pango
+ * instead, with the same font, size and metrics options; Latin labels, the
+ * graph's grad_fns, names and shapes, keep the toy API's exact pixels.
  *
  *   double w = graph_text_width (GRAPH_TEXT_TITLE, "ConvolutionBackward0");
  *   graph_text_select (cr, GRAPH_TEXT_TITLE);
  *   cairo_move_to (cr, x, baseline);
- *   cairo_show_text (cr, "ConvolutionBackward0");
+ *   graph_text_show (cr, GRAPH_TEXT_TITLE, "ConvolutionBackward0");
  */
 #pragma once
 
@@ -37,6 +41,9 @@ typedef enum
 #define GRAPH_CLUSTER_PAD      8.0
 
 double graph_text_size     (GraphTextStyle style);
+/* Draws text in style with its baseline's start at the current point (after
+ * graph_text_select), shaped by Pango when its script needs it. */
+void   graph_text_show     (cairo_t *cr, GraphTextStyle style, const char *text);
 /* Advance width of text in style, graph units. */
 double graph_text_width    (GraphTextStyle style, const char *text);
 /* Height of one line (ascent + descent) and its ascent. */

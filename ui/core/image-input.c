@@ -2,6 +2,7 @@
  * predictions with ImageNet's class names. See image-input.h. */
 #include "image-input.h"
 
+#include <glib/gi18n.h>
 #include <math.h>
 #include <string.h>
 
@@ -64,7 +65,7 @@ image_rgb_load (const char *path, GError **error)
   g_autoptr (GdkPixbuf) pixbuf = gdk_pixbuf_new_from_file (path, &local);
   if (pixbuf == NULL)
     {
-      g_set_error (error, local->domain, local->code, "Cannot open the picture “%s”: %s", path,
+      g_set_error (error, local->domain, local->code, _("Cannot open the picture “%s”: %s"), path,
                    local->message);
       return NULL;
     }
@@ -72,7 +73,7 @@ image_rgb_load (const char *path, GError **error)
       || gdk_pixbuf_get_colorspace (pixbuf) != GDK_COLORSPACE_RGB)
     {
       g_set_error (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_UNKNOWN_TYPE,
-                   "Cannot open the picture “%s”: not 8-bit RGB", path);
+                   _("Cannot open the picture “%s”: not 8-bit RGB"), path);
       return NULL;
     }
   return image_rgb_new_from_pixbuf (pixbuf);

@@ -7,6 +7,8 @@
 #include "cpu.h"
 #include "gradlens-application-private.h"
 
+#include <glib/gi18n.h>
+
 static void
 gradlens_application_quit (GSimpleAction *action,
                            GVariant      *parameter,
@@ -29,6 +31,7 @@ gradlens_application_about (GSimpleAction *action,
                             GVariant      *parameter,
                             gpointer       user_data)
 {
+  /* not translated: a name */
   static const char *authors[] = { "The GradLens authors", NULL };
   GtkWindow *parent = gtk_application_get_active_window (GTK_APPLICATION (user_data));
   g_autofree char *kernels = cpu_describe ();   /* the About window's System tab */
@@ -37,9 +40,11 @@ gradlens_application_about (GSimpleAction *action,
                          "program-name", "GradLens",
                          "logo-icon-name", GRADLENS_APPLICATION_ID,
                          "version", GRADLENS_VERSION,
-                         "comments", "Watch PyTorch-style autograd build its graph "
-                                     "and send gradients back through it, one step at a time.",
-                         "copyright", "© 2026 The GradLens authors",
+                         "comments", _("Watch PyTorch-style autograd build its graph "
+                                       "and send gradients back through it, one step at a time."),
+                         "copyright", _("© 2026 The GradLens authors"),
+                         /* Translators: your names, one a line, shown in the About window. */
+                         "translator-credits", _("translator-credits"),
                          "license-type", GTK_LICENSE_GPL_3_0,
                          "authors", authors,
                          "system-information", kernels,

@@ -7,6 +7,8 @@
 
 #include "gradlens-window-private.h"
 
+#include <glib/gi18n.h>
+
 static void
 action_step_op (GtkWidget *widget, const char *name, GVariant *param)
 {

@@ -12,6 +12,7 @@
 #include "module.h"
 #include "pth.h"
 
+#include <glib/gi18n.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -34,7 +35,7 @@ convert_pth (const char *path,
   if (g_mkdir_with_parents (dir, 0700) != 0)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                   "Cannot create the folder %s for the converted weights", dir);
+                   _("Cannot create the folder %s for the converted weights"), dir);
       return NULL;
     }
   out = g_strdup_printf ("%s/%s.safetensors", dir, base);
@@ -80,7 +81,7 @@ gradlens_window_open_weights (GradlensWindow *self,
     {
       g_autofree char *uri = g_file_get_uri (file);
       g_set_error (&local, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-                   "Cannot open %s: only local files can be loaded", uri);
+                   _("Cannot open %s: only local files can be loaded"), uri);
       goto fail;
     }
 
@@ -94,7 +95,7 @@ gradlens_window_open_weights (GradlensWindow *self,
   check = resnet18_new (1000, self->settings.seed);
   if (!module_load_state_dict (check, sd, &unexpected, &local))
     {
-      g_prefix_error (&local, "Cannot use %s as resnet18 weights: ", path);
+      g_prefix_error (&local, _("Cannot use %s as resnet18 weights: "), path);
       goto fail;
     }
 
@@ -109,9 +110,15 @@ gradlens_window_open_weights (GradlensWindow *self,
   gradlens_window_reset (self);
 
   message = unexpected != NULL && unexpected->len > 0
-    ? g_strdup_printf ("Weights loaded from %s (%u tensors; %u not in resnet18 were ignored)",
+    /* Translators: %1$s is a file, %2$u the tensors it holds, %3$u of them ignored. */
+    ? g_strdup_printf (ngettext ("Weights loaded from %1$s (%2$u tensors; %3$u not in resnet18 "
+                                 "was ignored)",
+                                 "Weights loaded from %1$s (%2$u tensors; %3$u not in resnet18 "
+                                 "were ignored)", unexpected->len),
                        path, state_dict_size (sd), unexpected->len)
-    : g_strdup_printf ("Weights loaded from %s (%u tensors)", path, state_dict_size (sd));
+    : g_strdup_printf (ngettext ("Weights loaded from %s (%u tensor)",
+                                 "Weights loaded from %s (%u tensors)", state_dict_size (sd)),
+                       path, state_dict_size (sd));
   gradlens_event_log_append (self->event_log, "info", message);
   return TRUE;
 
@@ -142,17 +149,17 @@ _gradlens_window_choose_weights_to_open (GradlensWindow *self)
   GtkFileChooserNative *chooser;
   GtkFileFilter *filter;
 
-  chooser = gtk_file_chooser_native_new ("Open Weights", GTK_WINDOW (self),
-                                         GTK_FILE_CHOOSER_ACTION_OPEN, "_Open", "_Cancel");
+  chooser = gtk_file_chooser_native_new (_("Open Weights"), GTK_WINDOW (self),
+                                         GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
   filter = gtk_file_filter_new ();
-  gtk_file_filter_set_name (filter, "resnet18 weights (.safetensors, .pth)");
+  gtk_file_filter_set_name (filter, _("resnet18 weights (.safetensors, .pth)"));
   gtk_file_filter_add_pattern (filter, "*.safetensors");
   gtk_file_filter_add_pattern (filter, "*.pth");
   gtk_file_filter_add_pattern (filter, "*.pt");
   gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
   g_object_unref (filter);
   filter = gtk_file_filter_new ();
-  gtk_file_filter_set_name (filter, "All files");
+  gtk_file_filter_set_name (filter, _("All files"));
   gtk_file_filter_add_pattern (filter, "*");
   gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
   g_object_unref (filter);
@@ -181,19 +188,21 @@ gradlens_window_save_weights (GradlensWindow *self,
   path = g_file_get_path (file);
   if (model == NULL)
     g_set_error (&local, G_IO_ERROR, G_IO_ERROR_FAILED,
-                 "There are no weights to save: the lesson has not built its model yet "
-                 "(or it is running; pause it first)");
+                 _("There are no weights to save: the lesson has not built its model yet "
+                   "(or it is running; pause it first)"));
   else if (path == NULL)
     g_set_error (&local, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-                 "Cannot save there: only local files can be written");
+                 _("Cannot save there: only local files can be written"));
   else
     {
       /* Written to a temporary file and renamed: an old file survives a failure. */
       sd = module_state_dict (model);
       if (safetensors_save (sd, path, &local))
         {
-          g_autofree char *message = g_strdup_printf ("Weights saved to %s (%u tensors)", path,
-                                                      state_dict_size (sd));
+          g_autofree char *message
+            = g_strdup_printf (ngettext ("Weights saved to %s (%u tensor)",
+                                         "Weights saved to %s (%u tensors)", state_dict_size (sd)),
+                               path, state_dict_size (sd));
           gradlens_event_log_append (self->event_log, "info", message);
           return TRUE;
         }
@@ -224,8 +233,8 @@ _gradlens_window_choose_weights_to_save (GradlensWindow *self)
 {
   GtkFileChooserNative *chooser;
 
-  chooser = gtk_file_chooser_native_new ("Save Weights", GTK_WINDOW (self),
-                                         GTK_FILE_CHOOSER_ACTION_SAVE, "_Save", "_Cancel");
+  chooser = gtk_file_chooser_native_new (_("Save Weights"), GTK_WINDOW (self),
+                                         GTK_FILE_CHOOSER_ACTION_SAVE, _("_Save"), _("_Cancel"));
   gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), "resnet18.safetensors");
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
   g_signal_connect (chooser, "response", G_CALLBACK (on_save_response), self);
@@ -253,16 +262,16 @@ gradlens_window_export_graph (GradlensWindow *self,
   path = g_file_get_path (file);
   if (path == NULL)
     g_set_error (&local, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-                 "Cannot export there: only local files can be written");
+                 _("Cannot export there: only local files can be written"));
   else if (gradlens_window_is_busy (self))
     g_set_error (&local, G_IO_ERROR, G_IO_ERROR_BUSY,
-                 "The lesson is running: pause it to export its graph");
+                 _("The lesson is running: pause it to export its graph"));
   else if (self->graph_nodes->len == 0)
     g_set_error (&local, G_IO_ERROR, G_IO_ERROR_FAILED,
-                 "There is no graph to export yet: step the lesson first");
+                 _("There is no graph to export yet: step the lesson first"));
   else if (format_name == NULL && !graph_export_format_from_filename (path, &format))
     g_set_error (&local, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                 "%s: name the file .png, .svg or .pdf", path);
+                 _("%s: name the file .png, .svg or .pdf"), path);
   else if (format_name == NULL || graph_export_format_from_string (format_name, &format, &local))
     {
       double scale = format == GRAPH_EXPORT_PNG ? 2.0 : 1.0;
@@ -283,16 +292,16 @@ gradlens_window_export_graph (GradlensWindow *self,
         }
       if (ok)
         {
-          g_autofree char *message = g_strdup_printf ("Graph exported to %s", path);
+          g_autofree char *message = g_strdup_printf (_("Graph exported to %s"), path);
           gradlens_event_log_append (self->event_log, "info", message);
           return TRUE;
         }
     }
 
   if (local == NULL)
-    g_set_error (&local, G_IO_ERROR, G_IO_ERROR_FAILED, "Cannot export the graph to %s", path);
+    g_set_error (&local, G_IO_ERROR, G_IO_ERROR_FAILED, _("Cannot export the graph to %s"), path);
   else
-    g_prefix_error (&local, "Cannot export the graph: ");
+    g_prefix_error (&local, _("Cannot export the graph: "));
   gradlens_window_show_error (self, local->message);
   g_propagate_error (error, g_steal_pointer (&local));
   return FALSE;
@@ -323,9 +332,9 @@ _gradlens_window_choose_graph_export (GradlensWindow *self,
   g_autofree char *name = NULL;
   g_autofree char *title = NULL;
 
-  title = g_strdup_printf ("Export Graph as %s", format);
+  title = g_strdup_printf (_("Export Graph as %s"), format);
   chooser = gtk_file_chooser_native_new (title, GTK_WINDOW (self),
-                                         GTK_FILE_CHOOSER_ACTION_SAVE, "_Export", "_Cancel");
+                                         GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"), _("_Cancel"));
   name = g_strdup_printf ("%s-graph.%s", self->lesson != NULL ? self->lesson->name : "gradlens",
                           format);
   gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), name);

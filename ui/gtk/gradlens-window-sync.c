@@ -12,6 +12,7 @@
 #include "module.h"
 #include "plot-paint.h"
 
+#include <glib/gi18n.h>
 #include <string.h>
 
 /* The panels refresh at each pause; the per-layer chart reads every parameter
@@ -79,16 +80,16 @@ phase_title (LessonPhase phase)
   switch (phase)
     {
     case LESSON_PHASE_FORWARD:
-      return "Forward pass";
+      return _("Forward pass");
     case LESSON_PHASE_BACKWARD:
-      return "Backward pass";
+      return _("Backward pass");
     case LESSON_PHASE_OPTIMIZER:
-      return "Optimizer step";
+      return _("Optimizer step");
     case LESSON_PHASE_ZERO_GRAD:
       return "zero_grad";
     case LESSON_PHASE_DONE:
     default:
-      return "Done";
+      return _("Done");
     }
 }
 
@@ -205,7 +206,9 @@ drain_log (GradlensWindow *self)
 
   if (skip > 0)
     {
-      g_autofree char *text = g_strdup_printf ("… %u earlier events not shown", skip);
+      g_autofree char *text = g_strdup_printf (ngettext ("… %u earlier event not shown",
+                                                         "… %u earlier events not shown", skip),
+                                               skip);
       for (guint i = 0; i < skip && (e = g_async_queue_try_pop (self->log_queue)) != NULL; i++)
         log_entry_free (e);
       gradlens_event_log_append (self->event_log, "info", text);
@@ -272,11 +275,11 @@ update_graph (GradlensWindow *self)
   if (self->graph_nodes->len == 0)
     {
       gtk_widget_set_visible (GTK_WIDGET (self->graph_placeholder), TRUE);
-      gradlens_placeholder_set_title (self->graph_placeholder, "No Graph Yet");
+      gradlens_placeholder_set_title (self->graph_placeholder, _("No Graph Yet"));
       gradlens_placeholder_set_description (
         self->graph_placeholder,
-        "Press Op (F10) to run the program to its first operation: every op that needs a "
-        "gradient records its grad_fn here.");
+        _("Press Op (F10) to run the program to its first operation: every op that needs a "
+          "gradient records its grad_fn here."));
       if (changed)
         graph_view_set_nodes (self->graph_view, NULL);
       return;
@@ -433,9 +436,9 @@ update_code (GradlensWindow     *self,
   if (status == STEPPER_READY)
     {
       gradlens_code_view_set_line (self->code_view, 0, FALSE);
-      gradlens_code_view_set_phase (self->code_view, "idle", "Ready",
-                                    "Step with Op (F10), Line (F11) or play (F6); "
-                                    "the line about to run is highlighted.");
+      gradlens_code_view_set_phase (self->code_view, "idle", _("Ready"),
+                                    _("Step with Op (F10), Line (F11) or play (F6); "
+                                      "the line about to run is highlighted."));
       return;
     }
 
@@ -444,13 +447,13 @@ update_code (GradlensWindow     *self,
       if (!stepper_get_result (self->stepper, &error))
         {
           gradlens_code_view_set_line (self->code_view, line, TRUE);
-          gradlens_code_view_set_phase (self->code_view, "error", "Stopped with an error",
+          gradlens_code_view_set_phase (self->code_view, "error", _("Stopped with an error"),
                                         error != NULL ? error->message : NULL);
           return;
         }
       gradlens_code_view_set_line (self->code_view, 0, FALSE);
-      gradlens_code_view_set_phase (self->code_view, "done", "Done",
-                                    "The program ran to its end. Reset (Ctrl+R) to run it again.");
+      gradlens_code_view_set_phase (self->code_view, "done", _("Done"),
+                                    _("The program ran to its end. Reset (Ctrl+R) to run it again."));
       return;
     }
 
@@ -561,8 +564,8 @@ _gradlens_window_set_playing (GradlensWindow *self,
   gtk_button_set_icon_name (self->play_button, playing ? "media-playback-pause-symbolic"
                                                        : "media-playback-start-symbolic");
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->play_button),
-                               playing ? "Pause (F6): stop playing"
-                                       : "Play (F6): step by itself at the chosen speed");
+                               playing ? _("Pause (F6): stop playing")
+                                       : _("Play (F6): step by itself at the chosen speed"));
 }
 
 void
@@ -625,8 +628,8 @@ _gradlens_window_sync (GradlensWindow *self)
       if (!stepper_get_result (self->stepper, &error) && error != NULL
           && !g_error_matches (error, LESSON_ERROR, LESSON_ERROR_CANCELLED))
         {
-          g_autofree char *message = g_strdup_printf ("The lesson “%s” stopped: %s",
-                                                      self->lesson->title, error->message);
+          g_autofree char *message = g_strdup_printf (_("The lesson “%s” stopped: %s"),
+                                                      _(self->lesson->title), error->message);
           gradlens_window_show_error (self, message);
         }
     }

@@ -9,6 +9,7 @@
 #include "sgd.h"
 #include "theme.h"
 
+#include <glib/gi18n.h>
 #include <string.h>
 
 G_DEFINE_FINAL_TYPE (GradlensWindow, gradlens_window, GTK_TYPE_APPLICATION_WINDOW)
@@ -206,7 +207,7 @@ restart (GradlensWindow *self)
   run = stepper_get_run (self->stepper);
   gradlens_code_view_set_code (self->code_view, lesson_run_get_source (run));
   gradlens_event_log_clear (self->event_log);
-  gradlens_event_log_append (self->event_log, "info", self->lesson->summary);
+  gradlens_event_log_append (self->event_log, "info", _(self->lesson->summary));
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->output_view), "", 0);
   gradlens_loss_plot_clear (self->loss_plot);
   gradlens_variable_list_update (self->variable_list, NULL);
@@ -677,8 +678,8 @@ on_module_tree_changed (GradlensModuleTree *tree,
     g_autofree char *trainable = NULL;
     gradlens_module_tree_get_counts (tree, &counts);
     trainable = gradlens_format_count (counts.trainable);
-    message = g_strdup_printf ("requires_grad changed: %s parameters train now; the change "
-                               "shows from the next forward pass", trainable);
+    message = g_strdup_printf (_("requires_grad changed: %s parameters train now; the "
+                                 "change shows from the next forward pass"), trainable);
   }
   gradlens_event_log_append (self->event_log, "info", message);
   {
@@ -935,7 +936,7 @@ gradlens_window_init (GradlensWindow *self)
   lessons = lesson_list (&n_lessons);
   for (guint i = 0; i < n_lessons; i++)
     {
-      gtk_string_list_append (titles, lessons[i]->title);
+      gtk_string_list_append (titles, _(lessons[i]->title));
       if (g_strcmp0 (self->settings.lesson, lessons[i]->name) == 0)
         selected = i;
     }

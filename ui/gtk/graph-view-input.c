@@ -2,6 +2,7 @@
 
 #include "graph-view-private.h"
 
+#include <glib/gi18n.h>
 #include <math.h>
 
 /* --- Input -------------------------------------------------------------- */
@@ -253,7 +254,7 @@ query_tooltip (GtkWidget  *widget,
     {
       g_autofree char *path = g_markup_escape_text (ln->module_path, -1);
 
-      markup = g_strdup_printf ("<b>%s</b> (collapsed)\n%s\nDouble-click to open it.", path,
+      markup = g_strdup_printf (_("<b>%s</b> (collapsed)\n%s\nDouble-click to open it."), path,
                                 ln->lines[1].text);
     }
   gtk_tooltip_set_markup (tooltip, markup);

@@ -3,6 +3,7 @@
 
 #include "graph-view-private.h"
 
+#include <glib/gi18n.h>
 #include <math.h>
 #include <string.h>
 
@@ -545,7 +546,7 @@ graph_view_export (GraphView          *self,
   if (self->layout == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED,
-                   "Cannot export “%s”: there is no graph yet", path);
+                   _("Cannot export “%s”: there is no graph yet"), path);
       return FALSE;
     }
 
@@ -772,7 +773,7 @@ graph_view_init (GraphView *self)
   gtk_widget_set_has_tooltip (widget, TRUE);
   gtk_widget_set_overflow (widget, GTK_OVERFLOW_HIDDEN);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  "Autograd graph", -1);
+                                  _("Autograd graph"), -1);
 
   graph_view_input_init (self);
 }

@@ -10,6 +10,7 @@
 #include "plot-paint.h"
 #include "theme.h"
 
+#include <glib/gi18n.h>
 #include <string.h>
 
 /* --- Labels ------------------------------------------------------------------ */
@@ -71,9 +72,9 @@ inspector_add_histogram (GtkBox       *box,
   histogram_compute (hist, t->data, t->numel, t->numel < 64 ? 16 : 48);
   gtk_drawing_area_set_content_height (GTK_DRAWING_AREA (area), 96);
   gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (area), draw_histogram, hist, histogram_free);
-  gtk_widget_set_tooltip_text (area, "Histogram of the values (bar heights on a square-root scale)");
+  gtk_widget_set_tooltip_text (area, _("Histogram of the values (bar heights on a square-root scale)"));
   gtk_accessible_update_property (GTK_ACCESSIBLE (area), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  "Histogram of the values", -1);
+                                  _("Histogram of the values"), -1);
   gtk_box_append (box, area);
 }
 
@@ -176,8 +177,9 @@ inspector_add_heatmap (GtkBox       *box,
     {
       GtkWidget *spin = gtk_spin_button_new_with_range (0, (double) t->shape[d] - 1, 1);
       gtk_editable_set_width_chars (GTK_EDITABLE (spin), 3);
-      g_autofree char *tip = g_strdup_printf ("Index %s along dimension %d (size %" G_GINT64_FORMAT ")",
-                                              dim_names[d], d, t->shape[d]);
+      /* Translators: %1$s is i or j, %2$d a dimension of the tensor, %3$lld its size. */
+      g_autofree char *tip = g_strdup_printf (_("Index %1$s along dimension %2$d (size %3$lld)"),
+                                              dim_names[d], d, (long long) t->shape[d]);
 
       gtk_widget_set_tooltip_text (spin, tip);
       gtk_accessible_update_property (GTK_ACCESSIBLE (spin), GTK_ACCESSIBLE_PROPERTY_LABEL, tip, -1);
@@ -199,10 +201,10 @@ inspector_add_heatmap (GtkBox       *box,
   gtk_drawing_area_set_content_height (GTK_DRAWING_AREA (area),
                                        CLAMP ((int) t->shape[t->ndim - 2] * 8, 64, 180));
   gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (area), draw_heatmap, hm, heatmap_free);
-  gtk_widget_set_tooltip_text (area, "Blue is negative, red positive, white zero; "
-                                     "scaled by the largest |value| of the slice");
+  gtk_widget_set_tooltip_text (area, _("Blue is negative, red positive, white zero; "
+                                       "scaled by the largest |value| of the slice"));
   gtk_accessible_update_property (GTK_ACCESSIBLE (area), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  "Heat map of a 2-D slice", -1);
+                                  _("Heat map of a 2-D slice"), -1);
   gtk_box_append (box, area);
   heatmap_update (hm);
 }
@@ -233,9 +235,9 @@ inspector_add_filters (GtkBox       *box,
   if (surface == NULL)
     return;
 
-  inspector_add_heading (box, "Filters as images");
-  inspector_add_label (box, "Each filter min–max scaled to itself; its three input channels as "
-                            "red, green and blue.", "dim-label");
+  inspector_add_heading (box, _("Filters as images"));
+  inspector_add_label (box, _("Each filter min–max scaled to itself; its three input "
+                              "channels as red, green and blue."), "dim-label");
   area = gtk_drawing_area_new ();
   gtk_drawing_area_set_content_height (
     GTK_DRAWING_AREA (area),
@@ -243,7 +245,7 @@ inspector_add_filters (GtkBox       *box,
   gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (area), draw_filters, surface,
                                   (GDestroyNotify) cairo_surface_destroy);
   gtk_accessible_update_property (GTK_ACCESSIBLE (area), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  "The convolution filters as RGB images", -1);
+                                  _("The convolution filters as RGB images"), -1);
   gtk_box_append (box, area);
 }
 

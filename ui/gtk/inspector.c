@@ -5,6 +5,7 @@
 #include "gradlens-placeholder.h"
 #include "layer-chart.h"
 
+#include <glib/gi18n.h>
 #include <math.h>
 #include <string.h>
 
@@ -112,18 +113,18 @@ add_stats (GtkGrid      *grid,
   mn = format_float (st.min);
   mx = format_float (st.max);
   mean = format_float (st.mean);
-  std = t->numel > 1 ? format_float (st.std) : g_strdup ("nan (one element)");
+  std = t->numel > 1 ? format_float (st.std) : g_strdup (_("nan (one element)"));
   norm = format_float (st.norm);
-  add_fact (grid, "min / max", (text = g_strdup_printf ("%s / %s", mn, mx)));
+  add_fact (grid, _("min / max"), (text = g_strdup_printf ("%s / %s", mn, mx)));
   g_clear_pointer (&text, g_free);
-  add_fact (grid, "mean / std", (text = g_strdup_printf ("%s / %s", mean, std)));
+  add_fact (grid, _("mean / std"), (text = g_strdup_printf ("%s / %s", mean, std)));
   g_clear_pointer (&text, g_free);
   add_fact (grid, "‖·‖₂", norm);
   if (st.n_nan > 0 || st.n_inf > 0)
     {
       GtkWidget *v;
       text = g_strdup_printf ("%" G_GINT64_FORMAT " NaN, %" G_GINT64_FORMAT " Inf", st.n_nan, st.n_inf);
-      v = add_fact (grid, "not finite", text);
+      v = add_fact (grid, _("not finite"), text);
       gtk_widget_add_css_class (v, "error");
     }
 }
@@ -169,7 +170,7 @@ add_grad_section (GradlensInspector *self,
   g_autofree char *heading = NULL;
   const char *name = tensor_name (self, t);
 
-  heading = g_strdup_printf ("%s.grad", name != NULL ? name : "tensor");
+  heading = g_strdup_printf ("%s.grad", name != NULL ? name : _("tensor"));
   inspector_add_heading (box, heading);
 
   g_clear_pointer (&self->grad_text, g_free);
@@ -178,10 +179,10 @@ add_grad_section (GradlensInspector *self,
       self->grad_text = g_strdup ("None");
       inspector_add_label (box, "None", "tensor-values");
       inspector_add_label (box, !tensor_is_leaf (t)
-                                ? "A non-leaf tensor keeps no .grad unless retain_grad() was called."
+                                ? _("A non-leaf tensor keeps no .grad unless retain_grad() was called.")
                                 : !t->requires_grad
-                                    ? "It does not require grad, so backward never fills it."
-                                    : "None until a backward pass reaches it (or after zero_grad()).",
+                                    ? _("It does not require grad, so backward never fills it.")
+                                    : _("None until a backward pass reaches it (or after zero_grad())."),
                            "dim-label");
       return;
     }
@@ -189,8 +190,11 @@ add_grad_section (GradlensInspector *self,
   self->grad_text = tensor_to_string (t->grad);
   {
     g_autofree char *passes = t->grad_passes == 1
-      ? g_strdup ("from 1 backward pass")
-      : g_strdup_printf ("sum of %d backward passes (gradients accumulate until zero_grad())",
+      ? g_strdup (_("from 1 backward pass"))
+      : g_strdup_printf (ngettext ("sum of %d backward pass (gradients accumulate until "
+                                   "zero_grad())",
+                                   "sum of %d backward passes (gradients accumulate until "
+                                   "zero_grad())", t->grad_passes),
                          t->grad_passes);
     inspector_add_label (box, passes, t->grad_passes > 1 ? "accent" : "dim-label");
   }
@@ -215,14 +219,14 @@ add_sgd_section (GradlensInspector *self,
                                            self->sgd->options.momentum,
                                            self->sgd->options.nesterov ? ", nesterov" : "");
     g_autofree char *steps = g_strdup_printf ("%d", self->sgd->steps);
-    add_fact (facts, "optimizer", lr);
-    add_fact (facts, "steps taken", steps);
+    add_fact (facts, _("optimizer"), lr);
+    add_fact (facts, _("steps taken"), steps);
   }
 
   if (sp->momentum_buffer == NULL)
-    add_fact (facts, "momentum buffer",
-              t->requires_grad ? "None (made at this parameter's first update)"
-                               : "None (frozen parameters never get one)");
+    add_fact (facts, _("momentum buffer"),
+              t->requires_grad ? _("None (made at this parameter's first update)")
+                               : _("None (frozen parameters never get one)"));
   else
     {
       inspector_add_label (box, "momentum_buffer", "caption-heading");
@@ -231,7 +235,7 @@ add_sgd_section (GradlensInspector *self,
 
   if (sp->last_update == NULL)
     {
-      add_fact (facts, "last step", "did not move it (its .grad was None)");
+      add_fact (facts, _("last step"), _("did not move it (its .grad was None)"));
       return;
     }
 
@@ -241,7 +245,7 @@ add_sgd_section (GradlensInspector *self,
     g_autofree char *dn = g_strdup_printf ("%.6g", tensor_norm2 (sp->last_update));
     GtkGrid *step_facts;
 
-    inspector_add_label (box, "Last step", "caption-heading");
+    inspector_add_label (box, _("Last step"), "caption-heading");
     step_facts = add_facts (box);
     add_fact (step_facts, "‖Δw‖", dn);
     add_fact (step_facts, "‖Δw‖ / ‖w‖", r);
@@ -252,9 +256,9 @@ add_sgd_section (GradlensInspector *self,
         g_autoptr (Tensor) before = tensor_copy (t);
         for (int64_t i = 0; i < before->numel && i < sp->last_update->numel; i++)
           before->data[i] -= sp->last_update->data[i];
-        inspector_add_label (box, "before", "dim-label");
+        inspector_add_label (box, _("before"), "dim-label");
         add_values (box, before);
-        inspector_add_label (box, "after", "dim-label");
+        inspector_add_label (box, _("after"), "dim-label");
         add_values (box, t);
       }
     else
@@ -268,8 +272,8 @@ add_sgd_section (GradlensInspector *self,
           }
         b = g_strdup_printf ("%.6g", sqrt (before_sq));
         a = g_strdup_printf ("%.6g", tensor_norm2 (t));
-        add_fact (step_facts, "‖w‖ before", b);
-        add_fact (step_facts, "‖w‖ after", a);
+        add_fact (step_facts, _("‖w‖ before"), b);
+        add_fact (step_facts, _("‖w‖ after"), a);
       }
   }
 }
@@ -284,8 +288,8 @@ add_tensor_section (GradlensInspector *self,
   g_autofree char *numel = g_strdup_printf ("%" G_GINT64_FORMAT, t->numel);
   GtkGrid *facts = add_facts (box);
 
-  add_fact (facts, "shape", shape);
-  add_fact (facts, "elements", numel);
+  add_fact (facts, _("shape"), shape);
+  add_fact (facts, _("elements"), numel);
   add_fact (facts, "requires_grad", t->requires_grad ? "True" : "False");
   add_fact (facts, "is_leaf", tensor_is_leaf (t) ? "True" : "False");
   add_fact (facts, "grad_fn", t->grad_fn != NULL ? node_name (t->grad_fn) : "None");
@@ -294,10 +298,10 @@ add_tensor_section (GradlensInspector *self,
 
   /* conv1's filters first: the picture a student remembers. */
   inspector_add_filters (box, t);
-  inspector_add_heading (box, "Values");
+  inspector_add_heading (box, _("Values"));
   add_data (box, t, TRUE);
   if (t->ndim >= 2)
-    inspector_add_heatmap (box, t, "Slice");
+    inspector_add_heatmap (box, t, _("Slice"));
 
   /* Always: "None, because it is not a leaf" is a lesson too. */
   add_grad_section (self, box, t);
@@ -311,16 +315,18 @@ state_text (const Node *node,
   switch (node->state)
     {
     case NODE_IDLE:
-      return "not part of a running backward";
+      return _("not part of a running backward");
     case NODE_WAITING:
-      return (*owned = g_strdup_printf ("waiting: %d of %d gradients arrived",
+      return (*owned = g_strdup_printf (ngettext ("waiting: %d of %d gradient arrived",
+                                                  "waiting: %d of %d gradients arrived",
+                                                  node->deps_total),
                                         node->deps_arrived, node->deps_total));
     case NODE_READY:
-      return "ready: all its gradients arrived";
+      return _("ready: all its gradients arrived");
     case NODE_RUNNING:
-      return "running now";
+      return _("running now");
     case NODE_DONE:
-      return "ran in the last backward";
+      return _("ran in the last backward");
     default:
       return "?";
     }
@@ -347,7 +353,7 @@ node_label (GradlensInspector *self,
   if (node->op == OP_ACCUMULATE_GRAD && node->variable != NULL)
     {
       const char *name = tensor_name (self, node->variable);
-      return g_strdup_printf ("AccumulateGrad (%s)", name != NULL ? name : "leaf");
+      return g_strdup_printf (_("AccumulateGrad (%s)"), name != NULL ? name : _("leaf"));
     }
   if (node->module != NULL && *node->module)
     return g_strdup_printf ("%s (%s)", node_name (node), node->module);
@@ -364,27 +370,29 @@ add_node_sections (GradlensInspector *self,
   g_autofree char *out_shape = shape_to_string (node->out_ndim, node->out_shape);
 
   if (node->module != NULL && *node->module)
-    add_fact (facts, "module", node->module);
+    add_fact (facts, _("module"), node->module);
   if (node->op == OP_ACCUMULATE_GRAD)
-    add_fact (facts, "sequence", "none: runs as soon as its gradient is ready");
+    add_fact (facts, _("sequence"), _("none: runs as soon as its gradient is ready"));
   else
     {
-      g_autofree char *seq = g_strdup_printf ("%" G_GUINT64_FORMAT " (later ones run first)", node->seq);
-      add_fact (facts, "sequence", seq);
+      g_autofree char *number = g_strdup_printf ("%" G_GUINT64_FORMAT, node->seq);
+      /* Translators: %s is the node's sequence number. */
+      g_autofree char *seq = g_strdup_printf (_("%s (later ones run first)"), number);
+      add_fact (facts, _("sequence"), seq);
     }
-  add_fact (facts, node->op == OP_ACCUMULATE_GRAD ? "gradient shape" : "output shape", out_shape);
-  add_fact (facts, "backward", state_text (node, &state_owned));
+  add_fact (facts, node->op == OP_ACCUMULATE_GRAD ? _("gradient shape") : _("output shape"), out_shape);
+  add_fact (facts, _("backward"), state_text (node, &state_owned));
 
   if (node->grad_buffer != NULL && (node->state == NODE_WAITING || node->state == NODE_READY))
     {
-      inspector_add_label (box, "Gradient summed so far", "caption-heading");
+      inspector_add_label (box, _("Gradient summed so far"), "caption-heading");
       add_data (box, node->grad_buffer, FALSE);
     }
 
   /* next_functions, None slots included, in PyTorch's order. */
   inspector_add_heading (box, "next_functions");
   if (node->n_next == 0)
-    inspector_add_label (box, "() — a leaf's accumulator ends the graph", "dim-label");
+    inspector_add_label (box, _("() — a leaf's accumulator ends the graph"), "dim-label");
   for (int i = 0; i < node->n_next; i++)
     {
       GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
@@ -398,7 +406,7 @@ add_node_sections (GradlensInspector *self,
       if (next != NULL)
         {
           g_autofree char *label = node_label (self, next);
-          g_autofree char *tip = g_strdup_printf ("Inspect %s", label);
+          g_autofree char *tip = g_strdup_printf (_("Inspect %s"), label);
           GtkWidget *button = gtk_button_new_with_label (label);
 
           gtk_widget_add_css_class (button, "flat");
@@ -411,10 +419,12 @@ add_node_sections (GradlensInspector *self,
         }
       else
         {
+          /* not translated: Python's None */
           GtkWidget *none = gtk_label_new ("None");
           gtk_widget_add_css_class (none, "dim-label");
-          gtk_widget_set_tooltip_text (none, "An input that needs no gradient: a Python number, "
-                                             "a tensor without requires_grad, or a missing bias");
+          gtk_widget_set_tooltip_text (none, _("An input that needs no gradient: a Python number, "
+                                               "a tensor without requires_grad, or a missing "
+                                               "bias"));
           gtk_box_append (GTK_BOX (row), none);
         }
       if (node->input_ndim[i] > 0 || next != NULL)
@@ -443,11 +453,11 @@ add_node_sections (GradlensInspector *self,
   /* Saved tensors. */
   if (node->n_saved > 0 || node->saved_freed || node->extra != NULL)
     {
-      inspector_add_heading (box, "Saved for backward");
+      inspector_add_heading (box, _("Saved for backward"));
       for (int i = 0; i < node->n_saved; i++)
         {
           g_autofree char *text = NULL;
-          const char *saved_name = node->saved_names[i] != NULL ? node->saved_names[i] : "tensor";
+          const char *saved_name = node->saved_names[i] != NULL ? node->saved_names[i] : _("tensor");
 
           if (node->saved[i] != NULL)
             {
@@ -457,21 +467,21 @@ add_node_sections (GradlensInspector *self,
             }
           else
             {
-              text = g_strdup_printf ("%s — freed", saved_name);
+              text = g_strdup_printf (_("%s — freed"), saved_name);
               inspector_add_label (box, text, "dim-label");
             }
         }
       if (node->extra != NULL)
-        inspector_add_label (box, "plus a buffer of its own (pooling indices, batch statistics)", NULL);
+        inspector_add_label (box, _("plus a buffer of its own (pooling indices, batch statistics)"), NULL);
       if (node->saved_freed)
-        inspector_add_label (box, "Freed by backward (retain_graph=False): a second backward through "
-                                  "this node fails.", "warning");
+        inspector_add_label (box, _("Freed by backward (retain_graph=False): a second "
+                                    "backward through this node fails."), "warning");
     }
 
   if (node->op == OP_ACCUMULATE_GRAD && node->variable != NULL)
     {
       const char *name = tensor_name (self, node->variable);
-      g_autofree char *heading = g_strdup_printf ("Leaf: %s", name != NULL ? name : "tensor");
+      g_autofree char *heading = g_strdup_printf (_("Leaf: %s"), name != NULL ? name : _("tensor"));
       inspector_add_heading (box, heading);
       add_tensor_section (self, box, node->variable, name);
     }
@@ -516,18 +526,18 @@ rebuild (GradlensInspector *self,
       title = inspector_add_label (self->content, self->title, "title-2");
       gtk_label_set_selectable (GTK_LABEL (title), TRUE);
       inspector_add_label (self->content, self->node->op == OP_ACCUMULATE_GRAD
-                                          ? "grad_fn of a leaf: adds the gradient into .grad"
-                                          : "grad_fn: computes the gradients of its inputs",
+                                          ? _("grad_fn of a leaf: adds the gradient into .grad")
+                                          : _("grad_fn: computes the gradients of its inputs"),
                            "dim-label");
       add_node_sections (self, self->content, self->node);
     }
   else
     {
-      self->title = g_strdup (self->tensor_name != NULL ? self->tensor_name : "tensor");
+      self->title = g_strdup (self->tensor_name != NULL ? self->tensor_name : _("tensor"));
       title = inspector_add_label (self->content, self->title, "title-2");
       gtk_label_set_selectable (GTK_LABEL (title), TRUE);
       inspector_add_label (self->content,
-                           tensor_is_leaf (self->tensor) ? "a leaf tensor" : "a tensor made by an op",
+                           tensor_is_leaf (self->tensor) ? _("a leaf tensor") : _("a tensor made by an op"),
                            "dim-label");
       add_tensor_section (self, self->content, self->tensor, self->tensor_name);
     }

@@ -4,6 +4,7 @@
 #include "plot-paint.h"
 #include "theme.h"
 
+#include <glib/gi18n.h>
 #include <math.h>
 #include <string.h>
 
@@ -293,9 +294,9 @@ gradlens_layer_chart_query_tooltip (GtkWidget  *widget,
 
   label = gradlens_layer_chart_get_group (self, i, &gn, &ur, &frozen);
   gn_text = gn > 0 ? g_strdup_printf ("%.4g", gn) : g_strdup ("None");
-  ur_text = ur > 0 ? g_strdup_printf ("%.3g", ur) : g_strdup ("no step yet");
+  ur_text = ur > 0 ? g_strdup_printf ("%.3g", ur) : g_strdup (_("no step yet"));
   text = g_markup_printf_escaped ("<b>%s</b>%s\n‖grad‖ = %s\n‖Δw‖/‖w‖ = %s", label,
-                                  frozen ? " (frozen)" : "", gn_text, ur_text);
+                                  frozen ? _(" (frozen)") : "", gn_text, ur_text);
   gtk_tooltip_set_markup (tooltip, text);
   return TRUE;
 }

@@ -4,6 +4,8 @@
 #include "plot-paint.h"
 #include "theme.h"
 
+#include <glib/gi18n.h>
+
 struct _GradlensLossPlot
 {
   GtkWidget parent_instance;
@@ -87,9 +89,11 @@ update_accessible (GradlensLossPlot *self)
   g_autofree char *text = NULL;
 
   if (self->values->len == 0)
-    text = g_strdup ("Loss plot: no steps yet");
+    text = g_strdup (_("Loss plot: no steps yet"));
   else
-    text = g_strdup_printf ("Loss plot: %u steps, last loss %g", self->values->len,
+    text = g_strdup_printf (ngettext ("Loss plot: %u step, last loss %g",
+                                      "Loss plot: %u steps, last loss %g", self->values->len),
+                            self->values->len,
                             g_array_index (self->values, double, self->values->len - 1));
   gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL, text, -1);
   gtk_widget_set_tooltip_text (GTK_WIDGET (self), text);

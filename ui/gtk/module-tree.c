@@ -152,7 +152,7 @@ gradlens_module_tree_refresh (GradlensModuleTree *self)
   g_clear_pointer (&self->totals_text, g_free);
   if (self->model == NULL)
     {
-      gtk_label_set_text (self->totals_label, "No model in this lesson yet");
+      gtk_label_set_text (self->totals_label, _("No model in this lesson yet"));
       return;
     }
 
@@ -161,10 +161,10 @@ gradlens_module_tree_refresh (GradlensModuleTree *self)
   trainable = gradlens_format_count (counts.trainable);
   frozen = gradlens_format_count (counts.frozen);
   total = gradlens_format_count (counts.total);
-  self->totals_text = g_strdup_printf ("Trainable %s · Frozen %s", trainable, frozen);
+  self->totals_text = g_strdup_printf (_("Trainable %s · Frozen %s"), trainable, frozen);
   {
     g_autofree char *markup = g_markup_printf_escaped (
-      "<b>Trainable %s</b> · Frozen %s · of %s parameters", trainable, frozen, total);
+      _("<b>Trainable %s</b> · Frozen %s · of %s parameters"), trainable, frozen, total);
     gtk_label_set_markup (self->totals_label, markup);
   }
 }
@@ -214,7 +214,7 @@ bind_name (GtkSignalListItemFactory *factory,
 
   gtk_tree_expander_set_list_row (GTK_TREE_EXPANDER (expander), gtk_list_item_get_item (list_item));
   gtk_label_set_text (GTK_LABEL (label), item->name);
-  gtk_widget_set_tooltip_text (label, *item->full_name ? item->full_name : "the whole model");
+  gtk_widget_set_tooltip_text (label, *item->full_name ? item->full_name : _("the whole model"));
   if (item->tensor != NULL)
     gtk_widget_add_css_class (label, "parameter");
   else

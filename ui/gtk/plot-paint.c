@@ -2,6 +2,7 @@
 
 #include "plot-paint.h"
 
+#include <glib/gi18n.h>
 #include <math.h>
 #include <pango/pangocairo.h>
 #include <string.h>
@@ -193,7 +194,7 @@ loss_plot_paint (cairo_t          *cr,
 
   if (n_values == 0)
     {
-      draw_text (cr, &colors->fg, 0.55, "No steps yet: each step adds its loss",
+      draw_text (cr, &colors->fg, 0.55, _("No steps yet: each step adds its loss"),
                  left + pw / 2, top + ph / 2, 0.5, 0.5);
       return;
     }
@@ -429,8 +430,8 @@ layer_panel_paint (cairo_t          *cr,
   if (n_values == 0)
     {
       draw_text (cr, &colors->fg, 0.5,
-                 series == 0 ? "no gradients yet (every .grad is None)"
-                             : "no SGD step yet",
+                 series == 0 ? _("no gradients yet (every .grad is None)")
+                             : _("no SGD step yet"),
                  x0 + pw / 2, y0 + ph / 2, 0.5, 0.5);
       return;
     }
@@ -493,7 +494,7 @@ layer_chart_paint (cairo_t          *cr,
   paint_background (cr, colors, width, height);
   if (n_bars == 0)
     {
-      draw_text (cr, &colors->fg, 0.55, "This lesson has no layers",
+      draw_text (cr, &colors->fg, 0.55, _("This lesson has no layers"),
                  width / 2, height / 2, 0.5, 0.5);
       return;
     }
@@ -611,8 +612,10 @@ histogram_paint (cairo_t          *cr,
     return;
 
   {
-    g_autofree char *count = g_strdup_printf ("%" G_GINT64_FORMAT " values, tallest bar %"
-                                              G_GINT64_FORMAT, hist->n_values, hist->max_count);
+    /* Translators: the histogram's counts: "1728 values, tallest bar 96". */
+    g_autofree char *count = g_strdup_printf (_("%lld values, tallest bar %lld"),
+                                              (long long) hist->n_values,
+                                              (long long) hist->max_count);
     draw_text (cr, &colors->fg, 0.6, count, left, 0, 0, 0);
   }
 

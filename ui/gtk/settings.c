@@ -2,6 +2,7 @@
 
 #include "settings.h"
 
+#include <glib/gi18n.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
@@ -376,7 +377,7 @@ gradlens_settings_save (const GradlensSettings *settings,
     {
       int saved = errno;
       g_set_error (error, GRADLENS_SETTINGS_ERROR, GRADLENS_SETTINGS_ERROR_WRITE,
-                   "Cannot create the folder %s for the settings: %s", dir, g_strerror (saved));
+                   _("Cannot create the folder %s for the settings: %s"), dir, g_strerror (saved));
       return FALSE;
     }
   /* Atomic, mode kept, a symbolic link followed (output-file.h). */

@@ -5,6 +5,8 @@
 #include "module.h"
 #include "sgd.h"
 
+#include <glib/gi18n.h>
+
 typedef struct
 {
   char *name;
@@ -170,7 +172,7 @@ gradlens_variable_list_init (GradlensVariableList *self)
   self->rows = g_array_new (FALSE, TRUE, sizeof (Row));
   g_array_set_clear_func (self->rows, row_clear);
   g_signal_connect (self->list_box, "row-activated", G_CALLBACK (on_row_activated), self);
-  gtk_list_box_set_placeholder (self->list_box, gtk_label_new ("No variables yet"));
+  gtk_list_box_set_placeholder (self->list_box, gtk_label_new (_("No variables yet")));
 }
 
 GtkWidget *
