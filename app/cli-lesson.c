@@ -236,10 +236,13 @@ cli_program_load (const char *path,
 typedef struct
 {
   OutputFile *out;      /* written atomically: a failed run leaves the old trace */
-  FILE *file;
+  FILE *file;           /* --trace, or NULL */
+  gboolean narrate;     /* the phases' sentences on stderr */
 } Trace;
 
-/* On the lesson's thread: one JSON object per event. */
+/* On the lesson's thread: the narration (each phase's sentence, in the user's
+ * language, as a Python comment on stderr, so stdout stays exactly what the
+ * PyTorch program prints) and one JSON object per event for --trace. */
 static void
 trace_event (const Event *event,
              LessonRun   *run,
@@ -249,7 +252,14 @@ trace_event (const Event *event,
   Trace *trace = data;
   g_autofree char *json = NULL;
 
-  if (ferror (trace->file))
+  if (trace->narrate && event->kind == EVENT_PHASE)
+    {
+      g_autofree char *sentence = stepper_describe_event (event, run);
+
+      fflush (stdout);
+      g_printerr ("# %s\n", sentence);
+    }
+  if (trace->file == NULL || ferror (trace->file))
     return;                               /* reported by output_file_commit */
   json = stepper_event_to_json (event, run, index);
   fputs (json, trace->file);
@@ -273,7 +283,7 @@ list_lessons (void)
   for (guint i = 0; i < n; i++)
     width = MAX (width, (int) strlen (lessons[i]->name));
   for (guint i = 0; i < n; i++)
-    g_print ("%-*s  %s\n", width, lessons[i]->name, lessons[i]->summary);
+    g_print ("%-*s  %s\n", width, lessons[i]->name, _(lessons[i]->summary));
 }
 
 gboolean
@@ -284,7 +294,7 @@ cli_lesson (int      argc,
   g_autoptr (GOptionContext) context = NULL;
   CliLessonOptions opts;
   LessonParams params;
-  gboolean list = FALSE, source = FALSE, ok;
+  gboolean list = FALSE, source = FALSE, quiet = FALSE, ok;
   g_autofree char *trace_path = NULL;
   const Lesson *lesson;
   Trace trace = { NULL };
@@ -295,6 +305,9 @@ cli_lesson (int      argc,
       N_("Print the lesson's PyTorch program (with the parameters) instead of running it"), NULL },
     { "trace", 't', 0, G_OPTION_ARG_FILENAME, &trace_path,
       N_("Write every event as one JSON object per line to FILE"), "FILE.jsonl" },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet,
+      N_("Do not narrate the lesson's phases on stderr: print only what the program prints"),
+      NULL },
     { NULL }
   };
 
@@ -341,10 +354,13 @@ cli_lesson (int      argc,
       trace.file = output_file_stream (trace.out);
     }
 
+  trace.narrate = !quiet;
+  if (trace.narrate)
+    g_printerr ("# %s: %s\n", _(lesson->title), _(lesson->summary));
   stepper = stepper_new (lesson, &params, 0, NULL, NULL, NULL);
   lesson_params_clear (&params);
   lesson_run_set_output_func (stepper_get_run (stepper), print_output, NULL);
-  if (trace.file)
+  if (trace.file || trace.narrate)
     stepper_set_event_hook (stepper, trace_event, &trace);
 
   stepper_run_to_end_sync (stepper);
