@@ -145,6 +145,9 @@ gradlens_code_view_init (GradlensCodeView *self)
   GtkTextIter start;
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* Python reads left to right, with its line numbers on the left, in a
+   * right-to-left window too. */
+  gtk_widget_set_direction (GTK_WIDGET (self->text_view), GTK_TEXT_DIR_LTR);
   gtk_orientable_set_orientation (GTK_ORIENTABLE (gtk_widget_get_layout_manager (GTK_WIDGET (self))),
                                   GTK_ORIENTATION_VERTICAL);
 

@@ -27,6 +27,10 @@ inspector_add_label (GtkBox     *box,
   gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
   if (css_class != NULL)
     gtk_widget_add_css_class (label, css_class);
+  /* A printed tensor reads as PyTorch prints it, left to right and flush left,
+   * even in a right-to-left window. */
+  if (g_strcmp0 (css_class, "tensor-values") == 0)
+    gtk_widget_set_direction (label, GTK_TEXT_DIR_LTR);
   gtk_box_append (box, label);
   return label;
 }
