@@ -55,26 +55,6 @@ settle (guint ms)
 }
 
 static void
-save_screenshot (GtkWidget *widget)
-{
-  int width = gtk_widget_get_width (widget), height = gtk_widget_get_height (widget);
-  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
-  g_autoptr (GskRenderNode) node = NULL;
-  g_autoptr (GdkTexture) texture = NULL;
-  g_autofree char *path = g_test_build_filename (G_TEST_BUILT, "persian.png", NULL);
-  GtkSnapshot *snapshot = gtk_snapshot_new ();
-  GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
-
-  g_assert_cmpint (width, >, 0);
-  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
-  node = gtk_snapshot_free_to_node (snapshot);
-  g_assert_nonnull (node);
-  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("saved %s", path);
-}
-
-static void
 script_persian (GradlensWindow *window)
 {
   GtkWidget *widget = GTK_WIDGET (window);
@@ -106,7 +86,7 @@ script_persian (GradlensWindow *window)
   g_assert_true (is_persian (sentence));
 
   settle (500);
-  save_screenshot (widget);
+  save_widget_png (widget, "persian.png");
 }
 
 static void
