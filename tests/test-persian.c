@@ -5,14 +5,16 @@
  * right to left, that the lesson picker, the header bar's tooltips and the
  * event log speak Persian while the program, grad_fn names and shapes stay as
  * PyTorch writes them, steps the autograd lesson until its graph is whole and
- * saves build/tests/persian.png (the README shows it). Skips, saying why, when
- * the fa_IR.UTF-8 locale is not installed (tools/setup.sh generates it).
+ * saves build/tests/persian-autograd.png (docs/persian.png, in the README).
+ * Skips, saying why, when the fa_IR.UTF-8 locale is not installed
+ * (tools/setup.sh generates it).
  */
 
 #include <locale.h>
 
 #include <glib/gi18n.h>
 
+#define SCREENSHOT_PREFIX "persian"
 #include "app-driver.h"
 #include "event-log.h"
 #include "i18n.h"
@@ -46,15 +48,6 @@ find_action_button (GtkWidget  *root,
 }
 
 static void
-settle (guint ms)
-{
-  gint64 until = g_get_monotonic_time () + ms * 1000;
-
-  while (g_get_monotonic_time () < until)
-    g_main_context_iteration (NULL, FALSE);
-}
-
-static void
 script_persian (GradlensWindow *window)
 {
   GtkWidget *widget = GTK_WIDGET (window);
@@ -85,8 +78,7 @@ script_persian (GradlensWindow *window)
   sentence = stepper_describe_event (&(Event) { .kind = EVENT_BACKWARD_END }, NULL);
   g_assert_true (is_persian (sentence));
 
-  settle (500);
-  save_widget_png (widget, "persian.png");
+  screenshot (window, "autograd");
 }
 
 static void

@@ -167,10 +167,10 @@ show_busy (gpointer user_data)
   g_autofree char *phase = g_strdup (gradlens_code_view_get_phase (self->code_view));
 
   self->busy_id = 0;
-  show_status (self, "Running… keys wait for the next pause", TRUE);
+  show_status (self, _("Running… keys wait for the next pause"), TRUE);
   /* The banner over the program said where it was before the command. */
-  gradlens_code_view_set_phase (self->code_view, phase, "Running…",
-                                "The program runs on to its next pause.");
+  gradlens_code_view_set_phase (self->code_view, phase, _("Running…"),
+                                _("The program runs on to its next pause."));
   return G_SOURCE_REMOVE;
 }
 
@@ -210,26 +210,26 @@ refusal (GradlensWindow *self,
                         : LESSON_PHASE_FORWARD;
 
   if (status == STEPPER_RUNNING && !self->playing)
-    return g_strdup_printf ("Still running: %s was not taken. Press it again once the "
-                            "program pauses.", key);
+    return g_strdup_printf (_("Still running: %s was not taken. Press it again once the "
+                              "program pauses."), key);
   if (self->playing)
-    return g_strdup_printf ("Playing: pause (F6) before stepping with %s.", key);
+    return g_strdup_printf (_("Playing: pause (F6) before stepping with %s."), key);
   if (status == STEPPER_FINISHED)
-    return g_strdup ("The program has ended: reset (Ctrl+R) to run it again.");
+    return g_strdup (_("The program has ended: reset (Ctrl+R) to run it again."));
   if (g_str_equal (name, "win.step-op") && phase == LESSON_PHASE_BACKWARD)
-    return g_strdup ("Op (F10) steps the forward pass; in the backward pass, step with "
-                     "Node (F9).");
+    return g_strdup (_("Op (F10) steps the forward pass; in the backward pass, step with "
+                       "Node (F9)."));
   if (g_str_equal (name, "win.step-backward-node"))
-    return g_strdup ("Node (F9) steps the backward pass, which has not begun: step to "
-                     "loss.backward() with Op (F10) or Line (F11).");
+    return g_strdup (_("Node (F9) steps the backward pass, which has not begun: step to "
+                       "loss.backward() with Op (F10) or Line (F11)."));
   if (g_str_equal (name, "win.optimizer-step") || g_str_equal (name, "win.zero-grad"))
     {
       if (self->lesson == NULL || !self->lesson->uses_resnet)
-        return g_strdup_printf ("%s runs the optimizer: this lesson has none.", key);
+        return g_strdup_printf (_("%s runs the optimizer: this lesson has none."), key);
       if (g_str_equal (name, "win.zero-grad"))
-        return g_strdup ("zero_grad() is off in the lesson settings: gradients accumulate.");
+        return g_strdup (_("zero_grad() is off in the lesson settings: gradients accumulate."));
     }
-  return g_strdup_printf ("%s does not apply now.", key);
+  return g_strdup_printf (_("%s does not apply now."), key);
 }
 
 /* A key of the table, as the window took it: the command, or why not. */

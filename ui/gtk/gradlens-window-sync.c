@@ -142,13 +142,13 @@ tell_untracked_tensors (GradlensWindow *self,
         continue;
       if (t->requires_grad)
         push_log (self, phase,
-                  g_strdup_printf ("%s is a leaf that requires grad: no grad_fn of its own; "
-                                   "backward will store its gradient in %s.grad",
+                  g_strdup_printf (_("%s is a leaf that requires grad: no grad_fn of its own; "
+                                     "backward will store its gradient in %s.grad"),
                                    var->name, var->name));
       else
         push_log (self, phase,
-                  g_strdup_printf ("%s has no grad_fn (%s.requires_grad is False): no input "
-                                   "requires grad, so no grad_fn is recorded",
+                  g_strdup_printf (_("%s has no grad_fn (%s.requires_grad is False): no input "
+                                     "requires grad, so no grad_fn is recorded"),
                                    var->name, var->name));
     }
   self->hook_n_vars = vars->len;

@@ -441,8 +441,8 @@ add_node_sections (GradlensInspector *self,
           /* A number, not a link: plain text (the accent colour made it look
            * clickable), with what it is said on hover. */
           gtk_widget_add_css_class (s, "numeric");
-          gtk_widget_set_tooltip_text (s, "The norm of the gradient this node sent along this "
-                                          "edge in the last backward pass");
+          gtk_widget_set_tooltip_text (s, _("The norm of the gradient this node sent along this "
+                                            "edge in the last backward pass"));
           gtk_widget_set_hexpand (s, TRUE);
           gtk_label_set_xalign (GTK_LABEL (s), 1);
           gtk_box_append (GTK_BOX (row), s);

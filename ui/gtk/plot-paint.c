@@ -286,7 +286,7 @@ loss_plot_paint (cairo_t          *cr,
     draw_text (cr, diverging == NULL ? &colors->fg : &colors->warning, 0.9, text,
                left + pw - 2, top + 2, 1, 0);
     if (diverging != NULL)
-      draw_text (cr, &colors->warning, 0.9, "diverging: see the event log",
+      draw_text (cr, &colors->warning, 0.9, _("diverging: see the event log"),
                  left + pw - 2, top + 18, 1, 0);
   }
 }
@@ -304,7 +304,7 @@ loss_plot_caption (const double *values,
   v = plot_format_value (last);
   /* The program prints `step {step}` from range(steps): 0 first. */
   return isfinite (last) ? g_strdup_printf ("step %d: loss %s", n_values - 1, v)
-                         : g_strdup_printf ("step %d: loss %s (diverged)", n_values - 1, v);
+                         : g_strdup_printf (_("step %d: loss %s (diverged)"), n_values - 1, v);
 }
 
 char *
@@ -313,8 +313,8 @@ loss_plot_divergence (const double *values,
 {
   for (int i = 0; i < n_values; i++)
     if (!isfinite (values[i]))
-      return g_strdup_printf ("The loss is %s at step %d: the run has diverged (the "
-                              "learning rate is too large for this model).",
+      return g_strdup_printf (_("The loss is %s at step %d: the run has diverged (the "
+                                "learning rate is too large for this model)."),
                               isnan (values[i]) ? "NaN" : "infinite", i);
   /* Rising, not merely growing in size: a loss with no minimum (the resnet
    * lessons' summed one) falls without end, and that is SGD working. */
@@ -326,9 +326,9 @@ loss_plot_divergence (const double *values,
       for (int i = n_values - 3; i < n_values; i++)
         rising = rising && values[i] > values[i - 1];
       if (rising && last - first > 10 * MAX (fabs (first), 1e-12))
-        return g_strdup_printf ("The loss is running away: it rose at each of the last "
-                                "steps, from %.4g at step 0 to %.4g. Training is diverging; "
-                                "a smaller learning rate would settle it.", first, last);
+        return g_strdup_printf (_("The loss is running away: it rose at each of the last "
+                                  "steps, from %.4g at step 0 to %.4g. Training is diverging; "
+                                  "a smaller learning rate would settle it."), first, last);
     }
   return NULL;
 }
@@ -347,9 +347,9 @@ layer_chart_divergence (const LayerBar *bars,
       worst = i;
   if (worst < 0)
     return NULL;
-  return g_strdup_printf ("The last step moved %s's weights by %.3g times their own size "
-                          "(‖Δw‖/‖w‖ > 1): SGD is diverging, not learning; lower the "
-                          "learning rate.", bars[worst].label, bars[worst].update_ratio);
+  return g_strdup_printf (_("The last step moved %s's weights by %.3g times their own size "
+                            "(‖Δw‖/‖w‖ > 1): SGD is diverging, not learning; lower the "
+                            "learning rate."), bars[worst].label, bars[worst].update_ratio);
 }
 
 /* A frozen layer has no gradient and no step: "frozen" in its slot, across
@@ -399,8 +399,8 @@ layer_panel_paint (cairo_t          *cr,
   const PlotColor *color = series == 0 ? &colors->accent : &colors->second;
   g_autofree char *diverging = series == 1 ? layer_chart_divergence (bars, n_bars) : NULL;
   const char *title = series == 0 ? "‖grad‖"
-                      : diverging != NULL ? "‖Δw‖ / ‖w‖ (last step): above 1, diverging"
-                      : "‖Δw‖ / ‖w‖ (last step)";
+                      : diverging != NULL ? _("‖Δw‖ / ‖w‖ (last step): above 1, diverging")
+                      : _("‖Δw‖ / ‖w‖ (last step)");
   double lo = INFINITY, hi = -INFINITY;
   double slot = pw / MAX (n_bars, 1);
   int n_values = 0;
