@@ -82,15 +82,15 @@ read_settings_file (const char  *path,
       *missing = e == ENOENT;
       if (!*missing)
         g_set_error (error, GRADLENS_SETTINGS_ERROR, GRADLENS_SETTINGS_ERROR_PARSE,
-                     "Cannot read the settings in %s: %s", path, g_strerror (e));
+                     _("Cannot read the settings in %s: %s"), path, g_strerror (e));
       return NULL;
     }
   if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode) || st.st_size > (1 << 20))
     {
       g_set_error (error, GRADLENS_SETTINGS_ERROR, GRADLENS_SETTINGS_ERROR_PARSE,
-                   "Cannot read the settings in %s: it is %s", path,
-                   S_ISDIR (st.st_mode) ? "a folder" : S_ISFIFO (st.st_mode) ? "a FIFO"
-                   : S_ISREG (st.st_mode) ? "larger than 1 MiB" : "not a regular file");
+                   _("Cannot read the settings in %s: it is %s"), path,
+                   S_ISDIR (st.st_mode) ? _("a folder") : S_ISFIFO (st.st_mode) ? _("a FIFO")
+                   : S_ISREG (st.st_mode) ? _("larger than 1 MiB") : _("not a regular file"));
       close (fd);
       return NULL;
     }
@@ -105,7 +105,7 @@ read_settings_file (const char  *path,
   if (n < 0)
     {
       g_set_error (error, GRADLENS_SETTINGS_ERROR, GRADLENS_SETTINGS_ERROR_PARSE,
-                   "Cannot read the settings in %s: %s", path, g_strerror (e));
+                   _("Cannot read the settings in %s: %s"), path, g_strerror (e));
       g_string_free (text, TRUE);
       return NULL;
     }
@@ -129,8 +129,8 @@ load_key_file (const char  *path,
                                                    | G_KEY_FILE_KEEP_TRANSLATIONS, &local))
     {
       g_set_error (error, GRADLENS_SETTINGS_ERROR, GRADLENS_SETTINGS_ERROR_PARSE,
-                   "Cannot read the settings in %s: %s", path,
-                   local ? local->message : "it is not text (UTF-8)");
+                   _("Cannot read the settings in %s: %s"), path,
+                   local ? local->message : _("it is not text (UTF-8)"));
       return NULL;
     }
   return g_steal_pointer (&kf);
@@ -159,13 +159,13 @@ parse_value (const char *text,
       *(char **) out = g_strdup (text);
       return TRUE;
     case KEY_SIZE:
-      *why = "the lessons take 64 or 224";
+      *why = _("the lessons take 64 or 224");
       if (!g_ascii_string_to_signed (text, 10, 64, 224, &i, NULL) || (i != 64 && i != 224))
         return FALSE;
       *(int *) out = (int) i;
       return TRUE;
     case KEY_SEED:
-      *why = "a seed is a whole number from 0 to 18446744073709551615";
+      *why = _("a seed is a whole number from 0 to 18446744073709551615");
       if (!g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT64, &u, NULL))
         return FALSE;
       *(guint64 *) out = u;
@@ -177,7 +177,7 @@ parse_value (const char *text,
       *(int *) out = (int) i;
       return TRUE;
     case KEY_BOOLEAN:
-      *why = "give true or false";
+      *why = _("give true or false");
       if (g_str_equal (text, "true") || g_str_equal (text, "false"))
         {
           *(gboolean *) out = g_str_equal (text, "true");
@@ -193,9 +193,9 @@ parse_value (const char *text,
           *why = "not a number";
           return FALSE;
         }
-      *why = kind == KEY_LR ? "a learning rate is above 0 and at most 100"
-             : kind == KEY_MOMENTUM ? "momentum is from 0 up to (not including) 1"
-             : "the speed is 0.5 to 60 pauses a second";
+      *why = kind == KEY_LR ? _("a learning rate is above 0 and at most 100")
+             : kind == KEY_MOMENTUM ? _("momentum is from 0 up to (not including) 1")
+             : _("the speed is 0.5 to 60 pauses a second");
       if ((kind == KEY_LR && !(d > 0 && d <= 100)) || (kind == KEY_MOMENTUM && !(d >= 0 && d < 1))
           || (kind == KEY_SPEED && !(d >= 0.5 && d <= 60)))
         return FALSE;
@@ -240,8 +240,8 @@ gradlens_settings_load (GradlensSettings *settings,
       if (missing)
         return TRUE;
       g_set_error (error, GRADLENS_SETTINGS_ERROR, GRADLENS_SETTINGS_ERROR_PARSE,
-                   "%s. The defaults are used; the file is left as it is until you change "
-                   "a setting.", local->message);
+                   _("%s. The defaults are used; the file is left as it is until you change "
+                     "a setting."), local->message);
       return FALSE;
     }
 
@@ -263,7 +263,7 @@ gradlens_settings_load (GradlensSettings *settings,
   if (refused->len > 0)
     {
       g_set_error (error, GRADLENS_SETTINGS_ERROR, GRADLENS_SETTINGS_ERROR_VALUE,
-                   "Some settings in %s were refused, and their defaults used: %s", path,
+                   _("Some settings in %s were refused, and their defaults used: %s"), path,
                    refused->str);
       return FALSE;
     }
@@ -350,7 +350,7 @@ gradlens_settings_save (const GradlensSettings *settings,
   if (g_stat (path, &st) == 0 && !S_ISREG (st.st_mode))
     {
       g_set_error (error, GRADLENS_SETTINGS_ERROR, GRADLENS_SETTINGS_ERROR_WRITE,
-                   "Cannot save the settings to %s: it is not a regular file", path);
+                   _("Cannot save the settings to %s: it is not a regular file"), path);
       return FALSE;
     }
   /* What the file holds is kept (comments, other keys and groups); only the
@@ -382,5 +382,6 @@ gradlens_settings_save (const GradlensSettings *settings,
     }
   /* Atomic, mode kept, a symbolic link followed (output-file.h). */
   data = g_key_file_to_data (kf, &length, NULL);
+  /* not translated: a piece of output-file.c's (English) error message */
   return output_file_set_contents (path, data, length, "save the settings to", error);
 }
