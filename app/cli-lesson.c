@@ -312,8 +312,9 @@ cli_lesson (int      argc,
   };
 
   context = cli_lesson_option_context_new (argv[0],
-                                           "Run a lesson without pauses and print what its "
-                                           "PyTorch program prints.", entries, &opts);
+                                           _("Run a lesson without pauses and print what its "
+                                             "PyTorch program prints, narrating its phases on "
+                                             "stderr."), entries, &opts);
   if (!g_option_context_parse (context, &argc, &argv, error))
     {
       cli_lesson_options_clear (&opts);
@@ -373,7 +374,8 @@ cli_lesson (int      argc,
       fputs ((*error)->message, stderr);
       g_clear_error (error);
       g_set_error (error, LESSON_ERROR, LESSON_ERROR_PROGRAM,
-                   "%s stopped with an exception (the traceback is above)", lesson->filename);
+                   _("%s stopped with an exception (the traceback is above)"),
+                   lesson->filename);
     }
 
   if (trace.out && ok)
