@@ -190,7 +190,7 @@ paint_cluster_labels (cairo_t               *cr,
       cairo_fill (cr);
       set_color (cr, &theme->cluster_text, alpha);
       cairo_move_to (cr, r.x + GRAPH_CLUSTER_PAD, r.y + GRAPH_CLUSTER_PAD / 2 + ascent);
-      cairo_show_text (cr, text);
+      graph_text_show (cr, GRAPH_TEXT_CLUSTER, text);
     }
 }
 

@@ -358,21 +358,21 @@ update_module_tree_rule (GradlensWindow *self,
   if (gradlens_module_tree_get_model (tree) == NULL)
     why_not = "";
   else if (self->lesson == &lesson_finetune)
-    why_not = "This program sets requires_grad itself (every parameter frozen, then a new "
-              "fc): pick “Your own freezing” to choose what trains.";
+    why_not = _("This program sets requires_grad itself (every parameter frozen, then a new "
+                "fc): pick “Your own freezing” to choose what trains.");
   else if (self->lesson == &lesson_freeze && status != STEPPER_READY)
-    why_not = "This program froze what frozen = (…) names before training: reset (Ctrl+R) "
-              "to choose again.";
+    why_not = _("This program froze what frozen = (…) names before training: reset (Ctrl+R) "
+                "to choose again.");
   else if (self->lesson == &lesson_freeze)
-    rule = "A change rewrites frozen = (…) in the program, which then runs from its first "
-           "line.";
+    rule = _("A change rewrites frozen = (…) in the program, which then runs from its first "
+             "line.");
   else if (status == STEPPER_RUNNING || self->playing)
-    why_not = "The program is running: pause it to change what trains.";
+    why_not = _("The program is running: pause it to change what trains.");
   else if (status == STEPPER_FINISHED)
-    why_not = "The program has ended: reset it to train again.";
+    why_not = _("The program has ended: reset it to train again.");
   else
-    rule = "A change applies from the next forward pass (model(data)); a backward pass "
-           "under way keeps the graph it has.";
+    rule = _("A change applies from the next forward pass (model(data)); a backward pass "
+             "under way keeps the graph it has.");
 
   gradlens_module_tree_set_editable (tree, why_not == NULL, why_not);
   gradlens_module_tree_set_note (tree, why_not != NULL ? why_not : rule);

@@ -637,14 +637,14 @@ restart_after_freeze (gpointer user_data)
 {
   GradlensWindow *self = user_data;
   g_autofree char *names = g_strjoinv (", ", self->frozen);
-  g_autofree char *text = g_strdup_printf ("The program now reads frozen = (%s) and runs "
-                                           "from its first line.", names);
+  g_autofree char *text = g_strdup_printf (_("The program now reads frozen = (%s) and runs "
+                                             "from its first line."), names);
 
   self->restart_id = 0;
   restart (self);
   gradlens_event_log_append (self->event_log, "info", text);
   /* Said where the student looks: over the program, whose line changed. */
-  gradlens_code_view_set_phase (self->code_view, "idle", "Ready", text);
+  gradlens_code_view_set_phase (self->code_view, "idle", _("Ready"), text);
   return G_SOURCE_REMOVE;
 }
 

@@ -3,6 +3,7 @@
 #include "module-tree.h"
 #include "module-tree-item.h"
 
+#include <glib/gi18n.h>
 #include <math.h>
 #include <string.h>
 
