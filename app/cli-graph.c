@@ -69,7 +69,7 @@ choose_format (const char  *format_name,
       int i = find_format (format_name);
       if (i < 0)
         g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                     "--format %s: give json, dot, png, svg or pdf", format_name);
+                     _("--format %s: give json, dot, png, svg or pdf"), format_name);
       return i;
     }
   if (output != NULL)
@@ -81,8 +81,8 @@ choose_format (const char  *format_name,
           int i = find_format (dot + 1);
           if (i < 0)
             g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                         "-o %s: “%s” is not a format this writes (.json, .dot, .png, .svg, "
-                         ".pdf): give --format", output, dot);
+                         _("-o %s: “%s” is not a format this writes (.json, .dot, .png, .svg, "
+                         ".pdf): give --format"), output, dot);
           return i;
         }
     }
@@ -193,12 +193,12 @@ cli_graph (int      argc,
     { "at", 0, 0, G_OPTION_ARG_STRING, &at,
       N_("When: forward (the forward pass done, default), backward (after it), end"), "WHEN" },
     { "format", 'f', 0, G_OPTION_ARG_STRING, &format_name,
-      "json, dot, or a picture: png, svg, pdf (default: -o's extension, else json)",
+      N_("json, dot, or a picture: png, svg, pdf (default: -o's extension, else json)"),
       "FORMAT" },
     { "scale", 0, 0, G_OPTION_ARG_DOUBLE, &scale,
-      "Picture size: 1 (default) is 100 %, one pixel or point per unit", "S" },
+      N_("Picture size: 1 (default) is 100 %, one pixel or point per unit"), "S" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
-      "Write to FILE instead of stdout (PNG and PDF never go to a terminal)", "FILE" },
+      N_("Write to FILE instead of stdout (PNG and PDF never go to a terminal)"), "FILE" },
     { NULL }
   };
 
@@ -231,8 +231,8 @@ cli_graph (int      argc,
   if (output == NULL && formats[format_row].binary && isatty (STDOUT_FILENO))
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "a %s picture is binary: not written to a terminal (give -o FILE, or "
-                   "redirect the output)", formats[format_row].name);
+                   _("a %s picture is binary: not written to a terminal (give -o FILE, or "
+                   "redirect the output)"), formats[format_row].name);
       cli_lesson_options_clear (&opts);
       return FALSE;
     }

@@ -169,7 +169,7 @@ cli_predict (int      argc,
 
   g_autofree ImagePrediction *top = g_new0 (ImagePrediction, o.top);
   int n = image_input_top_k (logits, o.top, top);
-  g_print ("top-%d%s:\n", n, o.weights ? "" : " (random weights: meaningless)");
+  g_print (_("top-%d%s:\n"), n, o.weights ? "" : _(" (random weights: meaningless)"));
   g_print ("  %5s  %11s  %11s  %s\n", "class", "probability", "logit", "name");
   for (int i = 0; i < n; i++)
     {

@@ -328,7 +328,7 @@ run_train (const TrainOptions *o, GError **error)
   g_autofree char *in_shape = tensor_shape_string (input);
   g_print (_("model: resnet18 (width %d, %d classes), input %s, SGD lr %g momentum %g%s\n"),
            width, out_classes, in_shape, o->lr, o->momentum,
-           o->zero_grad ? ", zero_grad at the start of each step" : ", no zero_grad: .grad accumulates");
+           o->zero_grad ? _(", zero_grad at the start of each step") : _(", no zero_grad: .grad accumulates"));
   g_print ("parameters: %" G_GINT64_FORMAT " total, %" G_GINT64_FORMAT " trainable, %"
            G_GINT64_FORMAT " frozen\n", counts.total, counts.trainable, counts.frozen);
 
@@ -358,7 +358,7 @@ run_train (const TrainOptions *o, GError **error)
       format_loss (loss_text, sizeof loss_text, loss_value);
       if (anomaly_get_first ())
         {
-          g_print ("step %d: loss %s  forward %s\n", step, loss_text, forward_text);
+          g_print (_("step %d: loss %s  forward %s\n"), step, loss_text, forward_text);
           g_set_error (error, AUTOGRAD_ERROR, AUTOGRAD_ERROR_NOT_FINITE,
                        _("anomaly in the forward pass of step %d: %s"), step,
                        anomaly_get_first ()->message);
@@ -370,8 +370,8 @@ run_train (const TrainOptions *o, GError **error)
         {
           if (anomaly_get_first ())
             {
-              g_print ("step %d: loss %s  forward %s\n", step, loss_text, forward_text);
-              g_prefix_error (error, "anomaly in the backward pass of step %d: ", step);
+              g_print (_("step %d: loss %s  forward %s\n"), step, loss_text, forward_text);
+              g_prefix_error (error, _("anomaly in the backward pass of step %d: "), step);
             }
           return FALSE;
         }
@@ -382,14 +382,14 @@ run_train (const TrainOptions *o, GError **error)
       format_duration (optimizer_text, sizeof optimizer_text,
                        zero_us + g_get_monotonic_time () - t3);
 
-      g_print ("step %d: loss %s  forward %s  backward %s  optimizer %s\n", step, loss_text,
+      g_print (_("step %d: loss %s  forward %s  backward %s  optimizer %s\n"), step, loss_text,
                forward_text, backward_text, optimizer_text);
       if (!diverged && !isfinite (loss_value))
         {
           diverged = true;
           g_printerr (_("gradlens-cli train: warning: the loss is %s at step %d: training "
-                      "diverged (try a smaller --lr; --detect-anomaly stops at the first op "
-                      "that produced a nan or inf)\n",
+                        "diverged (try a smaller --lr; --detect-anomaly stops at the first op "
+                        "that produced a nan or inf)\n"),
                       isnan (loss_value) ? "nan" : loss_value < 0 ? "-inf" : "inf", step);
         }
     }
@@ -451,7 +451,7 @@ cli_train (int      argc,
     { "save-grads", 0, 0, G_OPTION_ARG_FILENAME, &o.save_grads,
       N_("Save each parameter's .grad after the last backward"), "FILE" },
     { "save-weights", 0, 0, G_OPTION_ARG_FILENAME, &o.save_weights,
-      "Save the state dict after the last step", "FILE" },
+      N_("Save the state dict after the last step"), "FILE" },
     CLI_ZERO_GRAD_ENTRIES (parse_zero_grad),
     { "detect-anomaly", 0, 0, G_OPTION_ARG_NONE, &o.detect_anomaly,
       N_("Stop at the first op whose output or gradient holds nan or inf, naming it (exit 1)"),
@@ -463,7 +463,7 @@ cli_train (int      argc,
                                     _("Train resnet18 on one batch: loss = (model(input) - labels).sum(),\n"
                                     "backward, SGD step; one line per step."));
   g_option_context_set_description (context,
-    "As PyTorch: torch.manual_seed(SEED); model = resnet18() with torchvision's\n"
+    _("As PyTorch: torch.manual_seed(SEED); model = resnet18() with torchvision's\n"
     "initialisation; --weights loads a state dict into it (the model takes the file's\n"
     "width and class count, from its conv1.weight and fc.weight; so do the lessons);\n"
     "--finetune N then freezes every parameter and replaces fc by nn.Linear(512, N),\n"
@@ -476,9 +476,12 @@ cli_train (int      argc,
     "With the defaults (and the same --seed, --size 64 or 224, --weights, --lr,\n"
     "--momentum, --steps, --no-zero-grad) this is `gradlens-cli lesson resnet18-step`:\n"
     "the same data and the same losses, printed with all their digits (the lesson\n"
-    "rounds to 4 decimals); --finetune 10 is `lesson finetune`.");
-  GOptionGroup *group = g_option_group_new ("train", "Training options:",
-                                            "Show the training options", &o, NULL);
+    "rounds to 4 decimals); --finetune 10 is `lesson finetune`."));
+  /* not translated: the group's name, --help-train */
+  GOptionGroup *group = g_option_group_new ("train", _("Training options:"),
+                                            _("Show the training options"), &o, NULL);
+  /* The entries' descriptions are N_(): --help translates them. */
+  g_option_group_set_translation_domain (group, GETTEXT_PACKAGE);
   g_option_group_add_entries (group, entries);
   g_option_context_set_main_group (context, group);
   if (!g_option_context_parse (context, &argc, &argv, error))

@@ -11,18 +11,20 @@
 #include "cli.h"
 #include "pth.h"
 
+#include <glib/gi18n.h>
+
 void
 cli_set_no_pretrained_error (GError **error)
 {
   g_autofree char *dir = pth_torch_hub_checkpoints_dir ();
 
   g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
-               "no pretrained weights: %s holds no resnet18-*.pth\n"
+               _("no pretrained weights: %s holds no resnet18-*.pth\n"
                "without them, resnet18 starts from torchvision's random initialisation "
                "(seeded)\n"
                "to download torchvision's weights (45 MB), with PyTorch installed:\n"
                "  python3 -c \"import torchvision; "
-               "torchvision.models.resnet18(weights='IMAGENET1K_V1')\"", dir);
+               "torchvision.models.resnet18(weights='IMAGENET1K_V1')\""), dir);
 }
 
 gboolean

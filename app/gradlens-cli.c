@@ -20,14 +20,14 @@
 #include "i18n.h"
 
 static const CliCommand commands[] = {
-  { "info", "Show versions of GradLens and its libraries", cli_info },
-  { "train", "Train resnet18 with SGD on one batch: loss, step times, gradients", cli_train },
-  { "run", "Run a PyTorch program (PROGRAM.py) on GradLens's engine, printing what it prints", cli_run },
-  { "lesson", "Run a lesson without pauses, printing what its PyTorch program prints", cli_lesson },
-  { "graph", "Write a lesson's autograd graph: JSON, Graphviz DOT, or a PNG, SVG or PDF picture",
+  { "info", N_("Show versions of GradLens and its libraries"), cli_info },
+  { "train", N_("Train resnet18 with SGD on one batch: loss, step times, gradients"), cli_train },
+  { "run", N_("Run a PyTorch program (PROGRAM.py) on GradLens's engine, printing what it prints"), cli_run },
+  { "lesson", N_("Run a lesson without pauses, printing what its PyTorch program prints"), cli_lesson },
+  { "graph", N_("Write a lesson's autograd graph: JSON, Graphviz DOT, or a PNG, SVG or PDF picture"),
     cli_graph },
-  { "weights", "Look for torchvision's pretrained resnet18 weights (torch.hub's cache)", cli_weights },
-  { "predict", "Classify a picture with resnet18: the top-5 ImageNet classes", cli_predict },
+  { "weights", N_("Look for torchvision's pretrained resnet18 weights (torch.hub's cache)"), cli_weights },
+  { "predict", N_("Classify a picture with resnet18: the top-5 ImageNet classes"), cli_predict },
 };
 
 static const CliCommand *
@@ -141,7 +141,7 @@ cli_parse_zero_grad (const char *option_name,
   if (value != NULL)
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "%s takes no value (“%s”): give --zero-grad or --no-zero-grad",
+                   _("%s takes no value (“%s”): give --zero-grad or --no-zero-grad"),
                    option_name, value);
       return FALSE;
     }
