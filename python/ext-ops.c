@@ -503,6 +503,7 @@ PyMethodDef ext_ops_methods[] = {
   { "join", ext_join, METH_VARARGS, "join(name, tensors, dim)" },
   { "clamp", ext_clamp, METH_VARARGS, "clamp(x, min or None, max or None)" },
   { "loss", ext_loss, METH_VARARGS, "loss(name, input, target, reduction)" },
+  { "extremum", ext_extremum, METH_VARARGS, "extremum(name, x, dim, keepdim)" },
   { "set_grad_enabled", ext_set_grad_enabled, METH_O, NULL },
   { "is_grad_enabled", ext_is_grad_enabled, METH_NOARGS, NULL },
   { "_phase", ext_phase_py, METH_O, NULL },

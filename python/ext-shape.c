@@ -86,6 +86,37 @@ ext_dim_op (PyObject *module, PyObject *args)
   return finish (out, error, keeps_dtype ? x : NULL);
 }
 
+/* extremum(name, x, dim, keepdim): x.max(dim) / x.min(dim) as (values, indices),
+ * indices an int64 tensor of the values' shape. */
+PyObject *
+ext_extremum (PyObject *module, PyObject *args)
+{
+  const char *name;
+  PyObject *x_obj;
+  int dim, keepdim;
+  if (!PyArg_ParseTuple (args, "sOip:extremum", &name, &x_obj, &dim, &keepdim))
+    return NULL;
+  Tensor *x = ext_tensor_get (x_obj, "input");
+  if (x == NULL)
+    return NULL;
+  bool max = g_str_equal (name, "max");
+  g_autofree int64_t *indices = g_new (int64_t, MAX (x->numel, 1));
+  Tensor *values;
+  GError *error = NULL;
+  Py_BEGIN_ALLOW_THREADS
+  values = max ? tensor_max_dim (x, dim, keepdim, indices, &error)
+               : tensor_min_dim (x, dim, keepdim, indices, &error);
+  Py_END_ALLOW_THREADS
+  if (values == NULL)
+    return ext_raise_gerror (error);
+  values->dtype = x->dtype;
+  Tensor *idx = tensor_new_empty (values->ndim, values->shape);
+  idx->dtype = TENSOR_INT64;
+  for (int64_t i = 0; i < idx->numel; i++)
+    idx->data[i] = (float) indices[i];
+  return Py_BuildValue ("(NN)", ext_tensor_wrap (values, NULL), ext_tensor_wrap (idx, NULL));
+}
+
 /* shape_op(name, x, ints): reshape, expand, permute. */
 PyObject *
 ext_shape_op (PyObject *module, PyObject *args)

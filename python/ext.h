@@ -76,6 +76,7 @@ PyObject *ext_shape_op               (PyObject *module, PyObject *args);
 PyObject *ext_join                   (PyObject *module, PyObject *args);
 PyObject *ext_clamp                  (PyObject *module, PyObject *args);
 PyObject *ext_loss                   (PyObject *module, PyObject *args);
+PyObject *ext_extremum               (PyObject *module, PyObject *args);
 bool      ext_parse_ints             (PyObject *seq, int max, int *n, int64_t *values);
 
 /* The module's functions: tensors and ops (ext-ops.c), modules and SGD (ext-module.c). */

@@ -17,7 +17,7 @@ from ._functions import (
     exp, log, relu, neg, sum, mean, norm, numel, add, sub, mul, div, pow, square,
     view, reshape, flatten, t, mm, matmul, clone, equal, is_tensor,
     sin, cos, tanh, sigmoid, sqrt, abs, reciprocal, squeeze, unsqueeze, softmax, log_softmax,
-    transpose, permute, max, min, clamp, clip, cat, stack, mv, dot, bmm,
+    transpose, permute, max, min, argmax, argmin, clamp, clip, cat, stack, mv, dot, bmm,
 )
 from ._grad_mode import no_grad, enable_grad, set_grad_enabled, is_grad_enabled
 

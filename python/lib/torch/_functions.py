@@ -255,16 +255,54 @@ def tensor_expand(x, *sizes):
     return _gradlens.shape_op("expand", x, _shape_args(sizes))
 
 
+class _ReturnType(tuple):
+    """torch.return_types.max / min: (values, indices), printed as PyTorch prints it."""
+
+    _kind = "max"
+
+    @property
+    def values(self):
+        return self[0]
+
+    @property
+    def indices(self):
+        return self[1]
+
+    def __repr__(self):
+        return (f"torch.return_types.{self._kind}(\nvalues={self[0]!r},\n"
+                f"indices={self[1]!r})")
+
+
+class _MaxReturn(_ReturnType):
+    _kind = "max"
+
+
+class _MinReturn(_ReturnType):
+    _kind = "min"
+
+
 def max(x, dim=None, keepdim=False):
-    if dim is not None:
-        raise _unsupported("max over a dim (GradLens's torch takes the max of all elements)")
-    return _typed(_gradlens.dim_op("max", x, 0), x.dtype)
+    if dim is None:
+        return _typed(_gradlens.dim_op("max", x, 0), x.dtype)
+    return _MaxReturn(_gradlens.extremum("max", x, dim, keepdim))
 
 
 def min(x, dim=None, keepdim=False):
-    if dim is not None:
-        raise _unsupported("min over a dim (GradLens's torch takes the min of all elements)")
-    return _typed(_gradlens.dim_op("min", x, 0), x.dtype)
+    if dim is None:
+        return _typed(_gradlens.dim_op("min", x, 0), x.dtype)
+    return _MinReturn(_gradlens.extremum("min", x, dim, keepdim))
+
+
+def argmax(x, dim=None, keepdim=False):
+    if dim is None:
+        return _gradlens.extremum("max", reshape(x.detach(), -1), 0, False)[1]
+    return _gradlens.extremum("max", x.detach(), dim, keepdim)[1]
+
+
+def argmin(x, dim=None, keepdim=False):
+    if dim is None:
+        return _gradlens.extremum("min", reshape(x.detach(), -1), 0, False)[1]
+    return _gradlens.extremum("min", x.detach(), dim, keepdim)[1]
 
 
 def clamp(x, min=None, max=None):
