@@ -44,12 +44,6 @@ program_package_dir (void)
   return package_dir;
 }
 
-static PyObject *
-init_gradlens_module (void)
-{
-  return ext_module_init ();
-}
-
 static char *init_error;
 
 static gpointer
@@ -62,7 +56,7 @@ start_interpreter (gpointer unused)
   if (PyStatus_Exception (status))
     return g_strdup_printf ("Python could not start: %s", status.err_msg);
 
-  if (PyImport_AppendInittab ("_gradlens", init_gradlens_module) < 0)
+  if (PyImport_AppendInittab ("_gradlens", ext_module_init) < 0)
     return g_strdup ("Python could not register the _gradlens module");
 
   PyConfig config;

@@ -5,6 +5,7 @@
  * them, leave the old file when a run fails, and clear their own stale temporary
  * files; train checks its outputs before it trains.
  */
+#include "tmp-dir.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
@@ -15,27 +16,6 @@
 
 #include "test-cli-common.h"
 
-static char *
-make_dir (void)
-{
-  g_autoptr (GError) error = NULL;
-  char *dir = g_dir_make_tmp ("gradlens-cli-files-XXXXXX", &error);
-  g_assert_no_error (error);
-  return dir;
-}
-
-static void
-remove_dir (const char *dir)
-{
-  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-  const char *name;
-  while (d && (name = g_dir_read_name (d)))
-    {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-      g_unlink (path);
-    }
-  g_rmdir (dir);
-}
 
 static char *
 read_file (const char *path)
@@ -86,7 +66,7 @@ test_stdout_full_or_closed (void)
 static void
 test_output_symlink_and_mode (void)
 {
-  g_autofree char *dir = make_dir ();
+  g_autofree char *dir = tmp_dir_new ("gradlens-cli-files-XXXXXX");
   g_autofree char *real = g_build_filename (dir, "real.json", NULL);
   g_autofree char *link = g_build_filename (dir, "link.json", NULL);
   g_autofree char *dangling = g_build_filename (dir, "dangling.json", NULL);
@@ -125,13 +105,13 @@ test_output_symlink_and_mode (void)
   g_assert_cmpint (third.status, ==, 0);
   g_assert_cmpint (g_stat (later, &st), ==, 0);
   g_assert_cmpint (st.st_mode & 07777, ==, 0640);
-  remove_dir (dir);
+  tmp_dir_remove (dir);
 }
 
 static void
 test_output_fifo_and_device (void)
 {
-  g_autofree char *dir = make_dir ();
+  g_autofree char *dir = tmp_dir_new ("gradlens-cli-files-XXXXXX");
   g_autofree char *fifo = g_build_filename (dir, "pipe", NULL);
   g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
 
@@ -145,7 +125,7 @@ test_output_fifo_and_device (void)
   if (!run_cli (&run, "graph", "autograd", "-o", fifo, NULL))
     {
       close (reader);
-      remove_dir (dir);
+      tmp_dir_remove (dir);
       return;
     }
   g_autoptr (GString) got = g_string_new (NULL);
@@ -181,7 +161,7 @@ test_output_fifo_and_device (void)
   g_assert_nonnull (strstr (full.err, g_strerror (ENOSPC)));
   g_assert_cmpint (g_lstat ("/dev/full", &st), ==, 0);
   g_assert_true (S_ISCHR (st.st_mode));
-  remove_dir (dir);
+  tmp_dir_remove (dir);
 }
 
 /* --- 5. a failed run leaves the old trace -------------------------------------- */
@@ -189,7 +169,7 @@ test_output_fifo_and_device (void)
 static void
 test_trace_atomic (void)
 {
-  g_autofree char *dir = make_dir ();
+  g_autofree char *dir = tmp_dir_new ("gradlens-cli-files-XXXXXX");
   g_autofree char *trace = g_build_filename (dir, "run.jsonl", NULL);
   g_autofree char *bad = g_build_filename (dir, "bad.safetensors", NULL);
   g_assert_true (g_file_set_contents (trace, "the old trace\n", -1, NULL));
@@ -215,7 +195,7 @@ test_trace_atomic (void)
   while (g_dir_read_name (d))
     n++;
   g_assert_cmpuint (n, ==, 2);
-  remove_dir (dir);
+  tmp_dir_remove (dir);
 }
 
 /* --- 6. stale temporaries -------------------------------------------------------- */
@@ -223,7 +203,7 @@ test_trace_atomic (void)
 static void
 test_stale_temporaries (void)
 {
-  g_autofree char *dir = make_dir ();
+  g_autofree char *dir = tmp_dir_new ("gradlens-cli-files-XXXXXX");
   /* A process that has ended: its pid names a writer that is gone. */
   pid_t dead = fork ();
   if (dead == 0)
@@ -246,7 +226,7 @@ test_stale_temporaries (void)
   g_assert_false (g_file_test (stale, G_FILE_TEST_EXISTS));   /* its writer is gone */
   g_assert_true (g_file_test (live, G_FILE_TEST_EXISTS));     /* its writer runs */
   g_assert_true (g_file_test (user, G_FILE_TEST_EXISTS));     /* not our pattern */
-  remove_dir (dir);
+  tmp_dir_remove (dir);
 }
 
 /* --- 7. train checks its outputs first ---------------------------------------- */
@@ -254,7 +234,7 @@ test_stale_temporaries (void)
 static void
 test_train_outputs_first (void)
 {
-  g_autofree char *dir = make_dir ();
+  g_autofree char *dir = tmp_dir_new ("gradlens-cli-files-XXXXXX");
   g_autofree char *same = g_build_filename (dir, "x.safetensors", NULL);
   g_autofree char *nowhere = g_build_filename (dir, "no-such-folder", "w.safetensors", NULL);
   const char *cases[][4] = {
@@ -274,7 +254,7 @@ test_train_outputs_first (void)
       g_assert_true (g_str_has_prefix (run.err, "gradlens-cli train: "));
     }
   g_assert_false (g_file_test (same, G_FILE_TEST_EXISTS));
-  remove_dir (dir);
+  tmp_dir_remove (dir);
 }
 
 int

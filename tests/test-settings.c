@@ -6,6 +6,7 @@
  * comments, unknown keys and other groups, writes only when a setting changed,
  * and replaces the file a symbolic link points to, not the link.
  */
+#include "tmp-dir.h"
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
@@ -14,28 +15,6 @@
 
 #include "settings.h"
 
-static char *
-make_dir (void)
-{
-  g_autoptr (GError) error = NULL;
-  char *dir = g_dir_make_tmp ("gradlens-settings-XXXXXX", &error);
-  g_assert_no_error (error);
-  return dir;
-}
-
-static void
-remove_dir (const char *dir)
-{
-  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-  const char *name;
-  while (d && (name = g_dir_read_name (d)))
-    {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-      if (g_rmdir (path) != 0)
-        g_unlink (path);
-    }
-  g_rmdir (dir);
-}
 
 static char *
 contents (const char *path)
@@ -48,7 +27,7 @@ contents (const char *path)
 static void
 test_not_a_file (void)
 {
-  g_autofree char *dir = make_dir ();
+  g_autofree char *dir = tmp_dir_new ("gradlens-settings-XXXXXX");
   g_autofree char *path = g_build_filename (dir, "settings.ini", NULL);
   g_autoptr (GError) error = NULL;
   GradlensSettings s;
@@ -97,13 +76,13 @@ test_not_a_file (void)
   g_assert_true (g_file_get_contents (path, &before, &length, NULL));
   g_assert_cmpuint (length, ==, 10);
   gradlens_settings_clear (&s);
-  remove_dir (dir);
+  tmp_dir_remove (dir);
 }
 
 static void
 test_refused_values (void)
 {
-  g_autofree char *dir = make_dir ();
+  g_autofree char *dir = tmp_dir_new ("gradlens-settings-XXXXXX");
   g_autofree char *path = g_build_filename (dir, "settings.ini", NULL);
   g_autoptr (GError) error = NULL;
   GradlensSettings s;
@@ -120,13 +99,13 @@ test_refused_values (void)
   g_assert_true (s.zero_grad);                      /* the default, not false */
   g_assert_cmpfloat (s.lr, ==, 0.5);                /* the good value is taken */
   gradlens_settings_clear (&s);
-  remove_dir (dir);
+  tmp_dir_remove (dir);
 }
 
 static void
 test_keeps_what_it_does_not_know (void)
 {
-  g_autofree char *dir = make_dir ();
+  g_autofree char *dir = tmp_dir_new ("gradlens-settings-XXXXXX");
   g_autofree char *real = g_build_filename (dir, "real.ini", NULL);
   g_autofree char *path = g_build_filename (dir, "settings.ini", NULL);
   g_autoptr (GError) error = NULL;
@@ -167,7 +146,7 @@ test_keeps_what_it_does_not_know (void)
   g_assert_cmpint (g_stat (real, &st), ==, 0);
   g_assert_cmpint (st.st_mode & 07777, ==, 0640);
   gradlens_settings_clear (&s);
-  remove_dir (dir);
+  tmp_dir_remove (dir);
 }
 
 int

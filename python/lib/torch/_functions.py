@@ -440,12 +440,6 @@ def matmul(a, b):
     return _gradlens.binary("matmul", a, b)
 
 
-def tensor_view(x, *shape):
-    return view(x, *shape)
-
-
-def tensor_reshape(x, *shape):
-    return reshape(x, *shape)
 
 
 def tensor_clamp_(x, min=None, max=None):
@@ -453,12 +447,6 @@ def tensor_clamp_(x, min=None, max=None):
     return x
 
 
-def tensor_sum(x, dim=None, keepdim=False, dtype=None):
-    return sum(x, dim, keepdim, dtype)
-
-
-def tensor_mean(x, dim=None, keepdim=False, dtype=None):
-    return mean(x, dim, keepdim, dtype)
 
 
 def equal(a, b):

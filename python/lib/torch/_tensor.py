@@ -340,8 +340,4 @@ class Tensor(_gradlens.TensorBase):
         return lambda *args, **kwargs: fn(self, *args, **kwargs)
 
 
-def _scalar_tensor(value, like):
-    return _gradlens.full((), float(value))
-
-
 _gradlens._set_tensor_class(Tensor)
