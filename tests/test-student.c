@@ -644,9 +644,43 @@ test_loss_words (void)
 /* --- 5. A 1024 × 600 screen ----------------------------------------------------------- */
 
 static void
+log_panes (GradlensWindow *window,
+           const char     *when)
+{
+  const char *names[] = { "code-view", "module-tree", "graph", "log-notebook", "plot-notebook",
+                          "inspector" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    g_test_message ("%s: %s %d × %d", when, names[i], gtk_widget_get_width (panel (window, names[i])),
+                    gtk_widget_get_height (panel (window, names[i])));
+}
+
+static void
+resize_to (GradlensWindow *window,
+           int             width,
+           int             height)
+{
+  gtk_window_set_default_size (GTK_WINDOW (window), width, height);
+  for (int i = 0; i < 40 && (gtk_widget_get_width (GTK_WIDGET (window)) != width
+                             || gtk_widget_get_height (GTK_WIDGET (window)) != height); i++)
+    {
+      wait_painted (window);
+      settle ();
+    }
+  wait_painted (window);
+  settle ();
+  wait_painted (window);
+}
+
+static void
 script_small (GradlensWindow *window)
 {
   int min_width, min_height;
+
+  /* The panes as they open. */
+  select_lesson (window, "resnet18-step");
+  resize_to (window, 1366, 768);
+  log_panes (window, "at 1366 × 768");
 
   select_lesson (window, "resnet18-step");
   gtk_widget_measure (GTK_WIDGET (window), GTK_ORIENTATION_HORIZONTAL, -1, &min_width, NULL,
@@ -667,6 +701,28 @@ script_small (GradlensWindow *window)
   g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (window)), >=, 1000);
   wait_painted (window);
   screenshot (window, "1024x600");
+  log_panes (window, "at 1024 × 600");
+
+  /* Grown again, the panes come back to their sizes, not the narrow ones. */
+  resize_to (window, 1366, 768);
+  log_panes (window, "back at 1366 × 768");
+  g_assert_cmpint (gtk_widget_get_width (panel (window, "code-view")), >=, 380);
+  g_assert_cmpint (gtk_widget_get_width (panel (window, "inspector")), >=, 260);
+  g_assert_cmpint (gtk_widget_get_width (panel (window, "graph")), >=, 560);
+  g_assert_cmpint (gtk_widget_get_height (panel (window, "graph")), >=, 380);
+  g_assert_cmpint (gtk_widget_get_width (panel (window, "log-notebook")), >=, 280);
+  screenshot (window, "1366x768-again");
+
+  /* A width the student dragged the column to is the one that comes back. */
+  {
+    GtkWidget *side = gtk_widget_get_parent (panel (window, "code-view"));
+
+    gtk_paned_set_position (GTK_PANED (gtk_widget_get_parent (side)), 340);
+    wait_painted (window);
+    resize_to (window, 1024, 600);
+    resize_to (window, 1366, 768);
+    g_assert_cmpint (gtk_widget_get_width (side), ==, 340);
+  }
 }
 
 int

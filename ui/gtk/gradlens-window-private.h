@@ -62,6 +62,10 @@ struct _GradlensWindow
   GtkPaned                *content_paned;
   GtkPaned                *center_paned;
   GtkPaned                *bottom_paned;
+  int                      side_width_wanted; /* the code column's, when it fits */
+  gboolean                 allocating;        /* inside size_allocate: GTK clamps */
+  gboolean                 restoring_panes;
+  guint                    panes_idle;
   GradlensCodeView        *code_view;
   GradlensModuleTree      *module_tree;
   GtkOverlay              *graph_slot;
@@ -150,6 +154,10 @@ void      _gradlens_window_update_layer_chart (GradlensWindow *self, LessonRun *
 
 /* gradlens-window-actions.c */
 void      _gradlens_window_class_init_actions (GtkWidgetClass *widget_class);
+/* gradlens-window-panes.c: the code column's width, back when the window grows. */
+void      _gradlens_window_panes_init      (GradlensWindow *self);
+void      _gradlens_window_panes_allocated (GradlensWindow *self);
+void      _gradlens_window_panes_dispose   (GradlensWindow *self);
 void      _gradlens_window_set_accels      (GtkApplication *application);
 void      _gradlens_window_update_actions  (GradlensWindow *self);
 void      _gradlens_window_init_shortcuts  (GradlensWindow *self);

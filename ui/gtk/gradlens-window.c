@@ -741,6 +741,7 @@ gradlens_window_dispose (GObject *object)
   g_clear_handle_id (&self->restart_id, g_source_remove);
   g_clear_handle_id (&self->busy_id, g_source_remove);
   g_clear_handle_id (&self->status_hide_id, g_source_remove);
+  _gradlens_window_panes_dispose (self);
   /* Joins the worker: nothing reads the window from another thread after this. */
   g_clear_pointer (&self->stepper, stepper_free);
   g_clear_pointer (&self->graph_nodes, g_ptr_array_unref);
@@ -781,6 +782,20 @@ on_application_set (GradlensWindow *self,
 }
 
 static void
+gradlens_window_size_allocate (GtkWidget *widget,
+                               int        width,
+                               int        height,
+                               int        baseline)
+{
+  GradlensWindow *self = GRADLENS_WINDOW (widget);
+
+  self->allocating = TRUE;
+  GTK_WIDGET_CLASS (gradlens_window_parent_class)->size_allocate (widget, width, height, baseline);
+  self->allocating = FALSE;
+  _gradlens_window_panes_allocated (self);
+}
+
+static void
 gradlens_window_class_init (GradlensWindowClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
@@ -788,6 +803,7 @@ gradlens_window_class_init (GradlensWindowClass *klass)
 
   object_class->dispose = gradlens_window_dispose;
   object_class->finalize = gradlens_window_finalize;
+  widget_class->size_allocate = gradlens_window_size_allocate;
 
   /**
    * GradlensWindow::synced:
@@ -907,6 +923,7 @@ gradlens_window_init (GradlensWindow *self)
   guint n_lessons, selected = 0;
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  _gradlens_window_panes_init (self);
   theme_follow_color_scheme ();
 
   /* GtkApplicationWindow owns the overlay from here on (and destroys it with us). */
