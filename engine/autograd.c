@@ -234,6 +234,7 @@ node_unref (Node *node)
    * depth stays small enough for the stack. */
   node_free_saved (node);
   g_clear_pointer (&node->grad_buffer, tensor_unref);
+  g_clear_pointer (&node->hooks, g_array_unref);
   for (int i = 0; i < node->n_next; i++)
     node_unref (node->next[i].node);
   if (node->variable)
@@ -461,21 +462,6 @@ run_accumulate_grad (Node *node, Tensor *grad)
     }
 }
 
-/* retain_grad: a non-leaf's .grad is the whole gradient its grad_fn received. */
-static void
-retain_into (Tensor *t, const Tensor *grad)
-{
-  if (t->grad == NULL)
-    {
-      t->grad = tensor_copy (grad);
-      t->grad_passes = 1;
-      return;
-    }
-  for (int64_t i = 0; i < t->grad->numel; i++)
-    t->grad->data[i] += grad->data[i];
-  t->grad_passes++;
-}
-
 /* Anomaly mode: PyTorch's error for the first gradient holding NaN or Inf, and the
  * thread's first anomaly if it is that one; when the first came earlier (in the
  * forward pass), the error says where. */
@@ -499,44 +485,82 @@ check_finite (Node *node, Tensor *const *grads, GError **error)
   return TRUE;
 }
 
-gboolean
-tensor_backward (Tensor *root, const Tensor *gradient, bool retain_graph, GError **error)
+/* One backward pass from n_roots roots (PyTorch's GraphRoot, whose edges are the
+ * roots). With captures (autograd_grad), capture[i] is the node where input i's
+ * gradient arrives: its buffer is taken there, and only the nodes on a path to a
+ * capture run. Without, every reachable node runs (tensor_backward). */
+typedef struct
 {
-  g_return_val_if_fail (root != NULL, FALSE);
+  int n_roots;
+  Tensor *const *roots;
+  Tensor *const *seeds;            /* owned by the caller; copied in */
+  int n_captures;
+  Node *const *captures;
+  Tensor **captured;               /* out: n_captures, new references or NULL */
+  bool retain_graph;
+} Pass;
 
-  if (!root->requires_grad)
+/* Which nodes lead to a capture (exec_info's needed_): a fixpoint over the graph,
+ * whose breadth-first order makes it converge in a pass or two. */
+static GHashTable *
+needed_nodes (GPtrArray *nodes, const Pass *pass)
+{
+  GHashTable *needed = g_hash_table_new (NULL, NULL);
+  GHashTable *captures = g_hash_table_new (NULL, NULL);
+  for (int i = 0; i < pass->n_captures; i++)
+    if (pass->captures[i])
+      g_hash_table_add (captures, pass->captures[i]);
+  bool changed = true;
+  while (changed)
     {
-      g_set_error (error, AUTOGRAD_ERROR, AUTOGRAD_ERROR_NO_GRAD,
-                   "element 0 of tensors does not require grad and does not have a grad_fn");
-      return FALSE;
+      changed = false;
+      for (guint i = nodes->len; i-- > 0;)
+        {
+          Node *n = g_ptr_array_index (nodes, i);
+          if (g_hash_table_contains (needed, n))
+            continue;
+          for (int j = 0; j < n->n_next; j++)
+            {
+              Node *m = n->next[j].node;
+              if (m && (g_hash_table_contains (captures, m) || g_hash_table_contains (needed, m)))
+                {
+                  g_hash_table_add (needed, n);
+                  changed = true;
+                  break;
+                }
+            }
+        }
     }
-  if (gradient == NULL && root->numel != 1)
-    {
-      g_set_error (error, AUTOGRAD_ERROR, AUTOGRAD_ERROR_NOT_SCALAR,
-                   "grad can be implicitly created only for scalar outputs");
-      return FALSE;
-    }
-  if (gradient && gradient->numel != root->numel)
-    {
-      g_autofree char *gs = tensor_shape_string (gradient);
-      g_autofree char *rs = tensor_shape_string (root);
-      g_set_error (error, AUTOGRAD_ERROR, AUTOGRAD_ERROR_SHAPE,
-                   "Mismatch in shape: grad_output[0] has a shape of torch.Size(%s) and "
-                   "output[0] has a shape of torch.Size(%s).", gs, rs);
-      return FALSE;
-    }
+  g_hash_table_unref (captures);
+  return needed;
+}
 
-  Tensor *seed = gradient ? tensor_copy (gradient) : tensor_new_ones (root->ndim, root->shape);
-  tensor_reshape_inplace (seed, root->ndim, root->shape);
-
-  /* A leaf root: its own AccumulateGrad, as in PyTorch. */
-  Node *root_node = root->grad_fn ? node_ref (root->grad_fn) : accumulate_grad_for (root);
+static gboolean
+run_pass (const Pass *pass, GError **error)
+{
+  g_autofree Node **root_nodes = g_new (Node *, pass->n_roots);
+  for (int i = 0; i < pass->n_roots; i++)
+    {
+      Tensor *root = pass->roots[i];
+      /* A leaf root: its own AccumulateGrad, as in PyTorch. */
+      root_nodes[i] = root->grad_fn ? node_ref (root->grad_fn) : accumulate_grad_for (root);
+    }
+  Node *root_node = root_nodes[0];
+  Tensor *root = pass->roots[0];
 
   bool was_enabled = grad_mode_set_enabled (false);
   gboolean ok = TRUE;
 
-  /* Count dependencies: how many edges point at each node. */
-  g_autoptr (GPtrArray) nodes = autograd_collect_nodes (root_node);
+  /* Count dependencies: how many edges point at each node, the GraphRoot's included. */
+  g_autoptr (GPtrArray) nodes = g_ptr_array_new ();
+  g_autoptr (GHashTable) seen = g_hash_table_new (NULL, NULL);
+  for (int r = 0; r < pass->n_roots; r++)
+    {
+      g_autoptr (GPtrArray) reached = autograd_collect_nodes (root_nodes[r]);
+      for (guint i = 0; i < reached->len; i++)
+        if (g_hash_table_add (seen, g_ptr_array_index (reached, i)))
+          g_ptr_array_add (nodes, g_ptr_array_index (reached, i));
+    }
   for (guint i = 0; i < nodes->len; i++)
     {
       Node *n = g_ptr_array_index (nodes, i);
@@ -552,17 +576,39 @@ tensor_backward (Tensor *root, const Tensor *gradient, bool retain_graph, GError
         if (n->next[j].node)
           n->next[j].node->deps_total++;
     }
+  for (int r = 0; r < pass->n_roots; r++)
+    root_nodes[r]->deps_total++;
+  g_autoptr (GHashTable) needed = pass->n_captures ? needed_nodes (nodes, pass) : NULL;
 
   autograd_emit (&(Event){ .kind = EVENT_BACKWARD_BEGIN, .node = root_node, .tensor = root });
 
   g_autoptr (GPtrArray) ready = g_ptr_array_new ();
-  root_node->grad_buffer = seed;
-  ready_push (ready, root_node);
+  for (int r = 0; r < pass->n_roots; r++)
+    {
+      Node *n = root_nodes[r];
+      Tensor *seed = tensor_copy (pass->seeds[r]);
+      tensor_reshape_inplace (seed, pass->roots[r]->ndim, pass->roots[r]->shape);
+      accumulate_into (&n->grad_buffer, seed);
+      if (++n->deps_arrived == n->deps_total)
+        ready_push (ready, n);
+    }
 
   while (ok && ready->len > 0)
     {
       Node *node = g_ptr_array_steal_index (ready, ready->len - 1);
       Tensor *grad = g_steal_pointer (&node->grad_buffer);
+
+      /* autograd.grad: an input's gradient, as it arrives (1.13 takes it before the
+       * node's hooks); then the node runs only if it leads to another input. */
+      for (int i = 0; i < pass->n_captures; i++)
+        if (pass->captures[i] == node && pass->captured[i] == NULL)
+          pass->captured[i] = tensor_copy (grad);
+      if (needed && !g_hash_table_contains (needed, node))
+        {
+          tensor_unref (grad);
+          node->state = NODE_IDLE;
+          continue;
+        }
 
       if (node->saved_freed)
         {
@@ -588,8 +634,13 @@ tensor_backward (Tensor *root, const Tensor *gradient, bool retain_graph, GError
           break;
         }
 
-      if (node->retained)
-        retain_into (node->retained, grad);
+      if ((node->hooks || node->retained || (node->variable && node->variable->hooks))
+          && !autograd_hooks_run (node, &grad, error))
+        {
+          tensor_unref (grad);
+          ok = FALSE;
+          break;
+        }
 
       Tensor *grads[NODE_MAX_EDGES] = { NULL };
       if (node->op == OP_ACCUMULATE_GRAD)
@@ -647,15 +698,128 @@ tensor_backward (Tensor *root, const Tensor *gradient, bool retain_graph, GError
         n->state = NODE_IDLE;
     }
 
-  if (!retain_graph)
+  if (!pass->retain_graph)
     {
+      /* autograd.grad frees what ran, as PyTorch's nodes release their variables as
+       * they run; backward, the whole graph. */
       for (guint i = 0; i < nodes->len; i++)
-        node_free_saved (g_ptr_array_index (nodes, i));
+        {
+          Node *n = g_ptr_array_index (nodes, i);
+          if (!needed || n->state == NODE_DONE)
+            node_free_saved (n);
+        }
       autograd_emit (&(Event){ .kind = EVENT_GRAPH_FREED, .node = root_node, .tensor = root });
     }
   autograd_emit (&(Event){ .kind = EVENT_BACKWARD_END, .node = root_node, .tensor = root });
 
   grad_mode_set_enabled (was_enabled);
-  node_unref (root_node);
+  for (int r = 0; r < pass->n_roots; r++)
+    node_unref (root_nodes[r]);
+  return ok;
+}
+
+/* PyTorch's checks of the outputs and their gradients; the seed of each (ones for a
+ * scalar) into seeds[i]. */
+static gboolean
+make_seeds (int n, Tensor *const *outputs, const Tensor *const *gradients, Tensor **seeds,
+            GError **error)
+{
+  for (int i = 0; i < n; i++)
+    {
+      Tensor *root = outputs[i];
+      const Tensor *gradient = gradients ? gradients[i] : NULL;
+      if (!root->requires_grad)
+        {
+          g_set_error (error, AUTOGRAD_ERROR, AUTOGRAD_ERROR_NO_GRAD,
+                       "element %d of tensors does not require grad and does not have a grad_fn",
+                       i);
+          return FALSE;
+        }
+      if (gradient == NULL && root->numel != 1)
+        {
+          g_set_error (error, AUTOGRAD_ERROR, AUTOGRAD_ERROR_NOT_SCALAR,
+                       "grad can be implicitly created only for scalar outputs");
+          return FALSE;
+        }
+      if (gradient && gradient->numel != root->numel)
+        {
+          g_autofree char *gs = shape_to_size_list (gradient->ndim, gradient->shape);
+          g_autofree char *rs = shape_to_size_list (root->ndim, root->shape);
+          g_set_error (error, AUTOGRAD_ERROR, AUTOGRAD_ERROR_SHAPE,
+                       "Mismatch in shape: grad_output[%d] has a shape of torch.Size(%s) and "
+                       "output[%d] has a shape of torch.Size(%s).", i, gs, i, rs);
+          return FALSE;
+        }
+      seeds[i] = gradient ? tensor_copy (gradient) : tensor_new_ones (root->ndim, root->shape);
+    }
+  return TRUE;
+}
+
+static void
+free_seeds (int n, Tensor **seeds)
+{
+  for (int i = 0; i < n; i++)
+    g_clear_pointer (&seeds[i], tensor_unref);
+}
+
+gboolean
+tensor_backward (Tensor *root, const Tensor *gradient, bool retain_graph, GError **error)
+{
+  g_return_val_if_fail (root != NULL, FALSE);
+  Tensor *seed = NULL;
+  if (!make_seeds (1, &root, gradient ? &gradient : NULL, &seed, error))
+    return FALSE;
+  Pass pass = { .n_roots = 1, .roots = &root, .seeds = &seed, .retain_graph = retain_graph };
+  gboolean ok = run_pass (&pass, error);
+  tensor_unref (seed);
+  return ok;
+}
+
+gboolean
+autograd_grad (int n_outputs, Tensor *const *outputs, const Tensor *const *grad_outputs,
+               int n_inputs, Tensor *const *inputs, bool retain_graph, bool allow_unused,
+               Tensor **grads, GError **error)
+{
+  g_return_val_if_fail (n_outputs > 0 && n_inputs > 0, FALSE);
+  for (int i = 0; i < n_inputs; i++)
+    grads[i] = NULL;
+  for (int i = 0; i < n_inputs; i++)
+    if (!inputs[i]->requires_grad)
+      {
+        g_set_error_literal (error, AUTOGRAD_ERROR, AUTOGRAD_ERROR_NO_GRAD,
+                             "One of the differentiated Tensors does not require grad");
+        return FALSE;
+      }
+  g_autofree Tensor **seeds = g_new0 (Tensor *, n_outputs);
+  if (!make_seeds (n_outputs, outputs, grad_outputs, seeds, error))
+    {
+      free_seeds (n_outputs, seeds);
+      return FALSE;
+    }
+  /* Where each input's gradient arrives: its grad_fn, or its leaf's AccumulateGrad
+   * (made if no graph holds one yet: then nothing reaches it). */
+  g_autofree Node **captures = g_new (Node *, n_inputs);
+  for (int i = 0; i < n_inputs; i++)
+    captures[i] = inputs[i]->grad_fn ? node_ref (inputs[i]->grad_fn)
+                                     : accumulate_grad_for (inputs[i]);
+  Pass pass = { .n_roots = n_outputs, .roots = outputs, .seeds = seeds,
+                .n_captures = n_inputs, .captures = captures, .captured = grads,
+                .retain_graph = retain_graph };
+  gboolean ok = run_pass (&pass, error);
+  free_seeds (n_outputs, seeds);
+  for (int i = 0; i < n_inputs; i++)
+    node_unref (captures[i]);
+  for (int i = 0; ok && i < n_inputs; i++)
+    if (grads[i] == NULL && !allow_unused)
+      {
+        g_set_error_literal (error, AUTOGRAD_ERROR, AUTOGRAD_ERROR_UNUSED,
+                             "One of the differentiated Tensors appears to not have been used "
+                             "in the graph. Set allow_unused=True if this is the desired "
+                             "behavior.");
+        ok = FALSE;
+      }
+  if (!ok)
+    for (int i = 0; i < n_inputs; i++)
+      g_clear_pointer (&grads[i], tensor_unref);
   return ok;
 }

@@ -40,6 +40,8 @@ typedef enum
   AUTOGRAD_ERROR_NOT_LEAF,        /* requires_grad set on a non-leaf, ... */
   AUTOGRAD_ERROR_NOT_FINITE,      /* anomaly mode: NaN or Inf */
   AUTOGRAD_ERROR_CANCELLED,       /* the observer asked to stop */
+  AUTOGRAD_ERROR_HOOK,            /* a gradient hook failed (its caller knows why) */
+  AUTOGRAD_ERROR_UNUSED,          /* autograd_grad: an input the outputs do not reach */
 } AutogradError;
 
 /* One op, one row: op_info[] holds each op's grad_fn name, its symbol and its
@@ -173,6 +175,8 @@ struct _Node
 
   Tensor *variable;                /* AccumulateGrad: its leaf (strong) */
   Tensor *retained;                /* weak: the output that called retain_grad, if any */
+  GArray *hooks;                   /* of GradHook: its output's register_hook, or NULL */
+  guint retain_at;                 /* retain_grad runs before hooks[retain_at] */
 
   /* Live backward state: written by the engine, read by the UI while paused. */
   NodeState state;
@@ -255,6 +259,51 @@ void     anomaly_free              (Anomaly *anomaly);
 /* loss.backward(gradient, retain_graph). gradient may be NULL for a scalar root. */
 gboolean tensor_backward           (Tensor *root, const Tensor *gradient,
                                     bool retain_graph, GError **error);
+
+/* torch.autograd.grad(outputs, inputs, grad_outputs, retain_graph, allow_unused):
+ * the gradient of the outputs (seeded with grad_outputs[i], NULL: ones for a scalar)
+ * with respect to each input, into grads[i] (new references; NULL for an unused
+ * input when allow_unused). No .grad changes: an input's gradient is taken where
+ * it arrives (at its grad_fn, or at a leaf's AccumulateGrad, which does not run),
+ * before the hooks there, and only the nodes on a path to an input run, as in
+ * PyTorch's engine; retain_grad and the hooks of the nodes that do run apply. */
+gboolean autograd_grad             (int n_outputs, Tensor *const *outputs,
+                                    const Tensor *const *grad_outputs,
+                                    int n_inputs, Tensor *const *inputs,
+                                    bool retain_graph, bool allow_unused,
+                                    Tensor **grads, GError **error);
+
+/* --- Gradient hooks (Tensor.register_hook) ---------------------------------------
+ *
+ * A hook sees the gradient about to reach a tensor during backward: on a non-leaf,
+ * the gradient its grad_fn received, before the node runs; on a leaf, the gradient
+ * before AccumulateGrad adds it to .grad. It may set *replacement (a new reference,
+ * same shape) to pass on instead; the next hook sees that. Hooks run in the order
+ * they were registered, retain_grad's copy among them where it was asked for (as
+ * PyTorch 1.13 orders them). A hook returning FALSE stops the backward with its
+ * error (AUTOGRAD_ERROR_HOOK: the caller, e.g. Python, keeps the reason itself).
+ * Runs on the thread running backward, grad mode off. */
+typedef gboolean (*GradHookFn) (const Tensor *grad, Tensor **replacement,
+                                gpointer user_data, GError **error);
+
+typedef struct
+{
+  guint id;
+  GradHookFn fn;
+  gpointer user_data;
+  GDestroyNotify destroy;          /* of user_data, when the hook is removed or freed */
+} GradHook;
+
+/* Registers fn on t (which requires grad): a handle id > 0, for autograd_remove_hook. */
+guint    autograd_add_hook         (Tensor *t, GradHookFn fn, gpointer user_data,
+                                    GDestroyNotify destroy);
+/* Removes hook id from t (or from the grad_fn it was registered on); a second
+ * removal does nothing. */
+void     autograd_remove_hook      (Tensor *t, guint id);
+/* For the engine: a new hooks array; node's hooks (or its leaf's) and retain_grad
+ * on *grad, which the caller owns and which may be replaced. */
+GArray  *autograd_hooks_new        (void);
+gboolean autograd_hooks_run        (Node *node, Tensor **grad, GError **error);
 
 /* --- Module context: which module is running, so nodes know where they came from. */
 void        autograd_module_push   (const char *path);   /* emits EVENT_MODULE_ENTER */

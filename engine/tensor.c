@@ -268,6 +268,7 @@ tensor_unref (Tensor *t)
     t->grad_fn->retained = NULL;
   g_clear_pointer (&t->grad, tensor_unref);
   g_clear_pointer (&t->grad_fn, node_unref);
+  g_clear_pointer (&t->hooks, g_array_unref);
   storage_unref (t->storage);
   g_free (t->name);
   g_free (t);
@@ -310,10 +311,12 @@ tensor_retain_grad (Tensor *t, GError **error)
                    "can't retain_grad on Tensor that has requires_grad=False");
       return FALSE;
     }
-  if (!tensor_is_leaf (t))
+  if (!tensor_is_leaf (t) && t->grad_fn->retained != t)
     {
+      /* Among the hooks already registered, the copy runs after them (1.13's order). */
       t->retains_grad = true;
       t->grad_fn->retained = t;
+      t->grad_fn->retain_at = t->grad_fn->hooks ? t->grad_fn->hooks->len : 0;
     }
   return TRUE;
 }

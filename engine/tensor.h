@@ -71,6 +71,7 @@ struct _Tensor
   int grad_passes;                 /* how many backward passes have summed into .grad */
   Node *grad_fn;                   /* strong; NULL for a leaf */
   Node *grad_accumulator;          /* weak: the leaf's AccumulateGrad, while a graph holds it */
+  GArray *hooks;                   /* a leaf's register_hook (GradHook), or NULL */
 };
 
 /* Creation. shape has ndim entries; data is copied. */

@@ -363,10 +363,7 @@ tensor_backward_py (PyObject *self, PyObject *args, PyObject *kwargs)
       return NULL;
     }
   if (!ok)
-    {
-      PyErr_SetString (PyExc_RuntimeError, error->message);
-      return NULL;
-    }
+    return ext_raise_autograd_error (g_steal_pointer (&error));
   Py_RETURN_NONE;
 }
 

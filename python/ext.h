@@ -79,6 +79,12 @@ PyObject *ext_loss                   (PyObject *module, PyObject *args);
 PyObject *ext_extremum               (PyObject *module, PyObject *args);
 bool      ext_parse_ints             (PyObject *seq, int max, int *n, int64_t *values);
 
-/* The module's functions: tensors and ops (ext-ops.c), modules and SGD (ext-module.c). */
+/* The module's functions: tensors and ops (ext-ops.c), modules and SGD (ext-module.c),
+ * hooks and autograd.grad (ext-autograd.c). */
 extern PyMethodDef ext_ops_methods[];
 extern PyMethodDef ext_module_methods[];
+extern PyMethodDef ext_autograd_methods[];
+
+/* A failed backward's exception: the one a hook raised (kept by ext-autograd.c), or
+ * RuntimeError with the engine's message. Steals error; returns NULL. */
+PyObject *ext_raise_autograd_error   (GError *error);

@@ -492,7 +492,8 @@ ext_module_init (void)
   PyObject *m = PyModule_Create (&gradlens_module);
   if (m == NULL)
     return NULL;
-  if (PyModule_AddFunctions (m, ext_module_methods) < 0)
+  if (PyModule_AddFunctions (m, ext_module_methods) < 0
+      || PyModule_AddFunctions (m, ext_autograd_methods) < 0)
     {
       Py_DECREF (m);
       return NULL;

@@ -229,6 +229,60 @@ test_retain_grad (void)
   g_assert_null (z->grad);                             /* not retained: None */
 }
 
+/* A hook that doubles the gradient and counts its calls. */
+static gboolean
+double_hook (const Tensor *grad, Tensor **replacement, gpointer user_data, GError **error)
+{
+  (*(int *) user_data)++;
+  *replacement = tensor_mul_scalar ((Tensor *) grad, 2);
+  return TRUE;
+}
+
+static void
+test_hooks (void)
+{
+  int calls = 0;
+  g_autoptr (Tensor) x = vec2 (1, 2, true);
+  g_autoptr (Tensor) y = tensor_mul_scalar (x, 3);
+  g_autoptr (Tensor) s = tensor_sum (y);
+  g_assert_true (tensor_retain_grad (y, NULL));       /* asked first: sees the original */
+  guint id = autograd_add_hook (y, double_hook, &calls, NULL);
+  autograd_add_hook (x, double_hook, &calls, NULL);   /* a leaf's: before AccumulateGrad */
+  g_assert_true (tensor_backward (s, NULL, true, NULL));
+  g_assert_cmpint (calls, ==, 2);
+  assert_values (y->grad, 2, (float[]){ 1, 1 });
+  assert_values (x->grad, 2, (float[]){ 12, 12 });    /* 3·2, doubled again */
+  autograd_remove_hook (y, id);
+  autograd_remove_hook (y, id);                       /* a second removal does nothing */
+  g_assert_true (tensor_backward (s, NULL, false, NULL));
+  g_assert_cmpint (calls, ==, 3);
+  assert_values (x->grad, 2, (float[]){ 18, 18 });
+}
+
+static void
+test_grad (void)
+{
+  g_autoptr (Tensor) x = vec2 (1, 2, true);
+  g_autoptr (Tensor) w = vec2 (3, 4, true);
+  g_autoptr (Tensor) h = tensor_mul (x, x, NULL);
+  g_autoptr (Tensor) p = tensor_mul (h, w, NULL);
+  g_autoptr (Tensor) s = tensor_sum (p);
+  Tensor *grads[2];
+  g_assert_true (autograd_grad (1, &s, NULL, 2, (Tensor *[]){ h, x }, true, false, grads, NULL));
+  assert_values (grads[0], 2, (float[]){ 3, 4 });     /* w */
+  assert_values (grads[1], 2, (float[]){ 6, 16 });    /* 2xw */
+  g_assert_null (x->grad);                            /* .grad untouched */
+  g_assert_null (w->grad);
+  tensor_unref (grads[0]);
+  tensor_unref (grads[1]);
+  g_autoptr (Tensor) unused = vec2 (0, 0, true);
+  g_autoptr (GError) error = NULL;
+  g_assert_false (autograd_grad (1, &s, NULL, 1, &unused, true, false, grads, &error));
+  g_assert_error (error, AUTOGRAD_ERROR, AUTOGRAD_ERROR_UNUSED);
+  g_assert_true (autograd_grad (1, &s, NULL, 1, &unused, false, true, grads, NULL));
+  g_assert_null (grads[0]);
+}
+
 static void
 test_zero_grad_and_leaf_root (void)
 {
@@ -276,6 +330,8 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/autograd/diamond-order", test_diamond_order);
   g_test_add_func ("/engine/autograd/retain-grad", test_retain_grad);
   g_test_add_func ("/engine/autograd/zero-grad", test_zero_grad_and_leaf_root);
+  g_test_add_func ("/engine/autograd/hooks", test_hooks);
+  g_test_add_func ("/engine/autograd/grad", test_grad);
   g_test_add_func ("/engine/autograd/op-table", test_op_table);
   g_test_add_func ("/engine/autograd/print", test_print);
   return g_test_run ();

@@ -78,4 +78,4 @@ def __getattr__(name):
     raise _unsupported(f"'{name}'", AttributeError)
 
 
-from . import autograd, nn, optim  # noqa: E402  (they import torch themselves)
+from . import autograd, nn, optim, utils  # noqa: E402  (they import torch themselves)

@@ -249,6 +249,14 @@ class Tensor(_gradlens.TensorBase):
         self._assign_values(noise * (b - a) + a if (a, b) != (0.0, 1.0) else noise)
         return self
 
+    def register_hook(self, hook):
+        """hook(grad) runs when the gradient reaches this tensor in backward; what it
+        returns (a tensor of the same shape) replaces the gradient. The engine calls
+        it (autograd.h's gradient hooks), in the order hooks and retain_grad() were
+        asked for, as PyTorch 1.13 does."""
+        from .utils.hooks import RemovableHandle
+        return RemovableHandle(self, _gradlens._add_hook(self, hook))
+
     def requires_grad_(self, requires_grad=True):
         self.requires_grad = requires_grad
         return self

@@ -1,6 +1,9 @@
 """torch.autograd: backward and grad over the engine."""
 
+import _gradlens
+
 from .. import _unsupported
+from .._tensor import Tensor
 from .._grad_mode import no_grad, enable_grad, set_grad_enabled
 
 
@@ -11,6 +14,32 @@ def backward(tensors, grad_tensors=None, retain_graph=None):
     grad_tensors = grad_tensors or [None] * len(tensors)
     for t, g in zip(tensors, grad_tensors):
         t.backward(g, retain_graph=retain_graph)
+
+
+def _tensors(x):
+    return (x,) if isinstance(x, Tensor) else tuple(x)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         only_inputs=True, allow_unused=False, is_grads_batched=False):
+    """The gradients of outputs with respect to inputs, as a tuple; .grad stays as it
+    was. The engine's backward runs only the nodes on a path to an input
+    (autograd.h's autograd_grad)."""
+    if create_graph:
+        raise NotImplementedError("GradLens's torch: torch.autograd.grad(create_graph=True) is "
+                                  "not supported: the engine's backward records no graph, so "
+                                  "there is no double backward")
+    if is_grads_batched:
+        raise NotImplementedError("GradLens's torch: torch.autograd.grad(is_grads_batched=True) "
+                                  "is not supported")
+    outputs = _tensors(outputs)
+    inputs = _tensors(inputs)
+    if grad_outputs is not None:
+        grad_outputs = _tensors(grad_outputs)
+    if retain_graph is None:
+        retain_graph = create_graph
+    return _gradlens._grad(outputs, inputs, grad_outputs, bool(retain_graph),
+                           bool(allow_unused))
 
 
 def __getattr__(name):
