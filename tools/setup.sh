@@ -12,7 +12,7 @@
 #         test-student).
 GRADLENS_RUN_PACKAGES="
   meson ninja-build pkg-config gcc libc6-dev
-  libglib2.0-dev libgtk-4-dev libgdk-pixbuf-2.0-dev libcairo2-dev libgraphviz-dev libopenblas-dev
+  libglib2.0-dev libgtk-4-dev libgtksourceview-5-dev libgdk-pixbuf-2.0-dev libcairo2-dev libgraphviz-dev libopenblas-dev
   libpython3.11-dev
   adwaita-icon-theme librsvg2-common fonts-dejavu-core
   dbus libxtst-dev

@@ -1,6 +1,28 @@
-/* code-view.c: the lesson's PyTorch program, with the executing line lit */
+/* code-view.c: the lesson's PyTorch program, with the executing line lit
+ *
+ * A GtkSourceView: Python highlighting, line numbers, no wrapping, the style
+ * scheme (Adwaita or Adwaita-dark) following the theme. The executing line and
+ * the breakpoints are GtkSourceMarks, drawn by the view's marks gutter: a
+ * category per phase ("gradlens-line-backward": an arrow and a line background
+ * in the phase's colour, theme_phase_color), one for an error, one for
+ * breakpoints (a red dot). Marks are GtkTextMarks: a breakpoint moves with its
+ * line when lines are inserted or removed above it.
+ */
 
 #include "code-view.h"
+
+#include <gtksourceview/gtksource.h>
+
+#include "theme.h"
+
+#define CATEGORY_LINE "gradlens-line-"     /* + the phase: "gradlens-line-forward" */
+#define CATEGORY_ERROR "gradlens-error"
+#define CATEGORY_BREAKPOINT "gradlens-breakpoint"
+
+/* The phases code-view knows a colour for; any other draws as "idle". */
+static const char *const phases[] = {
+  "idle", "forward", "backward", "optimizer", "zero-grad", "done",
+};
 
 struct _GradlensCodeView
 {
@@ -11,97 +33,211 @@ struct _GradlensCodeView
   GtkLabel          *phase_title;
   GtkLabel          *phase_detail;
   GtkScrolledWindow *scroller;
-  GtkTextView       *text_view;
+  GtkTextView       *text_view;     /* a GtkSourceView */
 
-  GtkWidget   *gutter;          /* GtkDrawingArea in the text view's left window */
-  GtkTextTag  *current_tag;
-  GtkTextTag  *error_tag;
-  GtkTextMark *current_mark;
-  int          line;            /* 1-based, 0: none */
+  GtkSourceBuffer *buffer;
+  GtkSourceMark   *current_mark;    /* the executing line's, or NULL */
+  int          line;                /* 1-based, 0: none */
   gboolean     error;
-  char        *phase;           /* "idle", "forward", ... */
+  gboolean     dark;                /* the style scheme's */
+  char        *phase;               /* "idle", "forward", ... */
 };
 
 G_DEFINE_FINAL_TYPE (GradlensCodeView, gradlens_code_view, GTK_TYPE_WIDGET)
 
-static void
-draw_gutter (GtkDrawingArea *area,
-             cairo_t        *cr,
-             int             width,
-             int             height,
-             gpointer        user_data)
+enum { BREAKPOINTS_CHANGED, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+/* --- The gutter's pictures --------------------------------------------------- */
+
+typedef enum { ICON_ARROW, ICON_DOT, ICON_CROSS } IconShape;
+
+/* A 64-pixel picture for the marks gutter (it scales it to a line's height):
+ * drawn with cairo, handed over as a GdkPixbuf (straight RGBA, where cairo
+ * keeps premultiplied ARGB in native order). */
+static GdkPixbuf *
+make_icon (IconShape      shape,
+           const GdkRGBA *color)
 {
-  GradlensCodeView *self = user_data;
-  GtkTextView *view = self->text_view;
-  GtkStyleContext *style = gtk_widget_get_style_context (GTK_WIDGET (area));
-  GdkRectangle visible;
-  GtkTextIter iter;
-  GdkRGBA fg;
-  int line_top;
+  const int size = 64;
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, size, size);
+  cairo_t *cr = cairo_create (surface);
+  GdkPixbuf *pixbuf;
+  const guint8 *src;
+  guint8 *dst;
+  int src_stride, dst_stride;
 
-  gtk_style_context_get_color (style, &fg);
-  gtk_text_view_get_visible_rect (view, &visible);
-  gtk_text_view_get_line_at_y (view, &iter, visible.y, &line_top);
-
-  for (;;)
+  gdk_cairo_set_source_rgba (cr, color);
+  switch (shape)
     {
-      int y, h, wx, wy, lw, lh;
-      int number = gtk_text_iter_get_line (&iter) + 1;
-      gboolean current = number == self->line;
-      g_autofree char *text = NULL;
-      PangoLayout *layout;
-
-      gtk_text_view_get_line_yrange (view, &iter, &y, &h);
-      if (y > visible.y + visible.height)
-        break;
-      gtk_text_view_buffer_to_window_coords (view, GTK_TEXT_WINDOW_LEFT, 0, y, &wx, &wy);
-
-      text = g_strdup_printf ("%s%d", current ? "▶ " : "", number);
-      layout = gtk_widget_create_pango_layout (GTK_WIDGET (area), text);
-      pango_layout_get_pixel_size (layout, &lw, &lh);
-      cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, current ? 1.0 : 0.45);
-      /* Right-aligned, centred on the line (lesson lines never wrap). */
-      cairo_move_to (cr, width - 6 - lw, wy + (h - lh) / 2.0);
-      pango_cairo_show_layout (cr, layout);
-      g_object_unref (layout);
-
-      if (!gtk_text_iter_forward_line (&iter))
-        break;
+    case ICON_ARROW:
+      /* ▶ with a stem, pointing at the line. */
+      cairo_rectangle (cr, 6, 24, 24, 16);
+      cairo_move_to (cr, 26, 8);
+      cairo_line_to (cr, 58, 32);
+      cairo_line_to (cr, 26, 56);
+      cairo_close_path (cr);
+      cairo_fill (cr);
+      break;
+    case ICON_DOT:
+      cairo_arc (cr, 32, 32, 22, 0, 2 * G_PI);
+      cairo_fill_preserve (cr);
+      cairo_set_source_rgba (cr, 0, 0, 0, 0.25);
+      cairo_set_line_width (cr, 3);
+      cairo_stroke (cr);
+      break;
+    case ICON_CROSS:
+      cairo_arc (cr, 32, 32, 26, 0, 2 * G_PI);
+      cairo_fill (cr);
+      cairo_set_source_rgb (cr, 1, 1, 1);
+      cairo_set_line_width (cr, 8);
+      cairo_set_line_cap (cr, CAIRO_LINE_CAP_ROUND);
+      cairo_move_to (cr, 21, 21);
+      cairo_line_to (cr, 43, 43);
+      cairo_move_to (cr, 43, 21);
+      cairo_line_to (cr, 21, 43);
+      cairo_stroke (cr);
+      break;
     }
+  cairo_destroy (cr);
+  cairo_surface_flush (surface);
+
+  pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, TRUE, 8, size, size);
+  src = cairo_image_surface_get_data (surface);
+  src_stride = cairo_image_surface_get_stride (surface);
+  dst = gdk_pixbuf_get_pixels (pixbuf);
+  dst_stride = gdk_pixbuf_get_rowstride (pixbuf);
+  for (int y = 0; y < size; y++)
+    for (int x = 0; x < size; x++)
+      {
+        guint32 argb = *(const guint32 *) (src + y * src_stride + 4 * x);
+        guint a = argb >> 24;
+        guint8 *p = dst + y * dst_stride + 4 * x;
+
+        /* Un-premultiply: c = c' · 255 / a. */
+        p[0] = a ? (((argb >> 16) & 0xff) * 255 + a / 2) / a : 0;
+        p[1] = a ? (((argb >> 8) & 0xff) * 255 + a / 2) / a : 0;
+        p[2] = a ? ((argb & 0xff) * 255 + a / 2) / a : 0;
+        p[3] = a;
+      }
+  cairo_surface_destroy (surface);
+  return pixbuf;
 }
 
 static void
-update_gutter_width (GradlensCodeView *self)
+add_category (GradlensCodeView *self,
+              const char       *category,
+              IconShape         shape,
+              const char       *color_of,
+              double            background_alpha,
+              int               priority)
 {
-  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->text_view);
-  g_autofree char *widest = NULL;
-  PangoLayout *layout;
-  int lines = gtk_text_buffer_get_line_count (buffer);
-  int w, h;
+  g_autoptr (GtkSourceMarkAttributes) attributes = gtk_source_mark_attributes_new ();
+  g_autoptr (GdkPixbuf) icon = NULL;
+  GdkRGBA color;
 
-  /* Room for "▶ " and the largest number. */
-  widest = g_strdup_printf ("▶ %d", MAX (lines, 10));
-  for (char *p = widest; *p; p++)
-    if (g_ascii_isdigit (*p))
-      *p = '8';
-  layout = gtk_widget_create_pango_layout (self->gutter, widest);
-  pango_layout_get_pixel_size (layout, &w, &h);
-  g_object_unref (layout);
-  gtk_widget_set_size_request (self->gutter, w + 14, -1);
+  theme_phase_color (color_of, &color);
+  icon = make_icon (shape, &color);
+  gtk_source_mark_attributes_set_pixbuf (attributes, icon);
+  if (background_alpha > 0)
+    {
+      color.alpha = background_alpha;
+      gtk_source_mark_attributes_set_background (attributes, &color);
+    }
+  gtk_source_view_set_mark_attributes (GTK_SOURCE_VIEW (self->text_view), category, attributes,
+                                       priority);
+}
+
+/* --- Light and dark ------------------------------------------------------------ */
+
+static void
+update_style_scheme (GradlensCodeView *self)
+{
+  GtkSourceStyleSchemeManager *manager = gtk_source_style_scheme_manager_get_default ();
+  gboolean dark = theme_is_dark (GTK_WIDGET (self));
+  GtkSourceStyleScheme *scheme;
+
+  if (dark == self->dark && gtk_source_buffer_get_style_scheme (self->buffer) != NULL)
+    return;
+  self->dark = dark;
+  scheme = gtk_source_style_scheme_manager_get_scheme (manager, dark ? "Adwaita-dark" : "Adwaita");
+  if (scheme == NULL)
+    scheme = gtk_source_style_scheme_manager_get_scheme (manager, dark ? "classic-dark" : "classic");
+  gtk_source_buffer_set_style_scheme (self->buffer, scheme);
 }
 
 static void
-on_scrolled (GtkAdjustment    *adjustment,
-             GradlensCodeView *self)
+gradlens_code_view_css_changed (GtkWidget         *widget,
+                                GtkCssStyleChange *change)
 {
-  gtk_widget_queue_draw (self->gutter);
+  GTK_WIDGET_CLASS (gradlens_code_view_parent_class)->css_changed (widget, change);
+  update_style_scheme (GRADLENS_CODE_VIEW (widget));
 }
+
+/* --- The executing line --------------------------------------------------------- */
+
+static const char *
+known_phase (const char *phase)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (phases); i++)
+    if (g_strcmp0 (phase, phases[i]) == 0)
+      return phases[i];
+  return "idle";
+}
+
+/* Puts the executing line's mark where self->line says, in the category of
+ * self->phase (or of the error). */
+static void
+update_current_mark (GradlensCodeView *self)
+{
+  GtkTextBuffer *buffer = GTK_TEXT_BUFFER (self->buffer);
+  g_autofree char *category = NULL;
+  GtkTextIter iter;
+
+  if (self->current_mark != NULL)
+    {
+      gtk_text_buffer_delete_mark (buffer, GTK_TEXT_MARK (self->current_mark));
+      g_clear_object (&self->current_mark);
+    }
+  if (self->line <= 0)
+    return;
+
+  category = self->error ? g_strdup (CATEGORY_ERROR)
+                         : g_strconcat (CATEGORY_LINE, known_phase (self->phase), NULL);
+  gtk_text_buffer_get_iter_at_line (buffer, &iter, self->line - 1);
+  self->current_mark = g_object_ref (gtk_source_buffer_create_source_mark (self->buffer, NULL,
+                                                                           category, &iter));
+}
+
+/* --- Breakpoints ------------------------------------------------------------------ */
+
+static GSList *
+breakpoint_marks_at (GradlensCodeView *self,
+                     int               line)
+{
+  return gtk_source_buffer_get_source_marks_at_line (self->buffer, line - 1, CATEGORY_BREAKPOINT);
+}
+
+static void
+on_line_mark_activated (GtkSourceView     *view,
+                        const GtkTextIter *iter,
+                        guint              button,
+                        GdkModifierType    state,
+                        int                n_presses,
+                        GradlensCodeView  *self)
+{
+  if (button == GDK_BUTTON_PRIMARY && n_presses == 1)
+    gradlens_code_view_toggle_breakpoint (self, gtk_text_iter_get_line (iter) + 1);
+}
+
+/* --- The widget ---------------------------------------------------------------------- */
 
 static void
 gradlens_code_view_dispose (GObject *object)
 {
   GradlensCodeView *self = GRADLENS_CODE_VIEW (object);
 
+  g_clear_object (&self->current_mark);
   gtk_widget_dispose_template (GTK_WIDGET (self), GRADLENS_TYPE_CODE_VIEW);
 
   G_OBJECT_CLASS (gradlens_code_view_parent_class)->dispose (object);
@@ -125,6 +261,21 @@ gradlens_code_view_class_init (GradlensCodeViewClass *klass)
 
   object_class->dispose = gradlens_code_view_dispose;
   object_class->finalize = gradlens_code_view_finalize;
+  widget_class->css_changed = gradlens_code_view_css_changed;
+
+  /* Idempotent; registers GtkSourceView's types for the template. */
+  gtk_source_init ();
+  g_type_ensure (GTK_SOURCE_TYPE_VIEW);
+
+  /**
+   * GradlensCodeView::breakpoints-changed:
+   *
+   * A breakpoint was set or cleared (a click in the gutter,
+   * gradlens_code_view_toggle_breakpoint), or new code dropped them all.
+   */
+  signals[BREAKPOINTS_CHANGED] = g_signal_new ("breakpoints-changed", G_TYPE_FROM_CLASS (klass),
+                                               G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                               G_TYPE_NONE, 0);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/gradlens/GradLens/ui/code-view.ui");
@@ -141,8 +292,8 @@ gradlens_code_view_class_init (GradlensCodeViewClass *klass)
 static void
 gradlens_code_view_init (GradlensCodeView *self)
 {
-  GtkTextBuffer *buffer;
-  GtkTextIter start;
+  GtkSourceLanguageManager *languages = gtk_source_language_manager_get_default ();
+  GtkSourceLanguage *python;
 
   gtk_widget_init_template (GTK_WIDGET (self));
   /* Python reads left to right, with its line numbers on the left, in a
@@ -152,30 +303,30 @@ gradlens_code_view_init (GradlensCodeView *self)
                                   GTK_ORIENTATION_VERTICAL);
 
   self->phase = g_strdup ("idle");
+  self->buffer = GTK_SOURCE_BUFFER (gtk_text_view_get_buffer (self->text_view));
 
-  buffer = gtk_text_view_get_buffer (self->text_view);
-  /* Translucent, so the same colours read on light and dark themes. */
-  self->current_tag = gtk_text_buffer_create_tag (buffer, "current-line",
-                                                  "paragraph-background-rgba",
-                                                  &(GdkRGBA) { 1.0, 0.76, 0.03, 0.35 },
-                                                  "weight", PANGO_WEIGHT_BOLD,
-                                                  NULL);
-  self->error_tag = gtk_text_buffer_create_tag (buffer, "error-line",
-                                                "paragraph-background-rgba",
-                                                &(GdkRGBA) { 0.90, 0.11, 0.14, 0.30 },
-                                                "weight", PANGO_WEIGHT_BOLD,
-                                                NULL);
-  gtk_text_buffer_get_start_iter (buffer, &start);
-  self->current_mark = gtk_text_buffer_create_mark (buffer, "current", &start, TRUE);
+  python = gtk_source_language_manager_get_language (languages, "python3");
+  if (python == NULL)
+    python = gtk_source_language_manager_get_language (languages, "python");
+  gtk_source_buffer_set_language (self->buffer, python);
+  gtk_source_buffer_set_highlight_syntax (self->buffer, TRUE);
+  gtk_source_buffer_set_highlight_matching_brackets (self->buffer, FALSE);
+  update_style_scheme (self);
 
-  self->gutter = gtk_drawing_area_new ();
-  gtk_widget_add_css_class (self->gutter, "line-numbers");
-  gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (self->gutter), draw_gutter, self, NULL);
-  gtk_text_view_set_gutter (self->text_view, GTK_TEXT_WINDOW_LEFT, self->gutter);
-  update_gutter_width (self);
+  /* The executing line above a breakpoint's dot (priority), both in the
+   * gutter; the line's background in the phase's colour, translucent so it
+   * reads on Adwaita and Adwaita-dark alike. */
+  for (guint i = 0; i < G_N_ELEMENTS (phases); i++)
+    {
+      g_autofree char *category = g_strconcat (CATEGORY_LINE, phases[i], NULL);
 
-  g_signal_connect_object (gtk_scrolled_window_get_vadjustment (self->scroller), "value-changed",
-                           G_CALLBACK (on_scrolled), self, 0);
+      add_category (self, category, ICON_ARROW, phases[i], 0.24, 20);
+    }
+  add_category (self, CATEGORY_ERROR, ICON_CROSS, "error", 0.30, 30);
+  add_category (self, CATEGORY_BREAKPOINT, ICON_DOT, "error", 0, 10);
+
+  g_signal_connect (self->text_view, "line-mark-activated", G_CALLBACK (on_line_mark_activated),
+                    self);
 }
 
 GtkWidget *
@@ -197,14 +348,35 @@ gradlens_code_view_set_code (GradlensCodeView *self,
                              const char       *code)
 {
   GtkTextBuffer *buffer;
+  GtkTextIter start, end;
+  g_autofree char *old = NULL;
+  gboolean had_breakpoints;
 
   g_return_if_fail (GRADLENS_IS_CODE_VIEW (self));
 
-  buffer = gtk_text_view_get_buffer (self->text_view);
-  gtk_text_buffer_set_text (buffer, code != NULL ? code : "", -1);
+  if (code == NULL)
+    code = "";
+  buffer = GTK_TEXT_BUFFER (self->buffer);
   self->line = 0;
-  update_gutter_width (self);
-  gtk_widget_queue_draw (self->gutter);
+  self->error = FALSE;
+  update_current_mark (self);
+
+  /* The same program again (a reset): its breakpoints stay. */
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  old = gtk_text_buffer_get_text (buffer, &start, &end, TRUE);
+  if (g_str_equal (old, code))
+    return;
+
+  had_breakpoints = gradlens_code_view_get_n_breakpoints (self) > 0;
+  gtk_source_buffer_remove_source_marks (self->buffer, &start, &end, CATEGORY_BREAKPOINT);
+  /* Loading is no edit the student could undo. */
+  gtk_text_buffer_begin_irreversible_action (buffer);
+  gtk_text_buffer_set_text (buffer, code, -1);
+  gtk_text_buffer_end_irreversible_action (buffer);
+  gtk_text_buffer_get_start_iter (buffer, &start);
+  gtk_text_buffer_place_cursor (buffer, &start);
+  if (had_breakpoints)
+    g_signal_emit (self, signals[BREAKPOINTS_CHANGED], 0);
 }
 
 void
@@ -213,38 +385,21 @@ gradlens_code_view_set_line (GradlensCodeView *self,
                              gboolean          error)
 {
   GtkTextBuffer *buffer;
-  GtkTextIter start, end;
 
   g_return_if_fail (GRADLENS_IS_CODE_VIEW (self));
 
-  buffer = gtk_text_view_get_buffer (self->text_view);
-  if (line > gtk_text_buffer_get_line_count (buffer))
+  buffer = GTK_TEXT_BUFFER (self->buffer);
+  if (line < 0 || line > gtk_text_buffer_get_line_count (buffer))
     line = 0;
   if (line == self->line && error == self->error)
     return;
 
-  gtk_text_buffer_get_bounds (buffer, &start, &end);
-  gtk_text_buffer_remove_tag (buffer, self->current_tag, &start, &end);
-  gtk_text_buffer_remove_tag (buffer, self->error_tag, &start, &end);
   self->line = line;
   self->error = error;
-
-  if (line > 0)
-    {
-      gtk_text_buffer_get_iter_at_line (buffer, &start, line - 1);
-      end = start;
-      if (!gtk_text_iter_ends_line (&end))
-        gtk_text_iter_forward_to_line_end (&end);
-      /* Include the newline so the paragraph background spans the row. */
-      gtk_text_iter_forward_char (&end);
-      gtk_text_buffer_apply_tag (buffer, error ? self->error_tag : self->current_tag,
-                                 &start, &end);
-      gtk_text_buffer_move_mark (buffer, self->current_mark, &start);
-      /* Well inside the view, so a wrapped line shows whole. */
-      gtk_text_view_scroll_to_mark (self->text_view, self->current_mark, 0.3, FALSE, 0, 0);
-    }
-
-  gtk_widget_queue_draw (self->gutter);
+  update_current_mark (self);
+  if (self->current_mark != NULL)
+    gtk_text_view_scroll_to_mark (self->text_view, GTK_TEXT_MARK (self->current_mark),
+                                  0.2, FALSE, 0, 0);
 }
 
 int
@@ -273,6 +428,10 @@ gradlens_code_view_set_phase (GradlensCodeView *self,
   gtk_widget_add_css_class (GTK_WIDGET (self->banner), new_class);
   g_free (self->phase);
   self->phase = g_strdup (phase);
+
+  /* The executing line's arrow and background take the phase's colour. */
+  if (self->line > 0 && !self->error)
+    update_current_mark (self);
 
   gtk_label_set_text (self->phase_title, title != NULL ? title : "");
   gtk_label_set_text (self->phase_detail, detail != NULL ? detail : "");
@@ -312,7 +471,7 @@ gradlens_code_view_dup_line_text (GradlensCodeView *self,
 
   g_return_val_if_fail (GRADLENS_IS_CODE_VIEW (self), NULL);
 
-  buffer = gtk_text_view_get_buffer (self->text_view);
+  buffer = GTK_TEXT_BUFFER (self->buffer);
   if (line < 1 || line > gtk_text_buffer_get_line_count (buffer))
     return NULL;
   gtk_text_buffer_get_iter_at_line (buffer, &start, line - 1);
@@ -320,4 +479,104 @@ gradlens_code_view_dup_line_text (GradlensCodeView *self,
   if (!gtk_text_iter_ends_line (&end))
     gtk_text_iter_forward_to_line_end (&end);
   return gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+}
+
+/* --- Breakpoints --------------------------------------------------------------- */
+
+gboolean
+gradlens_code_view_has_breakpoint (GradlensCodeView *self,
+                                   int               line)
+{
+  GSList *marks;
+
+  g_return_val_if_fail (GRADLENS_IS_CODE_VIEW (self), FALSE);
+
+  marks = breakpoint_marks_at (self, line);
+  g_slist_free (marks);
+  return marks != NULL;
+}
+
+int
+gradlens_code_view_get_cursor_line (GradlensCodeView *self)
+{
+  GtkTextBuffer *buffer;
+  GtkTextIter iter;
+
+  g_return_val_if_fail (GRADLENS_IS_CODE_VIEW (self), 0);
+
+  buffer = GTK_TEXT_BUFFER (self->buffer);
+  gtk_text_buffer_get_iter_at_mark (buffer, &iter, gtk_text_buffer_get_insert (buffer));
+  return gtk_text_iter_get_line (&iter) + 1;
+}
+
+gboolean
+gradlens_code_view_toggle_breakpoint (GradlensCodeView *self,
+                                      int               line)
+{
+  GtkTextBuffer *buffer;
+  GSList *marks;
+  gboolean set;
+
+  g_return_val_if_fail (GRADLENS_IS_CODE_VIEW (self), FALSE);
+
+  buffer = GTK_TEXT_BUFFER (self->buffer);
+  if (line == 0)
+    line = gradlens_code_view_get_cursor_line (self);
+  if (line < 1 || line > gtk_text_buffer_get_line_count (buffer))
+    return FALSE;
+
+  marks = breakpoint_marks_at (self, line);
+  set = marks == NULL;
+  if (set)
+    {
+      GtkTextIter iter;
+
+      /* Left gravity at the line's start: text typed at the start of the
+       * line pushes the line, and its breakpoint, down. */
+      gtk_text_buffer_get_iter_at_line (buffer, &iter, line - 1);
+      gtk_source_buffer_create_source_mark (self->buffer, NULL, CATEGORY_BREAKPOINT, &iter);
+    }
+  else
+    for (GSList *l = marks; l != NULL; l = l->next)
+      gtk_text_buffer_delete_mark (buffer, l->data);
+  g_slist_free (marks);
+
+  g_signal_emit (self, signals[BREAKPOINTS_CHANGED], 0);
+  return set;
+}
+
+GArray *
+gradlens_code_view_get_breakpoints (GradlensCodeView *self)
+{
+  GArray *lines = g_array_new (FALSE, FALSE, sizeof (int));
+  GtkTextIter iter;
+  int last = 0;
+
+  g_return_val_if_fail (GRADLENS_IS_CODE_VIEW (self), lines);
+
+  /* In buffer order; two marks on one line (lines joined by an edit) count once. */
+  gtk_text_buffer_get_start_iter (GTK_TEXT_BUFFER (self->buffer), &iter);
+  do
+    {
+      GSList *marks = gtk_source_buffer_get_source_marks_at_iter (self->buffer, &iter,
+                                                                  CATEGORY_BREAKPOINT);
+      int line = gtk_text_iter_get_line (&iter) + 1;
+
+      if (marks != NULL && line != last)
+        {
+          g_array_append_val (lines, line);
+          last = line;
+        }
+      g_slist_free (marks);
+    }
+  while (gtk_source_buffer_forward_iter_to_source_mark (self->buffer, &iter, CATEGORY_BREAKPOINT));
+  return lines;
+}
+
+guint
+gradlens_code_view_get_n_breakpoints (GradlensCodeView *self)
+{
+  g_autoptr (GArray) lines = gradlens_code_view_get_breakpoints (self);
+
+  return lines->len;
 }

@@ -1,10 +1,12 @@
 /* code-view.h: the lesson's PyTorch program, with the executing line lit
  *
- * A read-only, monospace GtkTextView with line numbers in its left gutter
- * (long lines wrap, their continuation indented under the first)
- * (a ▶ marks the line being executed), under a phase banner that says, in a
- * colour of its own, where the lesson is: forward, backward, optimizer,
- * zero_grad or done, and what just happened.
+ * A GtkSourceView (Python highlighting, line numbers, no wrapping: long lines
+ * scroll sideways; Adwaita or Adwaita-dark as the theme is) whose gutter marks
+ * the line being executed with an arrow in the phase's colour, and the
+ * breakpoints with a red dot, under a phase banner that says, in a colour of
+ * its own, where the lesson is: forward, backward, optimizer, zero_grad or
+ * done, and what just happened. Read-only for now (editable: one
+ * gtk_text_view_set_editable away).
  *
  *   gradlens_code_view_set_code (view, lesson_text);
  *   gradlens_code_view_set_line (view, 4, FALSE);        // 1-based; 0: none
@@ -37,5 +39,16 @@ const char *gradlens_code_view_get_phase_detail (GradlensCodeView *self);
 /* The text of a 1-based line, for tests and accessibility; free with g_free. */
 char       *gradlens_code_view_dup_line_text (GradlensCodeView *self, int line);
 GtkTextView *gradlens_code_view_get_text_view (GradlensCodeView *self);
+
+/* Breakpoints, 1-based lines. They are marks in the text: they move with their
+ * line when lines above it are inserted or removed. set_code with a different
+ * program drops them. Each change emits ::breakpoints-changed. */
+/* line 0: the cursor's line. TRUE if the line has a breakpoint now. */
+gboolean    gradlens_code_view_toggle_breakpoint (GradlensCodeView *self, int line);
+gboolean    gradlens_code_view_has_breakpoint    (GradlensCodeView *self, int line);
+/* The lines with a breakpoint, ascending: a GArray of int (free it). */
+GArray     *gradlens_code_view_get_breakpoints   (GradlensCodeView *self);
+guint       gradlens_code_view_get_n_breakpoints (GradlensCodeView *self);
+int         gradlens_code_view_get_cursor_line   (GradlensCodeView *self);
 
 G_END_DECLS

@@ -43,6 +43,31 @@ theme_plot_colors (GtkWidget  *widget,
   colors->bg = (PlotColor) { 0, 0, 0, 0 };   /* the widget's CSS background shows */
 }
 
+void
+theme_phase_color (const char *phase,
+                   GdkRGBA    *rgba)
+{
+  /* GNOME's palette, as resources/style.css spells them: blue 3, orange 4,
+   * green 4, purple 3, red 3. */
+  static const struct { const char *phase; const char *color; } colors[] = {
+    { "forward", "#3584e4" },
+    { "backward", "#e66100" },
+    { "optimizer", "#2ec27e" },
+    { "zero-grad", "#9141ac" },
+    { "error", "#e01b24" },
+  };
+
+  g_return_if_fail (rgba != NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (colors); i++)
+    if (g_strcmp0 (phase, colors[i].phase) == 0)
+      {
+        gdk_rgba_parse (rgba, colors[i].color);
+        return;
+      }
+  gdk_rgba_parse (rgba, "#77767b");   /* idle, done: dark 1's grey */
+}
+
 /* color-scheme: 0 no preference, 1 prefer dark, 2 prefer light. */
 static void
 apply_color_scheme (GVariant *value)

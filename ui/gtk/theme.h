@@ -17,6 +17,10 @@ G_BEGIN_DECLS
 
 gboolean theme_is_dark            (GtkWidget *widget);
 void     theme_plot_colors        (GtkWidget *widget, PlotColors *colors);
+/* The colour of a phase ("forward", "backward", "optimizer", "zero-grad",
+ * "error"; anything else: a neutral grey), the same as style.css's
+ * .phase-banner and .event-dot classes. Opaque; callers add their alpha. */
+void     theme_phase_color        (const char *phase, GdkRGBA *rgba);
 /* Asynchronous, once per process; a missing portal leaves the theme alone. */
 void     theme_follow_color_scheme (void);
 
