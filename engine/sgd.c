@@ -21,6 +21,9 @@ sgd_param_clear (gpointer p)
   g_clear_pointer (&sp->param, tensor_unref);
   g_clear_pointer (&sp->momentum_buffer, tensor_unref);
   g_clear_pointer (&sp->last_update, tensor_unref);
+  g_clear_pointer (&sp->exp_avg, tensor_unref);
+  g_clear_pointer (&sp->exp_avg_sq, tensor_unref);
+  g_clear_pointer (&sp->max_exp_avg_sq, tensor_unref);
 }
 
 static Sgd *
@@ -39,6 +42,9 @@ sgd_alloc (const SgdOptions *options)
 static bool
 sgd_options_valid (const SgdOptions *o)
 {
+  if (o->kind == OPTIM_ADAM)
+    return o->adam.lr >= 0 && o->adam.eps >= 0 && o->adam.beta1 >= 0 && o->adam.beta1 < 1
+           && o->adam.beta2 >= 0 && o->adam.beta2 < 1 && o->adam.weight_decay >= 0;
   return o->lr >= 0 && o->momentum >= 0 && o->weight_decay >= 0
          && (!o->nesterov || (o->momentum > 0 && o->dampening == 0));
 }
@@ -192,7 +198,10 @@ sgd_step (Sgd *sgd)
           g_critical ("sgd_step: the gradient of “%s” does not have its shape", sp->name);
           continue;
         }
-      sgd_update (&sgd->options, sp);
+      if (sgd->options.kind == OPTIM_ADAM)
+        adam_update (&sgd->options, sp);
+      else
+        sgd_update (&sgd->options, sp);
       autograd_emit (&(Event){ .kind = EVENT_PARAM_UPDATED, .tensor = sp->param,
                                .text = sp->name });
     }
@@ -206,6 +215,12 @@ sgd_zero_grad (Sgd *sgd)
   for (guint i = 0; i < sgd->params->len; i++)
     tensor_zero_grad (g_array_index (sgd->params, SgdParam, i).param);
   autograd_emit (&(Event){ .kind = EVENT_GRADS_ZEROED, .text = "optimizer.zero_grad()" });
+}
+
+const char *
+sgd_kind_name (const Sgd *sgd)
+{
+  return sgd->options.kind == OPTIM_ADAM ? "Adam" : "SGD";
 }
 
 const SgdParam *

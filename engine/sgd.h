@@ -17,10 +17,29 @@
 
 G_BEGIN_DECLS
 
+/* Which of torch.optim's optimizers: the engine's optimizer object is one type for
+ * both, so the stepper, the window and the runs show either as "the optimizer". */
+typedef enum
+{
+  OPTIM_SGD,
+  OPTIM_ADAM,           /* adam.c */
+} OptimKind;
+
+/* torch.optim.Adam's numbers, as Python's doubles: its bias corrections and step
+ * size are computed in Python floats, then rounded once to float where an op takes
+ * them. */
+typedef struct
+{
+  double lr, beta1, beta2, eps, weight_decay;
+  bool amsgrad, maximize;
+} AdamOptions;
+
 typedef struct
 {
   float lr, momentum, dampening, weight_decay;
   bool nesterov;
+  OptimKind kind;       /* OPTIM_SGD (0) unless set */
+  AdamOptions adam;     /* kind OPTIM_ADAM only */
 } SgdOptions;
 
 typedef struct
@@ -29,6 +48,9 @@ typedef struct
   Tensor *param;        /* strong */
   Tensor *momentum_buffer;  /* NULL until its first update */
   Tensor *last_update;  /* p_after − p_before of the last step, NULL if not updated */
+  /* Adam's state, NULL (step 0) until the parameter's first update. */
+  int64_t step;
+  Tensor *exp_avg, *exp_avg_sq, *max_exp_avg_sq;
 } SgdParam;
 
 typedef struct _Sgd Sgd;
@@ -50,6 +72,11 @@ void  sgd_free       (Sgd *sgd);
 void  sgd_step       (Sgd *sgd);
 void  sgd_zero_grad  (Sgd *sgd);
 const SgdParam *sgd_find (const Sgd *sgd, const char *name);
+/* "SGD" or "Adam", as PyTorch's class names. */
+const char *sgd_kind_name (const Sgd *sgd);
+
+/* adam.c: one parameter's Adam update (sgd_step calls it). */
+void  adam_update    (const SgdOptions *options, SgdParam *sp);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Sgd, sgd_free)
 

@@ -198,15 +198,37 @@ tensor_to_string (const Tensor *t)
     g_string_append (s, "[]");
   else
     print_dim (s, t, &f, 0, 0, (int) strlen ("tensor("));
+  g_autofree char *size = NULL, *grad_fn = NULL;
   if (t->numel == 0 && t->ndim > 1)
     {
       g_autofree char *shape = tensor_shape_string (t);
-      g_string_append_printf (s, ", size=%s", shape);
+      size = g_strdup_printf ("size=%s", shape);
     }
   if (t->grad_fn)
-    g_string_append_printf (s, ", grad_fn=<%s>", node_name (t->grad_fn));
-  else if (t->requires_grad)
-    g_string_append (s, ", requires_grad=True");
+    grad_fn = g_strdup_printf ("grad_fn=<%s>", node_name (t->grad_fn));
+  const char *suffixes[] = { size, grad_fn ? grad_fn
+                                   : t->requires_grad ? "requires_grad=True" : NULL };
+  /* torch's _add_suffixes: a suffix that would pass the line width of 80 goes on a
+   * line of its own, indented as the values ("tensor(" wide). Its measure of the
+   * last line is its own: the characters after the last newline, plus one. */
+  const char *nl = strrchr (s->str, '\n');
+  size_t last_line = nl ? (size_t) (s->str + s->len - nl) + 1 : s->len + 2;
+  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
+    {
+      if (suffixes[i] == NULL)
+        continue;
+      size_t len = strlen (suffixes[i]);
+      if (last_line + len + 2 > PRINT_LINE_WIDTH)
+        {
+          g_string_append_printf (s, ",\n%*s%s", (int) strlen ("tensor("), "", suffixes[i]);
+          last_line = strlen ("tensor(") + len;
+        }
+      else
+        {
+          g_string_append_printf (s, ", %s", suffixes[i]);
+          last_line += len + 2;
+        }
+    }
   g_string_append_c (s, ')');
   return g_string_free (s, FALSE);
 }

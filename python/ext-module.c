@@ -213,16 +213,10 @@ ext_sgd_get (PyObject *obj)
   return PyObject_TypeCheck (obj, &SgdType) ? ((SgdObject *) obj)->sgd : NULL;
 }
 
-/* sgd_new(params, lr, momentum, dampening, weight_decay, nesterov) */
+/* The engine optimizer over params (a sequence of tensors). */
 static PyObject *
-ext_sgd_new (PyObject *module, PyObject *args)
+optimizer_new (PyObject *params, const SgdOptions *options)
 {
-  PyObject *params;
-  double lr, momentum, dampening, weight_decay;
-  int nesterov;
-  if (!PyArg_ParseTuple (args, "Oddddp:sgd_new", &params, &lr, &momentum, &dampening,
-                         &weight_decay, &nesterov))
-    return NULL;
   PyObject *fast = PySequence_Fast (params, "params must be a sequence of tensors");
   if (fast == NULL)
     return NULL;
@@ -235,12 +229,87 @@ ext_sgd_new (PyObject *module, PyObject *args)
         return NULL;
       }
   Py_DECREF (fast);
-  SgdOptions options = { (float) lr, (float) momentum, (float) dampening,
-                         (float) weight_decay, nesterov };
   SgdObject *self = PyObject_New (SgdObject, &SgdType);
   if (self)
-    self->sgd = sgd_new_for_tensors (tensors, (int) n, &options);
+    self->sgd = sgd_new_for_tensors (tensors, (int) n, options);
   return (PyObject *) self;
+}
+
+/* sgd_new(params, lr, momentum, dampening, weight_decay, nesterov) */
+static PyObject *
+ext_sgd_new (PyObject *module, PyObject *args)
+{
+  PyObject *params;
+  double lr, momentum, dampening, weight_decay;
+  int nesterov;
+  if (!PyArg_ParseTuple (args, "Oddddp:sgd_new", &params, &lr, &momentum, &dampening,
+                         &weight_decay, &nesterov))
+    return NULL;
+  SgdOptions options = { (float) lr, (float) momentum, (float) dampening,
+                         (float) weight_decay, nesterov };
+  return optimizer_new (params, &options);
+}
+
+/* adam_new(params, lr, beta1, beta2, eps, weight_decay, amsgrad, maximize): the
+ * engine's Adam (adam.c), one optimizer object with SGD's. */
+static PyObject *
+ext_adam_new (PyObject *module, PyObject *args)
+{
+  PyObject *params;
+  AdamOptions adam;
+  int amsgrad, maximize;
+  if (!PyArg_ParseTuple (args, "Odddddpp:adam_new", &params, &adam.lr, &adam.beta1, &adam.beta2,
+                         &adam.eps, &adam.weight_decay, &amsgrad, &maximize))
+    return NULL;
+  adam.amsgrad = amsgrad;
+  adam.maximize = maximize;
+  SgdOptions options = { .lr = (float) adam.lr, .weight_decay = (float) adam.weight_decay,
+                         .kind = OPTIM_ADAM, .adam = adam };
+  return optimizer_new (params, &options);
+}
+
+/* optimizer_set_lr(opt, lr): param_groups[0]['lr'] as the program set it (a schedule). */
+static PyObject *
+ext_optimizer_set_lr (PyObject *module, PyObject *args)
+{
+  PyObject *obj;
+  double lr;
+  if (!PyArg_ParseTuple (args, "Od:optimizer_set_lr", &obj, &lr))
+    return NULL;
+  Sgd *sgd = ext_sgd_get (obj);
+  if (sgd == NULL)
+    {
+      PyErr_SetString (PyExc_TypeError, "expected an engine optimizer");
+      return NULL;
+    }
+  sgd->options.lr = (float) lr;
+  sgd->options.adam.lr = lr;
+  Py_RETURN_NONE;
+}
+
+/* adam_state(opt, i): (step, exp_avg, exp_avg_sq, max_exp_avg_sq or None), or None
+ * before the parameter's first update. */
+static PyObject *
+ext_adam_state (PyObject *module, PyObject *args)
+{
+  PyObject *obj;
+  int i;
+  if (!PyArg_ParseTuple (args, "Oi:adam_state", &obj, &i))
+    return NULL;
+  Sgd *sgd = ext_sgd_get (obj);
+  if (sgd == NULL || i < 0 || (guint) i >= sgd->params->len)
+    {
+      PyErr_SetString (PyExc_IndexError, "no such parameter");
+      return NULL;
+    }
+  const SgdParam *sp = &g_array_index (sgd->params, SgdParam, i);
+  if (sp->exp_avg == NULL)
+    Py_RETURN_NONE;
+  PyObject *vmax = sp->max_exp_avg_sq ? ext_tensor_wrap (tensor_ref (sp->max_exp_avg_sq), NULL)
+                                      : Py_NewRef (Py_None);
+  return Py_BuildValue ("LNNN", (long long) sp->step,
+                        ext_tensor_wrap (tensor_ref (sp->exp_avg), NULL),
+                        ext_tensor_wrap (tensor_ref (sp->exp_avg_sq), NULL), vmax);
 }
 
 /* sgd_step(sgd) / sgd_zero_grad(sgd): the optimizer's phase, then the engine's step
@@ -251,7 +320,7 @@ sgd_call (PyObject *arg, LessonPhase phase, void (*fn) (Sgd *))
   Sgd *sgd = ext_sgd_get (arg);
   if (sgd == NULL)
     {
-      PyErr_SetString (PyExc_TypeError, "expected an engine SGD");
+      PyErr_SetString (PyExc_TypeError, "expected an engine optimizer");
       return NULL;
     }
   gboolean ok;
@@ -310,5 +379,8 @@ PyMethodDef ext_module_methods[] = {
   { "sgd_step", ext_sgd_step, METH_O, NULL },
   { "sgd_zero_grad", ext_sgd_zero_grad, METH_O, NULL },
   { "sgd_momentum_buffer", ext_sgd_momentum_buffer, METH_VARARGS, NULL },
+  { "adam_new", ext_adam_new, METH_VARARGS, NULL },
+  { "adam_state", ext_adam_state, METH_VARARGS, NULL },
+  { "optimizer_set_lr", ext_optimizer_set_lr, METH_VARARGS, NULL },
   { NULL },
 };

@@ -212,18 +212,33 @@ add_sgd_section (GradlensInspector *self,
   if (sp == NULL)
     return;
 
-  inspector_add_heading (box, "SGD");
+  inspector_add_heading (box, sgd_kind_name (self->sgd));
   facts = add_facts (box);
   {
-    g_autofree char *lr = g_strdup_printf ("lr %g, momentum %g%s", self->sgd->options.lr,
-                                           self->sgd->options.momentum,
-                                           self->sgd->options.nesterov ? ", nesterov" : "");
+    const SgdOptions *o = &self->sgd->options;
+    g_autofree char *lr = o->kind == OPTIM_ADAM
+                            ? g_strdup_printf ("lr %g, betas (%g, %g), eps %g%s", o->adam.lr,
+                                               o->adam.beta1, o->adam.beta2, o->adam.eps,
+                                               o->adam.amsgrad ? ", amsgrad" : "")
+                            : g_strdup_printf ("lr %g, momentum %g%s", o->lr, o->momentum,
+                                               o->nesterov ? ", nesterov" : "");
     g_autofree char *steps = g_strdup_printf ("%d", self->sgd->steps);
     add_fact (facts, _("optimizer"), lr);
     add_fact (facts, _("steps taken"), steps);
   }
 
-  if (sp->momentum_buffer == NULL)
+  if (self->sgd->options.kind == OPTIM_ADAM)
+    {
+      /* Adam's state: its two running averages (PyTorch's state names). */
+      if (sp->exp_avg != NULL)
+        {
+          inspector_add_label (box, "exp_avg", "caption-heading");
+          add_data (box, sp->exp_avg, FALSE);
+          inspector_add_label (box, "exp_avg_sq", "caption-heading");
+          add_data (box, sp->exp_avg_sq, FALSE);
+        }
+    }
+  else if (sp->momentum_buffer == NULL)
     add_fact (facts, _("momentum buffer"),
               t->requires_grad ? _("None (made at this parameter's first update)")
                                : _("None (frozen parameters never get one)"));

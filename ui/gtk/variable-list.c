@@ -77,6 +77,9 @@ gradlens_variable_summary (const LessonVar *var)
     case LESSON_VAR_OPTIMIZER:
       {
         const Sgd *sgd = var->value;
+        if (sgd->options.kind == OPTIM_ADAM)
+          return g_strdup_printf ("Adam · lr %g, betas (%g, %g) · %d steps", sgd->options.adam.lr,
+                                  sgd->options.adam.beta1, sgd->options.adam.beta2, sgd->steps);
         return g_strdup_printf ("SGD · lr %g, momentum %g · %d steps", sgd->options.lr,
                                 sgd->options.momentum, sgd->steps);
       }
