@@ -4,6 +4,7 @@
  * container is bounded by the depth limit, so the recursion is too. */
 #include "json.h"
 
+#include <glib/gi18n-lib.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,28 +29,25 @@ fail (Parser *ps, JsonError code, const char *format, ...)
   va_start (args, format);
   g_autofree char *what = g_strdup_vprintf (format, args);
   va_end (args);
-  g_set_error (ps->error, JSON_ERROR, code, "at byte %zu: %s", (size_t) (ps->p - ps->start),
+  /* Translators: %zu is a byte offset in a JSON text, %s what is wrong there. */
+  g_set_error (ps->error, JSON_ERROR, code, _("at byte %zu: %s"), (size_t) (ps->p - ps->start),
                what);
 }
 
-/* What the parser found instead of what it wanted, for messages: "‘x’",
- * "byte 0xEF", "the end of the text". */
-static char *
-describe_here (const Parser *ps)
-{
-  if (ps->p >= ps->end)
-    return g_strdup ("the end of the text");
-  guint8 c = *ps->p;
-  if (c > 0x20 && c < 0x7f)
-    return g_strdup_printf ("‘%c’", c);
-  return g_strdup_printf ("byte 0x%02X", c);
-}
-
+/* What the parser wanted (a noun phrase: "a value", "a digit") and what it
+ * found instead, a whole sentence for each kind of thing found. */
 static void
 unexpected (Parser *ps, const char *expected)
 {
-  g_autofree char *found = describe_here (ps);
-  fail (ps, JSON_ERROR_SYNTAX, "expected %s, found %s", expected, found);
+  guint8 c = ps->p < ps->end ? *ps->p : 0;
+  if (ps->p >= ps->end)
+    /* Translators: %s is what the JSON parser wanted, such as “a value”. */
+    fail (ps, JSON_ERROR_SYNTAX, _("expected %s, found the end of the text"), expected);
+  else if (c > 0x20 && c < 0x7f)
+    /* Translators: %s is what the JSON parser wanted, %c the character it found. */
+    fail (ps, JSON_ERROR_SYNTAX, _("expected %s, found ‘%c’"), expected, c);
+  else
+    fail (ps, JSON_ERROR_SYNTAX, _("expected %s, found byte 0x%02X"), expected, c);
 }
 
 static void
@@ -64,7 +62,7 @@ value_new (Parser *ps, JsonType type)
 {
   if (ps->max_values > 0 && ++ps->n_values > ps->max_values)
     {
-      fail (ps, JSON_ERROR_LIMIT, "more than %zu values", ps->max_values);
+      fail (ps, JSON_ERROR_LIMIT, _("more than %zu values"), ps->max_values);
       return NULL;
     }
   JsonValue *v = g_new0 (JsonValue, 1);
@@ -78,7 +76,7 @@ parse_literal (Parser *ps, const char *word, JsonType type)
   size_t n = strlen (word);
   if ((size_t) (ps->end - ps->p) < n || memcmp (ps->p, word, n) != 0)
     {
-      unexpected (ps, "a value");
+      unexpected (ps, _("a value"));
       return NULL;
     }
   JsonValue *v = value_new (ps, type);
@@ -100,13 +98,13 @@ parse_number (Parser *ps)
   if (q >= ps->end || !g_ascii_isdigit (*q))
     {
       ps->p = q;
-      unexpected (ps, "a digit");
+      unexpected (ps, _("a digit"));
       return NULL;
     }
   if (*q == '0' && q + 1 < ps->end && g_ascii_isdigit (q[1]))
     {
       ps->p = q;
-      fail (ps, JSON_ERROR_SYNTAX, "numbers may not start with a leading zero");
+      fail (ps, JSON_ERROR_SYNTAX, _("numbers may not start with a leading zero"));
       return NULL;
     }
   for (; q < ps->end && g_ascii_isdigit (*q); q++)
@@ -123,7 +121,7 @@ parse_number (Parser *ps)
       if (++q >= ps->end || !g_ascii_isdigit (*q))
         {
           ps->p = q;
-          unexpected (ps, "a digit after the decimal point");
+          unexpected (ps, _("a digit after the decimal point"));
           return NULL;
         }
       while (q < ps->end && g_ascii_isdigit (*q))
@@ -138,7 +136,7 @@ parse_number (Parser *ps)
       if (q >= ps->end || !g_ascii_isdigit (*q))
         {
           ps->p = q;
-          unexpected (ps, "a digit in the exponent");
+          unexpected (ps, _("a digit in the exponent"));
           return NULL;
         }
       while (q < ps->end && g_ascii_isdigit (*q))
@@ -182,7 +180,7 @@ parse_string_raw (Parser *ps, size_t *len)
     {
       if (ps->p >= ps->end)
         {
-          fail (ps, JSON_ERROR_SYNTAX, "the text ends inside a string");
+          fail (ps, JSON_ERROR_SYNTAX, _("the text ends inside a string"));
           goto error;
         }
       guint8 c = *ps->p;
@@ -193,7 +191,7 @@ parse_string_raw (Parser *ps, size_t *len)
         }
       if (c < 0x20)
         {
-          fail (ps, JSON_ERROR_SYNTAX, "control character 0x%02X in a string (write it as \\u%04X)",
+          fail (ps, JSON_ERROR_SYNTAX, _("control character 0x%02X in a string (write it as \\u%04X)"),
                 c, c);
           goto error;
         }
@@ -202,7 +200,7 @@ parse_string_raw (Parser *ps, size_t *len)
           gunichar u = g_utf8_get_char_validated ((const char *) ps->p, ps->end - ps->p);
           if (u == (gunichar) -1 || u == (gunichar) -2)
             {
-              fail (ps, JSON_ERROR_SYNTAX, "invalid UTF-8 in a string");
+              fail (ps, JSON_ERROR_SYNTAX, _("invalid UTF-8 in a string"));
               goto error;
             }
           int n = g_utf8_skip[c];
@@ -219,7 +217,7 @@ parse_string_raw (Parser *ps, size_t *len)
       if (ps->end - ps->p < 2)
         {
           ps->p++;
-          fail (ps, JSON_ERROR_SYNTAX, "the text ends inside an escape");
+          fail (ps, JSON_ERROR_SYNTAX, _("the text ends inside an escape"));
           goto error;
         }
       char simple;
@@ -236,7 +234,7 @@ parse_string_raw (Parser *ps, size_t *len)
         case 'u': simple = 0; break;
         default:
           ps->p++;
-          fail (ps, JSON_ERROR_SYNTAX, "unknown escape \\%c",
+          fail (ps, JSON_ERROR_SYNTAX, _("unknown escape \\%c"),
                 g_ascii_isprint (*ps->p) ? *ps->p : '?');
           goto error;
         }
@@ -250,12 +248,12 @@ parse_string_raw (Parser *ps, size_t *len)
       int u = ps->end - ps->p >= 6 ? hex4 (ps->p + 2) : -1;
       if (u < 0)
         {
-          fail (ps, JSON_ERROR_SYNTAX, "\\u must be followed by four hex digits");
+          fail (ps, JSON_ERROR_SYNTAX, _("\\u must be followed by four hex digits"));
           goto error;
         }
       if (u >= 0xDC00 && u <= 0xDFFF)
         {
-          fail (ps, JSON_ERROR_SYNTAX, "lone low surrogate \\u%04X", u);
+          fail (ps, JSON_ERROR_SYNTAX, _("lone low surrogate \\u%04X"), u);
           goto error;
         }
       if (u >= 0xD800 && u <= 0xDBFF)
@@ -266,7 +264,7 @@ parse_string_raw (Parser *ps, size_t *len)
                                                                                 : -1;
           if (lo < 0xDC00 || lo > 0xDFFF)
             {
-              fail (ps, JSON_ERROR_SYNTAX, "high surrogate \\u%04X without its low surrogate", u);
+              fail (ps, JSON_ERROR_SYNTAX, _("high surrogate \\u%04X without its low surrogate"), u);
               goto error;
             }
           u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
@@ -365,7 +363,7 @@ parse_container (Parser *ps)
         {
           if (!accept (ps, '"'))
             {
-              unexpected (ps, "a key (a string in double quotes)");
+              unexpected (ps, _("a key (a string in double quotes)"));
               goto error;
             }
           JsonMember *m = &v->object.members[v->object.n++];
@@ -375,7 +373,7 @@ parse_container (Parser *ps)
             goto error;
           if (!accept (ps, ':'))
             {
-              unexpected (ps, "‘:’ after a key");
+              unexpected (ps, _("‘:’ after a key"));
               goto error;
             }
           slot = &m->value;
@@ -388,14 +386,14 @@ parse_container (Parser *ps)
         continue;
       if (accept (ps, close))
         break;
-      unexpected (ps, object ? "‘,’ or ‘}’ in an object" : "‘,’ or ‘]’ in an array");
+      unexpected (ps, object ? _("‘,’ or ‘}’ in an object") : _("‘,’ or ‘]’ in an array"));
       goto error;
     }
   const JsonMember *dup = object ? find_duplicate (v) : NULL;
   if (dup)
     {
       ps->p = open;
-      fail (ps, JSON_ERROR_SYNTAX, "the object here has the key “%s” twice", dup->key);
+      fail (ps, JSON_ERROR_SYNTAX, _("the object here has the key “%s” twice"), dup->key);
       goto error;
     }
   return v;
@@ -411,7 +409,7 @@ parse_value (Parser *ps)
   skip_space (ps);
   if (ps->p >= ps->end)
     {
-      unexpected (ps, "a value");
+      unexpected (ps, _("a value"));
       return NULL;
     }
   switch (*ps->p)
@@ -421,7 +419,7 @@ parse_value (Parser *ps)
       {
         if (++ps->depth > ps->max_depth)
           {
-            fail (ps, JSON_ERROR_LIMIT, "arrays and objects nested more than %d deep",
+            fail (ps, JSON_ERROR_LIMIT, _("arrays and objects nested more than %d deep"),
                   ps->max_depth);
             return NULL;
           }
@@ -440,7 +438,7 @@ parse_value (Parser *ps)
     default:
       if (*ps->p == '-' || g_ascii_isdigit (*ps->p))
         return parse_number (ps);
-      unexpected (ps, "a value");
+      unexpected (ps, _("a value"));
       return NULL;
     }
 }
@@ -467,8 +465,12 @@ json_parse (const char *text, gssize len, const JsonLimits *limits, GError **err
   skip_space (&ps);
   if (ps.p != ps.end)
     {
-      g_autofree char *found = describe_here (&ps);
-      fail (&ps, JSON_ERROR_SYNTAX, "%s after the end of the value (trailing garbage)", found);
+      guint8 c = *ps.p;
+      if (c > 0x20 && c < 0x7f)
+        fail (&ps, JSON_ERROR_SYNTAX, _("‘%c’ after the end of the value (trailing garbage)"), c);
+      else
+        fail (&ps, JSON_ERROR_SYNTAX,
+              _("byte 0x%02X after the end of the value (trailing garbage)"), c);
       json_value_free (v);
       return NULL;
     }
@@ -522,10 +524,12 @@ const char *
 json_type_describe (JsonType type)
 {
   static const char *const names[] = {
-    [JSON_NULL] = "null",       [JSON_FALSE] = "false",   [JSON_TRUE] = "true",
-    [JSON_NUMBER] = "a number", [JSON_STRING] = "a string", [JSON_ARRAY] = "an array",
-    [JSON_OBJECT] = "an object",
+    /* not translated: JSON's own words */
+    [JSON_NULL] = "null",          [JSON_FALSE] = "false",         [JSON_TRUE] = "true",
+    /* Translators: what a JSON value is, as in “… but it is a string”. */
+    [JSON_NUMBER] = N_("a number"), [JSON_STRING] = N_("a string"), [JSON_ARRAY] = N_("an array"),
+    [JSON_OBJECT] = N_("an object"),
   };
   g_return_val_if_fail ((unsigned) type < G_N_ELEMENTS (names), "?");
-  return names[type];
+  return type <= JSON_TRUE ? names[type] : _(names[type]);
 }

@@ -15,6 +15,7 @@
  */
 #include "memory-estimate.h"
 
+#include <glib/gi18n-lib.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -80,7 +81,7 @@ walk_conv (Walk *w, int out_ch, int k, int stride, int padding, bool need_grad_i
   int64_t oh = out_dim (w->h, k, stride, padding), ow = out_dim (w->w, k, stride, padding);
   if (oh < 1 || ow < 1)
     {
-      walk_fail (w, "its convolution's kernel would be larger than its padded input");
+      walk_fail (w, _("its convolution's kernel would be larger than its padded input"));
       return;
     }
   double kk = (double) w->c * k * k;                 /* K */
@@ -104,7 +105,7 @@ walk_bn (Walk *w)
 {
   /* Training BatchNorm needs more than one value per channel (PyTorch refuses). */
   if ((double) w->n * w->h * w->w <= 1)
-    walk_fail (w, "its BatchNorm would see a single value per channel");
+    walk_fail (w, _("its BatchNorm would see a single value per channel"));
   w->params += 2.0 * w->c;
   w->buffers += 2.0 * w->c;
   walk_peak (w, 2 * act (w));
@@ -125,7 +126,7 @@ walk_max_pool (Walk *w, int k, int stride, int padding)
   w->w = out_dim (w->w, k, stride, padding);
   if (w->h < 1 || w->w < 1)
     {
-      walk_fail (w, "its max-pool window would be larger than its padded input");
+      walk_fail (w, _("its max-pool window would be larger than its padded input"));
       return;
     }
   w->saved += act (w);                               /* int32 indices, one per output */
@@ -184,9 +185,10 @@ resnet_estimate_memory (int64_t batch, int64_t height, int64_t image_width, int 
   if (batch < 1 || height < 1 || image_width < 1 || width < 1 || num_classes < 1)
     {
       g_set_error (error, MEMORY_ERROR, MEMORY_ERROR_INVALID,
-                   "resnet18 (width %d, %d classes), batch %" G_GINT64_FORMAT " at %"
-                   G_GINT64_FORMAT "×%" G_GINT64_FORMAT ": every size must be positive",
-                   width, num_classes, batch, height, image_width);
+                   _("resnet18 (width %d, %d classes), batch %lld at %lld×%lld: every size "
+                     "must be positive"),
+                   width, num_classes, (long long) batch, (long long) height,
+                   (long long) image_width);
       return FALSE;
     }
 
@@ -213,10 +215,13 @@ resnet_estimate_memory (int64_t batch, int64_t height, int64_t image_width, int 
   if (w.invalid)
     {
       g_set_error (error, MEMORY_ERROR, MEMORY_ERROR_INVALID,
-                   "resnet18 cannot train on a batch of %" G_GINT64_FORMAT " at %"
-                   G_GINT64_FORMAT "×%" G_GINT64_FORMAT ": at %s %s (the input is halved "
-                   "five times: give a larger image or batch)",
-                   batch, height, image_width, w.invalid_layer, w.invalid);
+                   /* Translators: the batch size, the image's height and width, a layer's
+                    * name (layer2) and why it cannot take its input, a clause such as
+                    * “its BatchNorm would see a single value per channel”. */
+                   _("resnet18 cannot train on a batch of %lld at %lld×%lld: at %s %s (the "
+                     "input is halved five times: give a larger image or batch)"),
+                   (long long) batch, (long long) height, (long long) image_width,
+                   w.invalid_layer, w.invalid);
       return FALSE;
     }
   /* avgpool, flatten, fc: (N, 8w) · (8w, classes); prediction, diff, loss. */
@@ -337,12 +342,12 @@ resnet_check_memory_with (int64_t batch, int64_t height, int64_t image_width, in
       g_autofree char *acts = memory_format_size (e.activations + e.transient + e.cache);
       g_autofree char *params = memory_format_size (e.parameters + e.gradients + e.optimizer);
       g_set_error (error, MEMORY_ERROR, MEMORY_ERROR_TOO_LARGE,
-                   "resnet18 (width %d, %d classes): batch %" G_GINT64_FORMAT " at %"
-                   G_GINT64_FORMAT "×%" G_GINT64_FORMAT " needs about %s for a training step "
-                   "(%s of activations and gradients, %s of parameters with their gradients "
-                   "and SGD's buffers); this machine has %s available. Try a smaller batch "
-                   "or image size.",
-                   width, num_classes, batch, height, image_width, need, acts, params, have);
+                   _("resnet18 (width %d, %d classes): batch %lld at %lld×%lld needs about %s "
+                     "for a training step (%s of activations and gradients, %s of parameters "
+                     "with their gradients and SGD's buffers); this machine has %s available. "
+                     "Try a smaller batch or image size."),
+                   width, num_classes, (long long) batch, (long long) height,
+                   (long long) image_width, need, acts, params, have);
       return FALSE;
     }
   return TRUE;

@@ -9,6 +9,7 @@
  */
 #include "module.h"
 
+#include <glib/gi18n-lib.h>
 #include <math.h>
 #include <string.h>
 
@@ -322,7 +323,9 @@ child_forward (Module *m, const char *name, Tensor *x, GError **error)
   if (c == NULL)
     {
       g_set_error (error, AUTOGRAD_ERROR, AUTOGRAD_ERROR_SHAPE,
-                   "%s “%s” has no child “%s”", module_kind_name (m->kind), m->path, name);
+                   /* Translators: a module's class (BasicBlock), its path (layer1.0) and the
+                    * name of the child it lacks (conv1). */
+                   _("%s “%s” has no child “%s”"), module_kind_name (m->kind), m->path, name);
       return NULL;
     }
   return module_forward (c, x, error);
@@ -375,7 +378,7 @@ resnet_forward (Module *m, Tensor *x, GError **error)
     {
       g_autofree char *s = tensor_shape_string (x);
       g_set_error (error, AUTOGRAD_ERROR, AUTOGRAD_ERROR_SHAPE,
-                   "ResNet: input of shape %s, expected (N, 3, H, W)", s);
+                   _("ResNet: input of shape %s, expected (N, 3, H, W)"), s);
       return NULL;
     }
   g_autoptr (Tensor) features = chain_forward (m, body, G_N_ELEMENTS (body), x, error);
@@ -420,7 +423,7 @@ module_forward_kind (Module *m, Tensor *x, GError **error)
         {
           g_autofree char *s = tensor_shape_string (x);
           g_set_error (error, AUTOGRAD_ERROR, AUTOGRAD_ERROR_SHAPE,
-                       "Linear “%s”: input of shape %s, expected (N, %d)", m->path, s,
+                       _("Linear “%s”: input of shape %s, expected (N, %d)"), m->path, s,
                        m->in_channels);
           return NULL;
         }
@@ -658,7 +661,7 @@ entry_count_value (const StateEntry *e, const char *name, int64_t *value, GError
     {
       g_autofree char *s = shape_to_string (e->ndim, e->shape);
       g_set_error (error, STATE_DICT_ERROR, STATE_DICT_ERROR_SHAPE,
-                   "tensor “%s” has shape %s, expected a single count ()", name, s);
+                   _("tensor “%s” has shape %s, expected a single count ()"), name, s);
       return FALSE;
     }
   if (value)
@@ -689,20 +692,20 @@ module_load_state_dict (Module *m, const StateDict *state, GPtrArray **unexpecte
       if (e == NULL)
         {
           g_set_error (error, STATE_DICT_ERROR, STATE_DICT_ERROR_MISSING,
-                       "missing tensor “%s” (F32, shape %s)", mt->name, want);
+                       _("missing tensor “%s” (F32, shape %s)"), mt->name, want);
           return FALSE;
         }
       if (e->dtype != STATE_DTYPE_F32)
         {
           g_set_error (error, STATE_DICT_ERROR, STATE_DICT_ERROR_DTYPE,
-                       "tensor “%s” is %s, expected F32", mt->name, dtype_name (e->dtype));
+                       _("tensor “%s” is %s, expected F32"), mt->name, dtype_name (e->dtype));
           return FALSE;
         }
       if (!entry_same_shape (e, mt->tensor))
         {
           g_autofree char *have = shape_to_string (e->ndim, e->shape);
           g_set_error (error, STATE_DICT_ERROR, STATE_DICT_ERROR_SHAPE,
-                       "tensor “%s” has shape %s, the model's is %s", mt->name, have, want);
+                       _("tensor “%s” has shape %s, the model's is %s"), mt->name, have, want);
           return FALSE;
         }
     }

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <limits.h>
 #include <signal.h>
@@ -26,6 +27,38 @@ struct _OutputFile
   int errsv;            /* the first failed write's errno, 0 if none */
 };
 
+/* The first sentence of every error, one whole sentence per verb so that a
+ * translator never meets a verb on its own: "Cannot VERB “FILE”: REASON." A verb
+ * not listed here gets the English sentence; add it here with its caller. */
+static char *
+first_sentence (const char *verb, const char *file, const char *reason)
+{
+  /* not translated: the verbs the callers pass (output-file.h) */
+  static const char *const verbs[] = {
+    "save", "write", "export",
+    "export the graph to",    /* not translated: a caller's verb */
+    "save the settings to",   /* not translated: a caller's verb */
+    "write the trace to",     /* not translated: a caller's verb */
+  };
+  guint i = 0;
+  while (i < G_N_ELEMENTS (verbs) && !g_str_equal (verb, verbs[i]))
+    i++;
+  switch (i)
+    {
+    /* Translators: the first %s is a file name, the second the reason, a clause
+     * such as “it is a folder; give a file name” or “No space left on device”. */
+    case 0: return g_strdup_printf (_("Cannot save “%s”: %s."), file, reason);
+    case 1: return g_strdup_printf (_("Cannot write “%s”: %s."), file, reason);
+    case 2: return g_strdup_printf (_("Cannot export “%s”: %s."), file, reason);
+    case 3: return g_strdup_printf (_("Cannot export the graph to “%s”: %s."), file, reason);
+    case 4: return g_strdup_printf (_("Cannot save the settings to “%s”: %s."), file, reason);
+    case 5: return g_strdup_printf (_("Cannot write the trace to “%s”: %s."), file, reason);
+    default:
+      /* not translated: a verb without its sentence above */
+      return g_strdup_printf ("Cannot %s “%s”: %s.", verb, file, reason);
+    }
+}
+
 static void G_GNUC_PRINTF (4, 5)
 set_error (GError **error, int errsv, const OutputFile *out, const char *format, ...)
 {
@@ -33,16 +66,20 @@ set_error (GError **error, int errsv, const OutputFile *out, const char *format,
   va_start (args, format);
   g_autofree char *reason = g_strdup_vprintf (format, args);
   va_end (args);
-  g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errsv),
-               "Cannot %s “%s”: %s. %s", out->verb, out->display, reason,
-               out->had_old ? "The existing file was left untouched." : "No file was written.");
+  g_autofree char *first = first_sentence (out->verb, out->display, reason);
+  g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errsv), "%s %s", first,
+               out->had_old ? _("The existing file was left untouched.")
+                            : _("No file was written."));
 }
 
+/* Why a path that exists cannot be written: a whole clause for each kind. */
 static const char *
-kind_of (mode_t mode)
+refusal_of (mode_t mode)
 {
-  return S_ISDIR (mode) ? "a folder" : S_ISSOCK (mode) ? "a socket"
-         : S_ISBLK (mode) ? "a block device" : "not a file";
+  return S_ISDIR (mode) ? _("it is a folder; give a file name")
+         : S_ISSOCK (mode) ? _("it is a socket; give a file name")
+         : S_ISBLK (mode) ? _("it is a block device; give a file name")
+         : _("it is not a file; give a file name");
 }
 
 /* Where a chain of symbolic links that ends nowhere leads: each link's text,
@@ -124,7 +161,7 @@ open_file (const char *path, const char *verb, gboolean check_only, GError **err
   struct stat st;
   if (path[0] == '\0')
     {
-      set_error (error, ENOENT, out, "no file name given");
+      set_error (error, ENOENT, out, "%s", _("no file name given"));
       goto fail;
     }
   if (g_stat (path, &st) == 0)
@@ -145,7 +182,7 @@ open_file (const char *path, const char *verb, gboolean check_only, GError **err
         }
       if (!S_ISREG (st.st_mode))
         {
-          set_error (error, EISDIR, out, "it is %s; give a file name", kind_of (st.st_mode));
+          set_error (error, EISDIR, out, "%s", refusal_of (st.st_mode));
           goto fail;
         }
       struct stat lst;
@@ -191,7 +228,7 @@ open_file (const char *path, const char *verb, gboolean check_only, GError **err
       int e = errno;
       g_autofree char *dir_name = g_filename_display_name (dir);
       g_clear_pointer (&out->tmp, g_free);
-      set_error (error, e, out, "cannot create a temporary file in the folder “%s”: %s",
+      set_error (error, e, out, _("cannot create a temporary file in the folder “%s”: %s"),
                  dir_name, g_strerror (e));
       goto fail;
     }
@@ -300,7 +337,7 @@ gboolean
 output_file_commit (OutputFile *out, GError **error)
 {
   g_return_val_if_fail (out != NULL, FALSE);
-  const char *step = "writing";
+  enum { WRITING, FLUSHING, CLOSING, RENAMING } step = WRITING;
   if (out->errsv == 0 && out->tmp)
     {
       if (out->stream && fflush (out->stream) != 0)
@@ -308,17 +345,17 @@ output_file_commit (OutputFile *out, GError **error)
       else if (fsync (out->fd) != 0)
         {
           out->errsv = errno;
-          step = "flushing to disk";
+          step = FLUSHING;
         }
     }
   if (out->errsv == 0 && !close_file (out))
-    step = "closing";
+    step = CLOSING;
   if (out->errsv == 0 && out->tmp)
     {
       if (g_rename (out->tmp, out->target) != 0)
         {
           out->errsv = errno;
-          step = "renaming the temporary file over it";
+          step = RENAMING;
         }
       else
         {
@@ -335,7 +372,17 @@ output_file_commit (OutputFile *out, GError **error)
     }
   if (out->errsv != 0)
     {
-      set_error (error, out->errsv, out, "%s failed: %s", step, g_strerror (out->errsv));
+      /* Translators: %s is the system's reason, such as “No space left on device”. */
+      const char *why = g_strerror (out->errsv);
+      if (step == FLUSHING)
+        set_error (error, out->errsv, out, _("flushing to disk failed: %s"), why);
+      else if (step == CLOSING)
+        set_error (error, out->errsv, out, _("closing failed: %s"), why);
+      else if (step == RENAMING)
+        set_error (error, out->errsv, out, _("renaming the temporary file over it failed: %s"),
+                   why);
+      else
+        set_error (error, out->errsv, out, _("writing failed: %s"), why);
       output_file_abort (out);
       return FALSE;
     }

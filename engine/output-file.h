@@ -40,7 +40,9 @@ G_BEGIN_DECLS
 
 typedef struct _OutputFile OutputFile;
 
-/* verb names the action in errors: "save", "write", "export". */
+/* verb names the action in errors: "save", "write", "export", or one of the
+ * others listed in output-file.c, where each has its whole translated sentence
+ * (another verb gives an English one). */
 OutputFile *output_file_open         (const char *path, const char *verb, GError **error);
 /* Appends; FALSE once any write failed (the error is reported by commit). */
 gboolean    output_file_write        (OutputFile *out, const void *data, gsize length);

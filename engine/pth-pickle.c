@@ -8,6 +8,7 @@
  */
 #include "pth-private.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 /* ---------------------------------------------------------------------------
@@ -36,11 +37,15 @@ const char *
 pth_pv_describe (const Pv *v)
 {
   static const char *const names[] = {
-    [PV_NONE] = "None", [PV_BOOL] = "a bool", [PV_INT] = "an int", [PV_STR] = "a string",
-    [PV_TUPLE] = "a tuple", [PV_LIST] = "a list", [PV_DICT] = "a dict", [PV_GLOBAL] = "a class",
-    [PV_STORAGE] = "a storage", [PV_TENSOR] = "a tensor",
+    /* not translated: Python's own word */
+    [PV_NONE] = "None",
+    /* Translators: what a pickled value is, as in “the file holds a list, not a
+     * dict of tensors”; bool, int, tuple, list, dict are Python's words. */
+    [PV_BOOL] = N_("a bool"), [PV_INT] = N_("an int"), [PV_STR] = N_("a string"),
+    [PV_TUPLE] = N_("a tuple"), [PV_LIST] = N_("a list"), [PV_DICT] = N_("a dict"),
+    [PV_GLOBAL] = N_("a class"), [PV_STORAGE] = N_("a storage"), [PV_TENSOR] = N_("a tensor"),
   };
-  return names[v->kind];
+  return v->kind == PV_NONE ? names[v->kind] : _(names[v->kind]);
 }
 
 static void
@@ -93,7 +98,7 @@ pickle_fail (Unpickler *u, const char *format, ...)
 static void
 pickle_malformed (Unpickler *u, const char *why)
 {
-  pickle_fail (u, "broken pickle in %s at byte %td: %s", u->what, u->p - u->start, why);
+  pickle_fail (u, _("broken pickle in %s at byte %td: %s"), u->what, u->p - u->start, why);
 }
 
 static Pv *
@@ -124,7 +129,7 @@ pop (Unpickler *u)
 {
   if (u->stack->len <= frame_base (u))
     {
-      pickle_malformed (u, "stack underflow");
+      pickle_malformed (u, _("stack underflow"));
       return NULL;
     }
   return g_ptr_array_steal_index (u->stack, u->stack->len - 1);
@@ -135,7 +140,7 @@ top (Unpickler *u)
 {
   if (u->stack->len <= frame_base (u))
     {
-      pickle_malformed (u, "stack underflow");
+      pickle_malformed (u, _("stack underflow"));
       return NULL;
     }
   return u->stack->pdata[u->stack->len - 1];
@@ -147,7 +152,7 @@ pop_mark (Unpickler *u)
 {
   if (u->marks->len == 0)
     {
-      pickle_malformed (u, "no MARK");
+      pickle_malformed (u, _("no MARK"));
       return NULL;
     }
   guint base = frame_base (u);
@@ -165,7 +170,7 @@ take (Unpickler *u, guint64 n)
 {
   if ((guint64) (u->end - u->p) < n)
     {
-      pickle_malformed (u, "truncated");
+      pickle_malformed (u, _("truncated"));
       return NULL;
     }
   const guint8 *p = u->p;
@@ -178,7 +183,7 @@ new_str (Unpickler *u, const guint8 *s, guint64 n)
 {
   if (memchr (s, 0, n) != NULL || !g_utf8_validate ((const char *) s, n, NULL))
     {
-      pickle_malformed (u, "a string that is not valid UTF-8");
+      pickle_malformed (u, _("a string that is not valid UTF-8"));
       return NULL;
     }
   Pv *v = pv_new (u, PV_STR);
@@ -206,8 +211,8 @@ find_global (Unpickler *u, const char *module, const char *name)
 
   if (kind == GLOBAL_STORAGE_TYPE && type == NULL)
     {
-      pickle_fail (u, "not a PyTorch state_dict: found a pickled “%s.%s” (GradLens reads "
-                   "tensors in a dict and never runs pickled code; save model.state_dict ())",
+      pickle_fail (u, _("not a PyTorch state_dict: found a pickled “%s.%s” (GradLens reads "
+                     "tensors in a dict and never runs pickled code; save model.state_dict ())"),
                    module, name);
       return NULL;
     }
@@ -224,13 +229,13 @@ read_line (Unpickler *u)
   const guint8 *nl = memchr (u->p, '\n', MIN ((gsize) (u->end - u->p), 256));
   if (nl == NULL)
     {
-      pickle_malformed (u, "GLOBAL without its end of line");
+      pickle_malformed (u, _("GLOBAL without its end of line"));
       return NULL;
     }
   for (const guint8 *q = u->p; q < nl; q++)
     if (*q < 0x20 || *q > 0x7e)
       {
-        pickle_malformed (u, "GLOBAL with a non-ASCII name");
+        pickle_malformed (u, _("GLOBAL with a non-ASCII name"));
         return NULL;
       }
   char *s = g_strndup ((const char *) u->p, nl - u->p);
@@ -264,7 +269,7 @@ reduce (Unpickler *u, Pv *callable, Pv *args)
 {
   if (callable->kind != PV_GLOBAL || args->kind != PV_TUPLE)
     {
-      pickle_malformed (u, "REDUCE of something that is not a class");
+      pickle_malformed (u, _("REDUCE of something that is not a class"));
       return NULL;
     }
   guint n = args->items->len;
@@ -300,7 +305,7 @@ reduce (Unpickler *u, Pv *callable, Pv *args)
     case GLOBAL_STORAGE_TYPE:
       break;
     }
-  pickle_fail (u, "not a PyTorch state_dict: a call in %s has unexpected arguments", u->what);
+  pickle_fail (u, _("not a PyTorch state_dict: a call in %s has unexpected arguments"), u->what);
   return NULL;
 }
 
@@ -315,7 +320,7 @@ persistent_load (Unpickler *u, Pv *pid)
       || f[3]->kind != PV_STR || !is_int (f[4]) || f[4]->i < 0
       || (u->legacy && f[5]->kind != PV_NONE))
     {
-      pickle_fail (u, "not a PyTorch state_dict: unexpected persistent id in %s", u->what);
+      pickle_fail (u, _("not a PyTorch state_dict: unexpected persistent id in %s"), u->what);
       return NULL;
     }
   Pv *s = g_hash_table_lookup (u->storages, f[2]->s);
@@ -323,7 +328,7 @@ persistent_load (Unpickler *u, Pv *pid)
     {
       if (s->type != f[1]->type || s->numel != f[4]->i)
         {
-          pickle_fail (u, "storage “%s” is described twice, differently", f[2]->s);
+          pickle_fail (u, _("storage “%s” is described twice, differently"), f[2]->s);
           return NULL;
         }
       return s;
@@ -352,7 +357,7 @@ memo_get (Unpickler *u, guint64 index)
   Pv *v = g_hash_table_lookup (u->memo, GSIZE_TO_POINTER ((gsize) index));
   if (v == NULL)
     {
-      pickle_malformed (u, "memo lookup of an index never stored");
+      pickle_malformed (u, _("memo lookup of an index never stored"));
       return FALSE;
     }
   push (u, v);
@@ -381,7 +386,7 @@ pth_unpickle (Unpickler *u, const guint8 *data, gsize size, const char *what)
     {
       if (u->p >= u->end)
         {
-          pickle_malformed (u, "truncated (no STOP)");
+          pickle_malformed (u, _("truncated (no STOP)"));
           return NULL;
         }
       guint8 op = *u->p++;
@@ -391,7 +396,7 @@ pth_unpickle (Unpickler *u, const guint8 *data, gsize size, const char *what)
           NEED (1);
           if (q[0] < 2 || q[0] > 5)
             {
-              pickle_malformed (u, "unsupported pickle protocol");
+              pickle_malformed (u, _("unsupported pickle protocol"));
               return NULL;
             }
           break;
@@ -399,7 +404,7 @@ pth_unpickle (Unpickler *u, const guint8 *data, gsize size, const char *what)
           NEED (8);
           if (rd64 (q) > (guint64) (u->end - u->p))
             {
-              pickle_malformed (u, "FRAME longer than the pickle");
+              pickle_malformed (u, _("FRAME longer than the pickle"));
               return NULL;
             }
           break;
@@ -409,7 +414,7 @@ pth_unpickle (Unpickler *u, const guint8 *data, gsize size, const char *what)
         case '.':               /* STOP */
           if (u->stack->len != 1 || u->marks->len != 0)
             {
-              pickle_malformed (u, "STOP with a stack that is not one value");
+              pickle_malformed (u, _("STOP with a stack that is not one value"));
               return NULL;
             }
           return u->stack->pdata[0];
@@ -446,7 +451,7 @@ pth_unpickle (Unpickler *u, const guint8 *data, gsize size, const char *what)
             guint n = q[0];
             if (n > 8)
               {
-                pickle_malformed (u, "an integer beyond 64 bits");
+                pickle_malformed (u, _("an integer beyond 64 bits"));
                 return NULL;
               }
             NEED (n);
@@ -504,7 +509,7 @@ pth_unpickle (Unpickler *u, const guint8 *data, gsize size, const char *what)
             guint n = op - 0x84;
             if (u->stack->len < frame_base (u) + n)
               {
-                pickle_malformed (u, "stack underflow");
+                pickle_malformed (u, _("stack underflow"));
                 return NULL;
               }
             v = pv_new (u, PV_TUPLE);
@@ -526,7 +531,7 @@ pth_unpickle (Unpickler *u, const guint8 *data, gsize size, const char *what)
             return NULL;
           if (v->kind != PV_LIST)
             {
-              pickle_malformed (u, "APPEND to something that is not a list");
+              pickle_malformed (u, _("APPEND to something that is not a list"));
               return NULL;
             }
           g_ptr_array_add (v->items, w);
@@ -541,8 +546,8 @@ pth_unpickle (Unpickler *u, const guint8 *data, gsize size, const char *what)
               return NULL;
             if (v->kind != (op == 'e' ? PV_LIST : PV_DICT) || (op == 'u' && items->len % 2))
               {
-                pickle_malformed (u, op == 'e' ? "APPENDS to something that is not a list"
-                                               : "SETITEMS on something that is not a dict");
+                pickle_malformed (u, op == 'e' ? _("APPENDS to something that is not a list")
+                                               : _("SETITEMS on something that is not a dict"));
                 return NULL;
               }
             for (guint i = 0; i < items->len; i++)
@@ -556,7 +561,7 @@ pth_unpickle (Unpickler *u, const guint8 *data, gsize size, const char *what)
             return NULL;
           if (v->kind != PV_DICT)
             {
-              pickle_malformed (u, "SETITEM on something that is not a dict");
+              pickle_malformed (u, _("SETITEM on something that is not a dict"));
               return NULL;
             }
           g_ptr_array_add (v->items, k);
@@ -578,7 +583,7 @@ pth_unpickle (Unpickler *u, const guint8 *data, gsize size, const char *what)
           POP (k);
           if (k->kind != PV_STR || w->kind != PV_STR)
             {
-              pickle_malformed (u, "STACK_GLOBAL of something that is not a name");
+              pickle_malformed (u, _("STACK_GLOBAL of something that is not a name"));
               return NULL;
             }
           if ((v = find_global (u, k->s, w->s)) == NULL)
@@ -598,7 +603,7 @@ pth_unpickle (Unpickler *u, const guint8 *data, gsize size, const char *what)
             return NULL;
           if (v->kind != PV_DICT || w->kind != PV_DICT)
             {
-              pickle_fail (u, "not a PyTorch state_dict: %s sets the state of %s", u->what,
+              pickle_fail (u, _("not a PyTorch state_dict: %s sets the state of %s"), u->what,
                            pth_pv_describe (v));
               return NULL;
             }
@@ -635,11 +640,14 @@ pth_unpickle (Unpickler *u, const guint8 *data, gsize size, const char *what)
           break;
         default:
           {
-            char shown[16] = "";
             if (g_ascii_isgraph (op))
-              g_snprintf (shown, sizeof shown, " ‘%c’", op);
-            pickle_fail (u, "not a PyTorch state_dict: pickle opcode 0x%02x%s at byte %td of %s "
-                         "is not one a state_dict uses", op, shown, u->p - 1 - u->start, u->what);
+              pickle_fail (u, _("not a PyTorch state_dict: pickle opcode 0x%02x ‘%c’ at byte %td "
+                                "of %s is not one a state_dict uses"), op, op,
+                           u->p - 1 - u->start, u->what);
+            else
+              pickle_fail (u, _("not a PyTorch state_dict: pickle opcode 0x%02x at byte %td of "
+                                "%s is not one a state_dict uses"), op, u->p - 1 - u->start,
+                           u->what);
             return NULL;
           }
         }

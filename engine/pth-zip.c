@@ -7,6 +7,7 @@
  */
 #include "pth-private.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 /* ---------------------------------------------------------------------------
@@ -102,7 +103,7 @@ pth_zip_open (Zip *zip, const guint8 *data, gsize size, const char *file, GError
 {
   if (size < 22)
     {
-      FORMAT_ERROR (file, NULL, "the file is too short to be a zip archive (%zu bytes)", size);
+      FORMAT_ERROR (file, NULL, _("the file is too short to be a zip archive (%zu bytes)"), size);
       return FALSE;
     }
 
@@ -117,8 +118,8 @@ pth_zip_open (Zip *zip, const guint8 *data, gsize size, const char *file, GError
       }
   if (eocd == G_MAXSIZE)
     {
-      FORMAT_ERROR (file, NULL, "not a zip archive (no end of central directory): "
-                                "truncated, or not written by torch.save");
+      FORMAT_ERROR (file, NULL, _("not a zip archive (no end of central directory): "
+                                  "truncated, or not written by torch.save"));
       return FALSE;
     }
 
@@ -132,14 +133,14 @@ pth_zip_open (Zip *zip, const guint8 *data, gsize size, const char *file, GError
     {
       if (eocd < 20 || rd32 (e - 20) != ZIP64_LOCATOR_SIG)
         {
-          FORMAT_ERROR (file, NULL, "broken zip archive: ZIP64 end of central directory missing");
+          FORMAT_ERROR (file, NULL, _("broken zip archive: ZIP64 end of central directory missing"));
           return FALSE;
         }
       guint64 z = rd64 (e - 20 + 8);
       if (rd32 (e - 20 + 4) != 0 || rd32 (e - 20 + 16) > 1 || z > eocd - 20
           || eocd - 20 - z < 56 || rd32 (data + z) != ZIP64_EOCD_SIG)
         {
-          FORMAT_ERROR (file, NULL, "broken zip archive: bad ZIP64 end of central directory");
+          FORMAT_ERROR (file, NULL, _("broken zip archive: bad ZIP64 end of central directory"));
           return FALSE;
         }
       disk = rd32 (data + z + 16);
@@ -153,14 +154,15 @@ pth_zip_open (Zip *zip, const guint8 *data, gsize size, const char *file, GError
 
   if (disk != 0 || cd_disk != 0 || n_here != n)
     {
-      FORMAT_ERROR (file, NULL, "a multi-part zip archive");
+      FORMAT_ERROR (file, NULL, _("a multi-part zip archive"));
       return FALSE;
     }
   if (cd_off > cd_limit || cd_size > cd_limit - cd_off || n > cd_size / 46)
     {
-      FORMAT_ERROR (file, NULL, "broken zip archive: the central directory (%" G_GUINT64_FORMAT
-                    " entries, %" G_GUINT64_FORMAT " bytes at %" G_GUINT64_FORMAT
-                    ") does not fit in the file", n, cd_size, cd_off);
+      FORMAT_ERROR (file, NULL, _("broken zip archive: the central directory (%llu entries, "
+                                  "%llu bytes at %llu) does not fit in the file"),
+                    (unsigned long long) n, (unsigned long long) cd_size,
+                    (unsigned long long) cd_off);
       return FALSE;
     }
 
@@ -173,8 +175,8 @@ pth_zip_open (Zip *zip, const guint8 *data, gsize size, const char *file, GError
     {
       if (cd_size - at < 46 || rd32 (cd + at) != ZIP_CENTRAL_SIG)
         {
-          FORMAT_ERROR (file, NULL, "broken zip archive: central directory entry %" G_GUINT64_FORMAT
-                        " is damaged", i);
+          FORMAT_ERROR (file, NULL, _("broken zip archive: central directory entry %llu is "
+                                      "damaged"), (unsigned long long) i);
           return FALSE;
         }
       const guint8 *c = cd + at;
@@ -184,32 +186,32 @@ pth_zip_open (Zip *zip, const guint8 *data, gsize size, const char *file, GError
       guint64 lho = rd32 (c + 42);
       if ((guint64) 46 + nl + xl + cl > cd_size - at)
         {
-          FORMAT_ERROR (file, NULL, "broken zip archive: central directory entry %" G_GUINT64_FORMAT
-                        " overruns the directory", i);
+          FORMAT_ERROR (file, NULL, _("broken zip archive: central directory entry %llu "
+                                      "overruns the directory"), (unsigned long long) i);
           return FALSE;
         }
       const guint8 *name = c + 46;
       if (nl == 0 || memchr (name, 0, nl) != NULL || !g_utf8_validate ((const char *) name, nl, NULL))
         {
-          FORMAT_ERROR (file, NULL, "broken zip archive: entry %" G_GUINT64_FORMAT
-                        " has an invalid name", i);
+          FORMAT_ERROR (file, NULL, _("broken zip archive: entry %llu has an invalid name"),
+                        (unsigned long long) i);
           return FALSE;
         }
       g_autofree char *entry_name = g_strndup ((const char *) name, nl);
       if (!zip64_extra (name + nl, xl, &usize, &csize, &lho))
         {
-          FORMAT_ERROR (file, NULL, "broken zip archive: bad extra field in entry “%s”", entry_name);
+          FORMAT_ERROR (file, NULL, _("broken zip archive: bad extra field in entry “%s”"), entry_name);
           return FALSE;
         }
       if (flags & 1)
         {
-          FORMAT_ERROR (file, NULL, "zip entry “%s” is encrypted", entry_name);
+          FORMAT_ERROR (file, NULL, _("zip entry “%s” is encrypted"), entry_name);
           return FALSE;
         }
       if (method != 0 || csize != usize)
         {
-          FORMAT_ERROR (file, NULL, "zip entry “%s” is compressed (method %u); torch.save stores "
-                        "its entries uncompressed", entry_name, method);
+          FORMAT_ERROR (file, NULL, _("zip entry “%s” is compressed (method %u); torch.save stores "
+                          "its entries uncompressed"), entry_name, method);
           return FALSE;
         }
       /* The local header repeats the name; its extra field (torch pads data to
@@ -217,7 +219,7 @@ pth_zip_open (Zip *zip, const guint8 *data, gsize size, const char *file, GError
        * the central directory: torch.save writes them after the data. */
       if (lho > cd_off || cd_off - lho < 30 || rd32 (data + lho) != ZIP_LOCAL_SIG)
         {
-          FORMAT_ERROR (file, NULL, "broken zip archive: local header of “%s” is missing",
+          FORMAT_ERROR (file, NULL, _("broken zip archive: local header of “%s” is missing"),
                         entry_name);
           return FALSE;
         }
@@ -226,14 +228,14 @@ pth_zip_open (Zip *zip, const guint8 *data, gsize size, const char *file, GError
       if (rd16 (l + 26) != nl || memcmp (l + 30, name, nl) != 0 || rd16 (l + 8) != 0
           || data_off > cd_off || usize > cd_off - data_off)
         {
-          FORMAT_ERROR (file, NULL, "broken zip archive: entry “%s” does not fit in the file "
-                        "(%" G_GUINT64_FORMAT " bytes at %" G_GUINT64_FORMAT ")",
-                        entry_name, usize, data_off);
+          FORMAT_ERROR (file, NULL, _("broken zip archive: entry “%s” does not fit in the file "
+                          "(%llu bytes at %llu)"),
+                        entry_name, (unsigned long long) usize, (unsigned long long) data_off);
           return FALSE;
         }
       if (g_hash_table_contains (zip->entries, entry_name))
         {
-          FORMAT_ERROR (file, NULL, "zip entry “%s” appears twice", entry_name);
+          FORMAT_ERROR (file, NULL, _("zip entry “%s” appears twice"), entry_name);
           return FALSE;
         }
       ZipEntry *ze = g_new0 (ZipEntry, 1);
@@ -259,7 +261,7 @@ pth_zip_get (Zip *zip, const char *name, const char *file, GError **error)
   guint32 crc = crc32_of (ze->data, ze->size);
   if (crc != ze->crc && pth_zip_verify_crc)
     {
-      FORMAT_ERROR (file, NULL, "zip entry “%s” is corrupted (CRC-32 %08x, expected %08x)", name,
+      FORMAT_ERROR (file, NULL, _("zip entry “%s” is corrupted (CRC-32 %08x, expected %08x)"), name,
                     crc, ze->crc);
       return NULL;
     }

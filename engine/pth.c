@@ -13,6 +13,7 @@
  */
 #include "pth-private.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 /* ---------------------------------------------------------------------------
@@ -39,7 +40,7 @@ storage_locate (Loader *ld, Pv *st, const char *tensor, GError **error)
     nbytes = G_MAXUINT64;
   if (ld->zip == NULL)
     {
-      FORMAT_ERROR (ld->file, tensor, "its storage “%s” is missing from the file", st->s);
+      FORMAT_ERROR (ld->file, tensor, _("its storage “%s” is missing from the file"), st->s);
       return FALSE;
     }
   g_autofree char *entry = g_strdup_printf ("%s/data/%s", ld->prefix, st->s);
@@ -47,14 +48,15 @@ storage_locate (Loader *ld, Pv *st, const char *tensor, GError **error)
   if (ze == NULL)
     {
       if (error == NULL || *error == NULL)
-        FORMAT_ERROR (ld->file, tensor, "its storage “%s” is missing from the archive", entry);
+        FORMAT_ERROR (ld->file, tensor, _("its storage “%s” is missing from the archive"), entry);
       return FALSE;
     }
   if (ze->size != nbytes)
     {
-      FORMAT_ERROR (ld->file, tensor, "its storage “%s” holds %" G_GUINT64_FORMAT " bytes, but "
-                    "%" G_GINT64_FORMAT " %s elements need %" G_GUINT64_FORMAT,
-                    entry, ze->size, st->numel, st->type->dtype, nbytes);
+      FORMAT_ERROR (ld->file, tensor, _("its storage “%s” holds %llu bytes, but "
+                                        "%lld %s elements need %llu"),
+                    entry, (unsigned long long) ze->size, (long long) st->numel,
+                    st->type->dtype, (unsigned long long) nbytes);
       return FALSE;
     }
   st->bytes = ze->data;
@@ -110,21 +112,21 @@ add_tensor (Loader *ld, StateDict *sd, const char *name, const Pv *t, GError **e
   if (st->type->state_dtype < 0)
     {
       state_dict_load_error (error, STATE_DICT_ERROR_DTYPE, file, name,
-                             "dtype torch.%s; GradLens reads float32 and int64 tensors "
-                             "(convert with .float () before saving)", st->type->dtype);
+                             _("dtype torch.%s; GradLens reads float32 and int64 tensors "
+                               "(convert with .float () before saving)"), st->type->dtype);
       return FALSE;
     }
 
   int ndim = t->size->items->len;
   if (t->stride->items->len != (guint) ndim)
     {
-      FORMAT_ERROR (file, name, "%d sizes but %u strides", ndim, t->stride->items->len);
+      FORMAT_ERROR (file, name, _("%d sizes but %u strides"), ndim, t->stride->items->len);
       return FALSE;
     }
   if (ndim > TENSOR_MAX_DIMS)
     {
       state_dict_load_error (error, STATE_DICT_ERROR_SHAPE, file, name,
-                             "%d dimensions; GradLens's tensors have at most %d", ndim,
+                             _("%d dimensions; GradLens's tensors have at most %d"), ndim,
                              TENSOR_MAX_DIMS);
       return FALSE;
     }
@@ -138,7 +140,7 @@ add_tensor (Loader *ld, StateDict *sd, const char *name, const Pv *t, GError **e
       stride[d] = ((Pv *) t->stride->items->pdata[d])->i;
       if (size[d] < 0 || stride[d] < 0)
         {
-          FORMAT_ERROR (file, name, "a negative size or stride");
+          FORMAT_ERROR (file, name, _("a negative size or stride"));
           return FALSE;
         }
       gint64 span;
@@ -151,18 +153,18 @@ add_tensor (Loader *ld, StateDict *sd, const char *name, const Pv *t, GError **e
   if (!overflow && numel > st->numel)
     {
       /* expand () makes these (stride 0); a state_dict never holds one. */
-      FORMAT_ERROR (file, name, "a view of %" G_GINT64_FORMAT " elements on a storage of %"
-                    G_GINT64_FORMAT " (an expanded tensor? save it .contiguous ())", numel,
-                    st->numel);
+      FORMAT_ERROR (file, name, _("a view of %lld elements on a storage of %lld (an expanded "
+                                  "tensor? save it .contiguous ())"),
+                    (long long) numel, (long long) st->numel);
       return FALSE;
     }
   if (overflow || reach >= st->numel)
     {
       g_autofree char *shape = shape_to_string (ndim, size);
       g_autofree char *strides = shape_to_string (ndim, stride);
-      FORMAT_ERROR (file, name, "its view (offset %" G_GINT64_FORMAT ", size %s, stride %s) "
-                    "reaches past its storage “%s” of %" G_GINT64_FORMAT " elements",
-                    t->offset, shape, strides, st->s, st->numel);
+      FORMAT_ERROR (file, name, _("its view (offset %lld, size %s, stride %s) "
+                                  "reaches past its storage “%s” of %lld elements"),
+                    (long long) t->offset, shape, strides, st->s, (long long) st->numel);
       return FALSE;
     }
 
@@ -173,8 +175,9 @@ add_tensor (Loader *ld, StateDict *sd, const char *name, const Pv *t, GError **e
   if (ld->out_bytes > ld->budget)
     {
       state_dict_load_error (error, STATE_DICT_ERROR_TOO_LARGE, file, name,
-                             "the tensors add up to more than %" G_GUINT64_FORMAT " bytes, "
-                             "which a file of this size cannot hold", ld->budget);
+                             _("the tensors add up to more than %llu bytes, "
+                               "which a file of this size cannot hold"),
+                             (unsigned long long) ld->budget);
       return FALSE;
     }
 
@@ -204,8 +207,8 @@ state_dict_from_pickle (Loader *ld, const Pv *root, GError **error)
 {
   if (root->kind != PV_DICT)
     {
-      FORMAT_ERROR (ld->file, NULL, "not a PyTorch state_dict: the file holds %s, not a dict "
-                    "of tensors", pth_pv_describe (root));
+      FORMAT_ERROR (ld->file, NULL, _("not a PyTorch state_dict: the file holds %s, not a dict "
+                      "of tensors"), pth_pv_describe (root));
       return NULL;
     }
 
@@ -215,16 +218,17 @@ state_dict_from_pickle (Loader *ld, const Pv *root, GError **error)
       const Pv *k = root->items->pdata[i], *v = root->items->pdata[i + 1];
       if (k->kind != PV_STR)
         {
-          FORMAT_ERROR (ld->file, NULL, "not a PyTorch state_dict: a key is %s, not a name",
+          FORMAT_ERROR (ld->file, NULL, _("not a PyTorch state_dict: a key is %s, not a name"),
                         pth_pv_describe (k));
           return NULL;
         }
       if (v->kind != PV_TENSOR)
         {
-          FORMAT_ERROR (ld->file, NULL, "not a PyTorch state_dict: “%s” is %s, not a tensor%s",
-                        k->s, pth_pv_describe (v),
-                        v->kind == PV_DICT ? " (a checkpoint that holds a state_dict? save "
-                                             "model.state_dict () itself)" : "");
+          FORMAT_ERROR (ld->file, NULL, v->kind == PV_DICT
+                      ? _("not a PyTorch state_dict: “%s” is %s, not a tensor (a checkpoint "
+                          "that holds a state_dict? save model.state_dict () itself)")
+                      : _("not a PyTorch state_dict: “%s” is %s, not a tensor"),
+                      k->s, pth_pv_describe (v));
           return NULL;
         }
       if (!add_tensor (ld, sd, k->s, v, error))
@@ -259,7 +263,7 @@ load_zip_entries (Loader *ld, Zip *zip, GError **error)
         {
           if (pkl_name)
             {
-              FORMAT_ERROR (ld->file, NULL, "the archive holds two data.pkl");
+              FORMAT_ERROR (ld->file, NULL, _("the archive holds two data.pkl"));
               return NULL;
             }
           pkl_name = name;
@@ -268,8 +272,8 @@ load_zip_entries (Loader *ld, Zip *zip, GError **error)
     }
   if (pkl_name == NULL)
     {
-      FORMAT_ERROR (ld->file, NULL, "a zip archive without data.pkl: not a file written by "
-                    "torch.save");
+      FORMAT_ERROR (ld->file, NULL, _("a zip archive without data.pkl: not a file written by "
+                      "torch.save"));
       return NULL;
     }
   ld->prefix = g_strndup (pkl_name, prefix_end - pkl_name);
@@ -283,7 +287,7 @@ load_zip_entries (Loader *ld, Zip *zip, GError **error)
     return NULL;
   if (version && !g_ascii_string_to_unsigned (version, 10, 1, 10, NULL, NULL))
     {
-      FORMAT_ERROR (ld->file, NULL, "unknown serialization format version “%s”", version);
+      FORMAT_ERROR (ld->file, NULL, _("unknown serialization format version “%s”"), version);
       return NULL;
     }
 
@@ -294,7 +298,7 @@ load_zip_entries (Loader *ld, Zip *zip, GError **error)
     ld->big_endian = TRUE;
   else if (order && !g_str_equal (order, "little"))
     {
-      FORMAT_ERROR (ld->file, NULL, "unknown byte order “%s”", order);
+      FORMAT_ERROR (ld->file, NULL, _("unknown byte order “%s”"), order);
       return NULL;
     }
 
@@ -352,16 +356,18 @@ load_legacy (Loader *ld, const guint8 *data, gsize size, GError **error)
     p = u.p; \
   } G_STMT_END
 
-  NEXT_PICKLE (v, "the protocol version");
+  /* Translators: the parts of a legacy torch.save file, named in messages such as
+   * “broken pickle in the storage keys at byte 12: truncated”. */
+  NEXT_PICKLE (v, _("the protocol version"));
   if (v->kind != PV_INT || v->i != 1001)
     {
-      FORMAT_ERROR (ld->file, NULL, "unknown legacy protocol version");
+      FORMAT_ERROR (ld->file, NULL, _("unknown legacy protocol version"));
       goto out;
     }
-  NEXT_PICKLE (v, "sys_info");
+  NEXT_PICKLE (v, "sys_info");          /* not translated: its name in the file */
   if (v->kind != PV_DICT)
     {
-      FORMAT_ERROR (ld->file, NULL, "broken legacy file: sys_info is not a dict");
+      FORMAT_ERROR (ld->file, NULL, _("broken legacy file: sys_info is not a dict"));
       goto out;
     }
   for (guint i = 0; i + 1 < v->items->len; i += 2)
@@ -370,13 +376,13 @@ load_legacy (Loader *ld, const guint8 *data, gsize size, GError **error)
       if (key->kind == PV_STR && g_str_equal (key->s, "little_endian") && val->kind == PV_BOOL)
         ld->big_endian = !val->i;
     }
-  NEXT_PICKLE (root, "the state_dict pickle");
-  NEXT_PICKLE (keys, "the storage keys");
+  NEXT_PICKLE (root, _("the state_dict pickle"));
+  NEXT_PICKLE (keys, _("the storage keys"));
 #undef NEXT_PICKLE
 
   if (keys->kind != PV_LIST)
     {
-      FORMAT_ERROR (ld->file, NULL, "broken legacy file: the storage keys are not a list");
+      FORMAT_ERROR (ld->file, NULL, _("broken legacy file: the storage keys are not a list"));
       goto out;
     }
   for (guint i = 0; i < keys->items->len; i++)
@@ -385,13 +391,13 @@ load_legacy (Loader *ld, const guint8 *data, gsize size, GError **error)
       Pv *st = key->kind == PV_STR ? g_hash_table_lookup (u.storages, key->s) : NULL;
       if (st == NULL || st->bytes != NULL)
         {
-          FORMAT_ERROR (ld->file, NULL, "broken legacy file: storage key %u is unknown or repeated",
+          FORMAT_ERROR (ld->file, NULL, _("broken legacy file: storage key %u is unknown or repeated"),
                         i);
           goto out;
         }
       if (end - p < 8)
         {
-          FORMAT_ERROR (ld->file, NULL, "truncated: storage “%s” is missing", st->s);
+          FORMAT_ERROR (ld->file, NULL, _("truncated: storage “%s” is missing"), st->s);
           goto out;
         }
       guint64 count = rd64 (p);
@@ -400,8 +406,8 @@ load_legacy (Loader *ld, const guint8 *data, gsize size, GError **error)
       p += 8;
       if (count != (guint64) st->numel || count > (guint64) (end - p) / st->type->elsize)
         {
-          FORMAT_ERROR (ld->file, NULL, "truncated or broken: storage “%s” should hold %"
-                        G_GINT64_FORMAT " elements", st->s, st->numel);
+          FORMAT_ERROR (ld->file, NULL, _("truncated or broken: storage “%s” should hold %lld "
+                                          "elements"), st->s, (long long) st->numel);
           goto out;
         }
       st->bytes = p;
@@ -409,7 +415,7 @@ load_legacy (Loader *ld, const guint8 *data, gsize size, GError **error)
     }
   if (p != end)
     {
-      FORMAT_ERROR (ld->file, NULL, "%td unexpected bytes after the last storage", end - p);
+      FORMAT_ERROR (ld->file, NULL, _("%td unexpected bytes after the last storage"), end - p);
       goto out;
     }
   sd = state_dict_from_pickle (ld, root, error);
@@ -441,11 +447,11 @@ pth_load_bytes (const guint8 *data, gsize size, const char *name, GError **error
     sd = load_legacy (&ld, data, size, &local);
   else if (size >= 2 && data[0] == 0x80)
     state_dict_load_error (&local, STATE_DICT_ERROR_FORMAT, name, NULL,
-                           "a bare pickle, not a file written by torch.save");
+                           _("a bare pickle, not a file written by torch.save"));
   else
     state_dict_load_error (&local, STATE_DICT_ERROR_FORMAT, name, NULL,
-                           "not a PyTorch file (neither a zip archive nor a legacy torch.save "
-                           "stream)");
+                           _("not a PyTorch file (neither a zip archive nor a legacy torch.save "
+                             "stream)"));
 
   g_assert ((sd == NULL) == (local != NULL));
   if (local)

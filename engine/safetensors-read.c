@@ -11,6 +11,7 @@
 #include "state-dict-private.h"
 #include "json.h"
 
+#include <glib/gi18n-lib.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +34,10 @@ const SafetensorsDtype safetensors_dtypes[] = {
   { "F64", 8, "torch.float64" },        { "I64", 8, "torch.int64" },
   { "U64", 8, "torch.uint64" },
 };
+
+/* Offsets and sizes for the translated messages' %llu (a literal format: no
+ * G_GUINT64_FORMAT, which xgettext cannot read). */
+#define ULL(x) ((unsigned long long) (x))
 
 /* One tensor of a header, checked; name borrowed from the JSON tree. */
 typedef struct
@@ -72,7 +77,7 @@ get_count (const JsonValue *v, uint64_t *out, const char *file, const char *tens
   if (v->type != JSON_NUMBER)
     {
       FORMAT_ERROR (file, tensor,
-                    "%s must be a whole number, but it is %s", what, json_type_describe (v->type));
+                    _("%s must be a whole number, but it is %s"), what, json_type_describe (v->type));
       return FALSE;
     }
   if (!v->number.is_integer)
@@ -80,18 +85,18 @@ get_count (const JsonValue *v, uint64_t *out, const char *file, const char *tens
       /* Past int64: not a fraction, just larger than any file. */
       if (v->number.value >= 9.2e18)
         FORMAT_ERROR (file, tensor,
-                      "%s is %g, too large for any file", what, v->number.value);
+                      _("%s is %g, too large for any file"), what, v->number.value);
       else
         FORMAT_ERROR (file, tensor,
-                      "%s must be a whole number, written without a decimal point or an "
-                      "exponent, but it is %g written with one", what, v->number.value);
+                      _("%s must be a whole number, written without a decimal point or an "
+                        "exponent, but it is %g written with one"), what, v->number.value);
       return FALSE;
     }
   if (v->number.integer < 0)
     {
       FORMAT_ERROR (file, tensor,
-                    "%s is %" G_GINT64_FORMAT ", but sizes and offsets cannot be negative", what,
-                    v->number.integer);
+                    _("%s is %lld, but sizes and offsets cannot be negative"), what,
+                    (long long) v->number.integer);
       return FALSE;
     }
   *out = (uint64_t) v->number.integer;
@@ -106,8 +111,8 @@ check_tensor (const char *file, const char *name, const JsonValue *v, uint64_t d
   if (v->type != JSON_OBJECT)
     {
       FORMAT_ERROR (file, name,
-                    "its header entry must be an object {\"dtype\", \"shape\", \"data_offsets\"}, "
-                    "but it is %s", json_type_describe (v->type));
+                    _("its header entry must be an object {\"dtype\", \"shape\", \"data_offsets\"}, "
+                      "but it is %s"), json_type_describe (v->type));
       return FALSE;
     }
   const JsonValue *dtype = json_value_member (v, "dtype");
@@ -117,8 +122,8 @@ check_tensor (const char *file, const char *name, const JsonValue *v, uint64_t d
   if (missing)
     {
       FORMAT_ERROR (file, name,
-                    "its header entry has no “%s”; every tensor needs \"dtype\", \"shape\" and "
-                    "\"data_offsets\"", missing);
+                    _("its header entry has no “%s”; every tensor needs \"dtype\", \"shape\" and "
+                      "\"data_offsets\""), missing);
       return FALSE;
     }
 
@@ -126,7 +131,7 @@ check_tensor (const char *file, const char *name, const JsonValue *v, uint64_t d
   if (dtype->type != JSON_STRING)
     {
       FORMAT_ERROR (file, name,
-                    "“dtype” must be a string such as \"F32\", but it is %s",
+                    _("“dtype” must be a string such as \"F32\", but it is %s"),
                     json_type_describe (dtype->type));
       return FALSE;
     }
@@ -138,17 +143,17 @@ check_tensor (const char *file, const char *name, const JsonValue *v, uint64_t d
   if (d < 0)
     {
       FORMAT_ERROR (file, name,
-                    "unknown dtype “%s” (safetensors dtypes are F32, F16, BF16, F64, I64, I32, "
-                    "I16, I8, U8, BOOL, ...)", dtype->string.str);
+                    _("unknown dtype “%s” (safetensors dtypes are F32, F16, BF16, F64, I64, I32, "
+                      "I16, I8, U8, BOOL, ...)"), dtype->string.str);
       return FALSE;
     }
   if (d != SAFETENSORS_DTYPE_F32 && d != SAFETENSORS_DTYPE_I64)
     {
       state_dict_load_error (error, STATE_DICT_ERROR_DTYPE, file, name,
-                             "its dtype is %s (%s), but GradLens reads only F32 (torch.float32) "
-                             "and I64 (torch.int64) tensors. Convert the state dict before "
-                             "saving it, e.g. {k: v.float() if v.is_floating_point() else "
-                             "v.long() for k, v in sd.items()}",
+                             _("its dtype is %s (%s), but GradLens reads only F32 (torch.float32) "
+                               "and I64 (torch.int64) tensors. Convert the state dict before "
+                               "saving it, e.g. {k: v.float() if v.is_floating_point() else "
+                               "v.long() for k, v in sd.items()}"),
                              safetensors_dtypes[d].name, safetensors_dtypes[d].torch);
       return FALSE;
     }
@@ -158,7 +163,7 @@ check_tensor (const char *file, const char *name, const JsonValue *v, uint64_t d
   if (shape->type != JSON_ARRAY)
     {
       FORMAT_ERROR (file, name,
-                    "“shape” must be an array of sizes such as [64, 3, 7, 7], but it is %s",
+                    _("“shape” must be an array of sizes such as [64, 3, 7, 7], but it is %s"),
                     json_type_describe (shape->type));
       return FALSE;
     }
@@ -166,8 +171,8 @@ check_tensor (const char *file, const char *name, const JsonValue *v, uint64_t d
     {
       g_autofree char *s = shape_of_json (shape);
       state_dict_load_error (error, STATE_DICT_ERROR_SHAPE, file, name,
-                             "its shape %s has %zu dimensions, but GradLens tensors have at "
-                             "most %d", s, shape->array.n, TENSOR_MAX_DIMS);
+                             _("its shape %s has %zu dimensions, but GradLens tensors have at "
+                               "most %d"), s, shape->array.n, TENSOR_MAX_DIMS);
       return FALSE;
     }
   /* The product of the sizes, zeros counted as ones, must fit too: an empty
@@ -177,7 +182,9 @@ check_tensor (const char *file, const char *name, const JsonValue *v, uint64_t d
   bool overflow = false, empty = false;
   for (int i = 0; i < info->ndim; i++)
     {
-      g_autofree char *what = g_strdup_printf ("size %d of its shape", i);
+      /* Translators: a noun phrase, the subject of messages such as “%s must be
+       * a whole number, but it is a string”. */
+      g_autofree char *what = g_strdup_printf (_("size %d of its shape"), i);
       uint64_t size;
       if (!get_count (shape->array.items[i], &size, file, name, what, error))
         return FALSE;
@@ -190,7 +197,7 @@ check_tensor (const char *file, const char *name, const JsonValue *v, uint64_t d
     {
       g_autofree char *s = shape_of_json (shape);
       FORMAT_ERROR (file, name,
-                    "its shape %s is impossibly large (more than 2^63 bytes)", s);
+                    _("its shape %s is impossibly large (more than 2^63 bytes)"), s);
       return FALSE;
     }
 
@@ -198,38 +205,40 @@ check_tensor (const char *file, const char *name, const JsonValue *v, uint64_t d
   if (offsets->type != JSON_ARRAY || offsets->array.n != 2)
     {
       FORMAT_ERROR (file, name,
-                    "“data_offsets” must be an array [begin, end] of two byte offsets, but it "
-                    "is %s",
-                    offsets->type == JSON_ARRAY ? "an array of another length"
+                    _("“data_offsets” must be an array [begin, end] of two byte offsets, but it "
+                      "is %s"),
+                    offsets->type == JSON_ARRAY ? _("an array of another length")
                                                 : json_type_describe (offsets->type));
       return FALSE;
     }
-  if (!get_count (offsets->array.items[0], &info->begin, file, name, "its begin offset", error)
-      || !get_count (offsets->array.items[1], &info->end, file, name, "its end offset", error))
+  /* Translators: noun phrases, as “size %d of its shape” above. */
+  if (!get_count (offsets->array.items[0], &info->begin, file, name, _("its begin offset"), error)
+      || !get_count (offsets->array.items[1], &info->end, file, name, _("its end offset"), error))
     return FALSE;
   if (info->end < info->begin)
     {
       FORMAT_ERROR (file, name,
-                    "its data_offsets [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT "] end before "
-                    "they begin", info->begin, info->end);
+                    _("its data_offsets [%llu, %llu] end before they begin"), ULL (info->begin),
+                    ULL (info->end));
       return FALSE;
     }
   if (info->end - info->begin != nbytes)
     {
       g_autofree char *s = shape_of_json (shape);
       FORMAT_ERROR (file, name,
-                    "an %s tensor of shape %s takes %" G_GUINT64_FORMAT " bytes, but its "
-                    "data_offsets [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT "] hold %"
-                    G_GUINT64_FORMAT, safetensors_dtypes[d].name, s, nbytes, info->begin,
-                    info->end, info->end - info->begin);
+                    _("an %s tensor of shape %s takes %llu bytes, but its "
+                      "data_offsets [%llu, %llu] hold %llu"),
+                    safetensors_dtypes[d].name, s, ULL (nbytes), ULL (info->begin),
+                    ULL (info->end), ULL (info->end - info->begin));
       return FALSE;
     }
   if (info->end > data_size)
     {
       FORMAT_ERROR (file, name,
-                    "its data_offsets [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT "] go past the "
-                    "end of the data, which is %" G_GUINT64_FORMAT " bytes long: the file is "
-                    "truncated or its header is wrong", info->begin, info->end, data_size);
+                    _("its data_offsets [%llu, %llu] go past the "
+                      "end of the data, which is %llu bytes long: the file is "
+                      "truncated or its header is wrong"),
+                    ULL (info->begin), ULL (info->end), ULL (data_size));
       return FALSE;
     }
   return TRUE;
@@ -264,16 +273,17 @@ check_tiling (const char *file, TensorInfo *infos, size_t n, uint64_t data_size,
       if (t->begin < at)
         {
           FORMAT_ERROR (file, NULL,
-                        "tensors “%s” (data bytes %" G_GUINT64_FORMAT "–%" G_GUINT64_FORMAT ") and "
-                        "“%s” (data bytes %" G_GUINT64_FORMAT "–%" G_GUINT64_FORMAT ") overlap",
-                        prev->name, prev->begin, prev->end, t->name, t->begin, t->end);
+                        _("tensors “%s” (data bytes %llu–%llu) and "
+                          "“%s” (data bytes %llu–%llu) overlap"),
+                        prev->name, ULL (prev->begin), ULL (prev->end), t->name, ULL (t->begin),
+                        ULL (t->end));
           return FALSE;
         }
       if (t->begin > at)
         {
           FORMAT_ERROR (file, NULL,
-                        "data bytes %" G_GUINT64_FORMAT "–%" G_GUINT64_FORMAT " belong to no "
-                        "tensor (a gap before tensor “%s”)", at, t->begin, t->name);
+                        _("data bytes %llu–%llu belong to no "
+                          "tensor (a gap before tensor “%s”)"), ULL (at), ULL (t->begin), t->name);
           return FALSE;
         }
       at = t->end;
@@ -282,8 +292,9 @@ check_tiling (const char *file, TensorInfo *infos, size_t n, uint64_t data_size,
   if (at != data_size)
     {
       FORMAT_ERROR (file, NULL,
-                    "%" G_GUINT64_FORMAT " bytes follow the last tensor's data (trailing garbage): "
-                    "the file was damaged or something was appended to it", data_size - at);
+                    _("%llu bytes follow the last tensor's data (trailing garbage): "
+                      "the file was damaged or something was appended to it"),
+                    ULL (data_size - at));
       return FALSE;
     }
   return TRUE;
@@ -296,7 +307,7 @@ check_metadata (const char *file, const JsonValue *v, GError **error)
   if (v->type != JSON_OBJECT)
     {
       FORMAT_ERROR (file, NULL,
-                    "“__metadata__” must be an object of strings, but it is %s",
+                    _("“__metadata__” must be an object of strings, but it is %s"),
                     json_type_describe (v->type));
       return FALSE;
     }
@@ -304,7 +315,7 @@ check_metadata (const char *file, const JsonValue *v, GError **error)
     if (v->object.members[i].value->type != JSON_STRING)
       {
         FORMAT_ERROR (file, NULL,
-                      "“__metadata__” must map names to strings, but “%s” is %s",
+                      _("“__metadata__” must map names to strings, but “%s” is %s"),
                       v->object.members[i].key,
                       json_type_describe (v->object.members[i].value->type));
         return FALSE;
@@ -320,8 +331,8 @@ parse_header (const guint8 *data, gsize size, const char *file, uint64_t *header
   if (size < 8)
     {
       FORMAT_ERROR (file, NULL,
-                    "the file is %zu bytes long, too short for a safetensors file, which starts "
-                    "with an 8-byte header length: it is empty, truncated or of another format",
+                    _("the file is %zu bytes long, too short for a safetensors file, which starts "
+                      "with an 8-byte header length: it is empty, truncated or of another format"),
                     (size_t) size);
       return NULL;
     }
@@ -332,29 +343,35 @@ parse_header (const guint8 *data, gsize size, const char *file, uint64_t *header
     {
       /* The usual reason: a PyTorch file, which starts with a zip archive's
        * "PK\3\4" (torch.save since 1.6) or a pickle's "\x80\x02" (older ones). */
-      const char *pytorch = memcmp (data, "PK\x03\x04", 4) == 0 ? "a zip archive"
-                            : data[0] == 0x80 && data[1] >= 2 && data[1] <= 5 ? "a pickle"
-                            : NULL;
-      if (pytorch)
+      if (memcmp (data, "PK\x03\x04", 4) == 0)
         {
           FORMAT_ERROR (file, NULL,
-                        "this is %s, probably a PyTorch .pth/.pt file saved with torch.save, not "
-                        "a safetensors file. Open it as a .pth file, or convert it with "
-                        "safetensors.torch.save_file(torch.load(\"model.pth\"), "
-                        "\"model.safetensors\")", pytorch);
+                        _("this is a zip archive, probably a PyTorch .pth/.pt file saved with "
+                          "torch.save, not a safetensors file. Open it as a .pth file, or convert "
+                          "it with safetensors.torch.save_file(torch.load(\"model.pth\"), "
+                          "\"model.safetensors\")"));
+          return NULL;
+        }
+      if (data[0] == 0x80 && data[1] >= 2 && data[1] <= 5)
+        {
+          FORMAT_ERROR (file, NULL,
+                        _("this is a pickle, probably a PyTorch .pth/.pt file saved with "
+                          "torch.save, not a safetensors file. Open it as a .pth file, or convert "
+                          "it with safetensors.torch.save_file(torch.load(\"model.pth\"), "
+                          "\"model.safetensors\")"));
           return NULL;
         }
       FORMAT_ERROR (file, NULL,
-                    "its first 8 bytes announce a header of %" G_GUINT64_FORMAT " bytes, but only "
-                    "%zu bytes follow: the file is truncated or not a safetensors file", n,
+                    _("its first 8 bytes announce a header of %llu bytes, but only "
+                      "%zu bytes follow: the file is truncated or not a safetensors file"), ULL (n),
                     (size_t) (size - 8));
       return NULL;
     }
   if (n > HEADER_MAX_BYTES)
     {
       state_dict_load_error (error, STATE_DICT_ERROR_TOO_LARGE, file, NULL,
-                             "its header is %" G_GUINT64_FORMAT " bytes long, more than the "
-                             "100 MB that safetensors allows", n);
+                             _("its header is %llu bytes long, more than the "
+                               "100 MB that safetensors allows"), ULL (n));
       return NULL;
     }
   const JsonLimits limits = { .max_depth = HEADER_MAX_DEPTH, .max_values = HEADER_MAX_VALUES };
@@ -365,15 +382,15 @@ parse_header (const guint8 *data, gsize size, const char *file, uint64_t *header
       state_dict_load_error (error,
                              g_error_matches (json_error, JSON_ERROR, JSON_ERROR_LIMIT)
                                  ? STATE_DICT_ERROR_TOO_LARGE : STATE_DICT_ERROR_FORMAT,
-                             file, NULL, "its header (the JSON after the first 8 bytes) is not "
-                             "valid JSON: %s", json_error->message);
+                             file, NULL, _("its header (the JSON after the first 8 bytes) is not "
+                               "valid JSON: %s"), json_error->message);
       return NULL;
     }
   if (header->type != JSON_OBJECT)
     {
       FORMAT_ERROR (file, NULL,
-                    "its header must be a JSON object {\"name\": {\"dtype\", \"shape\", "
-                    "\"data_offsets\"}, ...}, but it is %s", json_type_describe (header->type));
+                    _("its header must be a JSON object {\"name\": {\"dtype\", \"shape\", "
+                      "\"data_offsets\"}, ...}, but it is %s"), json_type_describe (header->type));
       json_value_free (header);
       return NULL;
     }
@@ -436,7 +453,7 @@ safetensors_load_bytes (const guint8 *data, gsize size, const char *name, GError
       if (strlen (m->key) != m->key_len)
         {
           FORMAT_ERROR (file, m->key,
-                        "its name holds a NUL character (\\u0000)");
+                        _("its name holds a NUL character (\\u0000)"));
           return NULL;
         }
       infos[n].name = m->key;

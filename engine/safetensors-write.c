@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,7 +200,8 @@ save_error (GError **error, StateDictError code, const char *file, const char *f
   va_start (args, format);
   g_autofree char *reason = g_strdup_vprintf (format, args);
   va_end (args);
-  g_set_error (error, STATE_DICT_ERROR, code, "Cannot save “%s”: %s", file, reason);
+  /* Translators: a file name and why it cannot be saved, a clause. */
+  g_set_error (error, STATE_DICT_ERROR, code, _("Cannot save “%s”: %s"), file, reason);
 }
 
 gboolean
@@ -215,14 +217,14 @@ safetensors_save (const StateDict *sd, const char *path, GError **error)
       if (!g_utf8_validate (name, -1, NULL))
         {
           save_error (error, STATE_DICT_ERROR_FORMAT, file,
-                      "a tensor name is not valid UTF-8, which safetensors requires");
+                      _("a tensor name is not valid UTF-8, which safetensors requires"));
           return FALSE;
         }
       if (strcmp (name, "__metadata__") == 0)
         {
           save_error (error, STATE_DICT_ERROR_FORMAT, file,
-                      "no tensor may be called “__metadata__”: safetensors keeps that name "
-                      "for the file's metadata");
+                      _("no tensor may be called “__metadata__”: safetensors keeps that name "
+                        "for the file's metadata"));
           return FALSE;
         }
     }
@@ -231,7 +233,7 @@ safetensors_save (const StateDict *sd, const char *path, GError **error)
   if (g_stat (path, &old) == 0 && S_ISDIR (old.st_mode))
     {
       save_error (error, STATE_DICT_ERROR_IO, file,
-                  "it is a folder; give a file name such as “%s%smodel.safetensors”", file,
+                  _("it is a folder; give a file name such as “%s%smodel.safetensors”"), file,
                   g_str_has_suffix (file, G_DIR_SEPARATOR_S) ? "" : G_DIR_SEPARATOR_S);
       return FALSE;
     }

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -150,10 +151,13 @@ state_dict_load_error (GError **error, StateDictError code, const char *file,
   g_autofree char *reason = g_strdup_vprintf (format, args);
   va_end (args);
   if (tensor)
-    g_set_error (error, STATE_DICT_ERROR, code, "Cannot load “%s”: tensor “%s”: %s", file,
+    /* Translators: a file name, a tensor's name (conv1.weight) and what is wrong
+     * with it, a clause such as “its dtype is F16 (torch.float16), but …”. */
+    g_set_error (error, STATE_DICT_ERROR, code, _("Cannot load “%s”: tensor “%s”: %s"), file,
                  tensor, reason);
   else
-    g_set_error (error, STATE_DICT_ERROR, code, "Cannot load “%s”: %s", file, reason);
+    /* Translators: a file name and what is wrong with it, a clause. */
+    g_set_error (error, STATE_DICT_ERROR, code, _("Cannot load “%s”: %s"), file, reason);
 }
 
 GMappedFile *
@@ -181,8 +185,9 @@ state_dict_map_file (const char *path, const char *file, const guint8 **data, gs
   if (!S_ISREG (st.st_mode))
     {
       close (fd);
-      state_dict_load_error (error, STATE_DICT_ERROR_IO, file, NULL, "it is %s, not a file",
-                             S_ISDIR (st.st_mode) ? "a folder" : "a device or a pipe");
+      state_dict_load_error (error, STATE_DICT_ERROR_IO, file, NULL, "%s",
+                             S_ISDIR (st.st_mode) ? _("it is a folder, not a file")
+                                                  : _("it is a device or a pipe, not a file"));
       return NULL;
     }
   g_autoptr (GError) map_error = NULL;
