@@ -345,7 +345,7 @@ cli_lesson (int      argc,
 
   if (trace_path)
     {
-      /* not translated: a piece of output-file.c's (English) error message */
+      /* not translated: output-file.c's name for its whole translated sentence */
       trace.out = output_file_open (trace_path, "write the trace to", error);
       if (trace.out == NULL)
         {

@@ -254,7 +254,7 @@ graph_export_to_file (const GraphLayout *layout,
       g_prefix_error (error, "“%s”: ", path);
       return FALSE;
     }
-  /* not translated: a piece of output-file.c's (English) error message */
+  /* not translated: output-file.c's name for its whole translated sentence */
   return output_file_set_contents (path, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),
                                    "export the graph to", error);
 }

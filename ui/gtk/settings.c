@@ -382,6 +382,6 @@ gradlens_settings_save (const GradlensSettings *settings,
     }
   /* Atomic, mode kept, a symbolic link followed (output-file.h). */
   data = g_key_file_to_data (kf, &length, NULL);
-  /* not translated: a piece of output-file.c's (English) error message */
+  /* not translated: output-file.c's name for its whole translated sentence */
   return output_file_set_contents (path, data, length, "save the settings to", error);
 }
