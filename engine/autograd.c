@@ -225,6 +225,22 @@ node_free_saved (Node *node)
   node->saved_freed = node->saved_freed || had;
 }
 
+/* Node::grad_received and grad_sent: none. */
+static void
+node_clear_small_grads (Node *node)
+{
+  g_clear_pointer (&node->grad_received, tensor_unref);
+  for (int i = 0; i < NODE_MAX_EDGES; i++)
+    g_clear_pointer (&node->grad_sent[i], tensor_unref);
+}
+
+/* A copy of t if it is small enough to be read off a picture, else NULL. */
+static Tensor *
+small_copy (const Tensor *t)
+{
+  return t != NULL && t->numel <= NODE_SMALL_GRAD ? tensor_copy (t) : NULL;
+}
+
 void
 node_unref (Node *node)
 {
@@ -235,6 +251,7 @@ node_unref (Node *node)
   node_free_saved (node);
   g_clear_pointer (&node->grad_buffer, tensor_unref);
   g_clear_pointer (&node->hooks, g_array_unref);
+  node_clear_small_grads (node);
   for (int i = 0; i < node->n_next; i++)
     node_unref (node->next[i].node);
   if (node->variable)
@@ -568,6 +585,7 @@ run_pass (const Pass *pass, GError **error)
       n->state = NODE_WAITING;
       g_clear_pointer (&n->grad_buffer, tensor_unref);
       memset (n->grad_norm_out, 0, sizeof n->grad_norm_out);
+      node_clear_small_grads (n);
     }
   for (guint i = 0; i < nodes->len; i++)
     {
@@ -641,6 +659,8 @@ run_pass (const Pass *pass, GError **error)
           ok = FALSE;
           break;
         }
+      if (autograd_has_observer ())
+        node->grad_received = small_copy (grad);
 
       Tensor *grads[NODE_MAX_EDGES] = { NULL };
       if (node->op == OP_ACCUMULATE_GRAD)
@@ -665,6 +685,9 @@ run_pass (const Pass *pass, GError **error)
         for (int j = 0; j < node->n_next; j++)
           if (grads[j] && node->grad_norm_out[j] == 0)
             node->grad_norm_out[j] = tensor_norm2 (grads[j]);
+      if (autograd_has_observer ())
+        for (int j = 0; j < node->n_next; j++)
+          node->grad_sent[j] = small_copy (grads[j]);
       node->state = NODE_DONE;
       if (!autograd_emit (&(Event){ .kind = EVENT_NODE_END, .node = node, .module = node->module,
                                     .grads = grads, .n_grads = node->n_next }))

@@ -117,6 +117,8 @@ typedef enum
  * keys a None slot in 3 bits, so at most 7). */
 #define NODE_MAX_EDGES 7
 #define NODE_MAX_SAVED 4
+/* Gradients up to this many elements are kept for pictures (Node::grad_sent). */
+#define NODE_SMALL_GRAD 16
 
 typedef struct
 {
@@ -184,6 +186,10 @@ struct _Node
   int deps_arrived;
   Tensor *grad_buffer;             /* their running sum */
   double grad_norm_out[NODE_MAX_EDGES]; /* ‖gradient‖ sent along each edge in the last pass */
+  /* Small gradients themselves (at most NODE_SMALL_GRAD elements), copied in the last
+   * pass while someone watches: so a picture can show the chain rule's numbers. */
+  Tensor *grad_received;           /* the grad_output its backward was given */
+  Tensor *grad_sent[NODE_MAX_EDGES]; /* what it sent along each edge */
 };
 
 const char *node_name              (const Node *node);   /* op_info[node->op].name */

@@ -563,6 +563,60 @@ script_text (GradlensWindow *window)
   }
 }
 
+/* --- 9. The numbers, when they are small ---------------------------------------- */
+
+static gboolean
+has_label (GtkWidget  *area,
+           const char *text)
+{
+  g_autoptr (GPtrArray) labels = g_ptr_array_new ();
+
+  collect (area, GTK_TYPE_LABEL, labels);
+  for (guint i = 0; i < labels->len; i++)
+    if (g_strcmp0 (gtk_label_get_text (labels->pdata[i]), text) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+script_numbers (GradlensWindow *window)
+{
+  GraphView *view = GRAPH_VIEW (panel (window, "graph"));
+  GtkWidget *inspector = panel (window, "inspector");
+  GPtrArray *nodes;
+  const GraphModel *model;
+  Node *square = NULL;
+  gboolean minus_12 = FALSE;
+
+  /* Q = 3a³ − b², after its backward: the values on the edges... */
+  select_lesson (window, "autograd");
+  while (phase_of (window) != LESSON_PHASE_BACKWARD)
+    command (window, "run-to-phase-end");
+  command (window, "run-to-phase-end");
+  wait_graph (window);
+  model = graph_view_get_layout (view)->model;
+  for (int i = 0; i < model->n_edges; i++)
+    if (g_strcmp0 (model->edges[i].values, "[-12., -8.]") == 0)
+      {
+        minus_12 = TRUE;
+        g_assert_cmpstr (model->edges[i].rule, ==, "grad · 2·self");
+      }
+  g_assert_true (minus_12);
+
+  /* ...and in the inspector, with the rule that made them. */
+  nodes = gradlens_window_get_graph_nodes (window);
+  for (guint i = 0; i < nodes->len; i++)
+    if (((Node *) nodes->pdata[i])->op == OP_POW && ((Node *) nodes->pdata[i])->scalars[0] == 2)
+      square = nodes->pdata[i];
+  g_assert_nonnull (square);
+  gradlens_window_select_node (window, square);
+  wait_painted (window);
+  g_assert_true (has_label (inspector, "grad_output = [-1., -1.]"));
+  g_assert_true (has_label (inspector, "grad · 2·self = [-12., -8.]"));
+  screenshot (window, "numbers");
+  assert_labels_inside (inspector);
+}
+
 /* --- 7. The silent moments, said --------------------------------------------------- */
 
 static gboolean
@@ -743,6 +797,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/ui/student/overview", script_overview, run_in_app);
   g_test_add_data_func ("/ui/student/text", script_text, run_in_app);
   g_test_add_data_func ("/ui/student/words", script_words, run_in_app);
+  g_test_add_data_func ("/ui/student/numbers", script_numbers, run_in_app);
   g_test_add_func ("/ui/student/loss-words", test_loss_words);
   g_test_add_data_func ("/ui/student/small", script_small, run_in_app);
 

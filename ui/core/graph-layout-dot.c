@@ -3,6 +3,7 @@
  * Bézier splines and arrow tips, turned to graph units with y down. */
 
 #include "graph-layout-private.h"
+#include "backward-rule.h"
 
 #include <glib/gi18n.h>
 #include <gvc.h>
@@ -23,6 +24,34 @@ set_inches (Agnode_t *n,
 
   g_ascii_formatd (buf, sizeof buf, "%.4f", points / GV_POINTS_PER_INCH);
   agxset (n, sym, buf);
+}
+
+/* The room an edge's numbers will need after backward, before they exist: its
+ * rule over a placeholder as wide as numel values ("[-00.00, -00.00]"); NULL
+ * for an edge whose gradient is too large to print. */
+static char *
+value_label (const GraphLayout     *layout,
+             const GraphLayoutEdge *le)
+{
+  const GraphModelEdge *me = &layout->model->edges[le->model_edge];
+  const Node *node = layout->model->nodes[me->source].node;
+  g_autofree char *rule = NULL;
+  GString *s;
+  gint64 numel = 1;
+
+  if (le->is_none || le->multiplicity != 1 || node == NULL)
+    return NULL;
+  for (int d = 0; d < node->input_ndim[me->slot]; d++)
+    numel *= node->input_shape[me->slot][d];
+  if (numel > NODE_SMALL_GRAD)
+    return NULL;
+  rule = backward_rule_text (node, me->slot);
+  s = g_string_new (rule != NULL ? rule : "grad");
+  g_string_append (s, "\n[");
+  for (gint64 k = 0; k < numel; k++)
+    g_string_append (s, k == 0 ? "-00.00" : ", -00.00");
+  g_string_append (s, "]");
+  return g_string_free (s, FALSE);
 }
 
 static char *
@@ -165,6 +194,7 @@ run_dot (GraphLayout *layout,
   g_autofree int *out_degree = g_new0 (int, MAX (layout->n_nodes, 1));
   g_autofree gboolean *hangs = g_new0 (gboolean, MAX (layout->n_nodes, 1));
   Agsym_t *width_sym, *height_sym, *label_sym, *weight_sym, *style_sym, *minlen_sym;
+  Agsym_t *edge_label_sym;
   char name[32], label[256];
   Agraph_t *g;
   boxf bb;
@@ -191,6 +221,9 @@ run_dot (GraphLayout *layout,
   style_sym = agattr (g, AGEDGE, (char *) "style", (char *) "solid");
   minlen_sym = agattr (g, AGEDGE, (char *) "minlen", (char *) "1");
   agattr (g, AGEDGE, (char *) "arrowsize", (char *) "0.7");
+  edge_label_sym = agattr (g, AGEDGE, (char *) "label", (char *) "");
+  agattr (g, AGEDGE, (char *) "fontname", (char *) "Helvetica");
+  agattr (g, AGEDGE, (char *) "fontsize", (char *) "11");
 
   for (int i = 0; i < layout->n_clusters; i++)
     {
@@ -238,6 +271,12 @@ run_dot (GraphLayout *layout,
       if (hangs[le->tail] && !cluster_within (layout, layout->nodes[le->head].cluster,
                                                layout->nodes[le->tail].cluster))
         agxset (gv_edges[i], minlen_sym, (char *) "2");
+      {
+        g_autofree char *values = value_label (layout, le);
+
+        if (values != NULL)
+          agxset (gv_edges[i], edge_label_sym, values);
+      }
       if (le->is_none)
         {
           /* A None slot hangs below its grad_fn, without pulling the layout. */
@@ -294,6 +333,12 @@ run_dot (GraphLayout *layout,
         {
           le->points[2 * k] = TX (bz->list[k].x);
           le->points[2 * k + 1] = TY (bz->list[k].y);
+        }
+      if (ED_label (gv_edges[i]) != NULL && ED_label (gv_edges[i])->set)
+        {
+          le->has_label = TRUE;
+          le->label_x = TX (ED_label (gv_edges[i])->pos.x);
+          le->label_y = TY (ED_label (gv_edges[i])->pos.y);
         }
       le->has_arrow = bz->eflag != 0;
       if (le->has_arrow)

@@ -82,6 +82,10 @@ typedef struct
   double *points;                /* x0, y0, x1, y1, ... */
   gboolean has_arrow;
   double arrow_x, arrow_y;       /* arrow tip at the head; the path ends at its base */
+  /* An edge whose gradient is small enough to print (≤ NODE_SMALL_GRAD elements):
+   * dot left room for its values and rule, centred here. */
+  gboolean has_label;
+  double label_x, label_y;
 } GraphLayoutEdge;
 
 typedef struct

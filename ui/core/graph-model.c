@@ -1,6 +1,7 @@
 /* graph-model.c: a snapshot of the engine's grad_fn graph, for drawing */
 
 #include "graph-model.h"
+#include "backward-rule.h"
 
 #include <glib/gi18n.h>
 #include <string.h>
@@ -74,6 +75,18 @@ parameter_in_slot (const Node *node,
     }
 }
 
+/* *text = fresh (owned); *changed when they differ. */
+static void
+replace_text (char     **text,
+              char      *fresh,
+              gboolean  *changed)
+{
+  if (g_strcmp0 (*text, fresh) != 0)
+    *changed = TRUE;
+  g_free (*text);
+  *text = fresh;
+}
+
 static void
 read_live_state (GraphModelNode *mn,
                  gboolean       *changed)
@@ -116,6 +129,7 @@ read_live_state (GraphModelNode *mn,
   mn->grad_defined = grad_defined;
   mn->grad_passes = grad_passes;
   mn->frozen = frozen;
+  replace_text (&mn->grad_values, backward_values_text (node->grad_received), changed);
   mn->saves_buffer = mn->saves_buffer || node->extra != NULL;
 }
 
@@ -289,6 +303,8 @@ graph_model_new (GPtrArray *nodes)
                         ? graph_model_find_key (model, graph_model_key (node->id, j))
                         : graph_model_find_node (model, node->next[j].node);
           e->grad_norm = node->grad_norm_out[j];
+          e->values = backward_values_text (node->grad_sent[j]);
+          e->rule = e->is_none ? NULL : backward_rule_text (node, j);
           g_assert (e->target >= 0);
           model->nodes[e->target].n_incoming++;
         }
@@ -325,6 +341,12 @@ graph_model_unref (GraphModel *model)
       g_free (mn->leaf_name);
       for (int j = 0; j < NODE_MAX_EDGES; j++)
         g_free (mn->input_shapes[j]);
+      g_free (mn->grad_values);
+    }
+  for (int i = 0; i < model->n_edges; i++)
+    {
+      g_free (model->edges[i].values);
+      g_free (model->edges[i].rule);
     }
   g_hash_table_unref (model->by_key);
   g_hash_table_unref (model->by_node);
@@ -351,6 +373,9 @@ graph_model_refresh_state (GraphModel *model)
       if (norm != e->grad_norm)
         changed = TRUE;
       e->grad_norm = norm;
+      replace_text (&e->values,
+                    backward_values_text (model->nodes[e->source].node->grad_sent[e->slot]),
+                    &changed);
     }
 
   return changed;

@@ -42,6 +42,9 @@ typedef struct
   int slot;              /* index in source's next_functions */
   gboolean is_none;
   double grad_norm;      /* ‖gradient‖ sent along it in the last backward; 0: none yet */
+  char *values;          /* that gradient's values when small (≤ NODE_SMALL_GRAD
+                          * elements), as PyTorch prints them: "[-12., -8.]"; else NULL */
+  char *rule;            /* the source's local rule for this slot: "grad · 2·self", or NULL */
 } GraphModelEdge;
 
 typedef struct
@@ -79,6 +82,7 @@ typedef struct
   gboolean saved_freed;  /* it had saved tensors, freed by a backward */
   gboolean grad_defined; /* leaf: .grad is not None */
   int grad_passes;       /* leaf: backward passes summed into .grad */
+  char *grad_values;     /* the grad_output it received when small, "[1., 1.]"; else NULL */
 } GraphModelNode;
 
 typedef struct _GraphModel GraphModel;

@@ -180,3 +180,63 @@ graph_paint_edges (cairo_t               *cr,
                     le->arrow_x + hdx, le->arrow_y + hdy, width);
     }
 }
+
+/* Small gradients, read off the edge: the rule that made them over their
+ * values, "grad · 2·self" over "[-12., -8.]", on a pill where dot left room
+ * for them (else at the spline's middle: dot's splines pass through every
+ * third control point). Drawn over the boxes so a long label stays whole. */
+void
+graph_paint_edge_values (cairo_t               *cr,
+                         const GraphLayout     *layout,
+                         const GraphPaintState *state,
+                         const GraphRect       *visible)
+{
+  const GraphTheme *theme = state->theme;
+  const GraphModel *model = layout->model;
+  double line_h = graph_text_height (GRAPH_TEXT_BODY);
+  double ascent = graph_text_ascent (GRAPH_TEXT_BODY);
+
+  if (state->transition != NULL && state->progress < 1.0)
+    return;
+  for (int i = 0; i < layout->n_edges; i++)
+    {
+      const GraphLayoutEdge *le = &layout->edges[i];
+      const GraphModelEdge *me = &model->edges[le->model_edge];
+      const char *lines[2] = { me->rule, me->values };
+      int n_lines = me->rule != NULL ? 2 : 1;
+      int mid = 3 * ((le->n_points - 1) / 6);
+      double w = 0, h, x, y;
+      GraphRect pill;
+
+      if (me->values == NULL || le->multiplicity != 1 || le->n_points < 4)
+        continue;
+      for (int k = 0; k < 2; k++)
+        if (lines[k] != NULL)
+          w = MAX (w, graph_text_width (GRAPH_TEXT_BODY, lines[k]));
+      h = n_lines * line_h + (n_lines - 1) * GRAPH_LINE_GAP;
+      x = le->has_label ? le->label_x : le->points[2 * mid];
+      y = le->has_label ? le->label_y : le->points[2 * mid + 1];
+      pill = (GraphRect) { x - w / 2 - 4, y - h / 2 - 2, w + 8, h + 4 };
+      if (!graph_rect_intersects (&pill, visible))
+        continue;
+
+      set_color (cr, &theme->background, 0.92);
+      rounded_rect (cr, &pill, 4);
+      cairo_fill_preserve (cr);
+      set_color (cr, &theme->grad_high, 0.8);
+      cairo_set_line_width (cr, 1);
+      cairo_stroke (cr);
+
+      graph_text_select (cr, GRAPH_TEXT_BODY);
+      y = pill.y + 2 + ascent;
+      for (int k = 0; k < 2; k++)
+        {
+          if (lines[k] == NULL)
+            continue;
+          set_color (cr, k == 0 ? &theme->edge : &theme->grad_high, 1);
+          cairo_move_to (cr, x - graph_text_width (GRAPH_TEXT_BODY, lines[k]) / 2, y);
+          graph_text_show (cr, GRAPH_TEXT_BODY, lines[k]);
+          y += line_h + GRAPH_LINE_GAP;
+        }
+    }
+}

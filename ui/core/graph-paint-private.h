@@ -94,6 +94,11 @@ void   graph_paint_edges        (cairo_t               *cr,
                                  const GraphPaintState *state,
                                  const GraphRect       *visible);
 
+/* Small gradients' values and their rule, on their edges (graph-paint-edges.c). */
+void   graph_paint_edge_values  (cairo_t               *cr,
+                                 const GraphLayout     *layout,
+                                 const GraphPaintState *state,
+                                 const GraphRect       *visible);
 /* graph-paint-nodes.c; show_text FALSE: grey bars where the lines are. */
 void   graph_paint_nodes        (cairo_t               *cr,
                                  const GraphLayout     *layout,

@@ -236,6 +236,8 @@ graph_paint (cairo_t               *cr,
       graph_paint_edges (cr, layout, state, &visible);
       paint_cluster_labels (cr, layout, state, &visible, show_text);
       graph_paint_nodes (cr, layout, state, &visible, show_text);
+      if (show_text)
+        graph_paint_edge_values (cr, layout, state, &visible);
     }
   if (state->layers & GRAPH_PAINT_HIGHLIGHTS)
     graph_paint_highlights (cr, layout, state);

@@ -1,6 +1,7 @@
 /* inspector.c: everything about the selected node or tensor */
 
 #include "inspector.h"
+#include "backward-rule.h"
 #include "inspector-pictures.h"
 #include "gradlens-placeholder.h"
 #include "layer-chart.h"
@@ -406,11 +407,25 @@ add_node_sections (GradlensInspector *self,
 
   /* next_functions, None slots included, in PyTorch's order. */
   inspector_add_heading (box, "next_functions");
+  /* Small gradients: what backward was given (not translated: PyTorch's word). */
+  if (node->grad_received != NULL && node->op != OP_ACCUMULATE_GRAD)
+    {
+      g_autofree char *values = backward_values_text (node->grad_received);
+      g_autofree char *text = g_strdup_printf ("grad_output = %s", values);
+      GtkWidget *l = inspector_add_label (box, text, "tensor-values");
+
+      gtk_widget_set_tooltip_text (l, _("The gradient this node's backward was given in the last "
+                                        "pass; each input's gradient below is made from it by "
+                                        "the op's own rule"));
+    }
   if (node->n_next == 0)
     inspector_add_label (box, _("() — a leaf's accumulator ends the graph"), "dim-label");
   for (int i = 0; i < node->n_next; i++)
     {
+      /* Two lines, so that a narrow inspector wraps nothing mid-row: the index and
+       * the next function, then its input's shape and the gradient's norm. */
       GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+      GtkWidget *about = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
       g_autofree char *index = g_strdup_printf ("%d", i);
       GtkWidget *idx = gtk_label_new (index);
       Node *next = node->next[i].node;
@@ -423,7 +438,12 @@ add_node_sections (GradlensInspector *self,
           g_autofree char *label = node_label (self, next);
           g_autofree char *tip = g_strdup_printf (_("Inspect %s"), label);
           GtkWidget *button = gtk_button_new_with_label (label);
+          GtkWidget *button_label = gtk_button_get_child (GTK_BUTTON (button));
 
+          /* A long grad_fn and module path wraps rather than widening the panel. */
+          gtk_label_set_wrap (GTK_LABEL (button_label), TRUE);
+          gtk_label_set_wrap_mode (GTK_LABEL (button_label), PANGO_WRAP_WORD_CHAR);
+          gtk_label_set_xalign (GTK_LABEL (button_label), 0);
           gtk_widget_add_css_class (button, "flat");
           gtk_widget_add_css_class (button, "next-function");
           gtk_widget_set_tooltip_text (button, tip);
@@ -447,7 +467,9 @@ add_node_sections (GradlensInspector *self,
           g_autofree char *shape = shape_to_string (node->input_ndim[i], node->input_shape[i]);
           GtkWidget *s = gtk_label_new (shape);
           gtk_widget_add_css_class (s, "dim-label");
-          gtk_box_append (GTK_BOX (row), s);
+          gtk_label_set_wrap (GTK_LABEL (s), TRUE);
+          gtk_label_set_wrap_mode (GTK_LABEL (s), PANGO_WRAP_WORD_CHAR);
+          gtk_box_append (GTK_BOX (about), s);
         }
       if (node->grad_norm_out[i] > 0)
         {
@@ -458,11 +480,30 @@ add_node_sections (GradlensInspector *self,
           gtk_widget_add_css_class (s, "numeric");
           gtk_widget_set_tooltip_text (s, _("The norm of the gradient this node sent along this "
                                             "edge in the last backward pass"));
-          gtk_widget_set_hexpand (s, TRUE);
-          gtk_label_set_xalign (GTK_LABEL (s), 1);
-          gtk_box_append (GTK_BOX (row), s);
+          gtk_box_append (GTK_BOX (about), s);
         }
       gtk_box_append (box, row);
+      if (gtk_widget_get_first_child (about) != NULL)
+        {
+          gtk_widget_set_margin_start (about, 22);
+          gtk_box_append (box, about);
+        }
+      else
+        {
+          g_object_ref_sink (about);   /* never shown: dropped */
+          g_object_unref (about);
+        }
+      /* The chain rule's step for this input: its rule and the numbers it made,
+       * "grad · 2·self = [-12., -8.]". */
+      if (node->grad_sent[i] != NULL)
+        {
+          g_autofree char *rule = backward_rule_text (node, i);
+          g_autofree char *values = backward_values_text (node->grad_sent[i]);
+          g_autofree char *text = g_strdup_printf ("%s = %s", rule != NULL ? rule : "grad", values);
+          GtkWidget *l = inspector_add_label (box, text, "tensor-values");
+
+          gtk_widget_set_margin_start (l, 22);
+        }
     }
 
   /* Saved tensors. */
