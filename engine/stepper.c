@@ -5,6 +5,9 @@
  * and the stops unless the event is one to pause at. A pause publishes the event,
  * wakes whoever waits for it (stepper_wait, the notification), and sleeps on
  * worker_cond until the command serial changes or the run is cancelled.
+ *
+ * Breakpoints have a mutex of their own (the UI sets them while the worker
+ * runs) and an atomic count, so a lesson without any pays one load per line.
  */
 #include "stepper.h"
 
@@ -53,6 +56,10 @@ struct _Stepper
   gpointer user_data;
   StepperEventHook hook;
   gpointer hook_data;
+
+  GMutex breakpoints_mutex;
+  GHashTable *breakpoints;  /* line (GINT_TO_POINTER) -> itself; under breakpoints_mutex */
+  gint n_breakpoints;       /* atomic: g_hash_table_size (breakpoints) */
 };
 
 /* --- Words ------------------------------------------------------------------- */
@@ -427,6 +434,8 @@ stepper_unref (Stepper *s)
   g_cond_clear (&s->control_cond);
   if (s->context)
     g_main_context_unref (s->context);
+  g_mutex_clear (&s->breakpoints_mutex);
+  g_hash_table_unref (s->breakpoints);
   lesson_params_clear (&s->params);
   g_free (s);
 }
@@ -497,7 +506,7 @@ event_stop (const Event *ev)
 
 /* Publish the event, then sleep until the next command. FALSE: cancelled. */
 static gboolean
-stepper_pause (Stepper *s, const Event *ev, guint64 index)
+stepper_pause (Stepper *s, const Event *ev, guint64 index, gboolean breakpoint)
 {
   StepperEvent paused = {
     .kind = ev->kind,
@@ -508,6 +517,7 @@ stepper_pause (Stepper *s, const Event *ev, guint64 index)
     .phase = lesson_run_get_phase (s->run),
     .index = index,
     .sentence = stepper_describe_event (ev, s->run),
+    .breakpoint = breakpoint,
   };
 
   g_mutex_lock (&s->mutex);
@@ -562,7 +572,11 @@ stepper_observe (const Event *ev, gpointer data)
   /* An anomaly is a breakpoint: it pauses in every mode when it is among the stops. */
   if (G_UNLIKELY (ev->kind == EVENT_ANOMALY)
       && (g_atomic_int_get (&s->stops) & STEPPER_STOP_ANOMALY))
-    return stepper_pause (s, ev, index);
+    return stepper_pause (s, ev, index, FALSE);
+  /* A breakpoint's line pauses in every mode, MODE_END too. */
+  if (ev->kind == EVENT_LINE && g_atomic_int_get (&s->n_breakpoints) > 0
+      && stepper_has_breakpoint (s, ev->line))
+    return stepper_pause (s, ev, index, TRUE);
   bool pause;
   switch (g_atomic_int_get (&s->mode))
     {
@@ -581,7 +595,7 @@ stepper_observe (const Event *ev, gpointer data)
     }
   if (!pause)
     return TRUE;
-  return stepper_pause (s, ev, index);
+  return stepper_pause (s, ev, index, FALSE);
 }
 
 static gpointer
@@ -671,6 +685,8 @@ stepper_new (const Lesson *lesson, const LessonParams *params, StepperStops stop
   g_mutex_init (&s->mutex);
   g_cond_init (&s->worker_cond);
   g_cond_init (&s->control_cond);
+  g_mutex_init (&s->breakpoints_mutex);
+  s->breakpoints = g_hash_table_new (NULL, NULL);
   s->lesson = lesson;
   if (params)
     lesson_params_copy (&s->params, params);
@@ -727,6 +743,40 @@ stepper_set_event_hook (Stepper *s, StepperEventHook hook, gpointer user_data)
   g_return_if_fail (s->thread == NULL);
   s->hook = hook;
   s->hook_data = user_data;
+}
+
+void
+stepper_set_breakpoints (Stepper *s, const int *lines, guint n)
+{
+  g_return_if_fail (s != NULL);
+  g_return_if_fail (lines != NULL || n == 0);
+
+  g_mutex_lock (&s->breakpoints_mutex);
+  g_hash_table_remove_all (s->breakpoints);
+  for (guint i = 0; i < n; i++)
+    if (lines[i] > 0)
+      g_hash_table_add (s->breakpoints, GINT_TO_POINTER (lines[i]));
+  g_atomic_int_set (&s->n_breakpoints, (gint) g_hash_table_size (s->breakpoints));
+  g_mutex_unlock (&s->breakpoints_mutex);
+}
+
+gboolean
+stepper_has_breakpoint (Stepper *s, int line)
+{
+  g_return_val_if_fail (s != NULL, FALSE);
+
+  g_mutex_lock (&s->breakpoints_mutex);
+  gboolean found = line > 0 && g_hash_table_contains (s->breakpoints, GINT_TO_POINTER (line));
+  g_mutex_unlock (&s->breakpoints_mutex);
+  return found;
+}
+
+guint
+stepper_get_n_breakpoints (Stepper *s)
+{
+  g_return_val_if_fail (s != NULL, 0);
+
+  return (guint) g_atomic_int_get (&s->n_breakpoints);
 }
 
 static void

@@ -66,6 +66,7 @@ typedef struct
   LessonPhase phase;    /* the lesson's current phase */
   guint64 index;        /* how many events came before it in this run */
   char *sentence;       /* what happened, for a student */
+  gboolean breakpoint;  /* an EVENT_LINE paused at because its line has a breakpoint */
 } StepperEvent;
 
 typedef struct _Stepper Stepper;
@@ -91,6 +92,16 @@ StepperStops   stepper_get_stops         (Stepper *stepper);
 /* Before the first command. */
 void           stepper_set_event_hook    (Stepper *stepper, StepperEventHook hook,
                                           gpointer user_data);
+
+/* Breakpoints: 1-based lines of the lesson's source. The worker pauses at an
+ * EVENT_LINE of one of them whatever the command (a step, to the end of a line
+ * or phase, to the end), like a debugger's continue; the event says so
+ * (StepperEvent.breakpoint). Thread-safe: call them from any thread, while the
+ * lesson runs too; the set replaces the previous one and survives
+ * stepper_reset. n = 0 clears it. */
+void           stepper_set_breakpoints   (Stepper *stepper, const int *lines, guint n);
+gboolean       stepper_has_breakpoint    (Stepper *stepper, int line);
+guint          stepper_get_n_breakpoints (Stepper *stepper);
 
 /* Commands: each lets the worker run (starting it if needed) until the next pause. */
 void           stepper_step              (Stepper *stepper);   /* next event of the stops */

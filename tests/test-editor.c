@@ -3,7 +3,11 @@
  * - the code view is a GtkSourceView: Python highlighting, line numbers, no
  *   wrapping (a long line scrolls sideways, whole), the executing line marked
  *   in the gutter in its phase's colour, Adwaita or Adwaita-dark as the theme
- *   is; screenshots editor-light.png and editor-dark.png.
+ *   is; screenshots editor-light.png and editor-dark.png;
+ * - breakpoints: a click in the gutter (GtkSourceView's ::line-mark-activated),
+ *   win.toggle-breakpoint (F12, Ctrl+B) at the cursor's line; play and
+ *   run-to-end stop at them, the log says so; they move with their line when a
+ *   line is inserted above, and the stepper's set follows; editor-breakpoints.png.
  */
 
 #include <string.h>
@@ -107,6 +111,124 @@ script_source_view (GradlensWindow *window)
                    ==, "Adwaita");
 }
 
+static GtkTextBuffer *
+buffer_of (GradlensCodeView *code)
+{
+  return gtk_text_view_get_buffer (gradlens_code_view_get_text_view (code));
+}
+
+static char *
+breakpoint_list (GradlensCodeView *code)
+{
+  g_autoptr (GArray) lines = gradlens_code_view_get_breakpoints (code);
+  GString *s = g_string_new (NULL);
+
+  for (guint i = 0; i < lines->len; i++)
+    g_string_append_printf (s, "%s%d", i ? " " : "", g_array_index (lines, int, i));
+  return g_string_free (s, FALSE);
+}
+
+static const char *
+last_log_entry (GradlensWindow *window)
+{
+  GradlensEventLog *log = GRADLENS_EVENT_LOG (panel (window, "event-log"));
+  guint n = gradlens_event_log_get_n_entries (log);
+
+  g_assert_cmpuint (n, >, 0);
+  return gradlens_event_log_get_text (log, n - 1);
+}
+
+static void
+script_breakpoints (GradlensWindow *window)
+{
+  GradlensCodeView *code = code_of (window);
+  GtkTextView *text = gradlens_code_view_get_text_view (code);
+  GtkTextBuffer *buffer = buffer_of (code);
+  GtkWidget *popover = GTK_WIDGET (gtk_menu_button_get_popover (GTK_MENU_BUTTON (panel (window, "speed"))));
+  Stepper *stepper;
+  GtkTextIter iter;
+  g_autofree char *list = NULL;
+  g_autofree char *marks = NULL;
+  int backward_line, print_line;
+  gint64 deadline;
+
+  gtk_range_set_value (GTK_RANGE (find_descendant (popover, GTK_TYPE_SCALE)), 30);
+  select_lesson (window, "autograd");
+  stepper = gradlens_window_get_stepper (window);
+  backward_line = find_line (code, "Q.backward(gradient=external_grad)");
+  print_line = find_line (code, "print(a.grad)");
+  g_assert_cmpint (backward_line, >, 0);
+
+  /* The key, at the cursor's line. */
+  gtk_text_buffer_get_iter_at_line (buffer, &iter, 4);
+  gtk_text_buffer_place_cursor (buffer, &iter);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.toggle-breakpoint", NULL));
+  g_assert_true (gradlens_code_view_has_breakpoint (code, 5));
+  /* A click in the gutter (the marks renderer's activation). */
+  gtk_text_buffer_get_iter_at_line (buffer, &iter, backward_line - 1);
+  g_signal_emit_by_name (text, "line-mark-activated", &iter, GDK_BUTTON_PRIMARY, 0, 1);
+  g_assert_true (gradlens_code_view_has_breakpoint (code, backward_line));
+  g_assert_true (gradlens_window_toggle_breakpoint (window, print_line));
+  g_assert_false (gradlens_window_toggle_breakpoint (window, print_line));
+  g_assert_cmpuint (stepper_get_n_breakpoints (stepper), ==, 2);
+  g_assert_true (stepper_has_breakpoint (stepper, 5));
+  g_assert_true (stepper_has_breakpoint (stepper, backward_line));
+  g_assert_false (stepper_has_breakpoint (stepper, print_line));
+
+  /* Play stops at line 5. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.play-pause", NULL));
+  deadline = g_get_monotonic_time () + WAIT_SECONDS * G_TIME_SPAN_SECOND;
+  while (gradlens_window_is_playing (window) && g_get_monotonic_time () < deadline)
+    wait_synced (current->synced);
+  g_assert_false (gradlens_window_is_playing (window));
+  g_assert_cmpint (status_of (window), ==, STEPPER_PAUSED);
+  g_assert_true (stepper_get_event (stepper)->breakpoint);
+  g_assert_cmpint (gradlens_code_view_get_line (code), ==, 5);
+  g_assert_cmpstr (last_log_entry (window), ==, "Paused at the breakpoint on line 5");
+  marks = categories_at (code, 5);
+  g_assert_nonnull (strstr (marks, "gradlens-breakpoint"));
+  g_assert_nonnull (strstr (marks, "gradlens-line-forward"));
+  /* The cursor follows the program: F12 now would clear this one. */
+  g_assert_cmpint (gradlens_code_view_get_cursor_line (code), ==, 5);
+
+  /* Run to the end stops at Q.backward's line. */
+  command (window, "run-to-end");
+  g_assert_cmpint (status_of (window), ==, STEPPER_PAUSED);
+  g_assert_cmpint (gradlens_code_view_get_line (code), ==, backward_line);
+  g_autofree char *words = g_strdup_printf ("Paused at the breakpoint on line %d", backward_line);
+  g_assert_cmpstr (last_log_entry (window), ==, words);
+  screenshot (window, "breakpoints");
+
+  /* A line inserted above: the breakpoints move with their lines, and the
+   * stepper's set with them. */
+  gtk_text_view_set_editable (text, TRUE);
+  gtk_text_buffer_get_start_iter (buffer, &iter);
+  gtk_text_buffer_insert (buffer, &iter, "# a new first line\n", -1);
+  list = breakpoint_list (code);
+  g_autofree char *moved = g_strdup_printf ("6 %d", backward_line + 1);
+  g_assert_cmpstr (list, ==, moved);
+  g_assert_true (stepper_has_breakpoint (stepper, backward_line + 1));
+  g_assert_false (stepper_has_breakpoint (stepper, 5));
+  /* The same program again (Reset): kept; another lesson: gone. */
+  gtk_text_buffer_get_iter_at_line (buffer, &iter, 1);
+  {
+    GtkTextIter start;
+
+    gtk_text_buffer_get_start_iter (buffer, &start);
+    gtk_text_buffer_delete (buffer, &start, &iter);
+  }
+  gtk_text_view_set_editable (text, FALSE);
+  command (window, "reset");
+  g_clear_pointer (&list, g_free);
+  list = breakpoint_list (code);
+  g_autofree char *back = g_strdup_printf ("5 %d", backward_line);
+  g_assert_cmpstr (list, ==, back);
+  g_assert_true (stepper_has_breakpoint (gradlens_window_get_stepper (window), 5));
+  select_lesson (window, "requires-grad");
+  g_assert_cmpuint (gradlens_code_view_get_n_breakpoints (code), ==, 0);
+  g_assert_cmpuint (stepper_get_n_breakpoints (gradlens_window_get_stepper (window)), ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -117,6 +239,7 @@ main (int   argc,
   gtk_test_init (&argc, &argv, NULL);
 
   g_test_add_data_func ("/ui/editor/source-view", script_source_view, run_in_app);
+  g_test_add_data_func ("/ui/editor/breakpoints", script_breakpoints, run_in_app);
 
   return g_test_run ();
 }

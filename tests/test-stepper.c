@@ -238,6 +238,67 @@ test_run_to (void)
   stepper_free (s);
 }
 
+/* Breakpoints pause at their line whatever the command: a run to the end, to
+ * the end of a phase, op steps; a loop-free lesson passes each once. They are
+ * set while the worker waits, survive a reset, and an empty set clears them. */
+static void
+test_breakpoints (void)
+{
+  const int lines[] = { 9, 14, 5 };
+  Stepper *s = stepper_new (&lesson_autograd, NULL, STEPPER_STOP_OP, NULL, NULL, NULL);
+  const StepperEvent *ev;
+
+  stepper_set_breakpoints (s, lines, G_N_ELEMENTS (lines));
+  g_assert_cmpuint (stepper_get_n_breakpoints (s), ==, 3);
+  g_assert_true (stepper_has_breakpoint (s, 14));
+  g_assert_false (stepper_has_breakpoint (s, 6));
+
+  for (int round = 0; round < 2; round++)
+    {
+      /* Run to the end: stops at 5, 9 and 14, in the order they run. */
+      for (guint i = 0; i < 3; i++)
+        {
+          const int expected[] = { 5, 9, 14 };
+
+          g_assert_cmpint (stepper_run_to_end_sync (s), ==, STEPPER_PAUSED);
+          ev = stepper_get_event (s);
+          g_assert_cmpint (ev->kind, ==, EVENT_LINE);
+          g_assert_true (ev->breakpoint);
+          g_assert_cmpint (stepper_get_line (s), ==, expected[i]);
+        }
+      g_assert_cmpint (stepper_run_to_end_sync (s), ==, STEPPER_FINISHED);
+      g_assert_false (stepper_get_event (s)->breakpoint);
+      stepper_reset (s, NULL);
+    }
+
+  /* An op step pauses at the breakpoint's line before the op on it. */
+  g_assert_cmpint (stepper_step_sync (s), ==, STEPPER_PAUSED);
+  ev = stepper_get_event (s);
+  g_assert_cmpint (ev->kind, ==, EVENT_LINE);
+  g_assert_true (ev->breakpoint);
+  g_assert_cmpint (ev->line, ==, 5);
+  g_assert_cmpint (stepper_step_sync (s), ==, STEPPER_PAUSED);
+  ev = stepper_get_event (s);
+  g_assert_cmpint (ev->kind, ==, EVENT_NODE_RECORDED);
+  g_assert_false (ev->breakpoint);
+
+  /* Set while paused: the run to the phase's end (Q.backward on line 9) stops
+   * at 8 first... */
+  stepper_set_breakpoints (s, (const int[]) { 8 }, 1);
+  g_assert_cmpint (stepper_run_to_phase_end_sync (s), ==, STEPPER_PAUSED);
+  ev = stepper_get_event (s);
+  g_assert_true (ev->breakpoint);
+  g_assert_cmpint (ev->line, ==, 8);
+  g_assert_cmpint (ev->phase, ==, LESSON_PHASE_FORWARD);
+  /* ...and none left: straight to the end. */
+  stepper_set_breakpoints (s, NULL, 0);
+  g_assert_cmpuint (stepper_get_n_breakpoints (s), ==, 0);
+  g_assert_cmpint (stepper_run_to_end_sync (s), ==, STEPPER_FINISHED);
+  g_autofree char *expected_output = read_fixture ("autograd.out");
+  g_assert_cmpstr (lesson_run_get_output (stepper_get_run (s)), ==, expected_output);
+  stepper_free (s);
+}
+
 /* A failing lesson finishes with its error. */
 static void
 test_failure (void)
@@ -762,6 +823,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/stepper/run-to", test_run_to);
   g_test_add_func ("/engine/stepper/sequence-per-run", test_sequence_per_run);
   g_test_add_func ("/engine/stepper/failure", test_failure);
+  g_test_add_func ("/engine/stepper/breakpoints", test_breakpoints);
   g_test_add_func ("/engine/stepper/resnet-stepped-equals-straight",
                    test_resnet_stepped_equals_straight);
   g_test_add_func ("/engine/stepper/nodes-pruned", test_nodes_pruned);

@@ -130,6 +130,8 @@ check_widget_tree (Fixture *fx)
     { "win.zero-grad", "F8" },
     { "win.open-weights", "<Control>o" },
     { "win.save-weights", "<Control>s" },
+    { "win.toggle-breakpoint", "F12" },
+    { "win.toggle-breakpoint", "<Control>b" },
   };
   GtkWidget *window = GTK_WIDGET (fx->window);
   GtkWidget *titlebar;

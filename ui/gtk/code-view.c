@@ -11,6 +11,8 @@
 
 #include "code-view.h"
 
+#include <string.h>
+
 #include <gtksourceview/gtksource.h>
 
 #include "theme.h"
@@ -40,6 +42,7 @@ struct _GradlensCodeView
   int          line;                /* 1-based, 0: none */
   gboolean     error;
   gboolean     dark;                /* the style scheme's */
+  GArray      *breakpoints;         /* the lines ::breakpoints-changed last told */
   char        *phase;               /* "idle", "forward", ... */
 };
 
@@ -218,6 +221,32 @@ breakpoint_marks_at (GradlensCodeView *self,
   return gtk_source_buffer_get_source_marks_at_line (self->buffer, line - 1, CATEGORY_BREAKPOINT);
 }
 
+/* Emits ::breakpoints-changed if the lines differ from those last told. */
+static void
+breakpoints_changed (GradlensCodeView *self)
+{
+  GArray *lines = gradlens_code_view_get_breakpoints (self);
+
+  if (self->breakpoints != NULL && lines->len == self->breakpoints->len
+      && memcmp (lines->data, self->breakpoints->data, lines->len * sizeof (int)) == 0)
+    {
+      g_array_unref (lines);
+      return;
+    }
+  g_clear_pointer (&self->breakpoints, g_array_unref);
+  self->breakpoints = lines;
+  g_signal_emit (self, signals[BREAKPOINTS_CHANGED], 0);
+}
+
+/* An edit that adds or removes lines above a breakpoint moves it. */
+static void
+on_buffer_changed (GtkTextBuffer    *buffer,
+                   GradlensCodeView *self)
+{
+  if (self->breakpoints != NULL && self->breakpoints->len > 0)
+    breakpoints_changed (self);
+}
+
 static void
 on_line_mark_activated (GtkSourceView     *view,
                         const GtkTextIter *iter,
@@ -249,6 +278,7 @@ gradlens_code_view_finalize (GObject *object)
   GradlensCodeView *self = GRADLENS_CODE_VIEW (object);
 
   g_free (self->phase);
+  g_clear_pointer (&self->breakpoints, g_array_unref);
 
   G_OBJECT_CLASS (gradlens_code_view_parent_class)->finalize (object);
 }
@@ -270,8 +300,9 @@ gradlens_code_view_class_init (GradlensCodeViewClass *klass)
   /**
    * GradlensCodeView::breakpoints-changed:
    *
-   * A breakpoint was set or cleared (a click in the gutter,
-   * gradlens_code_view_toggle_breakpoint), or new code dropped them all.
+   * The breakpoints' lines changed: one was set or cleared (a click in the
+   * gutter, gradlens_code_view_toggle_breakpoint), an edit moved them, or
+   * new code dropped them all.
    */
   signals[BREAKPOINTS_CHANGED] = g_signal_new ("breakpoints-changed", G_TYPE_FROM_CLASS (klass),
                                                G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
@@ -327,6 +358,7 @@ gradlens_code_view_init (GradlensCodeView *self)
 
   g_signal_connect (self->text_view, "line-mark-activated", G_CALLBACK (on_line_mark_activated),
                     self);
+  g_signal_connect (self->buffer, "changed", G_CALLBACK (on_buffer_changed), self);
 }
 
 GtkWidget *
@@ -376,7 +408,7 @@ gradlens_code_view_set_code (GradlensCodeView *self,
   gtk_text_buffer_get_start_iter (buffer, &start);
   gtk_text_buffer_place_cursor (buffer, &start);
   if (had_breakpoints)
-    g_signal_emit (self, signals[BREAKPOINTS_CHANGED], 0);
+    breakpoints_changed (self);
 }
 
 void
@@ -397,9 +429,19 @@ gradlens_code_view_set_line (GradlensCodeView *self,
   self->line = line;
   self->error = error;
   update_current_mark (self);
-  if (self->current_mark != NULL)
-    gtk_text_view_scroll_to_mark (self->text_view, GTK_TEXT_MARK (self->current_mark),
-                                  0.2, FALSE, 0, 0);
+  if (self->current_mark == NULL)
+    return;
+  gtk_text_view_scroll_to_mark (self->text_view, GTK_TEXT_MARK (self->current_mark),
+                                0.2, FALSE, 0, 0);
+  /* Reading, not writing: the cursor follows the program, so F12 puts a
+   * breakpoint on the line it stands on (a click moves it elsewhere). */
+  if (!gtk_text_view_get_editable (self->text_view))
+    {
+      GtkTextIter iter;
+
+      gtk_text_buffer_get_iter_at_mark (buffer, &iter, GTK_TEXT_MARK (self->current_mark));
+      gtk_text_buffer_place_cursor (buffer, &iter);
+    }
 }
 
 int
@@ -541,7 +583,7 @@ gradlens_code_view_toggle_breakpoint (GradlensCodeView *self,
       gtk_text_buffer_delete_mark (buffer, l->data);
   g_slist_free (marks);
 
-  g_signal_emit (self, signals[BREAKPOINTS_CHANGED], 0);
+  breakpoints_changed (self);
   return set;
 }
 

@@ -42,7 +42,7 @@ GtkTextView *gradlens_code_view_get_text_view (GradlensCodeView *self);
 
 /* Breakpoints, 1-based lines. They are marks in the text: they move with their
  * line when lines above it are inserted or removed. set_code with a different
- * program drops them. Each change emits ::breakpoints-changed. */
+ * program drops them. Any change of their lines emits ::breakpoints-changed. */
 /* line 0: the cursor's line. TRUE if the line has a breakpoint now. */
 gboolean    gradlens_code_view_toggle_breakpoint (GradlensCodeView *self, int line);
 gboolean    gradlens_code_view_has_breakpoint    (GradlensCodeView *self, int line);

@@ -99,6 +99,12 @@ action_find (GtkWidget *widget, const char *name, GVariant *param)
   gtk_widget_grab_focus (GTK_WIDGET (GRADLENS_WINDOW (widget)->graph_search));
 }
 
+static void
+action_toggle_breakpoint (GtkWidget *widget, const char *name, GVariant *param)
+{
+  gradlens_window_toggle_breakpoint (GRADLENS_WINDOW (widget), 0);
+}
+
 static const struct
 {
   const char *name;
@@ -121,6 +127,7 @@ static const struct
   { "win.choose-lesson", NULL, action_choose_lesson, { "<Control>l", NULL } },
   { "win.show-settings", NULL, action_show_settings, { "<Control>comma", NULL } },
   { "win.find", NULL, action_find, { "<Control>f", NULL } },
+  { "win.toggle-breakpoint", NULL, action_toggle_breakpoint, { "F12", "<Control>b", NULL } },
 };
 
 void
@@ -406,6 +413,7 @@ _gradlens_window_update_actions (GradlensWindow *self)
   set_enabled (self, "win.run-to-end", can_step);
   set_enabled (self, "win.play-pause", ongoing && (idle || self->playing));
   set_enabled (self, "win.reset", self->lesson != NULL);
+  set_enabled (self, "win.toggle-breakpoint", self->lesson != NULL);
   set_enabled (self, "win.optimizer-step", can_step && resnet);
   set_enabled (self, "win.zero-grad",
                                  can_step && resnet && self->settings.zero_grad);

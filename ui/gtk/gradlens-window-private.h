@@ -146,6 +146,8 @@ void      _gradlens_window_on_event        (const Event *event, LessonRun *run, 
                                             gpointer user_data);
 void      _gradlens_window_on_stepper_notify (Stepper *stepper, gpointer user_data);
 void      _gradlens_window_sync            (GradlensWindow *self);
+/* The code view's breakpoints to the stepper (::breakpoints-changed, a new stepper). */
+void      _gradlens_window_push_breakpoints (GradlensWindow *self);
 void      _gradlens_window_send            (GradlensWindow *self, StepperCommand command);
 void      _gradlens_window_set_playing     (GradlensWindow *self, gboolean playing);
 gboolean  _gradlens_window_play_tick       (gpointer user_data);   /* the next step of play */

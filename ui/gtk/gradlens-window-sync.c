@@ -610,6 +610,17 @@ _gradlens_window_sync (GradlensWindow *self)
 
   tell_divergence (self, run);
 
+  /* A breakpoint: play and the multi-phase commands stop here. */
+  if (status == STEPPER_PAUSED && event != NULL && event->breakpoint)
+    {
+      g_autofree char *words = g_strdup_printf (_("Paused at the breakpoint on line %d"),
+                                                event->line);
+
+      _gradlens_window_set_playing (self, FALSE);
+      self->goal = GOAL_NONE;
+      gradlens_event_log_append (self->event_log, "info", words);
+    }
+
   /* A NaN or Inf, like a breakpoint: say where, and show the node. */
   if (status == STEPPER_PAUSED && event != NULL && event->kind == EVENT_ANOMALY)
     {
@@ -651,6 +662,30 @@ _gradlens_window_sync (GradlensWindow *self)
 
   _gradlens_window_update_actions (self);
   _gradlens_window_emit_synced (self);
+}
+
+/* --- Breakpoints ------------------------------------------------------------- */
+
+void
+_gradlens_window_push_breakpoints (GradlensWindow *self)
+{
+  g_autoptr (GArray) lines = NULL;
+
+  if (self->stepper == NULL)
+    return;
+  /* Marks in the code view's text: they are where their lines are now. */
+  lines = gradlens_code_view_get_breakpoints (self->code_view);
+  stepper_set_breakpoints (self->stepper, (const int *) (gpointer) lines->data, lines->len);
+}
+
+gboolean
+gradlens_window_toggle_breakpoint (GradlensWindow *self,
+                                   int             line)
+{
+  g_return_val_if_fail (GRADLENS_IS_WINDOW (self), FALSE);
+
+  /* ::breakpoints-changed pushes them to the stepper. */
+  return gradlens_code_view_toggle_breakpoint (self->code_view, line);
 }
 
 void

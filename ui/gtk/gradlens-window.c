@@ -206,6 +206,7 @@ restart (GradlensWindow *self)
 
   run = stepper_get_run (self->stepper);
   gradlens_code_view_set_code (self->code_view, lesson_run_get_source (run));
+  _gradlens_window_push_breakpoints (self);
   gradlens_event_log_clear (self->event_log);
   gradlens_event_log_append (self->event_log, "info", _(self->lesson->summary));
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->output_view), "", 0);
@@ -972,6 +973,8 @@ gradlens_window_init (GradlensWindow *self)
   g_signal_connect (self->speed_adjustment, "value-changed", G_CALLBACK (on_speed_changed), self);
   g_signal_connect (self->banner_close_button, "clicked", G_CALLBACK (on_banner_close), self);
   g_signal_connect (self->module_tree, "changed", G_CALLBACK (on_module_tree_changed), self);
+  g_signal_connect_swapped (self->code_view, "breakpoints-changed",
+                            G_CALLBACK (_gradlens_window_push_breakpoints), self);
   g_signal_connect (self->module_tree, "selected", G_CALLBACK (on_module_selected), self);
   g_signal_connect (self->inspector, "node-activated", G_CALLBACK (on_inspector_node_activated), self);
   g_signal_connect (self, "notify::application", G_CALLBACK (on_application_set), NULL);

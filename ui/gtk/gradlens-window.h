@@ -54,6 +54,9 @@ gboolean        gradlens_window_is_playing         (GradlensWindow *self);
 void            gradlens_window_reset              (GradlensWindow *self);
 void            gradlens_window_optimizer_step     (GradlensWindow *self);
 void            gradlens_window_zero_grad          (GradlensWindow *self);
+/* A breakpoint on the program's 1-based line (0: the code view's cursor line)
+ * set or cleared: play and the run commands stop there. TRUE if set now. */
+gboolean        gradlens_window_toggle_breakpoint  (GradlensWindow *self, int line);
 
 /* The graph shown: the nodes of the current forward pass (grad_fns and
  * AccumulateGrads, no None slots), in recording order. Borrowed. */
