@@ -184,6 +184,23 @@ ext_module_train (PyObject *module, PyObject *args)
   Py_RETURN_NONE;
 }
 
+/* module_batches(m[, n]): a BatchNorm2d's num_batches_tracked, read or set (a state
+ * dict's int64 buffer). */
+static PyObject *
+ext_module_batches (PyObject *module, PyObject *args)
+{
+  PyObject *m_obj;
+  long long n = -1;
+  if (!PyArg_ParseTuple (args, "O|L:module_batches", &m_obj, &n))
+    return NULL;
+  Module *m = ext_module_get (m_obj);
+  if (m == NULL)
+    return NULL;
+  if (n >= 0)
+    m->num_batches_tracked = n;
+  return PyLong_FromLongLong (m->num_batches_tracked);
+}
+
 /* --- SGD ------------------------------------------------------------------------ */
 
 typedef struct
@@ -375,6 +392,7 @@ PyMethodDef ext_module_methods[] = {
   { "module_forward", ext_module_forward, METH_VARARGS, NULL },
   { "module_set_child", ext_module_set_child, METH_VARARGS, NULL },
   { "module_train", ext_module_train, METH_VARARGS, NULL },
+  { "module_batches", ext_module_batches, METH_VARARGS, NULL },
   { "sgd_new", ext_sgd_new, METH_VARARGS, NULL },
   { "sgd_step", ext_sgd_step, METH_O, NULL },
   { "sgd_zero_grad", ext_sgd_zero_grad, METH_O, NULL },

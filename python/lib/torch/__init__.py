@@ -20,6 +20,7 @@ from ._functions import (
     transpose, permute, max, min, argmax, argmin, clamp, clip, cat, stack, mv, dot, bmm,
 )
 from ._grad_mode import no_grad, enable_grad, set_grad_enabled, is_grad_enabled
+from .serialization import save, load, FloatStorage, LongStorage, BoolStorage
 
 float = float32
 long = int64

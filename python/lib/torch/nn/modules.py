@@ -187,7 +187,14 @@ class Module:
             for name, b in m._buffers.items():
                 if b is not None:
                     out[pre + name] = b.detach()
+            for name, b in m._extra_state().items():
+                out[pre + name] = b
         return out
+
+    def _extra_state(self):
+        """State dict entries the engine keeps outside tensors (BatchNorm2d's
+        num_batches_tracked)."""
+        return {}
 
     def load_state_dict(self, state_dict, strict=True):
         own = self.state_dict()
@@ -203,6 +210,11 @@ class Module:
                                        f"{v.shape} from checkpoint, the shape in current model "
                                        f"is {own[k].shape}.")
                 own[k]._assign_values(v)
+        for mprefix, m in self.named_modules():
+            pre = mprefix + ("." if mprefix else "")
+            for name in m._extra_state():
+                if pre + name in state_dict:
+                    m._load_extra_state(name, state_dict[pre + name])
         return _IncompatibleKeys(missing, unexpected)
 
     # --- printing ----------------------------------------------------------------------
@@ -317,6 +329,13 @@ class BatchNorm2d(_EngineModule):
 
     def _set_hyper(self, inp, out, kernel, stride, padding, has_bias):
         self.num_features = inp
+
+    def _extra_state(self):
+        from .. import tensor
+        return {"num_batches_tracked": tensor(_gradlens.module_batches(self._engine))}
+
+    def _load_extra_state(self, name, value):
+        _gradlens.module_batches(self._engine, int(value))
 
     def extra_repr(self):
         return (f"{self.num_features}, eps=1e-05, momentum=0.1, affine=True, "
