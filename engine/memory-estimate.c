@@ -324,8 +324,10 @@ char *
 memory_format_size (double bytes)
 {
   if (bytes >= 1e9)
-    return g_strdup_printf ("%.1f GB", bytes / 1e9);
-  return g_strdup_printf ("%.0f MB", MAX (bytes / 1e6, 1));
+    /* Translators: a size in gigabytes (10^9 bytes), as in “needs about 41.2 GB”. */
+    return g_strdup_printf (_("%.1f GB"), bytes / 1e9);
+  /* Translators: a size in megabytes (10^6 bytes). */
+  return g_strdup_printf (_("%.0f MB"), MAX (bytes / 1e6, 1));
 }
 
 gboolean

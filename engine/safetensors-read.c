@@ -429,7 +429,9 @@ safetensors_load_bytes (const guint8 *data, gsize size, const char *name, GError
 {
   g_return_val_if_fail (data != NULL || size == 0, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-  const char *file = name ? name : "(memory)";
+  /* Translators: the file name in messages about safetensors bytes read from
+   * memory rather than from a file. */
+  const char *file = name ? name : _("(memory)");
 
   /* 1. Check everything; allocate nothing but the header's parse. */
   uint64_t header_len;
