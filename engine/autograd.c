@@ -553,8 +553,13 @@ needed_nodes (GPtrArray *nodes, const Pass *pass)
 }
 
 static gboolean
-run_pass (const Pass *pass, GError **error)
+run_pass (const Pass *pass, GError **caller_error)
 {
+  /* The error stays here until the end: EVENT_BACKWARD_END says why a pass
+   * failed, and at which node, whether or not the caller asked for it. */
+  GError *local_error = NULL;
+  GError **error = &local_error;
+  Node *failed = NULL;
   g_autofree Node **root_nodes = g_new (Node *, pass->n_roots);
   for (int i = 0; i < pass->n_roots; i++)
     {
@@ -639,6 +644,7 @@ run_pass (const Pass *pass, GError **error)
                                "to access saved tensors after calling backward.");
           tensor_unref (grad);
           ok = FALSE;
+          failed = node;
           break;
         }
 
@@ -657,6 +663,7 @@ run_pass (const Pass *pass, GError **error)
         {
           tensor_unref (grad);
           ok = FALSE;
+          failed = node;
           break;
         }
       if (autograd_has_observer ())
@@ -677,7 +684,10 @@ run_pass (const Pass *pass, GError **error)
       op_info[node->op].backward (node, grad, grads);
       tensor_unref (grad);
       if (anomaly_enabled && !check_finite (node, grads, error))
-        ok = FALSE;
+        {
+          ok = FALSE;
+          failed = node;
+        }
       /* Edge magnitudes are for pictures: only worth a pass when someone watches.
        * A backward that measured a gradient as it wrote it (conv2d_backward, for a
        * weight's: no second pass over 9 MB) left the norm here already. */
@@ -731,9 +741,19 @@ run_pass (const Pass *pass, GError **error)
           if (!needed || n->state == NODE_DONE)
             node_free_saved (n);
         }
-      autograd_emit (&(Event){ .kind = EVENT_GRAPH_FREED, .node = root_node, .tensor = root });
+      /* A second backward found the graph freed already: nothing new was. */
+      if (!g_error_matches (local_error, AUTOGRAD_ERROR, AUTOGRAD_ERROR_GRAPH_FREED))
+        autograd_emit (&(Event){ .kind = EVENT_GRAPH_FREED, .node = root_node, .tensor = root });
     }
-  autograd_emit (&(Event){ .kind = EVENT_BACKWARD_END, .node = root_node, .tensor = root });
+  /* A failure is no "finished": the event names the node it failed at and
+   * PyTorch's message (a cancelled run is no failure of the student's). */
+  if (failed != NULL)
+    autograd_emit (&(Event){ .kind = EVENT_BACKWARD_END, .node = failed, .tensor = root,
+                             .text = local_error != NULL ? local_error->message : NULL });
+  else
+    autograd_emit (&(Event){ .kind = EVENT_BACKWARD_END, .node = root_node, .tensor = root });
+  if (local_error != NULL)
+    g_propagate_error (caller_error, local_error);
 
   grad_mode_set_enabled (was_enabled);
   for (int r = 0; r < pass->n_roots; r++)

@@ -324,7 +324,8 @@ typedef enum
   EVENT_NODE_BEGIN,               /* node about to run; its gradients have all arrived */
   EVENT_NODE_END,                 /* node ran; grads: what it produced, per next slot */
   EVENT_GRAD_ACCUMULATED,         /* node: AccumulateGrad; tensor: the leaf, .grad updated */
-  EVENT_BACKWARD_END,
+  EVENT_BACKWARD_END,             /* node: the root's, or the node it failed at; text: why
+                                   * it failed (PyTorch's message), NULL when it finished */
   EVENT_GRAPH_FREED,              /* tensor: the root whose graph's saved tensors were freed */
   EVENT_GRADS_ZEROED,             /* optimizer zero_grad */
   EVENT_PARAM_UPDATED,            /* optimizer step: tensor is the parameter */

@@ -289,6 +289,11 @@ stepper_describe_event (const Event *ev, LessonRun *run)
       }
 
     case EVENT_BACKWARD_END:
+      if (ev->text != NULL)
+        /* Translators: %1$s is the grad_fn backward failed at (SubBackward0), %2$s
+         * PyTorch's own message, which stays in English as PyTorch prints it. */
+        return g_strdup_printf (_("Backward failed at %1$s: %2$s"),
+                                node ? node_name (node) : "?", ev->text);
       return g_strdup (_("Backward finished"));
 
     case EVENT_GRAPH_FREED:

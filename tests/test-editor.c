@@ -7,7 +7,12 @@
  * - breakpoints: a click in the gutter (GtkSourceView's ::line-mark-activated),
  *   win.toggle-breakpoint (F12, Ctrl+B) at the cursor's line; play and
  *   run-to-end stop at them, the log says so; they move with their line when a
- *   line is inserted above, and the stepper's set follows; editor-breakpoints.png.
+ *   line is inserted above, and the stepper's set follows; editor-breakpoints.png;
+ * - errors where they happen: the second Q.backward() of the autograd lesson
+ *   is logged as a failure with PyTorch's reason, not "Backward finished", its
+ *   node selected in the graph (editor-backward-failed.png); the tracebacks of
+ *   real Python programs (an exception, a SyntaxError) mark their line and
+ *   column, the message first in the banner over the code (editor-traceback.png).
  */
 
 #include <string.h>
@@ -19,6 +24,7 @@
 #include "app-driver.h"
 #include "code-view.h"
 #include "event-log.h"
+#include "program.h"
 #include "theme.h"
 
 static GradlensCodeView *
@@ -229,6 +235,136 @@ script_breakpoints (GradlensWindow *window)
   g_assert_cmpuint (stepper_get_n_breakpoints (gradlens_window_get_stepper (window)), ==, 0);
 }
 
+static void
+script_backward_failure (GradlensWindow *window)
+{
+  GradlensEventLog *log = GRADLENS_EVENT_LOG (panel (window, "event-log"));
+  GraphView *graph = GRAPH_VIEW (panel (window, "graph"));
+  guint finished = 0, failed = 0;
+
+  select_lesson (window, "autograd");
+  command (window, "run-to-end");
+  g_assert_cmpint (status_of (window), ==, STEPPER_FINISHED);
+  for (guint i = 0; i < gradlens_event_log_get_n_entries (log); i++)
+    {
+      const char *text = gradlens_event_log_get_text (log, i);
+
+      if (g_str_equal (text, "Backward finished"))
+        finished++;
+      if (g_str_has_prefix (text, "Backward failed at PowBackward0: Trying to backward through "
+                                  "the graph a second time"))
+        failed++;
+    }
+  /* The first backward finished, the second failed. */
+  g_assert_cmpuint (finished, ==, 1);
+  g_assert_cmpuint (failed, ==, 1);
+  g_assert_nonnull (graph_view_get_selection (graph));
+  g_assert_cmpstr (node_name (graph_view_get_selection (graph)), ==, "PowBackward0");
+  screenshot (window, "backward-failed");
+}
+
+/* A program's traceback, as the embedded Python gives it. */
+static char *
+run_program (const char  *source,
+             Lesson     **lesson_out)
+{
+  Lesson *lesson = program_lesson_new ("oops.py", source);
+  LessonRun *run = lesson_run_new (lesson, NULL);
+  g_autoptr (GError) error = NULL;
+  char *text;
+
+  g_assert_false (lesson_run_execute (run, &error));
+  g_assert_nonnull (error);
+  text = g_strdup (error->message);
+  g_test_message ("%s", text);
+  lesson_run_free (run);
+  *lesson_out = lesson;
+  return text;
+}
+
+static void
+script_tracebacks (GradlensWindow *window)
+{
+  static const char raising[] =
+    "import torch\n"
+    "\n"
+    "def f(x):\n"
+    "    return x.sum()\n"
+    "\n"
+    "a = torch.tensor([1., 2.], requires_grad=True)\n"
+    "y = f(a) * 2\n"
+    "y.backward()\n"
+    "if True:\n"
+    "    y.backward()\n"
+    "print('never')\n";
+  static const char syntax[] =
+    "import torch\n"
+    "a = torch.ones(2)\n"
+    "b = (a +\n";
+  GradlensCodeView *code = code_of (window);
+  Lesson *lesson = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *marks = NULL;
+  const char *banner;
+
+  select_lesson (window, "autograd");
+  gradlens_code_view_set_code (code, raising);
+  text = run_program (raising, &lesson);
+  gradlens_code_view_show_error (code, text, 0);
+  /* Raised on line 10 (a program from memory: Python prints no code line
+   * under the frame, and no carets)... */
+  g_assert_cmpint (gradlens_code_view_get_line (code), ==, 10);
+  marks = categories_at (code, 10);
+  g_assert_cmpstr (marks, ==, "gradlens-error");
+  g_assert_cmpint (gradlens_code_view_get_error_column (code), ==, 0);
+  /* ...the message first, then Python's frames. */
+  banner = gradlens_code_view_get_error (code);
+  g_assert_true (g_str_has_prefix (banner, "RuntimeError: Trying to backward through the graph "
+                                           "a second time"));
+  g_assert_nonnull (strstr (banner, "\n\nTraceback (most recent call last):\n"));
+  g_assert_nonnull (strstr (banner, "line 10"));
+  gradlens_code_view_set_phase (code, "error", "Stopped with an error", NULL);
+  lesson_free (lesson);
+
+  /* A program read from its file: 3.11's carets under the code say where in
+   * the line, the indentation Python strips put back. */
+  gradlens_code_view_show_error (code,
+                                 "Traceback (most recent call last):\n"
+                                 "  File \"oops.py\", line 10, in <module>\n"
+                                 "    y.backward()\n"
+                                 "    ^^^^^^^^^^^^\n"
+                                 "RuntimeError: Trying to backward through the graph a second "
+                                 "time\n", 0);
+  g_assert_cmpint (gradlens_code_view_get_line (code), ==, 10);
+  g_assert_cmpint (gradlens_code_view_get_error_column (code), ==, 5);
+  g_assert_cmpstr (gradlens_code_view_get_error (code), ==,
+                   "RuntimeError: Trying to backward through the graph a second time\n\n"
+                   "Traceback (most recent call last):\n"
+                   "  File \"oops.py\", line 10, in <module>\n"
+                   "    y.backward()\n"
+                   "    ^^^^^^^^^^^^");
+  screenshot (window, "traceback");
+
+  /* A SyntaxError: nothing ran; its line and column. */
+  g_clear_pointer (&text, g_free);
+  gradlens_code_view_set_code (code, syntax);
+  g_assert_null (gradlens_code_view_get_error (code));
+  text = run_program (syntax, &lesson);
+  gradlens_code_view_show_error (code, text, 0);
+  g_assert_cmpint (gradlens_code_view_get_line (code), ==, 3);
+  g_assert_cmpint (gradlens_code_view_get_error_column (code), ==, 5);
+  g_assert_true (g_str_has_prefix (gradlens_code_view_get_error (code), "SyntaxError: "));
+  lesson_free (lesson);
+
+  /* Not a traceback: the words as they are, the line given. */
+  gradlens_code_view_show_error (code, "The input size must be 32 or more", 2);
+  g_assert_cmpstr (gradlens_code_view_get_error (code), ==, "The input size must be 32 or more");
+  g_assert_cmpint (gradlens_code_view_get_line (code), ==, 2);
+  g_assert_cmpint (gradlens_code_view_get_error_column (code), ==, 0);
+  gradlens_code_view_show_error (code, NULL, 0);
+  g_assert_null (gradlens_code_view_get_error (code));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -240,6 +376,8 @@ main (int   argc,
 
   g_test_add_data_func ("/ui/editor/source-view", script_source_view, run_in_app);
   g_test_add_data_func ("/ui/editor/breakpoints", script_breakpoints, run_in_app);
+  g_test_add_data_func ("/ui/editor/backward-failure", script_backward_failure, run_in_app);
+  g_test_add_data_func ("/ui/editor/tracebacks", script_tracebacks, run_in_app);
 
   return g_test_run ();
 }

@@ -299,6 +299,45 @@ test_breakpoints (void)
   stepper_free (s);
 }
 
+static void
+collect_sentence (const Event *event, LessonRun *run, guint64 index, gpointer user_data)
+{
+  if (event->kind == EVENT_BACKWARD_END || event->kind == EVENT_GRAPH_FREED)
+    {
+      g_ptr_array_add (user_data, stepper_describe_event (event, run));
+      if (event->text != NULL)
+        g_ptr_array_add (user_data, g_strdup (node_name (event->node)));
+    }
+}
+
+/* The second Q.backward() fails: the event says so, at the node it failed at
+ * (a PowBackward0, the first whose saved tensors the first backward freed), with
+ * PyTorch's words; the graph is not "freed" a second time. */
+static void
+test_backward_failure (void)
+{
+  g_autoptr (GPtrArray) sentences = g_ptr_array_new_with_free_func (g_free);
+  Stepper *s = stepper_new (&lesson_autograd, NULL, STEPPER_STOP_PHASE, NULL, NULL, NULL);
+
+  stepper_set_event_hook (s, collect_sentence, sentences);
+  g_assert_cmpint (stepper_run_to_end_sync (s), ==, STEPPER_FINISHED);
+  g_assert_true (stepper_get_result (s, NULL));
+  g_assert_cmpuint (sentences->len, ==, 4);
+  g_assert_cmpstr (sentences->pdata[0], ==,
+                   "The graph's saved tensors were freed (no retain_graph=True): "
+                   "it cannot run backward again");
+  g_assert_cmpstr (sentences->pdata[1], ==, "Backward finished");
+  g_assert_cmpstr (sentences->pdata[2], ==,
+                   "Backward failed at PowBackward0: Trying to backward through the graph a "
+                   "second time (or directly access saved tensors after they have already been "
+                   "freed). Saved intermediate values of the graph are freed when you call "
+                   ".backward() or autograd.grad(). Specify retain_graph=True if you need to "
+                   "backward through the graph a second time or if you need to access saved "
+                   "tensors after calling backward.");
+  g_assert_cmpstr (sentences->pdata[3], ==, "PowBackward0");
+  stepper_free (s);
+}
+
 /* A failing lesson finishes with its error. */
 static void
 test_failure (void)
@@ -824,6 +863,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/stepper/sequence-per-run", test_sequence_per_run);
   g_test_add_func ("/engine/stepper/failure", test_failure);
   g_test_add_func ("/engine/stepper/breakpoints", test_breakpoints);
+  g_test_add_func ("/engine/stepper/backward-failure", test_backward_failure);
   g_test_add_func ("/engine/stepper/resnet-stepped-equals-straight",
                    test_resnet_stepped_equals_straight);
   g_test_add_func ("/engine/stepper/nodes-pruned", test_nodes_pruned);

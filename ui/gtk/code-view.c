@@ -11,6 +11,7 @@
 
 #include "code-view.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <gtksourceview/gtksource.h>
@@ -36,6 +37,8 @@ struct _GradlensCodeView
   GtkLabel          *phase_detail;
   GtkScrolledWindow *scroller;
   GtkTextView       *text_view;     /* a GtkSourceView */
+  GtkScrolledWindow *error_scroller;
+  GtkLabel          *error_label;
 
   GtkSourceBuffer *buffer;
   GtkSourceMark   *current_mark;    /* the executing line's, or NULL */
@@ -43,6 +46,9 @@ struct _GradlensCodeView
   gboolean     error;
   gboolean     dark;                /* the style scheme's */
   GArray      *breakpoints;         /* the lines ::breakpoints-changed last told */
+  GtkTextTag  *error_tag;           /* under the columns an error points at */
+  char        *error_text;          /* the banner's: message first, or NULL */
+  int          error_column;        /* 1-based; 0: none */
   char        *phase;               /* "idle", "forward", ... */
 };
 
@@ -278,6 +284,7 @@ gradlens_code_view_finalize (GObject *object)
   GradlensCodeView *self = GRADLENS_CODE_VIEW (object);
 
   g_free (self->phase);
+  g_free (self->error_text);
   g_clear_pointer (&self->breakpoints, g_array_unref);
 
   G_OBJECT_CLASS (gradlens_code_view_parent_class)->finalize (object);
@@ -315,6 +322,8 @@ gradlens_code_view_class_init (GradlensCodeViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, GradlensCodeView, phase_detail);
   gtk_widget_class_bind_template_child (widget_class, GradlensCodeView, scroller);
   gtk_widget_class_bind_template_child (widget_class, GradlensCodeView, text_view);
+  gtk_widget_class_bind_template_child (widget_class, GradlensCodeView, error_scroller);
+  gtk_widget_class_bind_template_child (widget_class, GradlensCodeView, error_label);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BOX_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "codeview");
@@ -330,6 +339,7 @@ gradlens_code_view_init (GradlensCodeView *self)
   /* Python reads left to right, with its line numbers on the left, in a
    * right-to-left window too. */
   gtk_widget_set_direction (GTK_WIDGET (self->text_view), GTK_TEXT_DIR_LTR);
+  gtk_widget_set_direction (GTK_WIDGET (self->error_scroller), GTK_TEXT_DIR_LTR);
   gtk_orientable_set_orientation (GTK_ORIENTABLE (gtk_widget_get_layout_manager (GTK_WIDGET (self))),
                                   GTK_ORIENTATION_VERTICAL);
 
@@ -343,6 +353,11 @@ gradlens_code_view_init (GradlensCodeView *self)
   gtk_source_buffer_set_highlight_syntax (self->buffer, TRUE);
   gtk_source_buffer_set_highlight_matching_brackets (self->buffer, FALSE);
   update_style_scheme (self);
+  self->error_tag = gtk_text_buffer_create_tag (GTK_TEXT_BUFFER (self->buffer), "error-column",
+                                                "underline", PANGO_UNDERLINE_ERROR,
+                                                "underline-rgba",
+                                                &(GdkRGBA) { 0.88, 0.11, 0.14, 1.0 },
+                                                NULL);
 
   /* The executing line above a breakpoint's dot (priority), both in the
    * gutter; the line's background in the phase's colour, translucent so it
@@ -392,6 +407,7 @@ gradlens_code_view_set_code (GradlensCodeView *self,
   self->line = 0;
   self->error = FALSE;
   update_current_mark (self);
+  gradlens_code_view_show_error (self, NULL, 0);
 
   /* The same program again (a reset): its breakpoints stay. */
   gtk_text_buffer_get_bounds (buffer, &start, &end);
@@ -621,4 +637,163 @@ gradlens_code_view_get_n_breakpoints (GradlensCodeView *self)
   g_autoptr (GArray) lines = gradlens_code_view_get_breakpoints (self);
 
   return lines->len;
+}
+
+/* --- Errors -------------------------------------------------------------------------- */
+
+/* Python's report of an exception (torch/_traceback.py prints it as Python
+ * does):
+ *
+ *   Traceback (most recent call last):          <- not for a SyntaxError
+ *     File "autograd.py", line 19, in <module>
+ *       Q.backward(gradient=external_grad)
+ *       ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^      <- 3.11: where, in the line
+ *   RuntimeError: Trying to backward ...        <- the exception, at column 0
+ *
+ * The last frame's line is where it was raised; its caret line, indented by 4
+ * plus the columns of the source line's code before the caret once the
+ * line's own indentation is stripped, gives the column. */
+typedef struct
+{
+  int line;             /* 0: none */
+  int caret;            /* offset of the first ^ or ~ in the stripped code; -1: none */
+  int length;           /* how many columns the carets cover */
+  char *message;        /* the exception's lines */
+  char *frames;         /* the rest: "Traceback ...", the frames */
+} Report;
+
+static void
+report_parse (const char *text,
+              Report     *report)
+{
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  g_autoptr (GString) message = g_string_new (NULL);
+  g_autoptr (GString) frames = g_string_new (NULL);
+  gboolean in_message = FALSE;
+
+  *report = (Report) { .caret = -1 };
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      const char *l = lines[i];
+      const char *marks = g_str_has_prefix (l, "    ") ? l + 4 + strspn (l + 4, " ") : NULL;
+
+      if (!in_message && g_str_has_prefix (l, "  File \"") && strstr (l, "\", line ") != NULL)
+        {
+          report->line = atoi (strstr (l, "\", line ") + strlen ("\", line "));
+          report->caret = -1;
+          report->length = 0;
+        }
+      else if (!in_message && report->line > 0 && marks != NULL && *marks != '\0'
+               && strspn (marks, "^~") == strlen (marks))
+        {
+          /* The caret line: under the frame's code, stripped of its indentation. */
+          report->caret = (int) (marks - (l + 4));
+          report->length = (int) strlen (marks);
+        }
+      else if (!in_message && *l != '\0' && *l != ' '
+               && !g_str_has_prefix (l, "Traceback (most recent call last)"))
+        in_message = TRUE;
+
+      if (in_message)
+        g_string_append_printf (message, "%s%s", message->len ? "\n" : "", l);
+      else
+        g_string_append_printf (frames, "%s%s", frames->len ? "\n" : "", l);
+    }
+  /* Not a traceback (an error of the lesson's own): all of it is the message. */
+  if (message->len == 0)
+    {
+      g_string_assign (message, frames->str);
+      g_string_truncate (frames, 0);
+    }
+  report->message = g_strdup (g_strchomp (message->str));
+  report->frames = g_strdup (g_strchomp (frames->str));
+}
+
+void
+gradlens_code_view_show_error (GradlensCodeView *self,
+                               const char       *text,
+                               int               fallback_line)
+{
+  GtkTextBuffer *buffer;
+  GtkTextIter start, end;
+  Report report;
+  int line;
+
+  g_return_if_fail (GRADLENS_IS_CODE_VIEW (self));
+
+  buffer = GTK_TEXT_BUFFER (self->buffer);
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  gtk_text_buffer_remove_tag (buffer, self->error_tag, &start, &end);
+  g_clear_pointer (&self->error_text, g_free);
+  self->error_column = 0;
+  if (text == NULL)
+    {
+      gtk_widget_set_visible (GTK_WIDGET (self->error_scroller), FALSE);
+      return;
+    }
+
+  report_parse (text, &report);
+  line = report.line > 0 && report.line <= gtk_text_buffer_get_line_count (buffer)
+           ? report.line : fallback_line;
+  /* The message first, as the last thing Python prints is what a student
+   * reads first; the frames under it. */
+  self->error_text = *report.frames ? g_strdup_printf ("%s\n\n%s", report.message, report.frames)
+                                    : g_strdup (report.message);
+  gtk_label_set_text (self->error_label, self->error_text);
+  gtk_widget_set_visible (GTK_WIDGET (self->error_scroller), TRUE);
+
+  if (line > 0)
+    {
+      gradlens_code_view_set_line (self, line, TRUE);
+      if (report.caret >= 0 && report.line == line)
+        {
+          GtkTextIter code;
+          int indent = 0;
+
+          /* The report strips the line's indentation: add it back. */
+          gtk_text_buffer_get_iter_at_line (buffer, &code, line - 1);
+          while (!gtk_text_iter_ends_line (&code)
+                 && g_unichar_isspace (gtk_text_iter_get_char (&code)))
+            {
+              indent++;
+              gtk_text_iter_forward_char (&code);
+            }
+          self->error_column = indent + report.caret + 1;
+          gtk_text_buffer_get_iter_at_line_offset (buffer, &start, line - 1, 0);
+          gtk_text_iter_forward_chars (&start, self->error_column - 1);
+          if (gtk_text_iter_get_line (&start) != line - 1)
+            gtk_text_buffer_get_iter_at_line (buffer, &start, line - 1);
+          end = start;
+          gtk_text_iter_forward_chars (&end, MAX (report.length, 1));
+          if (gtk_text_iter_get_line (&end) != line - 1 || gtk_text_iter_ends_line (&start))
+            {
+              /* A SyntaxError at the line's end ("was never closed"). */
+              end = start;
+              if (!gtk_text_iter_ends_line (&end))
+                gtk_text_iter_forward_to_line_end (&end);
+              if (gtk_text_iter_equal (&start, &end))
+                gtk_text_iter_backward_char (&start);
+            }
+          gtk_text_buffer_apply_tag (buffer, self->error_tag, &start, &end);
+          gtk_text_buffer_place_cursor (buffer, &start);
+        }
+    }
+  g_free (report.message);
+  g_free (report.frames);
+}
+
+const char *
+gradlens_code_view_get_error (GradlensCodeView *self)
+{
+  g_return_val_if_fail (GRADLENS_IS_CODE_VIEW (self), NULL);
+
+  return self->error_text;
+}
+
+int
+gradlens_code_view_get_error_column (GradlensCodeView *self)
+{
+  g_return_val_if_fail (GRADLENS_IS_CODE_VIEW (self), 0);
+
+  return self->error_column;
 }

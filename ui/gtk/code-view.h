@@ -51,4 +51,16 @@ GArray     *gradlens_code_view_get_breakpoints   (GradlensCodeView *self);
 guint       gradlens_code_view_get_n_breakpoints (GradlensCodeView *self);
 int         gradlens_code_view_get_cursor_line   (GradlensCodeView *self);
 
+/* A failed run: text is Python's report of the exception (a traceback, or a
+ * SyntaxError's), or any message. The line its last frame names (else
+ * fallback_line; 0: none) is marked as the error's, the columns its carets
+ * point at underlined, and a banner over the code shows the exception's
+ * message first, then the frames. NULL: the banner goes. set_code clears it. */
+void        gradlens_code_view_show_error        (GradlensCodeView *self, const char *text,
+                                                  int fallback_line);
+/* The banner's text (message first), or NULL. */
+const char *gradlens_code_view_get_error         (GradlensCodeView *self);
+/* The 1-based column the error points at; 0: none. */
+int         gradlens_code_view_get_error_column  (GradlensCodeView *self);
+
 G_END_DECLS

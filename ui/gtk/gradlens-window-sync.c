@@ -24,6 +24,7 @@ typedef struct
 {
   char *phase;
   char *text;
+  Node *failed;         /* a backward that failed: the node it failed at (a reference) */
 } LogEntry;
 
 static void
@@ -33,6 +34,7 @@ log_entry_free (gpointer data)
 
   g_free (e->phase);
   g_free (e->text);
+  g_clear_pointer (&e->failed, node_unref);
   g_free (e);
 }
 
@@ -192,13 +194,28 @@ _gradlens_window_on_event (const Event *ev,
 
   if (ev->kind == EVENT_LINE || (ev->kind == EVENT_PHASE && ev->line == LESSON_PHASE_DONE))
     tell_untracked_tensors (self, run, phase);
+  /* A backward that failed is an error, whatever the phase: in red, and its
+   * node marked in the graph at the next pause (drain_log). */
+  if (ev->kind == EVENT_BACKWARD_END && ev->text != NULL)
+    {
+      LogEntry *e = g_new0 (LogEntry, 1);
+
+      e->phase = g_strdup ("error");
+      e->text = stepper_describe_event (ev, run);
+      e->failed = ev->node != NULL ? node_ref (ev->node) : NULL;
+      g_async_queue_push (self->log_queue, e);
+      return;
+    }
   if (event_is_logged (ev))
     push_log (self, phase, stepper_describe_event (ev, run));
 }
 
-static void
+/* The queued sentences into the log. Returns the node the last failed
+ * backward among them failed at (a reference), or NULL. */
+static Node *
 drain_log (GradlensWindow *self)
 {
+  Node *failed = NULL;
   int queued = g_async_queue_length (self->log_queue);   /* < 0: threads waiting to pop */
   guint n = MAX (queued, 0);
   guint skip = n > GRADLENS_EVENT_LOG_LIMIT ? n - GRADLENS_EVENT_LOG_LIMIT : 0;
@@ -216,8 +233,14 @@ drain_log (GradlensWindow *self)
   while ((e = g_async_queue_try_pop (self->log_queue)) != NULL)
     {
       gradlens_event_log_append (self->event_log, e->phase, e->text);
+      if (e->failed != NULL)
+        {
+          g_clear_pointer (&failed, node_unref);
+          failed = g_steal_pointer (&e->failed);
+        }
       log_entry_free (e);
     }
+  return failed;
 }
 
 /* --- Keeping the panels in step ----------------------------------------------------- */
@@ -446,9 +469,18 @@ update_code (GradlensWindow     *self,
     {
       if (!stepper_get_result (self->stepper, &error))
         {
+          g_autofree char *message = NULL;
+
+          /* The line it was raised on (a SyntaxError's: before anything ran),
+           * the traceback over the code, its message first. */
           gradlens_code_view_set_line (self->code_view, line, TRUE);
+          gradlens_code_view_show_error (self->code_view, error != NULL ? error->message : NULL,
+                                         line);
+          if (gradlens_code_view_get_error (self->code_view) != NULL)
+            message = g_strndup (gradlens_code_view_get_error (self->code_view),
+                                 strcspn (gradlens_code_view_get_error (self->code_view), "\n"));
           gradlens_code_view_set_phase (self->code_view, "error", _("Stopped with an error"),
-                                        error != NULL ? error->message : NULL);
+                                        message);
           return;
         }
       gradlens_code_view_set_line (self->code_view, 0, FALSE);
@@ -575,6 +607,7 @@ _gradlens_window_sync (GradlensWindow *self)
   const StepperEvent *event;
   LessonRun *run;
   LessonPhase phase;
+  g_autoptr (Node) failed = NULL;
 
   if (self->stepper == NULL)
     return;
@@ -598,7 +631,7 @@ _gradlens_window_sync (GradlensWindow *self)
       return;
     }
 
-  drain_log (self);
+  failed = drain_log (self);
   update_code (self, run, status, event);
   update_graph (self);
   update_output (self, run);
@@ -609,6 +642,11 @@ _gradlens_window_sync (GradlensWindow *self)
   _gradlens_window_update_layer_chart (self, run, status != STEPPER_PAUSED || !self->playing);
 
   tell_divergence (self, run);
+
+  /* A backward failed since the last pause: the graph and the inspector show
+   * the node it failed at (the log said why). */
+  if (failed != NULL)
+    gradlens_window_select_node (self, failed);
 
   /* A breakpoint: play and the multi-phase commands stop here. */
   if (status == STEPPER_PAUSED && event != NULL && event->breakpoint)
