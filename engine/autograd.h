@@ -110,6 +110,10 @@ typedef enum
   OP_MV,
   OP_DOT,
   OP_BMM,
+  /* ops-index.c */
+  OP_INDEX,
+  OP_INDEX_PUT,
+  OP_COPY_SLICES,
   OP_COUNT
 } OpKind;
 

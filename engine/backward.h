@@ -54,6 +54,8 @@ void permute_backward    (Node *node, const Tensor *grad, Tensor **grad_inputs);
 void expand_backward     (Node *node, const Tensor *grad, Tensor **grad_inputs);
 void slice_backward      (Node *node, const Tensor *grad, Tensor **grad_inputs);
 void clone_backward      (Node *node, const Tensor *grad, Tensor **grad_inputs);
+void index_backward      (Node *node, const Tensor *grad, Tensor **grad_inputs);
+void index_put_backward  (Node *node, const Tensor *grad, Tensor **grad_inputs);
 void cat_backward        (Node *node, const Tensor *grad, Tensor **grad_inputs);
 /* ops-matmul.c */
 void mv_backward         (Node *node, const Tensor *grad, Tensor **grad_inputs);

@@ -59,6 +59,9 @@ const OpInfo op_info[] = {
   [OP_MV]              = { "MvBackward0",                   "@v",      mv_backward },
   [OP_DOT]             = { "DotBackward0",                  "·",       dot_backward },
   [OP_BMM]             = { "BmmBackward0",                  "bmm",     bmm_backward },
+  [OP_INDEX]           = { "IndexBackward0",                "x[idx]",  index_backward },
+  [OP_INDEX_PUT]       = { "IndexPutBackward0",             "x[idx]=", index_put_backward },
+  [OP_COPY_SLICES]     = { "CopySlices",                    "x[i]=",   index_put_backward },
 };
 
 /* An op appended to OpKind without its row fails here; a row left out in the

@@ -161,6 +161,14 @@ Tensor *tensor_select       (Tensor *a, int dim, int64_t index, GError **error);
 Tensor *tensor_slice        (Tensor *a, int dim, int64_t start, int64_t end, int64_t step,
                              GError **error);
 Tensor *tensor_clone        (Tensor *a);
+/* ops-index.c: y.flat[i] = a.flat[offsets[i]], y of (ndim, shape) (IndexBackward0);
+ * and x.flat[offsets[i]] = value broadcast to (ndim, shape), in place, recorded as
+ * CopySlices (a key of ints and slices) or IndexPutBackward0 (advanced) when x or
+ * value requires grad. */
+Tensor  *tensor_index       (Tensor *a, const int64_t *offsets, int64_t n, int ndim,
+                             const int64_t *shape, GError **error);
+gboolean tensor_index_put_  (Tensor *x, const int64_t *offsets, int64_t n, int ndim,
+                             const int64_t *shape, Tensor *value, bool advanced, GError **error);
 Tensor *tensor_cat          (int n, Tensor *const *tensors, int dim, GError **error);
 Tensor *tensor_stack        (int n, Tensor *const *tensors, int dim, GError **error);
 

@@ -151,6 +151,9 @@ static const char *const slot_names[OP_COUNT][NODE_MAX_EDGES] = {
   [OP_DOT] = { N_("left vector"), N_("right vector") },
   [OP_BMM] = { N_("left batch"), N_("right batch") },
   [OP_UNSAFE_VIEW] = { N_("input") },
+  [OP_INDEX] = { N_("input") },
+  [OP_INDEX_PUT] = { N_("input"), N_("assigned values") },
+  [OP_COPY_SLICES] = { N_("input"), N_("assigned values") },
 };
 
 static const char *const phase_sentences[] = {

@@ -462,13 +462,15 @@ node_dealloc (PyObject *self)
   PyObject_Free (self);
 }
 
-/* grad_fn.name(): the class name; an accumulator is "torch::autograd::AccumulateGrad". */
+/* grad_fn.name(): the class name; the two nodes PyTorch writes by hand, not generated
+ * from derivatives.yaml, carry their C++ namespace: "torch::autograd::AccumulateGrad",
+ * "torch::autograd::CopySlices". */
 static PyObject *
 node_name_py (PyObject *self, PyObject *unused)
 {
   Node *node = NODE (self);
-  if (node->op == OP_ACCUMULATE_GRAD)
-    return PyUnicode_FromString ("torch::autograd::AccumulateGrad");
+  if (node->op == OP_ACCUMULATE_GRAD || node->op == OP_COPY_SLICES)
+    return PyUnicode_FromFormat ("torch::autograd::%s", node_name (node));
   return PyUnicode_FromString (node_name (node));
 }
 

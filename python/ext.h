@@ -84,7 +84,8 @@ bool      ext_parse_ints             (PyObject *seq, int max, int *n, int64_t *v
 extern PyMethodDef ext_ops_methods[];
 extern PyMethodDef ext_module_methods[];
 extern PyMethodDef ext_autograd_methods[];
-extern PyMethodDef ext_files_methods[];   /* torch.load's reading (ext-files.c) */
+extern PyMethodDef ext_files_methods[];
+extern PyMethodDef ext_index_methods[];   /* x[idx], x[key] = v (ext-index.c) */   /* torch.load's reading (ext-files.c) */
 
 /* A failed backward's exception: the one a hook raised (kept by ext-autograd.c), or
  * RuntimeError with the engine's message. Steals error; returns NULL. */

@@ -494,7 +494,8 @@ ext_module_init (void)
     return NULL;
   if (PyModule_AddFunctions (m, ext_module_methods) < 0
       || PyModule_AddFunctions (m, ext_autograd_methods) < 0
-      || PyModule_AddFunctions (m, ext_files_methods) < 0)
+      || PyModule_AddFunctions (m, ext_files_methods) < 0
+      || PyModule_AddFunctions (m, ext_index_methods) < 0)
     {
       Py_DECREF (m);
       return NULL;

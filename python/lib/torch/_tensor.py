@@ -268,8 +268,10 @@ class Tensor(_gradlens.TensorBase):
             key = int(key)
         keys = key if isinstance(key, tuple) else (key,)
         if any(isinstance(k, (Tensor, list)) for k in keys):
-            from . import _unsupported
-            raise _unsupported("indexing with tensors or lists (advanced indexing)")
+            # Advanced indexing: one IndexBackward0 over the picked elements.
+            from ._indexing import elements
+            shape, offsets, _ = elements(self.shape, key)
+            return _typed(_gradlens.index(self, offsets, shape), self.dtype)
         n_real = sum(1 for k in keys if k is not None and k is not Ellipsis)
         out, dim = self, 0
         for k in keys:
@@ -297,8 +299,22 @@ class Tensor(_gradlens.TensorBase):
             "slice", self, 0, 0, self.shape[0], 1)
 
     def __setitem__(self, key, value):
-        from . import _unsupported
-        raise _unsupported("assignment to an indexed tensor (x[i] = ...)")
+        """x[key] = value, in place: CopySlices for ints and slices,
+        IndexPutBackward0 for a list, an index tensor or a mask (ops-index.c)."""
+        from ._indexing import elements
+        from ._functions import tensor
+        if isinstance(key, Tensor) and key.dtype is not _dtype.float32 and key.dim() == 0:
+            key = int(key)
+        shape, offsets, advanced = elements(self.shape, key)
+        if _is_number(value):
+            if self.dtype is _dtype.int64:
+                value = int(value)
+            elif self.dtype is _dtype.bool:
+                value = bool(value)
+            value = tensor(value, dtype=self.dtype)
+        elif not isinstance(value, Tensor):
+            value = tensor(value, dtype=self.dtype)
+        _gradlens.index_put_(self, offsets, shape, value, advanced)
 
     # --- comparisons: bool tensors -------------------------------------------------
 
