@@ -1,5 +1,5 @@
 /* test-ops-pytorch.c — the ops of ops-unary.c, ops-softmax.c, ops-shape.c,
- * ops-matmul.c and nn-loss.c against PyTorch, case by case, from
+ * ops-matmul.c, ops-index.c and nn-loss.c against PyTorch, case by case, from
  * tests/data/ops/ops.json (made by make-ops-fixtures.py beside it, PyTorch 1.13
  * with 2.x's names where they differ). For each case:
  *
@@ -133,6 +133,23 @@ apply_op (const JsonValue *op, Tensor **x, int n, const Case *c, GError **error)
   if (g_str_equal (name, "dot")) return tensor_dot (x[0], x[1], error);
   if (g_str_equal (name, "bmm")) return tensor_bmm (x[0], x[1], error);
   if (g_str_equal (name, "matmul")) return tensor_matmul (x[0], x[1], error);
+  if (g_str_equal (name, "index") || g_str_equal (name, "index_put")
+      || g_str_equal (name, "copy_slices"))
+    {
+      const JsonValue *offs = member (op, "offsets");
+      g_autofree int64_t *offsets = g_new (int64_t, offs->array.n + 1);
+      for (size_t i = 0; i < offs->array.n; i++)
+        offsets[i] = offs->array.items[i]->number.integer;
+      int nd = shape_of (member (op, "shape"), shape);
+      if (g_str_equal (name, "index"))
+        return tensor_index (x[0], offsets, offs->array.n, nd, shape, error);
+      /* b = a.clone(); b[key] = v: a needs no grad, so b starts as a plain copy. */
+      Tensor *b = tensor_copy (x[0]);
+      if (!tensor_index_put_ (b, offsets, offs->array.n, nd, shape, x[1],
+                              g_str_equal (name, "index_put"), error))
+        g_clear_pointer (&b, tensor_unref);
+      return b;
+    }
   g_error ("unknown op %s in ops.json", name);
 }
 

@@ -211,6 +211,39 @@ case("matmul-3d-3d", [inp(2, 3, 4), inp(2, 4, 2)], [op("matmul")], lambda a, b: 
 case("matmul-4d-4d", [inp(2, 2, 3, 2), inp(2, 2, 2, 3, grad=False)], [op("matmul")],
      lambda a, b: a @ b)
 
+# --- indexing (ops-index.c): the key's flat offsets, as torch/_indexing.py makes them
+def flat_offsets(shape, key):
+    return torch.arange(float(torch.Size(shape).numel())).view(*shape)[key].reshape(-1).long().tolist()
+
+
+def assigned(a, key, v):
+    b = a.clone()   # a needs no grad: b[key] = v records the assignment's node alone
+    b[key] = v
+    return b
+
+
+# Their own generator: the cases above keep their numbers.
+index_gen = torch.Generator().manual_seed(4321)
+
+
+def inp_i(*shape, grad=True):
+    return (torch.rand(*shape, generator=index_gen) * 2 - 1).requires_grad_(grad)
+
+
+ROWS = [2, 0, 2]
+MASK = torch.tensor([[True, False, True, True], [False, False, True, False],
+                     [True, True, False, False]])
+case("index-rows", [inp_i(3, 4)], [op("index", offsets=flat_offsets((3, 4), ROWS), shape=[3, 4])],
+     lambda x: x[ROWS])
+case("index-mask", [inp_i(3, 4)], [op("index", offsets=flat_offsets((3, 4), MASK), shape=[6])],
+     lambda x: x[MASK])
+case("index-put", [inp_i(2, 3, grad=False), inp_i(3)],
+     [op("index_put", offsets=flat_offsets((2, 3), [1]), shape=[1, 3])],
+     lambda a, v: assigned(a, [1], v))
+case("copy-slices", [inp_i(2, 3, grad=False), inp_i(2)],
+     [op("copy_slices", offsets=flat_offsets((2, 3), (slice(None), 1)), shape=[2])],
+     lambda a, v: assigned(a, (slice(None), 1), v))
+
 
 def values(t):
     return [float(v) for v in t.detach().reshape(-1).tolist()]
