@@ -194,6 +194,19 @@ script_breakpoints (GradlensWindow *window)
   marks = categories_at (code, 5);
   g_assert_nonnull (strstr (marks, "gradlens-breakpoint"));
   g_assert_nonnull (strstr (marks, "gradlens-line-forward"));
+  /* The gutter says what the dot is. */
+  {
+    GtkSourceBuffer *source = GTK_SOURCE_BUFFER (buffer);
+    GSList *bp = gtk_source_buffer_get_source_marks_at_line (source, 4, "gradlens-breakpoint");
+    GtkSourceMarkAttributes *attributes =
+      gtk_source_view_get_mark_attributes (GTK_SOURCE_VIEW (text), "gradlens-breakpoint", NULL);
+    g_autofree char *tip = NULL;
+
+    g_assert_nonnull (bp);
+    tip = gtk_source_mark_attributes_get_tooltip_text (attributes, bp->data);
+    g_assert_true (g_str_has_prefix (tip, "Breakpoint: "));
+    g_slist_free (bp);
+  }
   /* The cursor follows the program: F12 now would clear this one. */
   g_assert_cmpint (gradlens_code_view_get_cursor_line (code), ==, 5);
 

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <glib/gi18n.h>
 #include <gtksourceview/gtksource.h>
 
 #include "theme.h"
@@ -133,13 +134,23 @@ make_icon (IconShape      shape,
   return pixbuf;
 }
 
+/* The gutter's tooltip over a mark: its category's words (user_data, N_()). */
+static char *
+mark_tooltip (GtkSourceMarkAttributes *attributes,
+              GtkSourceMark           *mark,
+              gpointer                 words)
+{
+  return g_strdup (_(words));
+}
+
 static void
 add_category (GradlensCodeView *self,
               const char       *category,
               IconShape         shape,
               const char       *color_of,
               double            background_alpha,
-              int               priority)
+              int               priority,
+              const char       *tooltip)
 {
   g_autoptr (GtkSourceMarkAttributes) attributes = gtk_source_mark_attributes_new ();
   g_autoptr (GdkPixbuf) icon = NULL;
@@ -153,6 +164,8 @@ add_category (GradlensCodeView *self,
       color.alpha = background_alpha;
       gtk_source_mark_attributes_set_background (attributes, &color);
     }
+  g_signal_connect (attributes, "query-tooltip-text", G_CALLBACK (mark_tooltip),
+                    (gpointer) tooltip);
   gtk_source_view_set_mark_attributes (GTK_SOURCE_VIEW (self->text_view), category, attributes,
                                        priority);
 }
@@ -366,10 +379,13 @@ gradlens_code_view_init (GradlensCodeView *self)
     {
       g_autofree char *category = g_strconcat (CATEGORY_LINE, phases[i], NULL);
 
-      add_category (self, category, ICON_ARROW, phases[i], 0.24, 20);
+      add_category (self, category, ICON_ARROW, phases[i], 0.24, 20,
+                    N_("The line about to run"));
     }
-  add_category (self, CATEGORY_ERROR, ICON_CROSS, "error", 0.30, 30);
-  add_category (self, CATEGORY_BREAKPOINT, ICON_DOT, "error", 0, 10);
+  add_category (self, CATEGORY_ERROR, ICON_CROSS, "error", 0.30, 30,
+                N_("The program stopped here with an error"));
+  add_category (self, CATEGORY_BREAKPOINT, ICON_DOT, "error", 0, 10,
+                N_("Breakpoint: play and the run commands stop here. Click to remove it."));
 
   g_signal_connect (self->text_view, "line-mark-activated", G_CALLBACK (on_line_mark_activated),
                     self);
