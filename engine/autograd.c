@@ -819,6 +819,23 @@ tensor_backward (Tensor *root, const Tensor *gradient, bool retain_graph, GError
 }
 
 gboolean
+autograd_backward (int n_roots, Tensor *const *roots, const Tensor *const *gradients,
+                   bool retain_graph, GError **error)
+{
+  g_return_val_if_fail (n_roots > 0, FALSE);
+  g_autofree Tensor **seeds = g_new0 (Tensor *, n_roots);
+  gboolean ok = make_seeds (n_roots, roots, gradients, seeds, error);
+  if (ok)
+    {
+      Pass pass = { .n_roots = n_roots, .roots = roots, .seeds = seeds,
+                    .retain_graph = retain_graph };
+      ok = run_pass (&pass, error);
+    }
+  free_seeds (n_roots, seeds);
+  return ok;
+}
+
+gboolean
 autograd_grad (int n_outputs, Tensor *const *outputs, const Tensor *const *grad_outputs,
                int n_inputs, Tensor *const *inputs, bool retain_graph, bool allow_unused,
                Tensor **grads, GError **error)

@@ -270,6 +270,13 @@ void     anomaly_free              (Anomaly *anomaly);
 gboolean tensor_backward           (Tensor *root, const Tensor *gradient,
                                     bool retain_graph, GError **error);
 
+/* torch.autograd.backward(tensors, grad_tensors, retain_graph): one pass from every
+ * root at once (PyTorch's GraphRoot), each seeded with grad_tensors[i] (NULL: ones
+ * for a scalar), so a node shared by two roots runs once with their sum. */
+gboolean autograd_backward         (int n_roots, Tensor *const *roots,
+                                    const Tensor *const *gradients, bool retain_graph,
+                                    GError **error);
+
 /* torch.autograd.grad(outputs, inputs, grad_outputs, retain_graph, allow_unused):
  * the gradient of the outputs (seeded with grad_outputs[i], NULL: ones for a scalar)
  * with respect to each input, into grads[i] (new references; NULL for an unused

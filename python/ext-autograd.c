@@ -234,7 +234,58 @@ ext_grad (PyObject *module, PyObject *args)
   return result;
 }
 
+/* _backward(tensors, grad_tensors or None, retain_graph): one backward pass from them
+ * all (torch.autograd.backward). */
+static PyObject *
+ext_backward (PyObject *module, PyObject *args)
+{
+  PyObject *tensors, *grads_obj;
+  int retain_graph;
+  if (!PyArg_ParseTuple (args, "O!Op:_backward", &PyTuple_Type, &tensors, &grads_obj,
+                         &retain_graph))
+    return NULL;
+  Py_ssize_t n = PyTuple_GET_SIZE (tensors);
+  if (n == 0)
+    Py_RETURN_NONE;
+  if (grads_obj != Py_None && (!PyTuple_Check (grads_obj) || PyTuple_GET_SIZE (grads_obj) != n))
+    {
+      PyErr_Format (PyExc_RuntimeError, "grad can be implicitly created only for scalar outputs");
+      return NULL;
+    }
+  g_autofree Tensor **roots = tensors_of (tensors, false, "tensors");
+  g_autofree Tensor **grads = roots && grads_obj != Py_None
+                                ? tensors_of (grads_obj, true, "grad_tensors") : NULL;
+  if (roots == NULL || (grads_obj != Py_None && grads == NULL))
+    return NULL;
+  release_dropped ();
+
+  g_autoptr (GError) error = NULL;
+  gboolean ok, stopped = FALSE;
+  Py_BEGIN_ALLOW_THREADS
+  if (!ext_phase (LESSON_PHASE_BACKWARD))
+    stopped = TRUE, ok = FALSE;
+  else
+    {
+      ok = autograd_backward ((int) n, roots, (const Tensor *const *) grads, retain_graph,
+                              &error);
+      if (!ok && g_error_matches (error, AUTOGRAD_ERROR, AUTOGRAD_ERROR_CANCELLED))
+        stopped = TRUE;
+      else if (!ext_phase (LESSON_PHASE_FORWARD))
+        stopped = TRUE, ok = FALSE;
+    }
+  Py_END_ALLOW_THREADS
+  if (stopped)
+    {
+      PyErr_SetString (ext_stopped_error, "the program was stopped");
+      return NULL;
+    }
+  if (!ok)
+    return ext_raise_autograd_error (g_steal_pointer (&error));
+  Py_RETURN_NONE;
+}
+
 PyMethodDef ext_autograd_methods[] = {
+  { "_backward", ext_backward, METH_VARARGS, "_backward(tensors, grad_tensors, retain_graph)" },
   { "_add_hook", ext_add_hook, METH_VARARGS, "_add_hook(tensor, fn) -> id" },
   { "_remove_hook", ext_remove_hook, METH_VARARGS, "_remove_hook(tensor, id)" },
   { "_grad", ext_grad, METH_VARARGS,

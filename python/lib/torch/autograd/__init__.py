@@ -7,13 +7,20 @@ from .._tensor import Tensor
 from .._grad_mode import no_grad, enable_grad, set_grad_enabled
 
 
-def backward(tensors, grad_tensors=None, retain_graph=None):
-    if not isinstance(tensors, (list, tuple)):
-        tensors = [tensors]
-        grad_tensors = [grad_tensors]
-    grad_tensors = grad_tensors or [None] * len(tensors)
-    for t, g in zip(tensors, grad_tensors):
-        t.backward(g, retain_graph=retain_graph)
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
+             grad_variables=None, inputs=None):
+    """One backward pass from every tensor at once (autograd.h's autograd_backward):
+    a node two of them reach runs once, on the sum of their gradients."""
+    if create_graph or inputs is not None:
+        raise NotImplementedError("GradLens's torch: backward(create_graph=True) and "
+                                  "backward(inputs=...) are not supported")
+    tensors = _tensors(tensors)
+    if grad_tensors is not None:
+        grad_tensors = _tensors(grad_tensors) if not isinstance(grad_tensors, (list, tuple)) \
+            else tuple(grad_tensors)
+    if retain_graph is None:
+        retain_graph = create_graph
+    _gradlens._backward(tensors, grad_tensors, bool(retain_graph))
 
 
 def _tensors(x):

@@ -197,19 +197,30 @@ class Module:
         return {}
 
     def load_state_dict(self, state_dict, strict=True):
+        # PyTorch's order: each matching entry copied (a size mismatch noted instead,
+        # even when not strict), then missing and unexpected keys listed first.
         own = self.state_dict()
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
-        if strict and (missing or unexpected):
-            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}: "
-                               f"missing keys {missing}, unexpected keys {unexpected}")
+        errors = []
         for k, v in state_dict.items():
             if k in own:
                 if tuple(own[k].shape) != tuple(v.shape):
-                    raise RuntimeError(f"size mismatch for {k}: copying a param with shape "
-                                       f"{v.shape} from checkpoint, the shape in current model "
-                                       f"is {own[k].shape}.")
+                    errors.append(f"size mismatch for {k}: copying a param with shape "
+                                  f"{v.shape} from checkpoint, the shape in current model "
+                                  f"is {own[k].shape}.")
+                    continue
                 own[k]._assign_values(v)
+        if strict:
+            if unexpected:
+                errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(
+                    ", ".join(f'"{k}"' for k in unexpected)))
+            if missing:
+                errors.insert(0, "Missing key(s) in state_dict: {}. ".format(
+                    ", ".join(f'"{k}"' for k in missing)))
+        if errors:
+            raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
+                type(self).__name__, "\n\t".join(errors)))
         for mprefix, m in self.named_modules():
             pre = mprefix + ("." if mprefix else "")
             for name in m._extra_state():
