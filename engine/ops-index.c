@@ -106,9 +106,15 @@ tensor_index_put_ (Tensor *x, const int64_t *offsets, int64_t n, int ndim, const
                                       "used in an in-place operation.");
       return FALSE;
     }
-  /* v broadcast to the indexed shape, as copy_ / index_put_ broadcast it. */
+  /* v broadcast to the indexed shape, as copy_ / index_put_ broadcast it: leading
+   * dims of size 1 beyond the target's first dropped (y[0] = t of shape (1, 3)). */
+  g_autoptr (Tensor) src = tensor_alias (value);
+  int skip = 0;
+  while (value->ndim - skip > ndim && value->shape[skip] == 1)
+    skip++;
+  tensor_reshape_inplace (src, value->ndim - skip, value->shape + skip);
   bool was = grad_mode_set_enabled (false);
-  Tensor *expanded = tensor_expand (value, ndim, shape, error);
+  Tensor *expanded = tensor_expand (src, ndim, shape, error);
   grad_mode_set_enabled (was);
   if (expanded == NULL)
     return FALSE;
@@ -162,6 +168,13 @@ index_put_backward (Node *node, const Tensor *grad, Tensor **gi)
       g_autoptr (Tensor) picked = tensor_new_empty (ndim, shape);
       for (int64_t i = 0; i < o->n; i++)
         picked->data[i] = grad->data[o->offsets[i]];
-      gi[1] = tensor_sum_to_shape (picked, node->input_ndim[1], node->input_shape[1]);
+      /* To the value's shape, less the leading 1s the assignment dropped. */
+      int vdim = node->input_ndim[1];
+      const int64_t *vshape = node->input_shape[1];
+      int skip = 0;
+      while (vdim - skip > ndim && vshape[skip] == 1)
+        skip++;
+      gi[1] = tensor_sum_to_shape (picked, vdim - skip, vshape + skip);
+      tensor_reshape_inplace (gi[1], vdim, vshape);
     }
 }

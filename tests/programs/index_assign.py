@@ -51,3 +51,10 @@ for key in [[5], torch.tensor([0, -3])]:
         print(w[key])
     except IndexError as e:
         print("IndexError:", e)
+
+# A value with leading dims of size 1 fits, as copy_ takes it; its gradient keeps its shape.
+r = torch.tensor([[1., 2., 3.]], requires_grad=True)
+t = torch.zeros(2, 3)
+t[1] = r * 2
+(t * torch.arange(6.).view(2, 3)).sum().backward()
+print(t, r.grad)
