@@ -44,6 +44,12 @@ Lesson   *program_lesson_new          (const char *filename, const char *source)
 /* Reads path (UTF-8 Python source) into a program lesson. */
 Lesson   *program_lesson_new_from_file(const char *path, GError **error);
 
+/* Compiles source without running it: FALSE and LESSON_ERROR_PROGRAM with the
+ * SyntaxError as Python prints it (file, line, the code, a caret under the
+ * column) when it does not compile; for an editor, before anything runs. */
+gboolean  program_check_syntax        (const char *filename, const char *source,
+                                       GError **error);
+
 /* The lesson's run function (LessonFn): runs the program on the calling thread. */
 gboolean  program_run                 (LessonRun *run, GError **error);
 

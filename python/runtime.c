@@ -342,18 +342,67 @@ format_exception (void)
   return text;
 }
 
-static gboolean
-run_locked (LessonRun *run, GError **error)
+/* A traceback shows each frame's line of code (and 3.11's carets under the
+ * failing expression) from linecache, which reads files: a program edited in
+ * the window, or given as text, has none, or one that says something else.
+ * Its entry is the program's own text (mtime None: checkcache keeps it). */
+static void
+prime_linecache (const char *filename, const char *source)
 {
-  const Lesson *lesson = lesson_run_get_lesson (run);
-  PyObject *code = Py_CompileStringExFlags (lesson_run_get_source (run), lesson->filename,
-                                            Py_file_input, NULL, -1);
+  PyObject *linecache = PyImport_ImportModule ("linecache");
+  PyObject *cache = linecache ? PyObject_GetAttrString (linecache, "cache") : NULL;
+  PyObject *text = PyUnicode_FromString (source);
+  PyObject *lines = text ? PyObject_CallMethod (text, "splitlines", "O", Py_True) : NULL;
+  PyObject *entry = lines ? Py_BuildValue ("(nOOs)", (Py_ssize_t) strlen (source), Py_None,
+                                           lines, filename)
+                          : NULL;
+
+  if (cache && entry && PyDict_Check (cache))
+    PyDict_SetItemString (cache, filename, entry);
+  Py_XDECREF (entry);
+  Py_XDECREF (lines);
+  Py_XDECREF (text);
+  Py_XDECREF (cache);
+  Py_XDECREF (linecache);
+  PyErr_Clear ();
+}
+
+/* Compiles source; NULL and the SyntaxError, as Python prints it, in error. */
+static PyObject *
+compile_program (const char *filename, const char *source, GError **error)
+{
+  prime_linecache (filename, source);
+  PyObject *code = Py_CompileStringExFlags (source, filename, Py_file_input, NULL, -1);
   if (code == NULL)
     {
       g_autofree char *text = format_exception ();
       g_set_error_literal (error, LESSON_ERROR, LESSON_ERROR_PROGRAM, text);
-      return FALSE;
     }
+  return code;
+}
+
+gboolean
+program_check_syntax (const char *filename, const char *source, GError **error)
+{
+  g_return_val_if_fail (filename != NULL && source != NULL, FALSE);
+
+  if (!program_runtime_init (error))
+    return FALSE;
+  PyGILState_STATE gil = PyGILState_Ensure ();
+  PyObject *code = compile_program (filename, source, error);
+  gboolean ok = code != NULL;
+  Py_XDECREF (code);
+  PyGILState_Release (gil);
+  return ok;
+}
+
+static gboolean
+run_locked (LessonRun *run, GError **error)
+{
+  const Lesson *lesson = lesson_run_get_lesson (run);
+  PyObject *code = compile_program (lesson->filename, lesson_run_get_source (run), error);
+  if (code == NULL)
+    return FALSE;
 
   ext_reset_state ();
   PyObject *globals = PyDict_New ();

@@ -11,8 +11,9 @@
  * - errors where they happen: the second Q.backward() of the autograd lesson
  *   is logged as a failure with PyTorch's reason, not "Backward finished", its
  *   node selected in the graph (editor-backward-failed.png); the tracebacks of
- *   real Python programs (an exception, a SyntaxError) mark their line and
- *   column, the message first in the banner over the code (editor-traceback.png).
+ *   real Python programs (an exception; a SyntaxError, checked before anything
+ *   runs) mark their line and column, the message first in the banner over the
+ *   code (editor-traceback.png, editor-syntax-error.png).
  */
 
 #include <string.h>
@@ -324,19 +325,20 @@ script_tracebacks (GradlensWindow *window)
   gradlens_code_view_set_code (code, raising);
   text = run_program (raising, &lesson);
   gradlens_code_view_show_error (code, text, 0);
-  /* Raised on line 10 (a program from memory: Python prints no code line
-   * under the frame, and no carets)... */
+  /* Raised on line 10, its call underlined from its first column (the
+   * program's code and 3.11's carets under the frame, from memory)... */
   g_assert_cmpint (gradlens_code_view_get_line (code), ==, 10);
   marks = categories_at (code, 10);
   g_assert_cmpstr (marks, ==, "gradlens-error");
-  g_assert_cmpint (gradlens_code_view_get_error_column (code), ==, 0);
+  g_assert_cmpint (gradlens_code_view_get_error_column (code), ==, 5);
   /* ...the message first, then Python's frames. */
   banner = gradlens_code_view_get_error (code);
   g_assert_true (g_str_has_prefix (banner, "RuntimeError: Trying to backward through the graph "
                                            "a second time"));
   g_assert_nonnull (strstr (banner, "\n\nTraceback (most recent call last):\n"));
-  g_assert_nonnull (strstr (banner, "line 10"));
+  g_assert_nonnull (strstr (banner, "line 10, in <module>\n    y.backward()"));
   gradlens_code_view_set_phase (code, "error", "Stopped with an error", NULL);
+  screenshot (window, "traceback");
   lesson_free (lesson);
 
   /* A program read from its file: 3.11's carets under the code say where in
@@ -356,18 +358,21 @@ script_tracebacks (GradlensWindow *window)
                    "  File \"oops.py\", line 10, in <module>\n"
                    "    y.backward()\n"
                    "    ^^^^^^^^^^^^");
-  screenshot (window, "traceback");
 
-  /* A SyntaxError: nothing ran; its line and column. */
-  g_clear_pointer (&text, g_free);
+  /* A SyntaxError, found before anything runs: its line and column. */
   gradlens_code_view_set_code (code, syntax);
   g_assert_null (gradlens_code_view_get_error (code));
-  text = run_program (syntax, &lesson);
-  gradlens_code_view_show_error (code, text, 0);
+  {
+    g_autoptr (GError) error = NULL;
+
+    g_assert_false (program_check_syntax ("oops.py", syntax, &error));
+    gradlens_code_view_show_error (code, error->message, 0);
+  }
   g_assert_cmpint (gradlens_code_view_get_line (code), ==, 3);
   g_assert_cmpint (gradlens_code_view_get_error_column (code), ==, 5);
-  g_assert_true (g_str_has_prefix (gradlens_code_view_get_error (code), "SyntaxError: "));
-  lesson_free (lesson);
+  g_assert_true (g_str_has_prefix (gradlens_code_view_get_error (code),
+                                   "SyntaxError: '(' was never closed"));
+  screenshot (window, "syntax-error");
 
   /* Not a traceback: the words as they are, the line given. */
   gradlens_code_view_show_error (code, "The input size must be 32 or more", 2);

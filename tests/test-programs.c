@@ -247,6 +247,39 @@ test_syntax_error (void)
   g_assert_nonnull (strstr (error->message, "step.py"));
   lesson_run_free (run);
   lesson_free (lesson);
+
+  /* Checked before anything runs: the same report. */
+  g_clear_error (&error);
+  g_assert_false (program_check_syntax ("step.py", "import torch\nx = (1 +\n", &error));
+  g_assert_error (error, LESSON_ERROR, LESSON_ERROR_PROGRAM);
+  g_assert_nonnull (strstr (error->message, "  File \"step.py\", line 2\n    x = (1 +\n"));
+  g_assert_true (g_str_has_suffix (error->message, "SyntaxError: '(' was never closed\n"));
+  g_clear_error (&error);
+  g_assert_true (program_check_syntax ("step.py", "import torch\nx = (1 +\n 2)\n", &error));
+  g_assert_no_error (error);
+}
+
+/* A traceback shows the program's code under each frame, with 3.11's carets,
+ * though the program has no file. */
+static void
+test_traceback_code (void)
+{
+  Lesson *lesson = lesson_of ("import torch\n"
+                              "a = torch.ones(2, requires_grad=True)\n"
+                              "y = (a * a).sum()\n"
+                              "y.backward()\n"
+                              "y.backward()\n");
+  LessonRun *run = lesson_run_new (lesson, NULL);
+  g_autoptr (GError) error = NULL;
+
+  g_assert_false (lesson_run_execute (run, &error));
+  g_assert_error (error, LESSON_ERROR, LESSON_ERROR_PROGRAM);
+  g_assert_nonnull (strstr (error->message, "\", line 5, in <module>\n    y.backward()\n"));
+  g_assert_true (g_str_has_prefix (strstr (error->message, "RuntimeError: "),
+                                   "RuntimeError: Trying to backward through the graph a second "
+                                   "time"));
+  lesson_run_free (run);
+  lesson_free (lesson);
 }
 
 /* `import torch` is GradLens's, whatever is installed. */
@@ -301,6 +334,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/python/stepper/phases", test_phases);
   g_test_add_func ("/python/stepper/endless-loop-stops", test_endless_loop_stops);
   g_test_add_func ("/python/syntax-error", test_syntax_error);
+  g_test_add_func ("/python/traceback-code", test_traceback_code);
   g_test_add_func ("/python/isolated", test_isolated);
   return g_test_run ();
 }

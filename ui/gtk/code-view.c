@@ -706,6 +706,13 @@ report_parse (const char *text,
           report->caret = (int) (marks - (l + 4));
           report->length = (int) strlen (marks);
         }
+      else if (!in_message && report->line > 0 && marks == l + 4 && *marks != '\0')
+        {
+          /* The frame's code. 3.11 draws no carets under a statement that
+           * fails whole: then all of it is where. */
+          report->caret = 0;
+          report->length = (int) g_utf8_strlen (marks, -1);
+        }
       else if (!in_message && *l != '\0' && *l != ' '
                && !g_str_has_prefix (l, "Traceback (most recent call last)"))
         in_message = TRUE;
