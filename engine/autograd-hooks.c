@@ -66,6 +66,12 @@ autograd_remove_hook (Tensor *t, guint id)
   remove_from (t->hooks, id, NULL);
 }
 
+void
+autograd_node_remove_hook (Node *node, guint id)
+{
+  remove_from (node->hooks, id, &node->retain_at);
+}
+
 /* retain_grad: a non-leaf's .grad is the whole gradient its grad_fn received. */
 static void
 retain_into (Tensor *t, const Tensor *grad)

@@ -317,6 +317,8 @@ guint    autograd_add_hook         (Tensor *t, GradHookFn fn, gpointer user_data
 /* Removes hook id from t (or from the grad_fn it was registered on); a second
  * removal does nothing. */
 void     autograd_remove_hook      (Tensor *t, guint id);
+/* The same from the node a non-leaf's hook went to (t->grad_fn when it was added). */
+void     autograd_node_remove_hook (Node *node, guint id);
 /* For the engine: a new hooks array; node's hooks (or its leaf's) and retain_grad
  * on *grad, which the caller owns and which may be replaced. */
 GArray  *autograd_hooks_new        (void);

@@ -29,6 +29,44 @@ release_dropped (void)
   g_ptr_array_unref (list);
 }
 
+/* Every hook a run registered, with what holds it (a node, or a leaf tensor), so
+ * that the run's end can take them away: a hook's function usually refers to the
+ * tensors it watches, a cycle through the engine that Python's collector cannot
+ * see. Only touched with the GIL held. */
+typedef struct
+{
+  LessonRun *run;
+  Node *node;                      /* strong, or NULL: a leaf's */
+  Tensor *leaf;                    /* strong, or NULL */
+  guint id;
+} Registered;
+
+static GArray *registered;
+
+static void
+registered_clear (gpointer data)
+{
+  Registered *r = data;
+  if (r->node)
+    {
+      autograd_node_remove_hook (r->node, r->id);
+      node_unref (r->node);
+    }
+  if (r->leaf)
+    {
+      autograd_remove_hook (r->leaf, r->id);
+      tensor_unref (r->leaf);
+    }
+}
+
+void
+ext_hooks_release_run (LessonRun *run)
+{
+  for (guint i = registered ? registered->len : 0; i-- > 0;)
+    if (g_array_index (registered, Registered, i).run == run)
+      g_array_remove_index (registered, i);
+}
+
 static void
 hook_destroy (gpointer data)
 {
@@ -120,7 +158,16 @@ ext_add_hook (PyObject *module, PyObject *args)
                        "cannot register a hook on a tensor that doesn't require gradient");
       return NULL;
     }
+  Node *holder = t->grad_fn;
   guint id = autograd_add_hook (t, hook_call, Py_NewRef (fn), hook_destroy);
+  if (registered == NULL)
+    {
+      registered = g_array_new (FALSE, FALSE, sizeof (Registered));
+      g_array_set_clear_func (registered, registered_clear);
+    }
+  Registered r = { ext_current_run (), holder ? node_ref (holder) : NULL,
+                   holder ? NULL : tensor_ref (t), id };
+  g_array_append_val (registered, r);
   return PyLong_FromUnsignedLong (id);
 }
 
@@ -135,6 +182,14 @@ ext_remove_hook (PyObject *module, PyObject *args)
   Tensor *t = ext_tensor_get (obj, "tensor");
   if (t == NULL)
     return NULL;
+  /* From where it was added: a grad_fn that an assignment since replaced keeps it. */
+  for (guint i = 0; registered && i < registered->len; i++)
+    if (g_array_index (registered, Registered, i).id == (guint) id)
+      {
+        g_array_remove_index (registered, i);
+        release_dropped ();
+        Py_RETURN_NONE;
+      }
   autograd_remove_hook (t, (guint) id);
   release_dropped ();
   Py_RETURN_NONE;

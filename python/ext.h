@@ -90,3 +90,5 @@ extern PyMethodDef ext_index_methods[];   /* x[idx], x[key] = v (ext-index.c) */
 /* A failed backward's exception: the one a hook raised (kept by ext-autograd.c), or
  * RuntimeError with the engine's message. Steals error; returns NULL. */
 PyObject *ext_raise_autograd_error   (GError *error);
+/* Takes away every hook the run registered (the end of a run; GIL held). */
+void      ext_hooks_release_run      (LessonRun *run);

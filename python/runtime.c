@@ -458,6 +458,7 @@ run_locked (LessonRun *run, GError **error)
   /* The program's objects go with its globals; the run keeps its own references
    * to the tensors it shows. */
   PyDict_Clear (globals);
+  ext_hooks_release_run (run);
   Py_DECREF (globals);
   Py_DECREF (code);
   PyGC_Collect ();

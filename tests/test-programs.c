@@ -282,6 +282,37 @@ test_traceback_code (void)
   lesson_free (lesson);
 }
 
+/* A hook whose function refers to the tensor it watches is a cycle through the
+ * engine (node → hook → function → tensor → node) that Python's collector cannot
+ * see: the run's end takes its hooks away, and the graph goes with the run. */
+static void
+test_hooks_freed (void)
+{
+  /* A first run: the interpreter's own start, torch's import, are not counted. */
+  Lesson *warm = lesson_of ("import torch\n");
+  LessonRun *run = lesson_run_new (warm, NULL);
+  g_assert_true (lesson_run_execute (run, NULL));
+  lesson_run_free (run);
+  lesson_free (warm);
+
+  gint nodes = node_live_count (), tensors = tensor_live_count ();
+  Lesson *lesson = lesson_of ("import torch\n"
+                              "def make():\n"
+                              "    a = torch.ones(3, requires_grad=True)\n"
+                              "    b = a * 2\n"
+                              "    b.register_hook(lambda g: print(b.grad_fn.name()))\n"
+                              "    a.register_hook(lambda g: a)\n"
+                              "    (b * b).sum().backward()\n"
+                              "make()\n");
+  run = lesson_run_new (lesson, NULL);
+  g_assert_true (lesson_run_execute (run, NULL));
+  g_assert_cmpstr (lesson_run_get_output (run), ==, "MulBackward0\n");
+  lesson_run_free (run);
+  lesson_free (lesson);
+  g_assert_cmpint (node_live_count (), ==, nodes);
+  g_assert_cmpint (tensor_live_count (), ==, tensors);
+}
+
 /* `import torch` is GradLens's, whatever is installed. */
 static void
 test_isolated (void)
@@ -336,5 +367,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/python/syntax-error", test_syntax_error);
   g_test_add_func ("/python/traceback-code", test_traceback_code);
   g_test_add_func ("/python/isolated", test_isolated);
+  g_test_add_func ("/python/hooks-freed", test_hooks_freed);
   return g_test_run ();
 }
