@@ -398,6 +398,40 @@ cluster_of_module (const GraphLayout *layout,
   return -1;
 }
 
+/* Module path's box or cluster starts at (x, y) on screen, to a pixel. */
+static void
+assert_module_at (GraphView  *view,
+                  const char *path,
+                  double      x,
+                  double      y)
+{
+  const GraphLayout *layout = graph_view_get_layout (view);
+  int box = box_of_module (layout, path), cluster = cluster_of_module (layout, path);
+  const GraphRect *r = box >= 0 ? &layout->nodes[box].rect : &layout->clusters[cluster].rect;
+  double sx, sy;
+
+  g_assert_true (box >= 0 || cluster >= 0);
+  viewport_graph_to_screen (graph_view_get_viewport (view), r->x, r->y, &sx, &sy);
+  g_test_message ("%s at %.1f, %.1f (was %.1f, %.1f)", path, sx, sy, x, y);
+  g_assert_cmpfloat (fabs (sx - x), <=, 1);
+  g_assert_cmpfloat (fabs (sy - y), <=, 1);
+}
+
+/* What the folded box of module path says about its gradients now. */
+static const char *
+module_status (GraphView  *view,
+               const char *path)
+{
+  static char *text;
+  GraphModuleState state;
+
+  g_clear_pointer (&text, g_free);
+  graph_model_module_state (graph_view_get_layout (view)->model, path, &state);
+  text = graph_module_status_text (&state);
+  g_test_message ("%s: %s", path, text);
+  return text != NULL ? text : "";
+}
+
 static void
 script_overview (GradlensWindow *window)
 {
@@ -405,7 +439,7 @@ script_overview (GradlensWindow *window)
   const GraphLayout *layout;
   const Viewport *vp;
   int box, n_folded = 0, n_boxes;
-  double sx, sy, bottom_x, bottom_y;
+  double sx, sy, bottom_x, bottom_y, corner_x, corner_y;
 
   /* Lessons without a loss show no empty plots. */
   select_lesson (window, "autograd");
@@ -445,12 +479,16 @@ script_overview (GradlensWindow *window)
   viewport_graph_to_screen (vp, layout->nodes[box].rect.x + layout->nodes[box].rect.width / 2,
                             layout->nodes[box].rect.y + layout->nodes[box].rect.height / 2,
                             &sx, &sy);
+  viewport_graph_to_screen (vp, layout->nodes[box].rect.x, layout->nodes[box].rect.y,
+                            &corner_x, &corner_y);
   click_at (GTK_WIDGET (view), sx, sy);
   g_assert_false (graph_view_get_module_collapsed (view, "layer2.0"));
   wait_graph (window);
   layout = graph_view_get_layout (view);
   vp = graph_view_get_viewport (view);
   g_assert_cmpint (layout->n_nodes, >, n_boxes);
+  /* The view does not jump: the opened block starts where its box was. */
+  assert_module_at (view, "layer2.0", corner_x, corner_y);
   screenshot (window, "resnet18-block-open");
 
   /* ...and one on its ⊟ label folds it again. */
@@ -462,9 +500,47 @@ script_overview (GradlensWindow *window)
     r = &layout->clusters[cluster].rect;
     viewport_graph_to_screen (vp, r->x + GRAPH_CLUSTER_PAD + 6, r->y + GRAPH_CLUSTER_PAD / 2 + 5,
                               &sx, &sy);
+    viewport_graph_to_screen (vp, r->x, r->y, &corner_x, &corner_y);
     click_at (GTK_WIDGET (view), sx, sy);
     g_assert_true (graph_view_get_module_collapsed (view, "layer2.0"));
+    wait_graph (window);
+    assert_module_at (view, "layer2.0", corner_x, corner_y);
   }
+
+  /* Each folded box says its grad state: none yet, then the backward going
+   * through it, then its parameters' .grad set. */
+  wait_graph (window);
+  g_assert_cmpstr (module_status (view, "layer1.0"), ==, ".grad: None");
+  for (int i = 0; i < 200 && !g_str_has_prefix (module_status (view, "layer4.1"), "backward: 2 "); i++)
+    command (window, "step-backward-node");
+  g_assert_true (g_str_has_prefix (module_status (view, "layer4.1"), "backward: 2 of "));
+  wait_graph (window);
+  /* The camera is on it, legible (it was fitted to the whole, 0.2), above the toolbar. */
+  {
+    const GraphLayout *l = graph_view_get_layout (view);
+    const GraphRect *r = &l->nodes[box_of_module (l, "layer4.1")].rect;
+    double x0, y0, x1, y1;
+    int toolbar_top = gtk_widget_get_height (GTK_WIDGET (view))
+                      - gtk_widget_get_height (panel (window, "graph-search")) - 6;
+
+    for (int i = 0; i < 100 && graph_view_get_viewport (view)->zoom < 0.8; i++)
+      settle ();
+    vp = graph_view_get_viewport (view);
+    g_test_message ("following at zoom %.2f", vp->zoom);
+    g_assert_true (graph_view_get_follow (view));
+    g_assert_cmpfloat (vp->zoom, >=, 0.8 - 1e-6);
+    viewport_graph_to_screen (vp, r->x, r->y, &x0, &y0);
+    viewport_graph_to_screen (vp, r->x + r->width, r->y + r->height, &x1, &y1);
+    g_assert_cmpfloat (x0, >=, 0);
+    g_assert_cmpfloat (y0, >=, 0);
+    g_assert_cmpfloat (x1, <=, gtk_widget_get_width (GTK_WIDGET (view)) - 160 - 12);
+    g_assert_cmpfloat (y1, <=, toolbar_top);
+  }
+  screenshot (window, "resnet18-overview-backward");
+  command (window, "run-to-phase-end");
+  wait_graph (window);
+  g_assert_cmpstr (module_status (view, "layer1.0"), ==, ".grad: set");
+  screenshot (window, "resnet18-overview-grads");
 }
 
 /* --- 6. No text cut or mangled ------------------------------------------------------ */

@@ -102,18 +102,43 @@ node_set_lines (GraphLayoutNode      *ln,
     }
 }
 
-static void
+/* A folded module: its name, its size, and its grad state (live, drawn by the
+ * painter from graph_model_module_state). Returns the width its status line
+ * may need: the backward's progress or a part of its parameters with .grad. */
+static double
 collapsed_set_lines (GraphLayoutNode  *ln,
                      const GraphModel *model)
 {
   GString *s = g_string_new (NULL);
+  g_autoptr (GString) count = g_string_new (NULL);
+  GraphModuleState state, widest;
+  double reserve = 0;
 
   /* ⊞: the box opens to its nodes (a click in the graph view). */
   add_line (ln, GRAPH_LINE_TEXT, GRAPH_TEXT_TITLE, g_strdup_printf ("⊞ %s", ln->module_path));
-  g_string_append_printf (s, "%d node%s · ", ln->n_hidden, ln->n_hidden == 1 ? "" : "s");
-  format_count (s, ln->n_params);
-  g_string_append (s, ln->n_params == 1 ? " parameter" : " parameters");
+  format_count (count, ln->n_params);
+  g_string_append_printf (s, ngettext ("%d node", "%d nodes", ln->n_hidden), ln->n_hidden);
+  g_string_append (s, " · ");
+  g_string_append_printf (s, ngettext ("%s parameter", "%s parameters", ln->n_params), count->str);
   add_line (ln, GRAPH_LINE_TEXT, GRAPH_TEXT_BODY, g_string_free (s, FALSE));
+
+  graph_model_module_state (model, ln->module_path, &state);
+  for (int k = 0; k < 3; k++)
+    {
+      g_autofree char *text = NULL;
+
+      widest = state;
+      if (k == 0)
+        widest.active = widest.done = widest.functions;
+      else if (k == 1 && widest.params - widest.frozen > 1)
+        widest.with_grad = widest.params - widest.frozen - 1;
+      text = graph_module_status_text (k == 2 ? &state : &widest);
+      if (text != NULL)
+        reserve = MAX (reserve, graph_text_width (GRAPH_TEXT_BODY, text));
+      if (k == 2 && text != NULL)
+        add_line (ln, GRAPH_LINE_STATUS, GRAPH_TEXT_BODY, g_steal_pointer (&text));
+    }
+  return reserve;
 }
 
 static void
@@ -218,8 +243,9 @@ build_nodes (Builder                  *b,
 
       if (ln->model_index < 0)
         {
-          collapsed_set_lines (ln, model);
-          node_measure (ln, 0);
+          double reserve = collapsed_set_lines (ln, model);
+
+          node_measure (ln, reserve);
         }
     }
 }

@@ -508,6 +508,73 @@ graph_waiting_status_text (int arrived,
                           arrived, total);
 }
 
+void
+graph_model_module_state (const GraphModel *model,
+                          const char       *path,
+                          GraphModuleState *state)
+{
+  g_return_if_fail (model != NULL && path != NULL && state != NULL);
+
+  memset (state, 0, sizeof *state);
+  for (int i = 0; i < model->n_nodes; i++)
+    {
+      const GraphModelNode *mn = &model->nodes[i];
+
+      if (!graph_module_contains (path, mn->module))
+        continue;
+      switch (mn->kind)
+        {
+        case GRAPH_NODE_FUNCTION:
+          state->functions++;
+          state->done += mn->state == NODE_DONE;
+          state->running += mn->state == NODE_RUNNING;
+          state->active += mn->state == NODE_WAITING || mn->state == NODE_READY
+                           || mn->state == NODE_RUNNING;
+          break;
+        case GRAPH_NODE_LEAF:
+          state->params++;
+          state->frozen += mn->frozen;
+          state->with_grad += !mn->frozen && mn->grad_defined;
+          break;
+        case GRAPH_NODE_NONE:
+        default:
+          if (mn->frozen)
+            {
+              state->params++;
+              state->frozen++;
+            }
+          break;
+        }
+    }
+}
+
+char *
+graph_module_status_text (const GraphModuleState *state)
+{
+  int trainable = state->params - state->frozen;
+  g_autofree char *grads = NULL;
+
+  /* A backward going through it: how far it got. */
+  if (state->active > 0)
+    return g_strdup_printf (ngettext ("backward: %d of %d grad_fn run",
+                                      "backward: %d of %d grad_fns run", state->functions),
+                            state->done, state->functions);
+  if (state->params == 0)
+    return NULL;
+  if (trainable == 0)
+    return g_strdup (_("frozen: no .grad"));
+  if (state->with_grad == 0)
+    grads = g_strdup (".grad: None");
+  else if (state->with_grad == trainable)
+    grads = g_strdup (_(".grad: set"));
+  else
+    grads = g_strdup_printf (_(".grad: set on %d of %d"), state->with_grad, trainable);
+  if (state->frozen == 0)
+    return g_steal_pointer (&grads);
+  return g_strdup_printf (ngettext ("%s · %d frozen", "%s · %d frozen", state->frozen), grads,
+                          state->frozen);
+}
+
 static const char *
 state_name (NodeState state)
 {

@@ -138,6 +138,25 @@ char       *graph_model_status_text    (const GraphModel *model, int i);
 char       *graph_leaf_status_text     (int passes, gboolean defined, gboolean frozen);
 char       *graph_waiting_status_text  (int arrived, int total);
 
+/* A folded module's grad state, over the nodes in module `path` and below. */
+typedef struct
+{
+  int functions;         /* grad_fns inside */
+  int done;              /* of those, ran in the last backward */
+  int running;           /* running now */
+  int active;            /* waiting, ready or running: a backward is going through it */
+  int params;            /* parameter tensors (leaves, frozen None slots) */
+  int frozen;            /* of those, requires_grad=False */
+  int with_grad;         /* trainable ones whose .grad is set */
+} GraphModuleState;
+
+void        graph_model_module_state   (const GraphModel *model, const char *path,
+                                        GraphModuleState *state);
+/* Its status line: "backward: 5 of 12 grad_fns run", ".grad: set on 2 of 4 · 2 frozen",
+ * "frozen: no .grad", ".grad: None"; NULL for a module without grad_fns or
+ * parameters. */
+char       *graph_module_status_text   (const GraphModuleState *state);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GraphModel, graph_model_unref)
 
 G_END_DECLS

@@ -188,6 +188,18 @@ paint_node (cairo_t               *cr,
   g_autofree char *status = NULL;
   double y;
 
+  /* A folded module: the state of what it holds, and its status line. */
+  if (mn == NULL && ln->module_path != NULL)
+    {
+      GraphModuleState ms;
+
+      graph_model_module_state (layout->model, ln->module_path, &ms);
+      node_state = ms.running > 0 ? NODE_RUNNING
+                   : ms.active > 0 ? NODE_WAITING
+                   : ms.functions > 0 && ms.done == ms.functions ? NODE_DONE
+                   : NODE_IDLE;
+      status = graph_module_status_text (&ms);
+    }
   if (index == state->current)
     node_state = NODE_RUNNING;
   graph_node_style (theme, look, node_state, &style);

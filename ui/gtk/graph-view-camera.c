@@ -162,11 +162,17 @@ graph_view_reveal_box (GraphView *self,
   animate_camera_to (self, &target);
 }
 
-/* Follow mode: keep the node being run (or just recorded) in view. */
+/* Follow mode: keep the node being run (or just recorded) in view, legible
+ * (at least FOLLOW_MIN_ZOOM: a fitted resnet18 is a strip of grey bars), clear
+ * of the overlays: the camera moves as if the view ended above the owner's
+ * toolbar (bottom_inset) and left of the minimap in the bottom-right corner. */
 void
 graph_view_follow_running (GraphView *self)
 {
   const GraphModel *model;
+  Viewport target, part;
+  GraphRect rect;
+  double usable;
   int box = -1;
 
   if (!self->follow || self->layout == NULL)
@@ -175,9 +181,106 @@ graph_view_follow_running (GraphView *self)
   for (int i = 0; i < model->n_nodes && box < 0; i++)
     if (model->nodes[i].state == NODE_RUNNING)
       box = graph_layout_node_for_model (self->layout, i);
+  /* Paused between two nodes: the one that runs next (the engine takes the
+   * ready node recorded last, as PyTorch does), else the grad_fn that ran last
+   * (they run from the latest recorded back: the done one recorded first). */
+  if (box < 0)
+    {
+      int next = -1, last = -1;
+
+      for (int i = 0; i < model->n_nodes; i++)
+        {
+          const GraphModelNode *mn = &model->nodes[i];
+
+          if (mn->state == NODE_READY && (next < 0 || mn->seq > model->nodes[next].seq))
+            next = i;
+          if (mn->state == NODE_DONE && mn->kind == GRAPH_NODE_FUNCTION
+              && (last < 0 || mn->seq < model->nodes[last].seq))
+            last = i;
+        }
+      box = graph_layout_node_for_model (self->layout, next >= 0 ? next : last);
+    }
   if (box < 0)
     box = graph_view_box_of_key (self, self->current_key);
-  graph_view_reveal_box (self, box, FALSE);
+  if (box < 0)
+    return;
+
+  target = self->camera_animating ? self->camera_to : self->viewport;
+  graph_view_rect_of_box (self, box, &rect);
+  usable = MAX (target.height - self->bottom_inset, target.height / 2);
+  part = target;
+  /* Left of the minimap too, which a followed graph (larger than the view) shows. */
+  viewport_set_size (&part, self->show_minimap
+                              ? MAX (target.width - MINIMAP_MAX_WIDTH - 8 - 2 * OVERLAY_MARGIN,
+                                     target.width / 2)
+                              : target.width,
+                     usable);
+  part.origin_x = target.origin_x;
+  part.origin_y = target.origin_y;
+  if (part.zoom < FOLLOW_MIN_ZOOM)
+    {
+      part.zoom = FOLLOW_MIN_ZOOM;
+      viewport_center_on (&part, rect.x + rect.width / 2, rect.y + rect.height / 2);
+    }
+  else if (!viewport_ensure_visible (&part, &rect, FOLLOW_MARGIN))
+    return;
+  target.zoom = part.zoom;
+  target.origin_x = part.origin_x;
+  target.origin_y = part.origin_y;
+  animate_camera_to (self, &target);
+}
+
+void
+graph_view_set_anchor (GraphView  *self,
+                       const char *path,
+                       double      sx,
+                       double      sy)
+{
+  g_free (self->anchor_path);
+  self->anchor_path = g_strdup (path);
+  self->anchor_sx = sx;
+  self->anchor_sy = sy;
+}
+
+/* Where module path's box or cluster starts in layout, graph units. */
+gboolean
+graph_view_module_origin (const GraphLayout *layout,
+                          const char        *path,
+                          double            *gx,
+                          double            *gy)
+{
+  for (int i = 0; i < layout->n_nodes; i++)
+    if (layout->nodes[i].model_index < 0 && g_strcmp0 (layout->nodes[i].module_path, path) == 0)
+      {
+        *gx = layout->nodes[i].rect.x;
+        *gy = layout->nodes[i].rect.y;
+        return TRUE;
+      }
+  for (int i = 0; i < layout->n_clusters; i++)
+    if (g_strcmp0 (layout->clusters[i].path, path) == 0)
+      {
+        *gx = layout->clusters[i].rect.x;
+        *gy = layout->clusters[i].rect.y;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+/* A new layout after a fold: the module where it was. Returns FALSE (and
+ * forgets the anchor) when there is none to keep. */
+gboolean
+graph_view_keep_anchor (GraphView *self)
+{
+  g_autofree char *path = g_steal_pointer (&self->anchor_path);
+  double gx, gy;
+
+  if (path == NULL || self->layout == NULL
+      || !graph_view_module_origin (self->layout, path, &gx, &gy))
+    return FALSE;
+  graph_view_stop_camera_animation (self);
+  viewport_anchor (&self->viewport, gx, gy, self->anchor_sx, self->anchor_sy);
+  camera_changed (self);
+  return TRUE;
 }
 
 /* --- Animation ---------------------------------------------------------- */

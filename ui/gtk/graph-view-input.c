@@ -99,6 +99,21 @@ drag_end (GtkGestureDrag *gesture,
   gtk_widget_set_cursor (GTK_WIDGET (self), NULL);
 }
 
+/* The module folded or opened stays where it is on screen (its top-left
+ * corner), so the student sees what the click did. */
+static void
+anchor_module (GraphView  *self,
+               const char *path)
+{
+  double gx, gy, sx, sy;
+
+  if (graph_view_module_origin (self->layout, path, &gx, &gy))
+    {
+      viewport_graph_to_screen (&self->viewport, gx, gy, &sx, &sy);
+      graph_view_set_anchor (self, path, sx, sy);
+    }
+}
+
 static void
 click_released (GtkGestureClick *gesture,
                 int              n_press,
@@ -120,6 +135,7 @@ click_released (GtkGestureClick *gesture,
     return;
   if (box >= 0 && self->layout->nodes[box].model_index < 0)
     {
+      anchor_module (self, self->layout->nodes[box].module_path);
       graph_view_set_module_collapsed (self, self->layout->nodes[box].module_path, FALSE);
       return;
     }
@@ -132,6 +148,7 @@ click_released (GtkGestureClick *gesture,
       cluster = graph_layout_cluster_label_at (self->layout, gx, gy);
       if (cluster >= 0)
         {
+          anchor_module (self, self->layout->clusters[cluster].path);
           graph_view_set_module_collapsed (self, self->layout->clusters[cluster].path, TRUE);
           return;
         }

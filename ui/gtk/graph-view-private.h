@@ -17,6 +17,9 @@ G_BEGIN_DECLS
 #define SCROLL_STEP        40.0    /* pixels per wheel notch */
 #define FIT_MARGIN         24.0
 #define FOLLOW_MARGIN      48.0
+/* Following the stepper, the camera never goes below this zoom: body text at
+ * 11 px × 0.8 ≈ 9 px, still read without squinting. */
+#define FOLLOW_MIN_ZOOM    0.8
 #define PAN_MARGIN         256.0   /* drawn around the window, so small pans reuse the picture */
 #define OVERLAY_MARGIN     12.0
 #define MINIMAP_MAX_WIDTH  160.0
@@ -69,6 +72,10 @@ struct _GraphView
   gboolean show_legend;
   gboolean show_minimap;
   double bottom_inset;            /* px along the bottom under the owner's overlays */
+  /* A module folded or opened by a click: the next layout puts its box (or its
+   * cluster) where it was on screen, instead of moving the camera. */
+  char *anchor_path;
+  double anchor_sx, anchor_sy;
 
   /* Drawing: the theme read from GTK, and the cached pictures. */
   GraphTheme theme;
@@ -99,6 +106,10 @@ void     graph_view_fit_now               (GraphView *self);
 void     graph_view_reveal_box            (GraphView *self, int box, gboolean centre);
 /* Follow mode: keeps the node being run (or just recorded) in view. */
 void     graph_view_follow_running        (GraphView *self);
+void     graph_view_set_anchor            (GraphView *self, const char *path, double sx, double sy);
+gboolean graph_view_keep_anchor           (GraphView *self);
+gboolean graph_view_module_origin         (const GraphLayout *layout, const char *path,
+                                           double *gx, double *gy);
 /* Runs the tick callback until the transition and the camera have arrived. */
 void     graph_view_ensure_ticking        (GraphView *self);
 

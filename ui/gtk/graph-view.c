@@ -233,12 +233,19 @@ install_layout (GraphView   *self,
   retire_layout (self, old);
   graph_view_invalidate_pictures (self);
 
-  /* A new graph is shown whole. A growing one keeps the camera where the user put
-   * it, follows the newest node in follow mode, and is refitted otherwise. */
-  if (!related)
+  /* A fold or an opening by a click keeps that module where it was on screen.
+   * A new graph is shown whole (followed instead when whole is not legible). A
+   * growing one keeps the camera where the user put it, follows the newest node
+   * in follow mode, and is refitted otherwise. */
+  if (graph_view_keep_anchor (self))
+    ;
+  else if (!related)
     {
       self->user_moved = FALSE;
       graph_view_fit_now (self);
+      /* Fitted whole it is not legible: follow the stepper instead. */
+      if (self->follow && self->viewport.zoom < FOLLOW_MIN_ZOOM)
+        graph_view_follow_running (self);
     }
   else if (self->follow)
     graph_view_follow_running (self);
@@ -702,6 +709,7 @@ graph_view_finalize (GObject *object)
 
   g_clear_object (&self->cancellable);
   g_ptr_array_unref (self->collapsed);
+  g_free (self->anchor_path);
   g_ptr_array_unref (self->retired);
 
   G_OBJECT_CLASS (graph_view_parent_class)->finalize (object);
