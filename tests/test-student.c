@@ -771,6 +771,41 @@ test_loss_words (void)
   g_assert_null (fine);
 }
 
+/* The Layers chart's x-axis labels end inside the chart: painted on a surface
+ * taller than the chart, nothing is drawn below it (the rotated labels of
+ * resnet18's layers ran 8 px past the bottom at 260 px). */
+static void
+test_layer_labels_inside (void)
+{
+  const char *names[] = { "conv1", "bn1", "layer1.0", "layer1.1", "layer2.0", "layer2.1",
+                          "layer3.0", "layer3.1", "layer4.0", "layer4.1", "fc" };
+  LayerBar bars[G_N_ELEMENTS (names)];
+  PlotColors colors;
+  const int width = 280, height = 260, below = 40;
+
+  plot_colors_init_default (&colors, false);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    bars[i] = (LayerBar) { names[i], 100.0 * (i + 1), 2.0 + i, false };
+  for (int h = height; h >= 200; h -= 30)
+    {
+      cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, width, h + below);
+      cairo_t *cr = cairo_create (surface);
+      const guint32 *pixels;
+      int stride;
+
+      layer_chart_paint (cr, &colors, bars, G_N_ELEMENTS (bars), width, h);
+      cairo_surface_flush (surface);
+      pixels = (const guint32 *) cairo_image_surface_get_data (surface);
+      stride = cairo_image_surface_get_stride (surface) / 4;
+      for (int y = h; y < h + below; y++)
+        for (int x = 0; x < width; x++)
+          if (pixels[y * stride + x] != 0)
+            g_error ("a label is drawn at (%d, %d), below the %d-px chart", x, y, h);
+      cairo_destroy (cr);
+      cairo_surface_destroy (surface);
+    }
+}
+
 /* --- 5. A 1024 × 600 screen ----------------------------------------------------------- */
 
 static void
@@ -875,6 +910,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/ui/student/words", script_words, run_in_app);
   g_test_add_data_func ("/ui/student/numbers", script_numbers, run_in_app);
   g_test_add_func ("/ui/student/loss-words", test_loss_words);
+  g_test_add_func ("/ui/student/layer-labels", test_layer_labels_inside);
   g_test_add_data_func ("/ui/student/small", script_small, run_in_app);
 
   status = g_test_run ();

@@ -85,6 +85,22 @@ draw_text (cairo_t         *cr,
   g_object_unref (layout);
 }
 
+/* One line's height in the plots' font. */
+static double
+text_height (cairo_t *cr)
+{
+  PangoLayout *layout = pango_cairo_create_layout (cr);
+  PangoFontDescription *font = pango_font_description_from_string (FONT);
+  int w, h;
+
+  pango_layout_set_font_description (layout, font);
+  pango_layout_set_text (layout, "Ag", -1);
+  pango_layout_get_pixel_size (layout, &w, &h);
+  pango_font_description_free (font);
+  g_object_unref (layout);
+  return h;
+}
+
 static double
 text_width (cairo_t    *cr,
             const char *text)
@@ -416,6 +432,10 @@ layer_panel_paint (cairo_t          *cr,
         }
     }
 
+  /* A narrow panel: the short title, in the warning colour when diverging
+   * (the long one was cut at the edge). */
+  if (text_width (cr, title) > pw - 4)
+    title = series == 0 ? title : _("‖Δw‖ / ‖w‖ (last step)");
   draw_text (cr, diverging != NULL ? &colors->warning : color, 1, title, x0 + 2, y0, 0, 0);
   y0 += 14;
   ph -= 14;
@@ -507,10 +527,12 @@ layer_chart_paint (cairo_t          *cr,
       rotate = true;
   if (rotate)
     {
-      double longest = 0;
+      /* A label w wide and h high turned by 45° reaches (w + h)·sin 45° below
+       * its anchor: room for all of it (the old 0.75·w cut the longest ones). */
+      double longest = 0, line_h = text_height (cr);
       for (int i = 0; i < n_bars; i++)
         longest = MAX (longest, text_width (cr, bars[i].label));
-      label_h = MIN (longest * 0.75 + 6, height * 0.35);
+      label_h = MIN ((longest + line_h) * G_SQRT2 / 2 + 6, height * 0.45);
     }
 
   {
