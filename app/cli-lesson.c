@@ -17,6 +17,7 @@
 
 #include "cli.h"
 #include "cli-lesson.h"
+#include "lessons.h"
 #include "module.h"
 #include "output-file.h"
 #include "program.h"

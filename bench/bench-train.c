@@ -33,6 +33,7 @@
  * the engine's kernel level (cpu.h): figures from different cores do not compare.
  */
 #include "cpu.h"
+#include "lessons.h"
 #include "module.h"
 #include "sgd.h"
 #include "parallel.h"
@@ -583,14 +584,16 @@ run_lesson_case (const BenchCase *bc, CaseResult *res, GError **error)
       double *times[N_PHASES];
       for (int p = 0; p < N_PHASES; p++)
         times[p] = g_new (double, opt_steps);
-      /* The forward phase event also comes once before the steps (the set-up):
-       * each step's forward phase is the last one before its backward. */
-      int fw_offset = fw->len - zg->len;
+      /* The forward phase also begins at the set-up and at each `for` line: a
+       * step's forward pass is the first forward phase after its zero_grad. */
+      guint k = 0;
       for (int i = 0; i < opt_steps; i++)
         {
           int s = opt_warmup + i;
           double z = g_array_index (zg, double, s), z_next = g_array_index (zg, double, s + 1);
-          double f = g_array_index (fw, double, s + fw_offset);
+          while (k + 1 < fw->len && g_array_index (fw, double, k) < z)
+            k++;
+          double f = g_array_index (fw, double, k);
           double b = g_array_index (bw, double, s), o = g_array_index (op, double, s);
           times[PHASE_FORWARD][i] = b - f;
           times[PHASE_BACKWARD][i] = o - b;

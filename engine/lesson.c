@@ -1,5 +1,6 @@
-/* lesson.c — the lesson table, the program text, and a run's variables. */
+/* lesson.c — a program, and a run's text, output, phase and variables. */
 #include "lesson.h"
+#include "module.h"
 
 #include <glib/gi18n-lib.h>
 
@@ -22,40 +23,6 @@ lesson_phase_name (LessonPhase phase)
 {
   g_return_val_if_fail (phase < LESSON_PHASE_COUNT, "?");
   return phase_names[phase];
-}
-
-/* --- The lessons ----------------------------------------------------------- */
-
-static const Lesson *const lessons[] = {
-  &lesson_autograd,
-  &lesson_requires_grad,
-  &lesson_resnet18_step,
-  &lesson_finetune,
-  &lesson_dynamic,
-  &lesson_freeze,
-};
-
-const Lesson *const *
-lesson_list (guint *n_lessons)
-{
-  if (n_lessons)
-    *n_lessons = G_N_ELEMENTS (lessons);
-  return lessons;
-}
-
-const Lesson *
-lesson_find (const char *name, GError **error)
-{
-  g_return_val_if_fail (name != NULL, NULL);
-  for (guint i = 0; i < G_N_ELEMENTS (lessons); i++)
-    if (g_str_equal (lessons[i]->name, name))
-      return lessons[i];
-  g_autoptr (GString) names = g_string_new (NULL);
-  for (guint i = 0; i < G_N_ELEMENTS (lessons); i++)
-    g_string_append_printf (names, "%s%s", i ? ", " : "", lessons[i]->name);
-  g_set_error (error, LESSON_ERROR, LESSON_ERROR_UNKNOWN,
-               _("no lesson named “%s” (the lessons are %s)"), name, names->str);
-  return NULL;
 }
 
 /* --- Parameters ------------------------------------------------------------ */
@@ -88,47 +55,6 @@ lesson_params_clear (LessonParams *params)
   g_clear_pointer (&params->weights, g_free);
 }
 
-/* A float as Python would write it: 0.01, 0.9, 1e-05. */
-static char *
-python_float (float v)
-{
-  char buf[G_ASCII_DTOSTR_BUF_SIZE];
-  g_ascii_formatd (buf, sizeof buf, "%g", v);
-  if (!strpbrk (buf, ".eni"))
-    return g_strconcat (buf, ".0", NULL);
-  return g_strdup (buf);
-}
-
-static char *
-python_str_tuple (char *const *names)
-{
-  GString *s = g_string_new ("(");
-  guint n = names ? g_strv_length ((char **) names) : 0;
-  for (guint i = 0; i < n; i++)
-    {
-      g_autofree char *escaped = g_strescape (names[i], NULL);
-      g_string_append_printf (s, "%s\"%s\"", i ? ", " : "", escaped);
-    }
-  if (n == 1)
-    g_string_append_c (s, ',');
-  g_string_append_c (s, ')');
-  return g_string_free (s, FALSE);
-}
-
-/* The freeze lesson's default when the user froze nothing yet: the stem and layer1. */
-static const char *const default_frozen[] = { "conv1", "bn1", "layer1", NULL };
-
-/* The names the lesson freezes: the user's list, or the freeze lesson's default. */
-char **
-lesson_frozen_names (const Lesson *lesson, const LessonParams *params)
-{
-  if (params->frozen)
-    return g_strdupv (params->frozen);
-  if (lesson == &lesson_freeze)
-    return g_strdupv ((char **) default_frozen);
-  return g_new0 (char *, 1);
-}
-
 Lesson *
 lesson_new_program (const char *name, const char *title, const char *summary,
                     const char *source, const char *filename, const char *graph_variable,
@@ -143,6 +69,7 @@ lesson_new_program (const char *name, const char *title, const char *summary,
   lesson->filename = g_strdup (filename);
   lesson->graph_variable = g_strdup (graph_variable);
   lesson->run = run;
+  lesson->uses_resnet = strstr (source, "resnet18(") != NULL;
   return lesson;
 }
 
@@ -158,69 +85,6 @@ lesson_free (Lesson *lesson)
   g_free ((char *) lesson->filename);
   g_free ((char *) lesson->graph_variable);
   g_free (lesson);
-}
-
-char *
-lesson_source (const Lesson *lesson, const LessonParams *params)
-{
-  g_return_val_if_fail (lesson != NULL && params != NULL, NULL);
-  /* A program is plain Python: `@` is its matrix product and its decorators. */
-  if (lesson->filename)
-    return g_strdup (lesson->source);
-
-  g_autofree char *seed = g_strdup_printf ("%" G_GUINT64_FORMAT, params->seed);
-  g_autofree char *size = g_strdup_printf ("%d", params->size);
-  g_autofree char *steps = g_strdup_printf ("%d", params->steps);
-  g_autofree char *lr = python_float (params->lr);
-  g_autofree char *momentum = python_float (params->momentum);
-  g_auto (GStrv) frozen_names = lesson_frozen_names (lesson, params);
-  g_autofree char *frozen = python_str_tuple (frozen_names);
-  g_autofree char *weights = NULL;
-  if (params->weights)
-    {
-      /* The lessons load either format (state_dict_load_any): the program shows
-       * PyTorch's call for the one the file's name says (not translated: Python code). */
-      g_autofree char *escaped = g_strescape (params->weights, NULL);
-      if (g_str_has_suffix (params->weights, ".pth") || g_str_has_suffix (params->weights, ".pt")
-          || g_str_has_suffix (params->weights, ".tar"))
-        weights = g_strdup_printf ("model.load_state_dict(torch.load(\"%s\"))", escaped);
-      else /* not translated: Python code */
-        weights = g_strdup_printf ("from safetensors.torch import load_file; "
-                                   "model.load_state_dict(load_file(\"%s\"))", escaped);
-    }
-  else /* not translated: Python code */
-    weights = g_strdup ("pass  # torchvision's initialisation (no weights file)");
-  /* not translated: Python code */
-  const char *zero_grad = params->zero_grad
-                            ? "optim.zero_grad(set_to_none=True)"
-                            : "pass  # optim.zero_grad() is off: gradients accumulate";
-
-  const struct
-  {
-    const char *key, *value;
-  } keys[] = {
-    { "@SEED@", seed },         { "@SIZE@", size },     { "@STEPS@", steps },
-    { "@LR@", lr },             { "@MOMENTUM@", momentum }, { "@FROZEN@", frozen },
-    { "@WEIGHTS@", weights },   { "@ZERO_GRAD@", zero_grad },
-  };
-
-  GString *s = g_string_new (NULL);
-  for (const char *p = lesson->source; *p;)
-    {
-      bool replaced = false;
-      if (*p == '@')
-        for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
-          if (g_str_has_prefix (p, keys[i].key))
-            {
-              g_string_append (s, keys[i].value);
-              p += strlen (keys[i].key);
-              replaced = true;
-              break;
-            }
-      if (!replaced)
-        g_string_append_c (s, *p++);
-    }
-  return g_string_free (s, FALSE);
 }
 
 /* --- A run ----------------------------------------------------------------- */
@@ -456,6 +320,16 @@ lesson_run_get_graph_root (LessonRun *run)
   const char *name = run->lesson->graph_variable ? run->lesson->graph_variable : run->graph_hint;
   Tensor *t = name ? lesson_run_get_tensor (run, name) : NULL;
   return t ? t->grad_fn : NULL;
+}
+
+const char *
+lesson_run_module_kind (LessonRun *run, const char *path)
+{
+  Module *model = lesson_run_get_model (run);
+  if (model == NULL || path == NULL)
+    return NULL;
+  Module *m = module_find (model, path);
+  return m ? module_kind_name (m->kind) : NULL;
 }
 
 const char *

@@ -1,22 +1,18 @@
-/* lesson.h — the tutorial's lessons: short PyTorch programs mirrored in C.
+/* lesson.h — a PyTorch program and its runs.
  *
  * A Lesson is a PyTorch program (its text, shown by the UI beside the graph, lines
- * numbered from 1) and a C function that does what the program does, statement by
- * statement, with the engine's ops. Before each statement the C code announces the
- * line (EVENT_LINE), and when the computation moves on (forward → backward → SGD
- * step → zero_grad) the phase (EVENT_PHASE), so the stepper can pause there and the
- * UI can highlight the line. What the Python program prints, the lesson prints.
+ * numbered from 1) and the function that runs it: python/ runs it in the embedded
+ * interpreter over the engine (python/program.h), whose tracing announces each
+ * line (EVENT_LINE) and the engine each op, backward node, optimizer step and
+ * phase (EVENT_PHASE: forward → backward → SGD step → zero_grad), so the stepper
+ * can pause there and the UI can highlight the line. The engine itself knows no
+ * Python: a run is the program's text, its output and its variables.
  *
- *   a = torch.tensor([2., 3.], requires_grad=True)        line 3
+ * A LessonRun is one execution: it holds every tensor, the model and the optimizer
+ * the program binds, under their Python names ("a", "Q", "model", "loss"), until it
+ * is freed, so the inspector can show them while the stepper is paused.
  *
- *   LESSON_LINE (run, 3);
- *   Tensor *a = lesson_run_keep (run, "a", tensor_new_from_data (1, shape, data));
- *
- * A LessonRun is one execution: it owns every tensor, the model and the optimizer
- * the program creates, under their Python names ("a", "Q", "model", "loss"), until
- * it is freed, so the inspector can show them while the stepper is paused.
- *
- *   const Lesson *lesson = lesson_find ("autograd");
+ *   const Lesson *lesson = lesson_find ("autograd", &error);   // python/lessons.h
  *   LessonParams params;
  *   lesson_params_init (&params);
  *   LessonRun *run = lesson_run_new (lesson, &params);
@@ -81,23 +77,25 @@ void     lesson_params_clear    (LessonParams *params);   /* frees frozen and we
 
 typedef struct _LessonRun LessonRun;
 
-/* The C mirror of the program. Returns FALSE with error set on a real failure
- * (a missing weights file, a cancelled run); errors the Python program catches and
- * prints are output, not failures. */
+/* Runs a lesson's program (python/'s program_run). Returns FALSE with error set on
+ * a real failure (an uncaught exception, a cancelled run); errors the program
+ * catches and prints are output, not failures. */
 typedef gboolean (*LessonFn) (LessonRun *run, GError **error);
 
+/* A PyTorch program: a built-in lesson (python/lessons.h) or a file the user opened. */
 typedef struct
 {
-  const char *name;             /* "autograd": the command line's NAME */
-  /* title and summary are English marked with N_(): show them through _(). */
+  const char *name;             /* "autograd": the command line's NAME, the file's base name */
+  /* A built-in lesson's title and summary are English marked with N_(): show them
+   * through _() (a program's own come from its header, and _() leaves them). */
   const char *title;            /* "Autograd basics" */
   const char *summary;          /* one line, for --list and the lesson picker */
-  const char *source;           /* the program; @SEED@, @SIZE@, ... stand for parameters */
+  const char *source;           /* the program as written */
   const char *graph_variable;   /* the variable whose grad_fn is "the graph": "Q", "loss" */
-  bool uses_resnet;             /* takes size, lr, momentum, steps, weights */
+  bool uses_resnet;             /* calls resnet18(): the module tree, the optimizer, the loss */
+  bool builtin;                 /* one of the six: parameters are written into its text */
   LessonFn run;
-  const char *filename;         /* a program: the file its tracebacks name; NULL for the C
-                                 * lessons, whose source has @PARAMETERS@ written in */
+  const char *filename;         /* the file its tracebacks name: "autograd.py", a path */
 } Lesson;
 
 /* A lesson made at run time from a program's text (python/ runs it with run).
@@ -109,14 +107,29 @@ Lesson             *lesson_new_program (const char *name, const char *title,
                                         LessonFn run);
 void                lesson_free        (Lesson *lesson);
 
-/* The six lessons, in teaching order. */
-const Lesson *const *lesson_list     (guint *n_lessons);
-const Lesson       *lesson_find      (const char *name, GError **error);
-/* The program with the parameters written in: what the UI shows, and what
- * /usr/bin/python3 runs to make the test fixtures. */
+/* The program with the parameters written in: what the UI shows, what runs, and
+ * what /usr/bin/python3 runs to make the test fixtures. A built-in lesson's
+ * literals are replaced (lesson-source.c); any other program is returned as it is. */
 char               *lesson_source    (const Lesson *lesson, const LessonParams *params);
-/* The module or parameter names the lesson freezes: params->frozen, or the freeze
- * lesson's default ("conv1", "bn1", "layer1") when that is NULL. */
+
+/* The literals of a built-in lesson that parameters replace. */
+typedef enum
+{
+  LESSON_PARAM_SEED,            /* torch.manual_seed(0) */
+  LESSON_PARAM_SIZE,            /* torch.rand(1, 3, 64, 64) */
+  LESSON_PARAM_LR,              /* lr=0.01 */
+  LESSON_PARAM_MOMENTUM,        /* momentum=0.9 */
+  LESSON_PARAM_STEPS,           /* for step in range(1): */
+  LESSON_PARAM_ZERO_GRAD,       /* optim.zero_grad(set_to_none=True), or a pass */
+  LESSON_PARAM_FROZEN,          /* frozen = ("conv1", "bn1", "layer1") */
+  LESSON_PARAM_WEIGHTS,         /* model = resnet18(); model.load_state_dict(...) */
+  LESSON_PARAM_COUNT
+} LessonParam;
+
+/* TRUE if lesson is built in and its program has param's literal. */
+gboolean            lesson_takes_param (const Lesson *lesson, LessonParam param);
+/* The module or parameter names the lesson freezes: params->frozen, or those of
+ * the program's own `frozen = (...)` when that is NULL. */
 char              **lesson_frozen_names (const Lesson *lesson, const LessonParams *params);
 
 /* --- A run --------------------------------------------------------------- */
@@ -240,13 +253,5 @@ void         lesson_run_name_tensor    (LessonRun *run, const Tensor *t, const c
 void         lesson_run_push_loss      (LessonRun *run, double loss);
 /* A generator seeded from the run's seed (torch.manual_seed (seed)). */
 void         lesson_run_seed           (LessonRun *run, Generator *gen);
-
-/* The lessons, by file. */
-extern const Lesson lesson_autograd;
-extern const Lesson lesson_requires_grad;
-extern const Lesson lesson_dynamic;
-extern const Lesson lesson_resnet18_step;
-extern const Lesson lesson_finetune;
-extern const Lesson lesson_freeze;
 
 G_END_DECLS

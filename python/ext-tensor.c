@@ -319,8 +319,8 @@ tensor_dim (PyObject *self, PyObject *unused)
 }
 
 /* tensor.backward(gradient=None, retain_graph=None): the run enters its backward
- * phase, the engine runs the pass (and may pause at each node), the run goes back
- * to its forward phase. */
+ * phase (if the line did not begin it already) and the engine runs the pass (and
+ * may pause at each node); the next statement's line begins its own phase. */
 static PyObject *
 tensor_backward_py (PyObject *self, PyObject *args, PyObject *kwargs)
 {
@@ -343,19 +343,23 @@ tensor_backward_py (PyObject *self, PyObject *args, PyObject *kwargs)
     return NULL;
   bool retain_graph = retain != Py_None && PyObject_IsTrue (retain) == 1;
 
+  /* A scalar's backward is a loss's: the run keeps its value for the loss plot. */
+  LessonRun *run = ext_current_run ();
+  if (run && g == NULL && t->numel == 1 && t->grad_fn)
+    lesson_run_push_loss (run, t->data[0]);
+
   g_autoptr (GError) error = NULL;
   gboolean ok, stopped = FALSE;
   Py_BEGIN_ALLOW_THREADS
-  if (!ext_phase (LESSON_PHASE_BACKWARD))
+  if (!ext_phase_enter (LESSON_PHASE_BACKWARD))
     stopped = TRUE, ok = FALSE;
   else
     {
       ok = tensor_backward (t, g, retain_graph, &error);
       if (!ok && g_error_matches (error, AUTOGRAD_ERROR, AUTOGRAD_ERROR_CANCELLED))
         stopped = TRUE;
-      else if (!ext_phase (LESSON_PHASE_FORWARD))
-        stopped = TRUE, ok = FALSE;
     }
+  ext_phase_leave ();
   Py_END_ALLOW_THREADS
   if (stopped)
     {

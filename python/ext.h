@@ -53,6 +53,11 @@ void       ext_set_current_run       (LessonRun *run);
 /* Announces a phase of the current run; FALSE: the stepper stopped the program
  * (Stopped is then set). Called without the GIL held. */
 gboolean   ext_phase                 (LessonPhase phase);
+/* A phase call (backward, optimizer.step, zero_grad) begins and ends: the program's
+ * lines run meanwhile (hooks) stay in its phase; after it, the next line's own
+ * phase begins with that line (runtime.c's trace). Without the GIL held. */
+gboolean   ext_phase_enter           (LessonPhase phase);
+void       ext_phase_leave           (void);
 
 /* Fresh torch state for a new run: the default generator's seed, grad mode on. */
 void       ext_reset_state           (void);

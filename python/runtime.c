@@ -135,6 +135,23 @@ ext_phase (LessonPhase phase)
   return lesson_phase_now (run, phase);
 }
 
+/* How many phase calls (backward, step, zero_grad) the thread is inside: the lines
+ * a hook runs meanwhile are in that call's phase. */
+static GPrivate phase_depth;
+
+gboolean
+ext_phase_enter (LessonPhase phase)
+{
+  g_private_set (&phase_depth, GINT_TO_POINTER (GPOINTER_TO_INT (g_private_get (&phase_depth)) + 1));
+  return ext_phase (phase);
+}
+
+void
+ext_phase_leave (void)
+{
+  g_private_set (&phase_depth, GINT_TO_POINTER (GPOINTER_TO_INT (g_private_get (&phase_depth)) - 1));
+}
+
 /* --- Output: sys.stdout and sys.stderr write into the run ------------------------ */
 
 typedef struct
@@ -188,8 +205,10 @@ is_program_name (PyObject *key)
 static gpointer
 engine_object_of (PyObject *value, LessonVarKind *kind)
 {
+  /* Not functions: a module (nn.Module) is callable too, and is what is wanted. */
   if (PyObject_TypeCheck (value, &TensorBaseType) || PyType_Check (value)
-      || PyModule_Check (value) || PyCallable_Check (value))
+      || PyModule_Check (value) || PyFunction_Check (value) || PyCFunction_Check (value)
+      || PyMethod_Check (value))
     return NULL;
   static const struct { const char *attr; LessonVarKind kind; } attrs[] = {
     { "_engine", LESSON_VAR_MODULE }, { "_engine_sgd", LESSON_VAR_OPTIMIZER },
@@ -285,7 +304,33 @@ typedef struct
   LessonRun *run;
   PyObject *filename;   /* the program's code objects share this object */
   PyObject *globals;
+  GHashTable *phase_lines;   /* line → LessonPhase + 1, for the lines that begin one */
 } Trace;
+
+/* The lines that begin a phase other than the forward pass (torch._phases reads
+ * them off the program's syntax tree): a pause before `loss.backward()` shows the
+ * backward phase, as the statement it is about to run. */
+static GHashTable *
+phase_lines_of (const char *source)
+{
+  GHashTable *lines = g_hash_table_new (NULL, NULL);
+  PyObject *phases = PyImport_ImportModule ("torch._phases");
+  PyObject *dict = phases ? PyObject_CallMethod (phases, "phase_lines", "s", source) : NULL;
+  PyObject *key, *value;
+  Py_ssize_t pos = 0;
+  while (dict && PyDict_Check (dict) && PyDict_Next (dict, &pos, &key, &value))
+    {
+      const char *name = PyUnicode_AsUTF8 (value);
+      for (int p = 0; name && p < LESSON_PHASE_COUNT; p++)
+        if (g_str_equal (name, lesson_phase_name (p)))
+          g_hash_table_insert (lines, GINT_TO_POINTER ((int) PyLong_AsLong (key)),
+                               GINT_TO_POINTER (p + 1));
+    }
+  Py_XDECREF (dict);
+  Py_XDECREF (phases);
+  PyErr_Clear ();
+  return lines;
+}
 
 static int
 trace_line (PyObject *capsule, PyFrameObject *frame, int what, PyObject *arg)
@@ -301,6 +346,14 @@ trace_line (PyObject *capsule, PyFrameObject *frame, int what, PyObject *arg)
     return 0;
   sync_variables (trace->run, trace->globals, frame);
   int line = PyFrame_GetLineNumber (frame);
+  /* Outside a phase call, the statement's own phase begins with its line. */
+  if (GPOINTER_TO_INT (g_private_get (&phase_depth)) == 0)
+    {
+      gpointer p = g_hash_table_lookup (trace->phase_lines, GINT_TO_POINTER (line));
+      LessonPhase phase = p ? (LessonPhase) (GPOINTER_TO_INT (p) - 1) : LESSON_PHASE_FORWARD;
+      if (phase != lesson_run_get_phase (trace->run))
+        lesson_phase (trace->run, phase);
+    }
   gboolean go_on;
   Py_BEGIN_ALLOW_THREADS
   go_on = lesson_line (trace->run, line);
@@ -423,8 +476,11 @@ run_locked (LessonRun *run, GError **error)
     .run = run,
     .filename = ((PyCodeObject *) code)->co_filename,
     .globals = globals,
+    .phase_lines = phase_lines_of (lesson_run_get_source (run)),
   };
   PyObject *capsule = PyCapsule_New (&trace, NULL, NULL);
+  /* The program opens with the forward pass, said with its first line. */
+  lesson_phase (run, LESSON_PHASE_FORWARD);
   ext_set_current_run (run);
   PyEval_SetTrace (trace_line, capsule);
   PyObject *result = PyEval_EvalCode (code, globals, globals);
@@ -455,6 +511,7 @@ run_locked (LessonRun *run, GError **error)
   Py_XDECREF (old_stderr);
   Py_DECREF (out);
   Py_DECREF (capsule);
+  g_hash_table_unref (trace.phase_lines);
   /* The program's objects go with its globals; the run keeps its own references
    * to the tensors it shows. */
   PyDict_Clear (globals);

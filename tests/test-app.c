@@ -305,7 +305,7 @@ script_freeze (GradlensWindow *window)
   before = current->synced;
   gradlens_module_tree_unfreeze_all (tree);
   wait_synced (before);
-  line = gradlens_code_view_dup_line_text (code, 7);
+  line = gradlens_code_view_dup_line_text (code, 6);
   g_assert_true (g_str_has_prefix (line, "frozen = ()"));
   run_forward (window);
   g_assert_cmpuint (count_op (nodes, OP_ACCUMULATE_GRAD), ==, 62);
@@ -318,7 +318,7 @@ script_freeze (GradlensWindow *window)
   g_assert_true (gradlens_module_tree_set_trainable (tree, "layer1", FALSE));
   wait_synced (before);
   g_clear_pointer (&line, g_free);
-  line = gradlens_code_view_dup_line_text (code, 7);
+  line = gradlens_code_view_dup_line_text (code, 6);
   g_assert_true (g_str_has_prefix (line, "frozen = (\"layer1\",)"));
   run_forward (window);
   g_assert_cmpuint (count_leaves_in (window, "layer1."), ==, 0);
@@ -340,7 +340,7 @@ script_resnet18 (GradlensWindow *window)
 
   select_lesson (window, "resnet18-step");
   /* To the forward pass, then 40 ops into it. */
-  while (gradlens_code_view_get_line (code) != 13)
+  while (gradlens_code_view_get_line (code) != 12)
     command (window, "step-line");
   for (int i = 0; i < 40; i++)
     command (window, "step-op");
@@ -452,7 +452,7 @@ script_settings (GradlensWindow *window)
   s.seed = 7;
   apply_settings (popover, &s);
 
-  line = gradlens_code_view_dup_line_text (code, 9);
+  line = gradlens_code_view_dup_line_text (code, 8);
   g_assert_cmpstr (line, ==, "optim = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.5)");
   g_clear_pointer (&line, g_free);
   line = gradlens_code_view_dup_line_text (code, 4);
@@ -570,7 +570,7 @@ script_files (GradlensWindow *window)
     wait_synced (before);
   }
   g_assert_null (gradlens_window_get_error (window));
-  line = gradlens_code_view_dup_line_text (code, 6);
+  line = gradlens_code_view_dup_line_text (code, 5);
   g_assert_nonnull (strstr (line, "load_file"));
   g_assert_nonnull (strstr (line, "finetuned.safetensors"));
   run_forward (window);

@@ -13,6 +13,7 @@
 #include <gtk/gtk.h>
 
 #include "graph-view.h"
+#include "lessons.h"
 #include "stepper.h"
 #include "test-graph-common.h"
 

@@ -6,6 +6,7 @@
  * program that ends in an exception must end in NAME.err's `Type: message`.
  * Then the stepper: lines, variables, stops and an endless loop stopped in time.
  */
+#include "lessons.h"
 #include "program.h"
 #include "stepper.h"
 
@@ -95,8 +96,14 @@ test_program (gconstpointer data)
   g_autofree char *graph_path = fixture_path (name, ".graph");
   g_autoptr (GError) error = NULL;
 
-  Lesson *lesson = program_lesson_new_from_file (py, &error);
+  /* A lesson as the window and the command line have it (its graph from the table
+   * of python/lessons.c); any other program from its file. */
+  Lesson *program = NULL;
+  const Lesson *lesson = g_str_has_prefix (name, "lessons/")
+                           ? lesson_find (name + strlen ("lessons/"), &error)
+                           : (program = program_lesson_new_from_file (py, &error));
   g_assert_no_error (error);
+  g_assert_nonnull (lesson);
   LessonRun *run = lesson_run_new (lesson, NULL);
   gboolean ok = lesson_run_execute (run, &error);
 
@@ -130,7 +137,7 @@ test_program (gconstpointer data)
       g_assert_cmpstr (got, ==, expected_graph);
     }
   lesson_run_free (run);
-  lesson_free (lesson);
+  lesson_free (program);
 }
 
 /* --- The stepper on a program ----------------------------------------------------- */
@@ -203,11 +210,17 @@ test_phases (void)
                               "(a * a).sum().backward()\n"
                               "print(a.grad)\n");
   Stepper *s = stepper_new (lesson, NULL, STEPPER_STOP_PHASE, NULL, NULL, NULL);
+  /* The forward pass opens with the first statement; each phase begins with the
+   * line of the statement that is its (a pause there shows them together). */
+  g_assert_cmpint (stepper_step_sync (s), ==, STEPPER_PAUSED);
+  g_assert_cmpint (stepper_get_phase (s), ==, LESSON_PHASE_FORWARD);
+  g_assert_cmpint (stepper_get_line (s), ==, 1);
   g_assert_cmpint (stepper_step_sync (s), ==, STEPPER_PAUSED);
   g_assert_cmpint (stepper_get_phase (s), ==, LESSON_PHASE_BACKWARD);
   g_assert_cmpint (stepper_get_line (s), ==, 3);
   g_assert_cmpint (stepper_step_sync (s), ==, STEPPER_PAUSED);
   g_assert_cmpint (stepper_get_phase (s), ==, LESSON_PHASE_FORWARD);
+  g_assert_cmpint (stepper_get_line (s), ==, 4);
   stepper_run_to_end_sync (s);
   g_assert_cmpstr (lesson_run_get_output (stepper_get_run (s)), ==, "tensor([2., 2.])\n");
   stepper_free (s);

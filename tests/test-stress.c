@@ -49,6 +49,7 @@
 #include "code-view.h"
 #include "graph-layout.h"
 #include "graph-model.h"
+#include "lessons.h"
 #include "graph-view.h"
 #include "loss-plot.h"
 #include "module-tree.h"

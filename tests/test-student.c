@@ -331,13 +331,13 @@ script_train (GradlensWindow *window)
   before = current->synced;
   g_assert_true (gradlens_module_tree_set_trainable (tree, "layer2", FALSE));
   wait_synced (before);
-  line = gradlens_code_view_dup_line_text (code, 7);
+  line = gradlens_code_view_dup_line_text (code, 6);
   g_assert_nonnull (strstr (line, "\"layer2\""));
   g_assert_nonnull (strstr (gradlens_code_view_get_phase_detail (code), "frozen = ("));
 
   /* The program builds its own model (line 5): the tree swaps the preview for
    * it, and the student's place in it stays. */
-  while (gradlens_code_view_get_line (code) < 7)
+  while (gradlens_code_view_get_line (code) < 6)
     command (window, "step-line");
   g_assert_true (gradlens_module_tree_get_model (tree)
                  == lesson_run_get_model (stepper_get_run (gradlens_window_get_stepper (window))));

@@ -1,6 +1,3 @@
-# title: Autograd basics
-# summary: Q = 3a³ − b²: the graph of grad_fns, .grad of the leaves, and why a second backward fails
-# graph: Q
 import torch
 
 a = torch.tensor([2., 3.], requires_grad=True)

@@ -1,6 +1,3 @@
-# title: A dynamic graph
-# summary: control flow that depends on the data: each run builds another graph
-# graph: y
 import torch
 
 torch.manual_seed(0)

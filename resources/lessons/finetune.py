@@ -1,6 +1,3 @@
-# title: Fine-tuning a frozen resnet18
-# summary: every parameter frozen, a new 10-class fc: the backward graph is the head alone
-# graph: loss
 import torch
 from torchvision.models import resnet18
 

@@ -1,6 +1,3 @@
-# title: Your own freezing
-# summary: freeze any module of resnet18: the graph is pruned, only the rest moves
-# graph: loss
 import torch
 from torchvision.models import resnet18
 

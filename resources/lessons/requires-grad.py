@@ -1,6 +1,3 @@
-# title: Who requires grad?
-# summary: an op records a grad_fn only when one of its inputs requires grad
-# graph: b
 import torch
 
 torch.manual_seed(0)

@@ -1,6 +1,3 @@
-# title: One training step of resnet18
-# summary: forward, loss, backward and SGD with momentum on a random 64×64 image
-# graph: loss
 import torch
 from torchvision.models import resnet18
 

@@ -4,6 +4,7 @@ fixtures go to tests/programs/lessons/) under real PyTorch (Debian's python3-tor
 1.13) and writes, or checks, what each program prints: NAME.out (stdout) and, for a
 program that ends in an uncaught exception, NAME.err (the traceback's last line,
 `Type: message`), and for a program whose header names its graph (`# graph: loss`)
+— or a lesson, whose graph is in python/lessons.c's table (LESSON_GRAPHS) —
 NAME.graph: that variable's graph at the end, node for node (graph_signature).
 
     /usr/bin/python3 tests/programs/pytorch-run.py            # write the fixtures
@@ -29,6 +30,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 LESSONS = os.path.join(HERE, "..", "..", "resources", "lessons")
 FOLDERS = [(HERE, HERE), (LESSONS, os.path.join(HERE, "lessons"))]
 DEFAULT_SEED = 67280421310721  # a fresh process's torch.initial_seed()
+# The variable each lesson draws, as python/lessons.c's table has it.
+LESSON_GRAPHS = {"autograd": "Q", "requires-grad": "b", "resnet18-step": "loss",
+                 "finetune": "loss", "dynamic": "y", "freeze": "loss"}
 RENAMED_IN_2X = {"ReshapeAliasBackward0": "ViewBackward0"}
 
 
@@ -80,6 +84,8 @@ def run(path):
         except Exception as e:  # noqa: BLE001 - the program's own exception is the result
             err = traceback.format_exception_only(type(e), e)[-1].rstrip("\n")
     name = header_graph(source)
+    if os.path.dirname(os.path.abspath(path)) == os.path.abspath(LESSONS):
+        name = LESSON_GRAPHS[os.path.basename(path)[:-3]]
     graph = graph_signature(env[name].grad_fn) if name and env.get(name) is not None else None
     return out.getvalue(), err, graph
 

@@ -364,13 +364,13 @@ update_module_tree_rule (GradlensWindow *self,
 
   if (gradlens_module_tree_get_model (tree) == NULL)
     why_not = "";
-  else if (self->lesson == &lesson_finetune)
+  else if (self->lesson == lesson_find ("finetune", NULL))
     why_not = _("This program sets requires_grad itself (every parameter frozen, then a new "
                 "fc): pick “Your own freezing” to choose what trains.");
-  else if (self->lesson == &lesson_freeze && status != STEPPER_READY)
+  else if (self->lesson == lesson_find ("freeze", NULL) && status != STEPPER_READY)
     why_not = _("This program froze what frozen = (…) names before training: reset (Ctrl+R) "
                 "to choose again.");
-  else if (self->lesson == &lesson_freeze)
+  else if (self->lesson == lesson_find ("freeze", NULL))
     rule = _("A change rewrites frozen = (…) in the program, which then runs from its first "
              "line.");
   else if (status == STEPPER_RUNNING || self->playing)

@@ -15,6 +15,7 @@
 #include "graph-view.h"
 #include "inspector.h"
 #include "layer-chart.h"
+#include "lessons.h"
 #include "loss-plot.h"
 #include "module-tree.h"
 #include "settings-popover.h"

@@ -412,7 +412,7 @@ update_module_tree (GradlensWindow *self,
 
   /* Until the program builds its own (model = resnet18()), the one it will
    * build: the tree keeps the student's place through the swap. */
-  if (model == NULL && self->lesson == &lesson_freeze)
+  if (model == NULL && self->lesson == lesson_find ("freeze", NULL))
     model = preview_model (self);
   /* Whether the student may edit it: _gradlens_window_update_actions (). */
   gradlens_module_tree_set_model (self->module_tree, model);

@@ -661,7 +661,7 @@ on_module_tree_changed (GradlensModuleTree *tree,
     return;
   run = stepper_get_run (self->stepper);
 
-  if (self->lesson == &lesson_freeze)
+  if (self->lesson == lesson_find ("freeze", NULL))
     {
       /* The program names what it freezes (`frozen = (...)`) and the code view
        * shows it: keep it true by starting over with the new list. Its first

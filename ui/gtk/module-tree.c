@@ -35,6 +35,11 @@ struct _GradlensModuleTree
   double              restore_scroll;
   guint               restore_frames;
   guint               restore_id;
+
+  /* The row to bring into view once it is laid out (scroll_to_row). */
+  guint               scroll_position;
+  guint               scroll_frames;
+  guint               scroll_id;
 };
 
 G_DEFINE_FINAL_TYPE (GradlensModuleTree, gradlens_module_tree, GTK_TYPE_WIDGET)
@@ -381,6 +386,9 @@ gradlens_module_tree_dispose (GObject *object)
   if (self->restore_id != 0)
     gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->restore_id);
   self->restore_id = 0;
+  if (self->scroll_id != 0)
+    gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->scroll_id);
+  self->scroll_id = 0;
   gtk_widget_dispose_template (GTK_WIDGET (self), GRADLENS_TYPE_MODULE_TREE);
   g_clear_object (&self->selection);
   g_clear_object (&self->tree_model);
@@ -821,6 +829,40 @@ gradlens_module_tree_dup_frozen_names (GradlensModuleTree *self)
   return (char **) g_ptr_array_free (names, FALSE);
 }
 
+
+/* Into view. GTK 4.8's column view has no scroll_to, its inner list view has the
+ * action; and it needs the row laid out: rows just expanded have no allocation
+ * until the next layout (GTK then refuses, with a warning). So from the second
+ * frame on, when the rows are laid out. */
+static gboolean
+scroll_tick (GtkWidget     *widget,
+             GdkFrameClock *clock,
+             gpointer       user_data)
+{
+  GradlensModuleTree *self = GRADLENS_MODULE_TREE (widget);
+
+  if (++self->scroll_frames < 2)
+    return G_SOURCE_CONTINUE;
+  self->scroll_id = 0;
+  if (self->selection != NULL
+      && self->scroll_position < g_list_model_get_n_items (G_LIST_MODEL (self->selection)))
+    for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->column_view));
+         child != NULL; child = gtk_widget_get_next_sibling (child))
+      if (GTK_IS_LIST_VIEW (child))
+        gtk_widget_activate_action (child, "list.scroll-to-item", "u", self->scroll_position);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+scroll_to_row (GradlensModuleTree *self,
+               guint               position)
+{
+  self->scroll_position = position;
+  self->scroll_frames = 0;
+  if (self->scroll_id == 0)
+    self->scroll_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), scroll_tick, NULL, NULL);
+}
+
 gboolean
 gradlens_module_tree_select (GradlensModuleTree *self,
                              const char         *name)
@@ -868,13 +910,6 @@ gradlens_module_tree_select (GradlensModuleTree *self,
     return FALSE;
 
   gtk_single_selection_set_selected (self->selection, gtk_tree_list_row_get_position (row));
-
-  /* Into view: GTK 4.8's column view has no scroll_to, its inner list view has
-   * the action. */
-  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->column_view));
-       child != NULL; child = gtk_widget_get_next_sibling (child))
-    if (GTK_IS_LIST_VIEW (child))
-      gtk_widget_activate_action (child, "list.scroll-to-item", "u",
-                                  gtk_tree_list_row_get_position (row));
+  scroll_to_row (self, gtk_tree_list_row_get_position (row));
   return TRUE;
 }

@@ -3,7 +3,6 @@ from torchvision.models import resnet18
 
 torch.manual_seed(1)
 model = resnet18()
-pass  # torchvision's initialisation (no weights file)
 for param in model.parameters():
     param.requires_grad = False
 model.fc = torch.nn.Linear(512, 10)
@@ -15,6 +14,6 @@ for step in range(2):
     optim.zero_grad(set_to_none=True)
     prediction = model(data)                  # forward pass
     loss = (prediction - labels).sum()
-    print(f"step {step}: loss {loss.item():.4f}")
+    print(f"step {step}: loss {loss.item():.3f}")
     loss.backward()                           # backward pass
     optim.step()                              # gradient descent

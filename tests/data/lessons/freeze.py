@@ -3,7 +3,6 @@ from torchvision.models import resnet18
 
 torch.manual_seed(0)
 model = resnet18()
-pass  # torchvision's initialisation (no weights file)
 frozen = ("layer1", "layer2.0", "fc.bias")                 # chosen in the module tree
 for name, param in model.named_parameters():
     if any(name == f or name.startswith(f + ".") for f in frozen):
@@ -16,6 +15,6 @@ for step in range(2):
     pass  # optim.zero_grad() is off: gradients accumulate
     prediction = model(data)                  # forward pass
     loss = (prediction - labels).sum()
-    print(f"step {step}: loss {loss.item():.4f}")
+    print(f"step {step}: loss {loss.item():.3f}")
     loss.backward()                           # backward pass
     optim.step()                              # gradient descent

@@ -3,7 +3,6 @@ from torchvision.models import resnet18
 
 torch.manual_seed(0)
 model = resnet18()
-pass  # torchvision's initialisation (no weights file)
 data = torch.rand(1, 3, 64, 64)
 labels = torch.rand(1, 1000)
 optim = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
@@ -12,6 +11,6 @@ for step in range(2):
     optim.zero_grad(set_to_none=True)
     prediction = model(data)                  # forward pass
     loss = (prediction - labels).sum()
-    print(f"step {step}: loss {loss.item():.4f}")
+    print(f"step {step}: loss {loss.item():.3f}")
     loss.backward()                           # backward pass
     optim.step()                              # gradient descent

@@ -1,0 +1,1 @@
+"""GradLens's safetensors: safetensors.torch.load_file over the engine's reader."""
