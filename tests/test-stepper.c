@@ -321,7 +321,7 @@ static void
 test_backward_failure (void)
 {
   g_autoptr (GPtrArray) sentences = g_ptr_array_new_with_free_func (g_free);
-  Stepper *s = stepper_new (&lesson_autograd, NULL, STEPPER_STOP_PHASE, NULL, NULL, NULL);
+  Stepper *s = stepper_new (lesson_find ("autograd", NULL), NULL, STEPPER_STOP_PHASE, NULL, NULL, NULL);
 
   stepper_set_event_hook (s, collect_sentence, sentences);
   g_assert_cmpint (stepper_run_to_end_sync (s), ==, STEPPER_FINISHED);
