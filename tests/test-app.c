@@ -616,6 +616,76 @@ script_diverge (GradlensWindow *window)
 }
 
 /* The dark variant of the theme: panels and charts follow it. */
+/* A program of the student's own, opened as `gradlens PROGRAM.py` or Open Program
+ * opens it: it runs as written, op by op, and prints what PyTorch prints. A file
+ * that is missing or not text is refused with its name, and the lesson stays. */
+static void
+script_program (GradlensWindow *window)
+{
+  g_autofree char *dir = g_dir_make_tmp ("gradlens-program-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "mine.py", NULL);
+  g_autofree char *binary = g_build_filename (dir, "binary.py", NULL);
+  g_autofree char *missing = g_build_filename (dir, "missing.py", NULL);
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  g_autoptr (GFile) binary_file = g_file_new_for_path (binary);
+  g_autoptr (GFile) missing_file = g_file_new_for_path (missing);
+  g_autoptr (GError) error = NULL;
+  GradlensCodeView *code = GRADLENS_CODE_VIEW (panel (window, "code-view"));
+  GPtrArray *nodes = gradlens_window_get_graph_nodes (window);
+  g_autofree char *line = NULL;
+
+  g_assert_true (g_file_set_contents (path, "import torch\n"
+                                            "x = torch.ones(2, requires_grad=True)\n"
+                                            "y = (x * 3).sum()\n"
+                                            "y.backward()\n"
+                                            "print(x.grad)\n", -1, NULL));
+  g_assert_true (g_file_set_contents (binary, "\xff\xfe\x00import", 9, NULL));
+
+  select_lesson (window, "autograd");
+  g_assert_false (gradlens_window_open_program (window, missing_file, &error));
+  g_assert_nonnull (strstr (error->message, "missing.py"));
+  g_clear_error (&error);
+  g_assert_false (gradlens_window_open_program (window, binary_file, &error));
+  g_assert_nonnull (strstr (error->message, "binary.py"));
+  g_clear_error (&error);
+  g_assert_cmpstr (gradlens_window_get_lesson (window)->name, ==, "autograd");
+
+  g_assert_true (gradlens_window_open_program (window, file, &error));
+  g_assert_no_error (error);
+  g_assert_null (gradlens_window_get_error (window));
+  g_assert_cmpstr (gradlens_window_get_lesson (window)->name, ==, "mine");
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (window)), ==, path);
+  line = gradlens_code_view_dup_line_text (code, 3);
+  g_assert_cmpstr (line, ==, "y = (x * 3).sum()");
+  g_assert_cmpint (status_of (window), ==, STEPPER_READY);
+
+  /* Op by op: MulBackward0 (and x's AccumulateGrad), then SumBackward0. */
+  while (nodes->len < 3)
+    command (window, "step-op");
+  g_assert_cmpint (gradlens_code_view_get_line (code), ==, 3);
+  command (window, "run-to-end");
+  g_assert_cmpint (status_of (window), ==, STEPPER_FINISHED);
+  {
+    GtkTextBuffer *buffer = gtk_text_view_get_buffer (GTK_TEXT_VIEW (panel (window, "output-view")));
+    g_autofree char *output = NULL;
+    GtkTextIter start, end;
+
+    gtk_text_buffer_get_bounds (buffer, &start, &end);
+    output = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+    g_assert_cmpstr (output, ==, "tensor([3., 3.])\n");
+  }
+  screenshot (window, "program");
+
+  /* Back to a lesson from the picker: the program goes, the lesson runs. */
+  select_lesson (window, "requires-grad");
+  g_assert_cmpstr (gradlens_window_get_lesson (window)->name, ==, "requires-grad");
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (window)), ==, "GradLens");
+
+  g_remove (path);
+  g_remove (binary);
+  g_rmdir (dir);
+}
+
 static void
 script_dark (GradlensWindow *window)
 {
@@ -808,6 +878,7 @@ main (int   argc,
   g_test_add_data_func ("/ui/app/files", script_files, run_in_app);
   g_test_add_data_func ("/ui/app/diverge", script_diverge, run_in_app);
   g_test_add_data_func ("/ui/app/dark", script_dark, run_in_app);
+  g_test_add_data_func ("/ui/app/program", script_program, run_in_app);
 
   status = g_test_run ();
 

@@ -109,7 +109,7 @@ static void
 check_widget_tree (Fixture *fx)
 {
   static const char *const menu_actions[] = {
-    "win.open-weights", "win.save-weights",
+    "win.open-program", "win.open-weights", "win.save-weights",
     "win.export-graph", "win.export-graph", "win.export-graph",
     "app.shortcuts", "app.about", "app.quit",
   };
@@ -128,7 +128,8 @@ check_widget_tree (Fixture *fx)
     { "win.reset", "<Control>r" },
     { "win.optimizer-step", "F7" },
     { "win.zero-grad", "F8" },
-    { "win.open-weights", "<Control>o" },
+    { "win.open-program", "<Control>o" },
+    { "win.open-weights", "<Shift><Control>o" },
     { "win.save-weights", "<Control>s" },
     { "win.toggle-breakpoint", "F12" },
     { "win.toggle-breakpoint", "<Control>b" },

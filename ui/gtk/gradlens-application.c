@@ -42,6 +42,24 @@ gradlens_application_activate (GApplication *application)
   gtk_window_present (window);
 }
 
+/* gradlens PROGRAM.py: the window opens the program (the last one named, if
+ * several: one window shows one program). */
+static void
+gradlens_application_open (GApplication  *application,
+                           GFile        **files,
+                           int            n_files,
+                           const char    *hint)
+{
+  GtkWindow *window;
+
+  window = gtk_application_get_active_window (GTK_APPLICATION (application));
+  if (window == NULL)
+    window = GTK_WINDOW (gradlens_window_new (GRADLENS_APPLICATION (application)));
+  if (n_files > 0)
+    gradlens_window_open_program (GRADLENS_WINDOW (window), files[n_files - 1], NULL);
+  gtk_window_present (window);
+}
+
 static void
 gradlens_application_class_init (GradlensApplicationClass *klass)
 {
@@ -49,6 +67,7 @@ gradlens_application_class_init (GradlensApplicationClass *klass)
 
   app_class->startup = gradlens_application_startup;
   app_class->activate = gradlens_application_activate;
+  app_class->open = gradlens_application_open;
 }
 
 static void
@@ -61,7 +80,7 @@ gradlens_application_new (void)
 {
   return g_object_new (GRADLENS_TYPE_APPLICATION,
                        "application-id", GRADLENS_APPLICATION_ID,
-                       "flags", G_APPLICATION_DEFAULT_FLAGS,
+                       "flags", G_APPLICATION_HANDLES_OPEN,
                        "resource-base-path", "/io/github/gradlens/GradLens",
                        NULL);
 }

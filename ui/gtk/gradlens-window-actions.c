@@ -64,6 +64,12 @@ action_zero_grad (GtkWidget *widget, const char *name, GVariant *param)
 }
 
 static void
+action_open_program (GtkWidget *widget, const char *name, GVariant *param)
+{
+  _gradlens_window_choose_program_to_open (GRADLENS_WINDOW (widget));
+}
+
+static void
 action_open_weights (GtkWidget *widget, const char *name, GVariant *param)
 {
   _gradlens_window_choose_weights_to_open (GRADLENS_WINDOW (widget));
@@ -121,7 +127,8 @@ static const struct
   { "win.reset", NULL, action_reset, { "<Control>r", NULL } },
   { "win.optimizer-step", NULL, action_optimizer_step, { "F7", NULL } },
   { "win.zero-grad", NULL, action_zero_grad, { "F8", NULL } },
-  { "win.open-weights", NULL, action_open_weights, { "<Control>o", NULL } },
+  { "win.open-program", NULL, action_open_program, { "<Control>o", NULL } },
+  { "win.open-weights", NULL, action_open_weights, { "<Shift><Control>o", NULL } },
   { "win.save-weights", NULL, action_save_weights, { "<Control>s", NULL } },
   { "win.export-graph", "s", action_export_graph, { NULL } },
   { "win.choose-lesson", NULL, action_choose_lesson, { "<Control>l", NULL } },
@@ -420,6 +427,7 @@ _gradlens_window_update_actions (GradlensWindow *self)
 
   update_module_tree_rule (self, status);
 
+  set_enabled (self, "win.open-program", !busy);
   set_enabled (self, "win.open-weights", resnet && !busy);
   set_enabled (self, "win.save-weights",
                                  !busy && !self->playing && _gradlens_window_has_model (self));

@@ -93,6 +93,7 @@ struct _GradlensWindow
 
   /* The lesson and how it runs. */
   const Lesson     *lesson;
+  Lesson           *program;         /* a program the student opened (Open Program), owned */
   GradlensSettings  settings;
   char             *settings_path;
   gboolean          settings_save_warned;   /* a failed save was reported */
@@ -169,6 +170,7 @@ void      _gradlens_window_key_command     (GradlensWindow *self, const char *ac
 void      _gradlens_window_show_status     (GradlensWindow *self, const char *text);
 
 /* gradlens-window-files.c */
+void      _gradlens_window_choose_program_to_open (GradlensWindow *self);
 void      _gradlens_window_choose_weights_to_open (GradlensWindow *self);
 void      _gradlens_window_choose_weights_to_save (GradlensWindow *self);
 void      _gradlens_window_choose_graph_export    (GradlensWindow *self, const char *format);

@@ -678,7 +678,8 @@ _gradlens_window_sync (GradlensWindow *self)
           && !g_error_matches (error, LESSON_ERROR, LESSON_ERROR_CANCELLED))
         {
           g_autofree char *message = g_strdup_printf (_("The lesson “%s” stopped: %s"),
-                                                      _(self->lesson->title), error->message);
+                                                      self->lesson->builtin ? _(self->lesson->title) : self->lesson->title,
+                                                      error->message);
           gradlens_window_show_error (self, message);
         }
     }

@@ -6,6 +6,7 @@
 
 #include "gradlens-window-private.h"
 #include "module.h"
+#include "program.h"
 #include "sgd.h"
 #include "theme.h"
 
@@ -208,7 +209,11 @@ restart (GradlensWindow *self)
   gradlens_code_view_set_code (self->code_view, lesson_run_get_source (run));
   _gradlens_window_push_breakpoints (self);
   gradlens_event_log_clear (self->event_log);
-  gradlens_event_log_append (self->event_log, "info", _(self->lesson->summary));
+  /* A built-in lesson's summary is translated; a program's own is its header's. */
+  if (self->lesson->summary[0] != '\0')
+    gradlens_event_log_append (self->event_log, "info",
+                               self->lesson->builtin ? _(self->lesson->summary)
+                                                     : self->lesson->summary);
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->output_view), "", 0);
   gradlens_loss_plot_clear (self->loss_plot);
   gradlens_variable_list_update (self->variable_list, NULL);
@@ -248,9 +253,16 @@ set_lesson (GradlensWindow *self,
       /* A different program: its own worker and its own graph. */
       g_clear_pointer (&self->stepper, stepper_free);
       self->lesson = lesson;
-      g_free (self->settings.lesson);
-      self->settings.lesson = g_strdup (lesson->name);
-      save_settings (self);
+      /* The next start opens the last built-in lesson (a program's file may be
+       * gone by then). */
+      if (lesson->builtin)
+        {
+          g_free (self->settings.lesson);
+          self->settings.lesson = g_strdup (lesson->name);
+          save_settings (self);
+        }
+      /* not translated: the application's name */
+      gtk_window_set_title (GTK_WINDOW (self), lesson->builtin ? "GradLens" : lesson->filename);
       gradlens_window_show_error (self, NULL);
       gradlens_module_tree_set_model (self->module_tree, NULL);
       fold_blocks (self, lesson->uses_resnet);
@@ -283,6 +295,69 @@ gradlens_window_select_lesson (GradlensWindow *self,
   return FALSE;
 }
 
+/* A program of the student's own: it runs as written, step by step, as a lesson
+ * does. A file that cannot be read, or is not UTF-8, is refused with its reason
+ * and the lesson shown stays; a syntax error is marked before anything runs. */
+gboolean
+gradlens_window_open_program (GradlensWindow *self,
+                              GFile          *file,
+                              GError        **error)
+{
+  g_autofree char *path = NULL;
+  g_autoptr (GError) local = NULL;
+  g_autoptr (GError) syntax = NULL;
+  Lesson *program = NULL, *old;
+
+  g_return_val_if_fail (GRADLENS_IS_WINDOW (self), FALSE);
+  g_return_val_if_fail (G_IS_FILE (file), FALSE);
+
+  path = g_file_get_path (file);
+  if (path == NULL)
+    {
+      g_autofree char *uri = g_file_get_uri (file);
+      g_set_error (&local, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                   _("Cannot open %s: only local files can be opened"), uri);
+    }
+  else
+    program = program_lesson_new_from_file (path, &local);
+  if (program == NULL)
+    {
+      gradlens_window_show_error (self, local->message);
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+
+  /* The picker lists it after the lessons, by its file's name, and shows it. */
+  {
+    GtkStringList *titles = GTK_STRING_LIST (gtk_drop_down_get_model (self->lesson_dropdown));
+    g_autofree char *base = g_path_get_basename (path);
+    const char *const item[] = { base, NULL };
+    guint n_lessons;
+
+    lesson_list (&n_lessons);
+    old = g_steal_pointer (&self->program);
+    self->program = program;
+    gtk_string_list_splice (titles, n_lessons,
+                            g_list_model_get_n_items (G_LIST_MODEL (titles)) - n_lessons, item);
+    /* on_lesson_selected starts it, unless the picker showed a program already. */
+    gtk_drop_down_set_selected (self->lesson_dropdown, n_lessons);
+    if (self->lesson != program)
+      set_lesson (self, program);
+    /* The old program goes once its worker has (set_lesson freed the stepper). */
+    lesson_free (old);
+  }
+
+  if (!program_check_syntax (program->filename, program->source, &syntax))
+    gradlens_code_view_show_error (self->code_view, syntax->message, 0);
+  {
+    /* Translators: %s is a Python file the student opened. */
+    g_autofree char *message = g_strdup_printf (_("Opened %s: it runs as written, from its "
+                                                  "first line"), path);
+    gradlens_event_log_append (self->event_log, "info", message);
+  }
+  return TRUE;
+}
+
 const Lesson *
 gradlens_window_get_lesson (GradlensWindow *self)
 {
@@ -310,6 +385,8 @@ on_lesson_selected (GtkDropDown    *dropdown,
   lessons = lesson_list (&n);
   if (i < n)
     set_lesson (self, lessons[i]);
+  else if (i == n && self->program != NULL)
+    set_lesson (self, self->program);
 }
 
 /* --- The commands ------------------------------------------------------------------ */
@@ -745,6 +822,7 @@ gradlens_window_dispose (GObject *object)
   _gradlens_window_panes_dispose (self);
   /* Joins the worker: nothing reads the window from another thread after this. */
   g_clear_pointer (&self->stepper, stepper_free);
+  g_clear_pointer (&self->program, lesson_free);
   g_clear_pointer (&self->graph_nodes, g_ptr_array_unref);
   g_clear_pointer (&self->preview_model, module_unref);
   /* A selected list box row removed while the window itself is going (GTK 4.8)

@@ -65,6 +65,9 @@ GPtrArray      *gradlens_window_get_graph_nodes    (GradlensWindow *self);
 void            gradlens_window_select_node        (GradlensWindow *self, Node *node);
 
 /* Files; errors are also shown in the window's banner. */
+/* Opens a Python program (.py) in place of the lesson. */
+gboolean        gradlens_window_open_program       (GradlensWindow *self, GFile *file,
+                                                    GError **error);
 gboolean        gradlens_window_open_weights       (GradlensWindow *self, GFile *file,
                                                     GError **error);
 gboolean        gradlens_window_save_weights       (GradlensWindow *self, GFile *file,
