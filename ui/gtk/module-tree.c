@@ -844,7 +844,10 @@ scroll_tick (GtkWidget     *widget,
   if (++self->scroll_frames < 2)
     return G_SOURCE_CONTINUE;
   self->scroll_id = 0;
-  if (self->selection != NULL
+  /* A hidden tree (a lesson without resnet18) has no rows laid out to scroll to. */
+  if (gtk_widget_get_mapped (GTK_WIDGET (self->column_view))
+      && gtk_widget_get_height (GTK_WIDGET (self->column_view)) > 0
+      && self->selection != NULL
       && self->scroll_position < g_list_model_get_n_items (G_LIST_MODEL (self->selection)))
     for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->column_view));
          child != NULL; child = gtk_widget_get_next_sibling (child))
