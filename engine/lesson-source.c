@@ -70,13 +70,6 @@ param_regex (LessonParam param)
   return regexes[param];
 }
 
-gboolean
-lesson_takes_param (const Lesson *lesson, LessonParam param)
-{
-  g_return_val_if_fail (lesson != NULL && param < LESSON_PARAM_COUNT, FALSE);
-  return lesson->builtin && g_regex_match (param_regex (param), lesson->source, 0, NULL);
-}
-
 /* text with every match of param's pattern's first group replaced by value. */
 static char *
 replace_param (const char *text, LessonParam param, const char *value)

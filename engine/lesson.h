@@ -112,7 +112,7 @@ void                lesson_free        (Lesson *lesson);
  * literals are replaced (lesson-source.c); any other program is returned as it is. */
 char               *lesson_source    (const Lesson *lesson, const LessonParams *params);
 
-/* The literals of a built-in lesson that parameters replace. */
+/* The literals of a built-in lesson that parameters replace (lesson_source). */
 typedef enum
 {
   LESSON_PARAM_SEED,            /* torch.manual_seed(0) */
@@ -126,8 +126,6 @@ typedef enum
   LESSON_PARAM_COUNT
 } LessonParam;
 
-/* TRUE if lesson is built in and its program has param's literal. */
-gboolean            lesson_takes_param (const Lesson *lesson, LessonParam param);
 /* The module or parameter names the lesson freezes: params->frozen, or those of
  * the program's own `frozen = (...)` when that is NULL. */
 char              **lesson_frozen_names (const Lesson *lesson, const LessonParams *params);

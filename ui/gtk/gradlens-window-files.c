@@ -128,74 +128,48 @@ fail:
   return FALSE;
 }
 
-static void
-on_program_response (GtkNativeDialog *dialog,
-                     int              response,
-                     GradlensWindow  *self)
-{
-  if (response == GTK_RESPONSE_ACCEPT)
-    {
-      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
-      if (file != NULL)
-        gradlens_window_open_program (self, file, NULL);
-    }
-  gtk_native_dialog_destroy (dialog);
-  g_object_unref (dialog);
-}
-
-void
-_gradlens_window_choose_program_to_open (GradlensWindow *self)
-{
-  GtkFileChooserNative *chooser;
-  GtkFileFilter *filter;
-
-  chooser = gtk_file_chooser_native_new (_("Open Program"), GTK_WINDOW (self),
-                                         GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
-  filter = gtk_file_filter_new ();
-  gtk_file_filter_set_name (filter, _("Python programs (.py)"));
-  gtk_file_filter_add_pattern (filter, "*.py");
-  gtk_file_filter_add_mime_type (filter, "text/x-python");
-  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
-  g_object_unref (filter);
-  filter = gtk_file_filter_new ();
-  gtk_file_filter_set_name (filter, _("All files"));
-  gtk_file_filter_add_pattern (filter, "*");
-  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
-  g_object_unref (filter);
-
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
-  g_signal_connect (chooser, "response", G_CALLBACK (on_program_response), self);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
-}
+/* What an Open dialog opens its file with. */
+typedef gboolean (*OpenFileFn) (GradlensWindow *self, GFile *file, GError **error);
 
 static void
 on_open_response (GtkNativeDialog *dialog,
                   int              response,
                   GradlensWindow  *self)
 {
+  OpenFileFn open_file = g_object_get_data (G_OBJECT (dialog), "open-file");
+
   if (response == GTK_RESPONSE_ACCEPT)
     {
       g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
       if (file != NULL)
-        gradlens_window_open_weights (self, file, NULL);
+        open_file (self, file, NULL);
     }
   gtk_native_dialog_destroy (dialog);
   g_object_unref (dialog);
 }
 
-void
-_gradlens_window_choose_weights_to_open (GradlensWindow *self)
+/* A modal Open dialog: a filter of what it is for (glob patterns, NULL-ended;
+ * mime_type may be NULL), then all files; the chosen file goes to open_file,
+ * which says what went wrong itself. */
+static void
+choose_file_to_open (GradlensWindow     *self,
+                     const char         *title,
+                     const char         *filter_name,
+                     const char *const  *patterns,
+                     const char         *mime_type,
+                     OpenFileFn          open_file)
 {
   GtkFileChooserNative *chooser;
   GtkFileFilter *filter;
 
-  chooser = gtk_file_chooser_native_new (_("Open Weights"), GTK_WINDOW (self),
-                                         GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
+  chooser = gtk_file_chooser_native_new (title, GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_OPEN,
+                                         _("_Open"), _("_Cancel"));
   filter = gtk_file_filter_new ();
-  gtk_file_filter_set_name (filter, _("resnet18 weights (.safetensors, .pth)"));
-  gtk_file_filter_add_pattern (filter, "*.safetensors");
-  gtk_file_filter_add_pattern (filter, "*.pth");
-  gtk_file_filter_add_pattern (filter, "*.pt");
+  gtk_file_filter_set_name (filter, filter_name);
+  for (int i = 0; patterns[i] != NULL; i++)
+    gtk_file_filter_add_pattern (filter, patterns[i]);
+  if (mime_type != NULL)
+    gtk_file_filter_add_mime_type (filter, mime_type);
   gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
   g_object_unref (filter);
   filter = gtk_file_filter_new ();
@@ -205,8 +179,27 @@ _gradlens_window_choose_weights_to_open (GradlensWindow *self)
   g_object_unref (filter);
 
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  g_object_set_data (G_OBJECT (chooser), "open-file", open_file);
   g_signal_connect (chooser, "response", G_CALLBACK (on_open_response), self);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+void
+_gradlens_window_choose_program_to_open (GradlensWindow *self)
+{
+  static const char *const patterns[] = { "*.py", NULL };
+
+  choose_file_to_open (self, _("Open Program"), _("Python programs (.py)"), patterns,
+                       "text/x-python", gradlens_window_open_program);
+}
+
+void
+_gradlens_window_choose_weights_to_open (GradlensWindow *self)
+{
+  static const char *const patterns[] = { "*.safetensors", "*.pth", "*.pt", NULL };
+
+  choose_file_to_open (self, _("Open Weights"), _("resnet18 weights (.safetensors, .pth)"),
+                       patterns, NULL, gradlens_window_open_weights);
 }
 
 /* --- Save ------------------------------------------------------------------- */
