@@ -252,7 +252,7 @@ ext_grad (PyObject *module, PyObject *args)
   g_autoptr (GError) error = NULL;
   gboolean ok, stopped = FALSE;
   Py_BEGIN_ALLOW_THREADS
-  if (!ext_phase (LESSON_PHASE_BACKWARD))
+  if (!ext_phase_enter (LESSON_PHASE_BACKWARD))
     stopped = TRUE, ok = FALSE;
   else
     {
@@ -260,9 +260,8 @@ ext_grad (PyObject *module, PyObject *args)
                           retain_graph, allow_unused, grads, &error);
       if (!ok && g_error_matches (error, AUTOGRAD_ERROR, AUTOGRAD_ERROR_CANCELLED))
         stopped = TRUE;
-      else if (!ext_phase (LESSON_PHASE_FORWARD))
-        stopped = TRUE, ok = FALSE;
     }
+  ext_phase_leave ();
   Py_END_ALLOW_THREADS
   if (stopped)
     {
@@ -317,7 +316,7 @@ ext_backward (PyObject *module, PyObject *args)
   g_autoptr (GError) error = NULL;
   gboolean ok, stopped = FALSE;
   Py_BEGIN_ALLOW_THREADS
-  if (!ext_phase (LESSON_PHASE_BACKWARD))
+  if (!ext_phase_enter (LESSON_PHASE_BACKWARD))
     stopped = TRUE, ok = FALSE;
   else
     {
@@ -325,9 +324,8 @@ ext_backward (PyObject *module, PyObject *args)
                               &error);
       if (!ok && g_error_matches (error, AUTOGRAD_ERROR, AUTOGRAD_ERROR_CANCELLED))
         stopped = TRUE;
-      else if (!ext_phase (LESSON_PHASE_FORWARD))
-        stopped = TRUE, ok = FALSE;
     }
+  ext_phase_leave ();
   Py_END_ALLOW_THREADS
   if (stopped)
     {

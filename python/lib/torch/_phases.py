@@ -4,12 +4,14 @@ The stepper pauses before a statement runs, and shows its line with the phase th
 statement belongs to: `loss.backward()` is highlighted under *Backward pass*,
 `optim.step()` under *Optimizer step*, and the statement after them under *Forward
 pass* again. A line's phase is read from the program itself (Python's own parser):
-a simple statement that calls `.backward(...)`, `.step(...)` or `.zero_grad(...)`
+a simple statement that calls `.backward(...)` (or `torch.autograd.grad(...)`),
+`.step(...)` or `.zero_grad(...)`
 begins that phase; every other line is the forward pass.
 """
 import ast
 
-_PHASES = {"backward": "backward", "step": "optimizer", "zero_grad": "zero_grad"}
+_PHASES = {"backward": "backward", "grad": "backward",  # torch.autograd.grad(...)
+           "step": "optimizer", "zero_grad": "zero_grad"}
 
 # Statements with bodies of their own: their lines are their headers, and the
 # statements inside have lines of their own.
