@@ -13,6 +13,7 @@ G_DEFINE_QUARK (autograd-error-quark, autograd_error)
 static _Thread_local bool grad_disabled;
 static _Thread_local bool anomaly_enabled;
 static _Thread_local EventFn observer_fn;
+static _Thread_local const gint *cancel_flag;   /* autograd_set_cancel_flag */
 static _Thread_local gpointer observer_data;
 static _Thread_local GPtrArray *module_stack;   /* of interned paths */
 /* Anomaly mode only: the output autograd_record gave the node autograd_commit will
@@ -158,6 +159,18 @@ bool
 autograd_has_observer (void)
 {
   return observer_fn != NULL;
+}
+
+void
+autograd_set_cancel_flag (const gint *flag)
+{
+  cancel_flag = flag;
+}
+
+bool
+autograd_cancel_requested (void)
+{
+  return cancel_flag != NULL && g_atomic_int_get (cancel_flag) != 0;
 }
 
 gboolean

@@ -372,6 +372,12 @@ typedef gboolean (*EventFn) (const Event *event, gpointer user_data);
 void     autograd_set_observer     (EventFn fn, gpointer user_data);
 gboolean autograd_emit             (const Event *event);
 bool     autograd_has_observer     (void);
+/* The calling thread's cancel flag, an atomic int that another thread sets to
+ * stop the computation (NULL for none). Events stop a backward; work that runs
+ * long between events (a program's Python code building resnet18, say) asks
+ * autograd_cancel_requested and stops on its own. */
+void     autograd_set_cancel_flag  (const gint *flag);
+bool     autograd_cancel_requested (void);
 
 /* Walk every node reachable from root (root first, then breadth-first over
  * next_functions), each once. Returns a GPtrArray of Node * (borrowed). */

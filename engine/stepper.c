@@ -613,10 +613,12 @@ stepper_worker (gpointer data)
   GError *error = NULL;
 
   autograd_set_observer (stepper_observe, s);
+  autograd_set_cancel_flag (&s->cancel);
   /* Breaking at anomalies needs anomaly mode: asking for it turns it on. */
   anomaly_mode_set_enabled ((g_atomic_int_get (&s->stops) & STEPPER_STOP_ANOMALY) != 0);
   gboolean ok = lesson_run_execute (s->run, &error);
   autograd_set_observer (NULL, NULL);
+  autograd_set_cancel_flag (NULL);
 
   LessonPhase phase = lesson_run_get_phase (s->run);
   StepperEvent done = {

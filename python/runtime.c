@@ -335,6 +335,14 @@ phase_lines_of (const char *source)
 static int
 trace_line (PyObject *capsule, PyFrameObject *frame, int what, PyObject *arg)
 {
+  /* Reset stops a program at its next line; code that runs without one of the
+   * program's lines (torch's own Python, a string given to exec) stops at its
+   * next line or call. */
+  if (G_UNLIKELY (autograd_cancel_requested ()))
+    {
+      PyErr_SetString (ext_stopped_error, "the program was stopped");
+      return -1;
+    }
   if (what != PyTrace_LINE)
     return 0;
   Trace *trace = PyCapsule_GetPointer (capsule, NULL);

@@ -1,71 +1,81 @@
-/* event-log.c: what the stepper did, one sentence per event */
+/* event-log.c: what the stepper did, one sentence per event
+ *
+ * A read-only GtkTextView, not a list of wrapping labels: a resnet18 step
+ * appends hundreds of sentences, and GtkListView (GTK 4.8) re-measures every
+ * realized row's wrapped label whenever the window is allocated — a third of
+ * the main thread's time during a step, seconds under a sanitizer. The text
+ * view lays out only what it shows and appends in place; the student can also
+ * select and copy a sentence.
+ *
+ * Each entry is one paragraph, "●\t<sentence>", the dot in its phase's colour
+ * (a tag per phase) and wrapped lines hanging under the sentence. The entries'
+ * sentences are kept beside the buffer (for get_text and for dropping the
+ * oldest: a sentence may itself hold newlines, so each remembers its lines).
+ */
 
 #include "event-log.h"
 
 #include <string.h>
-
-/* Each entry is one GtkStringObject: "<phase>\x1f<sentence>". */
-#define SEP '\x1f'
 
 struct _GradlensEventLog
 {
   GtkWidget parent_instance;
 
   GtkScrolledWindow *scroller;
-  GtkListView       *list_view;
+  GtkTextView       *text_view;
 
-  GtkStringList *entries;
-  gboolean       follow;          /* keep the newest entry in view */
-  guint          scroll_id;
+  GPtrArray *entries;             /* char *: the sentences, oldest first */
+  GArray    *entry_lines;         /* guint: buffer lines of each entry */
+  guint      first;               /* entries[first] is the oldest kept */
+  GtkTextMark *end_mark;
+  gboolean   follow;              /* keep the newest entry in view */
+  guint      scroll_id;
 };
 
 G_DEFINE_FINAL_TYPE (GradlensEventLog, gradlens_event_log, GTK_TYPE_WIDGET)
 
-static const char *
-entry_text (const char *entry)
-{
-  const char *sep = entry != NULL ? strchr (entry, SEP) : NULL;
+/* The phases' colours, as in style.css (.phase-banner, .phase-title). */
+static const struct { const char *phase; const char *colour; } phase_colours[] = {
+  { "forward",   "#3584e4" },
+  { "backward",  "#e66100" },
+  { "optimizer", "#2ec27e" },
+  { "zero-grad", "#9141ac" },
+  { "error",     "#e01b24" },
+};
 
-  return sep != NULL ? sep + 1 : entry;
+/* The tag of a phase's dot; "info", "done" and unknown phases get a grey one. */
+static GtkTextTag *
+dot_tag (GradlensEventLog *self,
+         const char       *phase)
+{
+  GtkTextTagTable *table = gtk_text_buffer_get_tag_table (gtk_text_view_get_buffer (self->text_view));
+  g_autofree char *name = g_strdup_printf ("dot-%s", phase);
+  GtkTextTag *tag = gtk_text_tag_table_lookup (table, name);
+
+  return tag != NULL ? tag : gtk_text_tag_table_lookup (table, "dot-info");
 }
 
-static void
-setup_row (GtkSignalListItemFactory *factory,
-           GtkListItem              *item,
-           gpointer                  user_data)
-{
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  GtkWidget *dot = gtk_label_new ("●");
-  GtkWidget *label = gtk_label_new (NULL);
-
-  gtk_widget_add_css_class (dot, "event-dot");
-  gtk_widget_set_valign (dot, GTK_ALIGN_START);
-  gtk_label_set_xalign (GTK_LABEL (label), 0);
-  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
-  gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
-  gtk_widget_set_hexpand (label, TRUE);
-  gtk_box_append (GTK_BOX (box), dot);
-  gtk_box_append (GTK_BOX (box), label);
-  gtk_list_item_set_child (item, box);
-}
+/* A hanging indent: the dot and a tab stop at DOT_WIDTH, and every wrapped
+ * line of the sentence starts at the tab stop. */
+#define DOT_WIDTH 16
 
 static void
-bind_row (GtkSignalListItemFactory *factory,
-          GtkListItem              *item,
-          gpointer                  user_data)
+create_tags (GradlensEventLog *self)
 {
-  GtkWidget *box = gtk_list_item_get_child (item);
-  GtkWidget *dot = gtk_widget_get_first_child (box);
-  GtkWidget *label = gtk_widget_get_next_sibling (dot);
-  const char *entry = gtk_string_object_get_string (gtk_list_item_get_item (item));
-  const char *sep = strchr (entry, SEP);
-  g_autofree char *phase = sep != NULL ? g_strndup (entry, sep - entry) : g_strdup ("info");
-  const char *classes[] = { "event-dot", NULL, NULL };
-  g_autofree char *phase_class = g_strdup_printf ("phase-%s", phase);
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->text_view);
+  PangoTabArray *tabs = pango_tab_array_new_with_positions (1, TRUE, PANGO_TAB_LEFT, DOT_WIDTH);
 
-  classes[1] = phase_class;
-  gtk_widget_set_css_classes (dot, classes);
-  gtk_label_set_text (GTK_LABEL (label), entry_text (entry));
+  gtk_text_buffer_create_tag (buffer, "entry", "left-margin", 8 + DOT_WIDTH, "indent", -DOT_WIDTH,
+                              "tabs", tabs, "pixels-below-lines", 3, NULL);
+  pango_tab_array_free (tabs);
+  for (guint i = 0; i < G_N_ELEMENTS (phase_colours); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("dot-%s", phase_colours[i].phase);
+      gtk_text_buffer_create_tag (buffer, name, "foreground", phase_colours[i].colour,
+                                  "scale", 0.8, NULL);
+    }
+  gtk_text_buffer_create_tag (buffer, "dot-info", "foreground-rgba", &(GdkRGBA) { 0.5, 0.5, 0.5, 0.8 },
+                              "scale", 0.8, NULL);
 }
 
 static gboolean
@@ -77,17 +87,15 @@ at_bottom (GradlensEventLog *self)
          >= gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj) - 8;
 }
 
-/* GtkListView keeps its anchor row in place as rows come: scroll to the
- * newest one ourselves, once the appends of this main-loop turn are done. */
+/* Scroll to the newest entry once the appends of this main-loop turn are done. */
 static gboolean
 scroll_to_newest (gpointer user_data)
 {
   GradlensEventLog *self = user_data;
-  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->entries));
 
   self->scroll_id = 0;
-  if (n > 0 && self->follow)
-    gtk_widget_activate_action (GTK_WIDGET (self->list_view), "list.scroll-to-item", "u", n - 1);
+  if (self->follow && gtk_widget_get_mapped (GTK_WIDGET (self)))
+    gtk_text_view_scroll_to_mark (self->text_view, self->end_mark, 0.0, TRUE, 0.0, 1.0);
   return G_SOURCE_REMOVE;
 }
 
@@ -111,6 +119,31 @@ on_value_changed (GtkAdjustment    *adjustment,
     self->follow = TRUE;
 }
 
+/* The text view measures its lines lazily: the height it estimated for lines
+ * not yet shown grows once they are laid out. Stay at the bottom meanwhile.
+ * Not while the log is hidden behind another tab: a scrolled window moved
+ * while unmapped leaves its scrollbars' fade animation half set up (GTK 4.8
+ * then disconnects handler 0 from the frame clock when it unmaps them);
+ * gradlens_event_log_map scrolls once it shows. */
+static void
+on_range_changed (GtkAdjustment    *adjustment,
+                  GradlensEventLog *self)
+{
+  if (self->follow && gtk_widget_get_mapped (GTK_WIDGET (self)))
+    gtk_adjustment_set_value (adjustment, gtk_adjustment_get_upper (adjustment)
+                                          - gtk_adjustment_get_page_size (adjustment));
+}
+
+static void
+gradlens_event_log_map (GtkWidget *widget)
+{
+  GradlensEventLog *self = GRADLENS_EVENT_LOG (widget);
+
+  GTK_WIDGET_CLASS (gradlens_event_log_parent_class)->map (widget);
+  if (self->scroll_id == 0 && self->follow)
+    self->scroll_id = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, scroll_to_newest, self, NULL);
+}
+
 static void
 gradlens_event_log_dispose (GObject *object)
 {
@@ -118,7 +151,8 @@ gradlens_event_log_dispose (GObject *object)
 
   g_clear_handle_id (&self->scroll_id, g_source_remove);
   gtk_widget_dispose_template (GTK_WIDGET (self), GRADLENS_TYPE_EVENT_LOG);
-  g_clear_object (&self->entries);
+  g_clear_pointer (&self->entries, g_ptr_array_unref);
+  g_clear_pointer (&self->entry_lines, g_array_unref);
 
   G_OBJECT_CLASS (gradlens_event_log_parent_class)->dispose (object);
 }
@@ -130,11 +164,12 @@ gradlens_event_log_class_init (GradlensEventLogClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = gradlens_event_log_dispose;
+  widget_class->map = gradlens_event_log_map;
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/gradlens/GradLens/ui/event-log.ui");
   gtk_widget_class_bind_template_child (widget_class, GradlensEventLog, scroller);
-  gtk_widget_class_bind_template_child (widget_class, GradlensEventLog, list_view);
+  gtk_widget_class_bind_template_child (widget_class, GradlensEventLog, text_view);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "eventlog");
@@ -143,21 +178,18 @@ gradlens_event_log_class_init (GradlensEventLogClass *klass)
 static void
 gradlens_event_log_init (GradlensEventLog *self)
 {
-  GtkListItemFactory *factory;
   GtkEventController *scroll;
+  GtkTextBuffer *buffer;
+  GtkTextIter end;
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
-  self->entries = gtk_string_list_new (NULL);
-
-  factory = gtk_signal_list_item_factory_new ();
-  g_signal_connect (factory, "setup", G_CALLBACK (setup_row), NULL);
-  g_signal_connect (factory, "bind", G_CALLBACK (bind_row), NULL);
-  gtk_list_view_set_factory (self->list_view, factory);
-  g_object_unref (factory);
-  gtk_list_view_set_model (self->list_view,
-                           GTK_SELECTION_MODEL (gtk_no_selection_new (
-                             G_LIST_MODEL (g_object_ref (self->entries)))));
+  self->entries = g_ptr_array_new_with_free_func (g_free);
+  self->entry_lines = g_array_new (FALSE, FALSE, sizeof (guint));
+  buffer = gtk_text_view_get_buffer (self->text_view);
+  create_tags (self);
+  gtk_text_buffer_get_end_iter (buffer, &end);
+  self->end_mark = gtk_text_buffer_create_mark (buffer, "end", &end, FALSE);
 
   self->follow = TRUE;
   scroll = gtk_event_controller_scroll_new (GTK_EVENT_CONTROLLER_SCROLL_VERTICAL);
@@ -166,7 +198,8 @@ gradlens_event_log_init (GradlensEventLog *self)
   gtk_widget_add_controller (GTK_WIDGET (self->scroller), scroll);
   g_signal_connect_object (gtk_scrolled_window_get_vadjustment (self->scroller), "value-changed",
                            G_CALLBACK (on_value_changed), self, 0);
-
+  g_signal_connect_object (gtk_scrolled_window_get_vadjustment (self->scroller), "changed",
+                           G_CALLBACK (on_range_changed), self, 0);
 }
 
 GtkWidget *
@@ -175,29 +208,66 @@ gradlens_event_log_new (void)
   return g_object_new (GRADLENS_TYPE_EVENT_LOG, NULL);
 }
 
+/* Forget the oldest n entries, and their lines in the buffer. */
+static void
+drop_oldest (GradlensEventLog *self,
+             guint             n)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->text_view);
+  GtkTextIter start, cut;
+  guint lines = 0;
+
+  for (guint i = self->first; i < self->first + n; i++)
+    lines += g_array_index (self->entry_lines, guint, i);
+  self->first += n;
+  gtk_text_buffer_get_start_iter (buffer, &start);
+  gtk_text_buffer_get_iter_at_line (buffer, &cut, (int) lines);
+  gtk_text_buffer_delete (buffer, &start, &cut);
+
+  /* Compact the arrays once the dropped entries are as many as the kept. */
+  if (self->first >= self->entries->len / 2)
+    {
+      g_ptr_array_remove_range (self->entries, 0, self->first);
+      g_array_remove_range (self->entry_lines, 0, self->first);
+      self->first = 0;
+    }
+}
+
 void
 gradlens_event_log_append (GradlensEventLog *self,
                            const char       *phase,
                            const char       *text)
 {
-  g_autofree char *entry = NULL;
-  guint n;
+  GtkTextBuffer *buffer;
+  GtkTextIter end;
+  guint lines = 1;
 
   g_return_if_fail (GRADLENS_IS_EVENT_LOG (self));
   g_return_if_fail (text != NULL);
 
+  if (gradlens_event_log_get_n_entries (self) >= GRADLENS_EVENT_LOG_LIMIT)
+    drop_oldest (self, GRADLENS_EVENT_LOG_LIMIT / 10);   /* a tenth in one go */
+
   /* Follow the newest entry unless the student scrolled up to read. */
   if (self->scroll_id == 0 && self->follow)
     self->scroll_id = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, scroll_to_newest, self, NULL);
-  entry = g_strdup_printf ("%s%c%s", phase != NULL ? phase : "info", SEP, text);
-  n = g_list_model_get_n_items (G_LIST_MODEL (self->entries));
-  if (n >= GRADLENS_EVENT_LOG_LIMIT)
-    {
-      /* Drop the oldest tenth in one go: one items-changed, not one per entry. */
-      guint drop = GRADLENS_EVENT_LOG_LIMIT / 10;
-      gtk_string_list_splice (self->entries, 0, drop, NULL);
-    }
-  gtk_string_list_append (self->entries, entry);
+
+  buffer = gtk_text_view_get_buffer (self->text_view);
+  gtk_text_buffer_get_end_iter (buffer, &end);
+  /* Each entry ends its paragraph: the newline goes before every entry but the first. */
+  if (gradlens_event_log_get_n_entries (self) > 0)
+    gtk_text_buffer_insert (buffer, &end, "\n", 1);
+  gtk_text_buffer_insert_with_tags (buffer, &end, "●", -1,
+                                    dot_tag (self, phase != NULL ? phase : "info"),
+                                    gtk_text_tag_table_lookup (gtk_text_buffer_get_tag_table (buffer), "entry"),
+                                    NULL);
+  gtk_text_buffer_insert_with_tags_by_name (buffer, &end, "\t", -1, "entry", NULL);
+  gtk_text_buffer_insert_with_tags_by_name (buffer, &end, text, -1, "entry", NULL);
+  for (const char *p = strchr (text, '\n'); p != NULL; p = strchr (p + 1, '\n'))
+    lines++;
+
+  g_ptr_array_add (self->entries, g_strdup (text));
+  g_array_append_val (self->entry_lines, lines);
 }
 
 void
@@ -205,8 +275,10 @@ gradlens_event_log_clear (GradlensEventLog *self)
 {
   g_return_if_fail (GRADLENS_IS_EVENT_LOG (self));
 
-  gtk_string_list_splice (self->entries, 0,
-                          g_list_model_get_n_items (G_LIST_MODEL (self->entries)), NULL);
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->text_view), "", 0);
+  g_ptr_array_set_size (self->entries, 0);
+  g_array_set_size (self->entry_lines, 0);
+  self->first = 0;
   self->follow = TRUE;
 }
 
@@ -215,7 +287,7 @@ gradlens_event_log_get_n_entries (GradlensEventLog *self)
 {
   g_return_val_if_fail (GRADLENS_IS_EVENT_LOG (self), 0);
 
-  return g_list_model_get_n_items (G_LIST_MODEL (self->entries));
+  return self->entries->len - self->first;
 }
 
 const char *
@@ -224,5 +296,7 @@ gradlens_event_log_get_text (GradlensEventLog *self,
 {
   g_return_val_if_fail (GRADLENS_IS_EVENT_LOG (self), NULL);
 
-  return entry_text (gtk_string_list_get_string (self->entries, i));
+  if (i >= gradlens_event_log_get_n_entries (self))
+    return NULL;
+  return g_ptr_array_index (self->entries, self->first + i);
 }

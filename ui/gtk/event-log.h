@@ -1,6 +1,6 @@
 /* event-log.h: what the stepper did, one sentence per event
  *
- * A GtkListView of the stepper's sentences ("MulBackward0 recorded for
+ * A read-only text view of the stepper's sentences ("MulBackward0 recorded for
  * 3 * a**3", "AccumulateGrad added the gradient into a.grad"), newest at the
  * bottom, each with a dot in its phase's colour. It follows the newest entry
  * unless the student scrolled up to read. The oldest entries go beyond
