@@ -654,7 +654,7 @@ script_program (GradlensWindow *window)
   g_assert_no_error (error);
   g_assert_null (gradlens_window_get_error (window));
   g_assert_cmpstr (gradlens_window_get_lesson (window)->name, ==, "mine");
-  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (window)), ==, path);
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (window)), ==, "mine.py — GradLens");
   line = gradlens_code_view_dup_line_text (code, 3);
   g_assert_cmpstr (line, ==, "y = (x * 3).sum()");
   g_assert_cmpint (status_of (window), ==, STEPPER_READY);

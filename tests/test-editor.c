@@ -13,7 +13,12 @@
  *   node selected in the graph (editor-backward-failed.png); the tracebacks of
  *   real Python programs (an exception; a SyntaxError, checked before anything
  *   runs) mark their line and column, the message first in the banner over the
- *   code (editor-traceback.png, editor-syntax-error.png).
+ *   code (editor-traceback.png, editor-syntax-error.png);
+ * - editing, as a student would: open a file, change a line (the run resets,
+ *   the edited text is what runs, the window says it is modified), set a
+ *   breakpoint and run to it, break the program and see it fail on its line,
+ *   fix it, run to the end (the Output tab's badge), save, revert, new
+ *   (editor-edited.png).
  */
 
 #include <string.h>
@@ -23,6 +28,7 @@
 
 #define SCREENSHOT_PREFIX "editor"
 #include "app-driver.h"
+#include "tmp-dir.h"
 #include "code-view.h"
 #include "event-log.h"
 #include "program.h"
@@ -296,6 +302,175 @@ run_program (const char  *source,
   return text;
 }
 
+/* Replaces 1-based line's text as typing would (an edit, not set_code), then
+ * pauses as the student would: the edited program is what runs, from its
+ * first line. */
+static void
+type_line (GradlensCodeView *code,
+           int               line,
+           const char       *text)
+{
+  GtkTextBuffer *buffer = buffer_of (code);
+  GtkTextIter start, end;
+  guint before = current->synced;
+
+  gtk_text_buffer_get_iter_at_line (buffer, &start, line - 1);
+  end = start;
+  gtk_text_iter_forward_to_line_end (&end);
+  gtk_text_buffer_begin_user_action (buffer);
+  gtk_text_buffer_delete (buffer, &start, &end);
+  gtk_text_buffer_insert (buffer, &start, text, -1);
+  gtk_text_buffer_end_user_action (buffer);
+  wait_synced (before);
+  g_assert_cmpint (status_of (GRADLENS_WINDOW (gtk_widget_get_root (GTK_WIDGET (code)))), ==,
+                   STEPPER_READY);
+}
+
+static char *
+output_of (GradlensWindow *window)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (GTK_TEXT_VIEW (panel (window, "output-view")));
+  GtkTextIter start, end;
+
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  return gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+}
+
+static void
+script_editing (GradlensWindow *window)
+{
+  static const char program[] =
+    "import torch\n"
+    "a = torch.tensor([2., 3.], requires_grad=True)\n"
+    "b = torch.tensor([6., 4.], requires_grad=True)\n"
+    "Q = 3*a**3 - b**2\n"
+    "Q.sum().backward()\n"
+    "print(a.grad)\n";
+  GradlensCodeView *code = code_of (window);
+  GtkNotebook *notebook = GTK_NOTEBOOK (panel (window, "log-notebook"));
+  g_autofree char *dir = tmp_dir_new ("gradlens-editor-XXXXXX");
+  g_autofree char *path = g_build_filename (dir, "mine.py", NULL);
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *saved = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *output = NULL;
+  GPtrArray *nodes;
+  gboolean has_sin = FALSE;
+
+  g_assert_true (g_file_set_contents (path, program, -1, NULL));
+  g_assert_true (gradlens_window_open_program (window, file, &error));
+  g_assert_no_error (error);
+  g_assert_false (gradlens_window_is_modified (window));
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (window)), ==, "mine.py — GradLens");
+  g_assert_false (action_enabled (window, "revert-program"));
+  command (window, "step-op");
+  g_assert_cmpint (status_of (window), ==, STEPPER_PAUSED);
+
+  /* An edit while paused: modified at once, the edited text runs next. */
+  type_line (code, 4, "Q = a*b + a.sin()");
+  g_assert_true (gradlens_window_is_modified (window));
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (window)), ==, "• mine.py — GradLens");
+  g_assert_true (action_enabled (window, "revert-program"));
+  command (window, "step-op");
+  g_assert_nonnull (strstr (gradlens_window_get_lesson (window)->source, "a.sin()"));
+  while (gradlens_code_view_get_line (code) < 5)
+    command (window, "step-op");
+  nodes = gradlens_window_get_graph_nodes (window);
+  for (guint i = 0; i < nodes->len; i++)
+    has_sin = has_sin || g_str_equal (node_name (nodes->pdata[i]), "SinBackward0");
+  g_assert_true (has_sin);
+  /* The picker still names the file; the banner no error. */
+  g_assert_null (gradlens_code_view_get_error (code));
+
+  /* A breakpoint on the print, and run to it. */
+  g_assert_true (gradlens_window_toggle_breakpoint (window, 6));
+  command (window, "reset");
+  command (window, "run-to-end");
+  g_assert_cmpint (status_of (window), ==, STEPPER_PAUSED);
+  g_assert_cmpint (gradlens_code_view_get_line (code), ==, 6);
+
+  /* Broken: it fails on its line, with Python's message. */
+  gtk_notebook_set_current_page (notebook, 0);   /* the events, not the output */
+  type_line (code, 6, "print(a.grad.no_such_thing)");
+  command (window, "run-to-end");   /* to the breakpoint, kept on its line */
+  g_assert_cmpint (gradlens_code_view_get_line (code), ==, 6);
+  command (window, "run-to-end");
+  g_assert_cmpint (status_of (window), ==, STEPPER_FINISHED);
+  g_assert_cmpint (gradlens_code_view_get_line (code), ==, 6);
+  g_assert_nonnull (gradlens_code_view_get_error (code));
+  g_assert_true (g_str_has_prefix (gradlens_code_view_get_error (code), "AttributeError"));
+  screenshot (window, "edited");
+
+  /* Fixed: it runs to its end and prints what PyTorch prints; the Output tab
+   * says there is something new until it is shown. */
+  type_line (code, 6, "print(a.grad)");
+  gradlens_window_toggle_breakpoint (window, 6);
+  command (window, "run-to-end");
+  g_assert_cmpint (status_of (window), ==, STEPPER_FINISHED);
+  g_assert_null (gradlens_code_view_get_error (code));
+  output = output_of (window);
+  g_assert_cmpstr (output, ==, "tensor([5.5839, 3.0100])\n");
+  {
+    GtkWidget *page = gtk_notebook_get_nth_page (notebook, 1);
+    const char *label = gtk_notebook_get_tab_label_text (notebook, page);
+
+    g_assert_true (g_str_has_suffix (label, "●"));
+    gtk_notebook_set_current_page (notebook, 1);
+    g_assert_false (g_str_has_suffix (gtk_notebook_get_tab_label_text (notebook, page), "●"));
+  }
+
+  /* Saved: the file holds the text, nothing is modified any more. */
+  g_assert_true (gradlens_window_save_program (window, file, &error));
+  g_assert_no_error (error);
+  g_assert_false (gradlens_window_is_modified (window));
+  g_assert_true (g_file_get_contents (path, &saved, NULL, NULL));
+  text = gradlens_code_view_dup_text (code);
+  g_assert_cmpstr (saved, ==, text);
+  g_assert_nonnull (strstr (saved, "Q = a*b + a.sin()"));
+
+  /* A save that cannot happen says why and keeps the file. */
+  {
+    g_autofree char *bad_path = g_build_filename (dir, "no-such-dir", "x.py", NULL);
+    g_autoptr (GFile) bad = g_file_new_for_path (bad_path);
+
+    type_line (code, 1, "import torch  # changed");
+    g_assert_false (gradlens_window_save_program (window, bad, &error));
+    g_assert_nonnull (strstr (error->message, "x.py"));
+    g_clear_error (&error);
+    g_assert_true (gradlens_window_is_modified (window));
+    gradlens_window_show_error (window, NULL);
+  }
+
+  /* Revert: back to the saved text. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.revert-program", NULL));
+  g_clear_pointer (&text, g_free);
+  text = gradlens_code_view_dup_text (code);
+  g_assert_cmpstr (text, ==, saved);
+  g_assert_false (gradlens_window_is_modified (window));
+
+  /* New: a small whole program that runs. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.new-program", NULL));
+  g_assert_false (gradlens_window_is_modified (window));
+  g_assert_cmpstr (gradlens_window_get_lesson (window)->name, ==, "untitled");
+  command (window, "run-to-end");
+  g_clear_pointer (&output, g_free);
+  output = output_of (window);
+  g_assert_cmpstr (output, ==, "tensor([2., 4., 6.])\n");
+
+  /* An edited lesson: Revert brings the lesson back, settings and all. */
+  select_lesson (window, "autograd");
+  type_line (code, 1, "import torch  # mine");
+  g_assert_true (gradlens_window_is_modified (window));
+  command (window, "step-op");
+  g_assert_false (gradlens_window_get_lesson (window)->builtin);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.revert-program", NULL));
+  g_assert_true (gradlens_window_get_lesson (window)->builtin);
+  g_assert_false (gradlens_window_is_modified (window));
+
+  tmp_dir_remove (dir);
+}
+
 static void
 script_tracebacks (GradlensWindow *window)
 {
@@ -396,6 +571,7 @@ main (int   argc,
   g_test_add_data_func ("/ui/editor/breakpoints", script_breakpoints, run_in_app);
   g_test_add_data_func ("/ui/editor/backward-failure", script_backward_failure, run_in_app);
   g_test_add_data_func ("/ui/editor/tracebacks", script_tracebacks, run_in_app);
+  g_test_add_data_func ("/ui/editor/editing", script_editing, run_in_app);
 
   return g_test_run ();
 }

@@ -51,11 +51,12 @@ struct _GradlensCodeView
   char        *error_text;          /* the banner's: message first, or NULL */
   int          error_column;        /* 1-based; 0: none */
   char        *phase;               /* "idle", "forward", ... */
+  gboolean     loading;             /* set_code is replacing the text: no edit */
 };
 
 G_DEFINE_FINAL_TYPE (GradlensCodeView, gradlens_code_view, GTK_TYPE_WIDGET)
 
-enum { BREAKPOINTS_CHANGED, N_SIGNALS };
+enum { BREAKPOINTS_CHANGED, EDITED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 /* --- The gutter's pictures --------------------------------------------------- */
@@ -264,6 +265,8 @@ on_buffer_changed (GtkTextBuffer    *buffer,
 {
   if (self->breakpoints != NULL && self->breakpoints->len > 0)
     breakpoints_changed (self);
+  if (!self->loading)
+    g_signal_emit (self, signals[EDITED], 0);
 }
 
 static void
@@ -327,6 +330,14 @@ gradlens_code_view_class_init (GradlensCodeViewClass *klass)
   signals[BREAKPOINTS_CHANGED] = g_signal_new ("breakpoints-changed", G_TYPE_FROM_CLASS (klass),
                                                G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                                G_TYPE_NONE, 0);
+
+  /**
+   * GradlensCodeView::edited:
+   *
+   * The student changed the text (typing, pasting, undo), not set_code.
+   */
+  signals[EDITED] = g_signal_new ("edited", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/gradlens/GradLens/ui/code-view.ui");
@@ -398,6 +409,17 @@ gradlens_code_view_new (void)
   return g_object_new (GRADLENS_TYPE_CODE_VIEW, NULL);
 }
 
+char *
+gradlens_code_view_dup_text (GradlensCodeView *self)
+{
+  GtkTextIter start, end;
+
+  g_return_val_if_fail (GRADLENS_IS_CODE_VIEW (self), NULL);
+
+  gtk_text_buffer_get_bounds (GTK_TEXT_BUFFER (self->buffer), &start, &end);
+  return gtk_text_buffer_get_text (GTK_TEXT_BUFFER (self->buffer), &start, &end, TRUE);
+}
+
 GtkTextView *
 gradlens_code_view_get_text_view (GradlensCodeView *self)
 {
@@ -434,9 +456,11 @@ gradlens_code_view_set_code (GradlensCodeView *self,
   had_breakpoints = gradlens_code_view_get_n_breakpoints (self) > 0;
   gtk_source_buffer_remove_source_marks (self->buffer, &start, &end, CATEGORY_BREAKPOINT);
   /* Loading is no edit the student could undo. */
+  self->loading = TRUE;
   gtk_text_buffer_begin_irreversible_action (buffer);
   gtk_text_buffer_set_text (buffer, code, -1);
   gtk_text_buffer_end_irreversible_action (buffer);
+  self->loading = FALSE;
   gtk_text_buffer_get_start_iter (buffer, &start);
   gtk_text_buffer_place_cursor (buffer, &start);
   if (had_breakpoints)

@@ -5,8 +5,8 @@
  * the line being executed with an arrow in the phase's colour, and the
  * breakpoints with a red dot, under a phase banner that says, in a colour of
  * its own, where the lesson is: forward, backward, optimizer, zero_grad or
- * done, and what just happened. Read-only for now (editable: one
- * gtk_text_view_set_editable away).
+ * done, and what just happened. The student edits the program in it:
+ * ::edited says so (set_code is no edit).
  *
  *   gradlens_code_view_set_code (view, lesson_text);
  *   gradlens_code_view_set_line (view, 4, FALSE);        // 1-based; 0: none
@@ -36,6 +36,8 @@ void        gradlens_code_view_set_phase  (GradlensCodeView *self, const char *p
 const char *gradlens_code_view_get_phase  (GradlensCodeView *self);
 const char *gradlens_code_view_get_phase_title (GradlensCodeView *self);
 const char *gradlens_code_view_get_phase_detail (GradlensCodeView *self);
+/* The whole text, as the student left it; free with g_free. */
+char       *gradlens_code_view_dup_text   (GradlensCodeView *self);
 /* The text of a 1-based line, for tests and accessibility; free with g_free. */
 char       *gradlens_code_view_dup_line_text (GradlensCodeView *self, int line);
 GtkTextView *gradlens_code_view_get_text_view (GradlensCodeView *self);

@@ -262,9 +262,23 @@ gradlens_event_log_append (GradlensEventLog *self,
                                     gtk_text_tag_table_lookup (gtk_text_buffer_get_tag_table (buffer), "entry"),
                                     NULL);
   gtk_text_buffer_insert_with_tags_by_name (buffer, &end, "\t", -1, "entry", NULL);
-  gtk_text_buffer_insert_with_tags_by_name (buffer, &end, text, -1, "entry", NULL);
-  for (const char *p = strchr (text, '\n'); p != NULL; p = strchr (p + 1, '\n'))
-    lines++;
+  {
+    const char *more = strchr (text, '\n');
+
+    gtk_text_buffer_insert_with_tags_by_name (buffer, &end, text, more != NULL ? more - text : -1,
+                                              "entry", NULL);
+    /* The lines after a sentence's own newlines (a traceback's) start at the
+     * tab stop too, under its first line's text. */
+    if (more != NULL)
+      {
+        g_auto (GStrv) lines_of = g_strsplit (more, "\n", -1);
+        g_autofree char *tabbed = g_strjoinv ("\n\t", lines_of);
+
+        gtk_text_buffer_insert_with_tags_by_name (buffer, &end, tabbed, -1, "entry", NULL);
+      }
+    for (const char *p = more; p != NULL; p = strchr (p + 1, '\n'))
+      lines++;
+  }
 
   g_ptr_array_add (self->entries, g_strdup (text));
   g_array_append_val (self->entry_lines, lines);

@@ -64,9 +64,55 @@ action_zero_grad (GtkWidget *widget, const char *name, GVariant *param)
 }
 
 static void
+choose_program_to_open (GradlensWindow *self, gpointer data)
+{
+  _gradlens_window_choose_program_to_open (self);
+}
+
+static void
 action_open_program (GtkWidget *widget, const char *name, GVariant *param)
 {
-  _gradlens_window_choose_program_to_open (GRADLENS_WINDOW (widget));
+  _gradlens_window_confirm_discard (GRADLENS_WINDOW (widget), choose_program_to_open, NULL);
+}
+
+static void
+open_recent (GradlensWindow *self, gpointer data)
+{
+  g_autoptr (GFile) file = g_file_new_for_uri (data);
+
+  g_free (data);
+  gradlens_window_open_program (self, file, NULL);
+}
+
+static void
+action_open_recent (GtkWidget *widget, const char *name, GVariant *param)
+{
+  _gradlens_window_confirm_discard (GRADLENS_WINDOW (widget), open_recent,
+                                    g_variant_dup_string (param, NULL));
+}
+
+static void
+action_new_program (GtkWidget *widget, const char *name, GVariant *param)
+{
+  _gradlens_window_new_program (GRADLENS_WINDOW (widget));
+}
+
+static void
+action_save_program (GtkWidget *widget, const char *name, GVariant *param)
+{
+  _gradlens_window_save_program (GRADLENS_WINDOW (widget));
+}
+
+static void
+action_save_program_as (GtkWidget *widget, const char *name, GVariant *param)
+{
+  _gradlens_window_choose_program_to_save (GRADLENS_WINDOW (widget));
+}
+
+static void
+action_revert_program (GtkWidget *widget, const char *name, GVariant *param)
+{
+  _gradlens_window_revert_program (GRADLENS_WINDOW (widget));
 }
 
 static void
@@ -127,9 +173,14 @@ static const struct
   { "win.reset", NULL, action_reset, { "<Control>r", NULL } },
   { "win.optimizer-step", NULL, action_optimizer_step, { "F7", NULL } },
   { "win.zero-grad", NULL, action_zero_grad, { "F8", NULL } },
+  { "win.new-program", NULL, action_new_program, { "<Control>n", NULL } },
   { "win.open-program", NULL, action_open_program, { "<Control>o", NULL } },
+  { "win.open-recent", "s", action_open_recent, { NULL } },
+  { "win.save-program", NULL, action_save_program, { "<Control>s", NULL } },
+  { "win.save-program-as", NULL, action_save_program_as, { "<Shift><Control>s", NULL } },
+  { "win.revert-program", NULL, action_revert_program, { NULL } },
   { "win.open-weights", NULL, action_open_weights, { "<Shift><Control>o", NULL } },
-  { "win.save-weights", NULL, action_save_weights, { "<Control>s", NULL } },
+  { "win.save-weights", NULL, action_save_weights, { "<Control><Alt>s", NULL } },
   { "win.export-graph", "s", action_export_graph, { NULL } },
   { "win.choose-lesson", NULL, action_choose_lesson, { "<Control>l", NULL } },
   { "win.show-settings", NULL, action_show_settings, { "<Control>comma", NULL } },
@@ -428,6 +479,7 @@ _gradlens_window_update_actions (GradlensWindow *self)
   update_module_tree_rule (self, status);
 
   set_enabled (self, "win.open-program", !busy);
+  set_enabled (self, "win.revert-program", _gradlens_window_is_modified (self));
   set_enabled (self, "win.open-weights", resnet && !busy);
   set_enabled (self, "win.save-weights",
                                  !busy && !self->playing && _gradlens_window_has_model (self));

@@ -4,7 +4,8 @@
  * gradlens-window-sync.c keeps the panels in step with the stepper;
  * gradlens-window-actions.c holds the win.* actions, their
  * accelerators and when each applies; gradlens-window-files.c opens and saves
- * weights and exports the graph.
+ * weights and exports the graph; gradlens-window-edit.c runs, saves and reverts
+ * the program as the student edits it.
  */
 #pragma once
 
@@ -93,7 +94,7 @@ struct _GradlensWindow
 
   /* The lesson and how it runs. */
   const Lesson     *lesson;
-  Lesson           *program;         /* a program the student opened (Open Program), owned */
+  Lesson           *program;         /* a program opened, new or edited (owned), or NULL */
   GradlensSettings  settings;
   char             *settings_path;
   gboolean          settings_save_warned;   /* a failed save was reported */
@@ -133,6 +134,15 @@ struct _GradlensWindow
   GHashTable       *disabled_actions; /* names of the win.* actions that do not apply now */
   guint             busy_id;         /* shows "Running…" if a command takes a while */
   guint             status_hide_id;  /* hides a refusal after a few seconds */
+  /* The program as the student edits it (gradlens-window-edit.c). */
+  GtkButton        *revert_button;
+  GtkLabel         *output_tab_label;
+  GMenu            *recent_menu;
+  char             *origin;          /* the lesson's text or the saved file's */
+  const Lesson     *origin_lesson;   /* the built-in lesson it began as, or NULL */
+  GFile            *file;            /* where Save writes; NULL: never saved */
+  guint             edit_id;         /* runs the edited text after a pause in typing */
+  gboolean          closing;         /* the student said the edits may go */
 };
 
 /* gradlens-window.c */
@@ -156,6 +166,31 @@ gboolean  _gradlens_window_play_tick       (gpointer user_data);   /* the next s
 void      _gradlens_window_update_layer_chart (GradlensWindow *self, LessonRun *run,
                                                gboolean force);
 
+void      _gradlens_window_run_program     (GradlensWindow *self, Lesson *program, const char *path);
+void      _gradlens_window_select_builtin  (GradlensWindow *self, const Lesson *lesson);
+void      _gradlens_window_show_program_in_picker (GradlensWindow *self, const char *path);
+/* gradlens-window-edit.c: the program as the student edits, saves and opens it */
+void      _gradlens_window_edit_init       (GradlensWindow *self);
+void      _gradlens_window_edit_dispose    (GradlensWindow *self);
+/* What Revert returns to and what "modified" compares with: text, the built-in
+ * lesson it is (or NULL), the file it was read from or saved to (or NULL). */
+void      _gradlens_window_set_origin      (GradlensWindow *self, const char *text,
+                                            const Lesson *lesson, GFile *file);
+gboolean  _gradlens_window_is_modified     (GradlensWindow *self);
+/* Runs the edited text now if it waits for a pause in typing (before a command). */
+void      _gradlens_window_apply_edit      (GradlensWindow *self);
+/* Calls then (self, data) at once if nothing is modified, else once the student
+ * saved or discarded the edits (never if they cancel). */
+void      _gradlens_window_confirm_discard (GradlensWindow *self,
+                                            void (*then) (GradlensWindow *self, gpointer data),
+                                            gpointer data);
+void      _gradlens_window_remember_recent (GradlensWindow *self, GFile *file);
+void      _gradlens_window_new_program     (GradlensWindow *self);
+void      _gradlens_window_save_program    (GradlensWindow *self);
+void      _gradlens_window_choose_program_to_save (GradlensWindow *self);
+void      _gradlens_window_revert_program  (GradlensWindow *self);
+/* The Output tab's badge: new output the student has not seen. */
+void      _gradlens_window_output_grew     (GradlensWindow *self);
 /* gradlens-window-actions.c */
 void      _gradlens_window_class_init_actions (GtkWidgetClass *widget_class);
 /* gradlens-window-panes.c: the code column's width, back when the window grows. */

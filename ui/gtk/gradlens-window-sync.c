@@ -337,6 +337,7 @@ update_output (GradlensWindow *self,
       GtkTextIter end;
       gtk_text_buffer_get_end_iter (buffer, &end);
       gtk_text_buffer_insert (buffer, &end, output + self->output_len, -1);
+      _gradlens_window_output_grew (self);
     }
   else
     gtk_text_buffer_set_text (buffer, output != NULL ? output : "", -1);

@@ -167,6 +167,9 @@ on_speed_changed (GtkAdjustment  *adjustment,
 
 /* --- Lessons ----------------------------------------------------------------------- */
 
+static void on_lesson_selected (GtkDropDown *dropdown, GParamSpec *pspec, GradlensWindow *self);
+static void run_picked         (GradlensWindow *self, gpointer data);
+
 /* Back to the start of the lesson: a fresh run with the current settings. */
 static void
 restart (GradlensWindow *self)
@@ -207,6 +210,9 @@ restart (GradlensWindow *self)
 
   run = stepper_get_run (self->stepper);
   gradlens_code_view_set_code (self->code_view, lesson_run_get_source (run));
+  /* A lesson's own text, with the settings written in, is what Revert returns to. */
+  if (self->lesson->builtin)
+    _gradlens_window_set_origin (self, lesson_run_get_source (run), self->lesson, NULL);
   _gradlens_window_push_breakpoints (self);
   gradlens_event_log_clear (self->event_log);
   /* A built-in lesson's summary is translated; a program's own is its header's. */
@@ -261,8 +267,6 @@ set_lesson (GradlensWindow *self,
           self->settings.lesson = g_strdup (lesson->name);
           save_settings (self);
         }
-      /* not translated: the application's name */
-      gtk_window_set_title (GTK_WINDOW (self), lesson->builtin ? "GradLens" : lesson->filename);
       gradlens_window_show_error (self, NULL);
       gradlens_module_tree_set_model (self->module_tree, NULL);
       fold_blocks (self, lesson->uses_resnet);
@@ -284,12 +288,8 @@ gradlens_window_select_lesson (GradlensWindow *self,
   for (guint i = 0; i < n; i++)
     if (g_str_equal (lessons[i]->name, name))
       {
-        /* The drop-down's handler sets the lesson; picking the same one again
-         * starts it over, as a fresh run. */
-        if (gtk_drop_down_get_selected (self->lesson_dropdown) != i)
-          gtk_drop_down_set_selected (self->lesson_dropdown, i);
-        else
-          set_lesson (self, lessons[i]);
+        /* Picking the same one again starts it over, as a fresh run. */
+        run_picked (self, GUINT_TO_POINTER (i));
         return TRUE;
       }
   return FALSE;
@@ -305,8 +305,7 @@ gradlens_window_open_program (GradlensWindow *self,
 {
   g_autofree char *path = NULL;
   g_autoptr (GError) local = NULL;
-  g_autoptr (GError) syntax = NULL;
-  Lesson *program = NULL, *old;
+  Lesson *program = NULL;
 
   g_return_val_if_fail (GRADLENS_IS_WINDOW (self), FALSE);
   g_return_val_if_fail (G_IS_FILE (file), FALSE);
@@ -327,28 +326,9 @@ gradlens_window_open_program (GradlensWindow *self,
       return FALSE;
     }
 
-  /* The picker lists it after the lessons, by its file's name, and shows it. */
-  {
-    GtkStringList *titles = GTK_STRING_LIST (gtk_drop_down_get_model (self->lesson_dropdown));
-    g_autofree char *base = g_path_get_basename (path);
-    const char *const item[] = { base, NULL };
-    guint n_lessons;
-
-    lesson_list (&n_lessons);
-    old = g_steal_pointer (&self->program);
-    self->program = program;
-    gtk_string_list_splice (titles, n_lessons,
-                            g_list_model_get_n_items (G_LIST_MODEL (titles)) - n_lessons, item);
-    /* on_lesson_selected starts it, unless the picker showed a program already. */
-    gtk_drop_down_set_selected (self->lesson_dropdown, n_lessons);
-    if (self->lesson != program)
-      set_lesson (self, program);
-    /* The old program goes once its worker has (set_lesson freed the stepper). */
-    lesson_free (old);
-  }
-
-  if (!program_check_syntax (program->filename, program->source, &syntax))
-    gradlens_code_view_show_error (self->code_view, syntax->message, 0);
+  _gradlens_window_run_program (self, program, path);
+  _gradlens_window_set_origin (self, program->source, NULL, file);
+  _gradlens_window_remember_recent (self, file);
   {
     /* Translators: %s is a Python file the student opened. */
     g_autofree char *message = g_strdup_printf (_("Opened %s: it runs as written, from its "
@@ -356,6 +336,59 @@ gradlens_window_open_program (GradlensWindow *self,
     gradlens_event_log_append (self->event_log, "info", message);
   }
   return TRUE;
+}
+
+
+/* The picker shows a program after the lessons, by its file's name (NULL: no
+ * program entry; the picker keeps the lesson it shows). Not a choice of the
+ * student's: nothing restarts. */
+void
+_gradlens_window_show_program_in_picker (GradlensWindow *self,
+                                         const char     *path)
+{
+  GtkStringList *titles = GTK_STRING_LIST (gtk_drop_down_get_model (self->lesson_dropdown));
+  g_autofree char *base = path != NULL ? g_path_get_basename (path) : NULL;
+  const char *const item[] = { base, NULL };
+  guint n_lessons;
+
+  lesson_list (&n_lessons);
+  g_signal_handlers_block_by_func (self->lesson_dropdown, on_lesson_selected, self);
+  gtk_string_list_splice (titles, n_lessons,
+                          g_list_model_get_n_items (G_LIST_MODEL (titles)) - n_lessons,
+                          base != NULL ? item : NULL);
+  if (base != NULL)
+    gtk_drop_down_set_selected (self->lesson_dropdown, n_lessons);
+  g_signal_handlers_unblock_by_func (self->lesson_dropdown, on_lesson_selected, self);
+}
+
+/* Runs program (owned) from its first line in place of what ran: a file the
+ * student opened, a new one, or an edited text. path: what the picker calls it
+ * (NULL: the picker stays on its lesson). A syntax error is marked before
+ * anything runs. */
+void
+_gradlens_window_run_program (GradlensWindow *self,
+                              Lesson         *program,
+                              const char     *path)
+{
+  g_autoptr (GError) syntax = NULL;
+  Lesson *old = g_steal_pointer (&self->program);
+
+  self->program = program;
+  _gradlens_window_show_program_in_picker (self, path);
+  set_lesson (self, program);
+  /* The old program goes once its worker has (set_lesson freed the stepper). */
+  lesson_free (old);
+  if (!program_check_syntax (program->filename, program->source, &syntax))
+    gradlens_code_view_show_error (self->code_view, syntax->message, 0);
+}
+
+void
+_gradlens_window_select_builtin (GradlensWindow *self,
+                                 const Lesson   *lesson)
+{
+  _gradlens_window_show_program_in_picker (self, NULL);
+  set_lesson (self, lesson);
+  g_clear_pointer (&self->program, lesson_free);
 }
 
 const Lesson *
@@ -374,19 +407,57 @@ gradlens_window_get_stepper (GradlensWindow *self)
   return self->stepper;
 }
 
+/* The picker's entry for what runs: a lesson's index, or the program's after them. */
+static guint
+picker_index (GradlensWindow *self)
+{
+  const Lesson *const *lessons;
+  guint n;
+
+  lessons = lesson_list (&n);
+  for (guint i = 0; i < n; i++)
+    if (lessons[i] == self->lesson)
+      return i;
+  return n;
+}
+
+static void
+run_picked (GradlensWindow *self,
+            gpointer        data)
+{
+  const Lesson *const *lessons;
+  guint n, i = GPOINTER_TO_UINT (data);
+
+  lessons = lesson_list (&n);
+  g_signal_handlers_block_by_func (self->lesson_dropdown, on_lesson_selected, self);
+  gtk_drop_down_set_selected (self->lesson_dropdown, i);
+  g_signal_handlers_unblock_by_func (self->lesson_dropdown, on_lesson_selected, self);
+  if (i < n)
+    _gradlens_window_select_builtin (self, lessons[i]);
+  else if (self->program != NULL)
+    set_lesson (self, self->program);
+}
+
+/* The student picked a lesson: an edited program is not dropped unasked. */
 static void
 on_lesson_selected (GtkDropDown    *dropdown,
                     GParamSpec     *pspec,
                     GradlensWindow *self)
 {
-  const Lesson *const *lessons;
-  guint n, i = gtk_drop_down_get_selected (dropdown);
+  guint i = gtk_drop_down_get_selected (dropdown);
 
-  lessons = lesson_list (&n);
-  if (i < n)
-    set_lesson (self, lessons[i]);
-  else if (i == n && self->program != NULL)
-    set_lesson (self, self->program);
+  if (i == picker_index (self))
+    return;
+  if (_gradlens_window_is_modified (self))
+    {
+      /* The picker shows what runs until the student says. */
+      g_signal_handlers_block_by_func (dropdown, on_lesson_selected, self);
+      gtk_drop_down_set_selected (dropdown, picker_index (self));
+      g_signal_handlers_unblock_by_func (dropdown, on_lesson_selected, self);
+      _gradlens_window_confirm_discard (self, run_picked, GUINT_TO_POINTER (i));
+      return;
+    }
+  run_picked (self, GUINT_TO_POINTER (i));
 }
 
 /* --- The commands ------------------------------------------------------------------ */
@@ -410,6 +481,8 @@ can_command (GradlensWindow *self)
 static gboolean
 begin_command (GradlensWindow *self)
 {
+  /* The text being typed is what runs. */
+  _gradlens_window_apply_edit (self);
   if (!can_command (self))
     return FALSE;
   _gradlens_window_set_playing (self, FALSE);
@@ -512,6 +585,7 @@ gradlens_window_reset (GradlensWindow *self)
 {
   g_return_if_fail (GRADLENS_IS_WINDOW (self));
 
+  _gradlens_window_apply_edit (self);
   if (self->lesson != NULL)
     restart (self);
 }
@@ -820,6 +894,7 @@ gradlens_window_dispose (GObject *object)
   g_clear_handle_id (&self->busy_id, g_source_remove);
   g_clear_handle_id (&self->status_hide_id, g_source_remove);
   _gradlens_window_panes_dispose (self);
+  _gradlens_window_edit_dispose (self);
   /* Joins the worker: nothing reads the window from another thread after this. */
   g_clear_pointer (&self->stepper, stepper_free);
   g_clear_pointer (&self->program, lesson_free);
@@ -943,6 +1018,9 @@ gradlens_window_class_init (GradlensWindowClass *klass)
   BIND (log_notebook);
   BIND (event_log);
   BIND (output_view);
+  BIND (output_tab_label);
+  BIND (revert_button);
+  BIND (recent_menu);
   BIND (variable_list);
   BIND (plot_notebook);
   BIND (loss_plot);
@@ -1084,6 +1162,7 @@ gradlens_window_init (GradlensWindow *self)
   g_object_bind_property (self->graph_view, "show-legend", self->legend_button, "active",
                           G_BINDING_SYNC_CREATE | G_BINDING_BIDIRECTIONAL);
 
+  _gradlens_window_edit_init (self);
   set_lesson (self, lessons[selected]);
   if (settings_error != NULL)
     gradlens_window_show_error (self, settings_error->message);

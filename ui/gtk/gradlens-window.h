@@ -68,6 +68,12 @@ void            gradlens_window_select_node        (GradlensWindow *self, Node *
 /* Opens a Python program (.py) in place of the lesson. */
 gboolean        gradlens_window_open_program       (GradlensWindow *self, GFile *file,
                                                     GError **error);
+/* Writes the program as edited to file (atomically: a failure leaves the old
+ * file as it was); Save writes there from then on. */
+gboolean        gradlens_window_save_program       (GradlensWindow *self, GFile *file,
+                                                    GError **error);
+/* The program's text differs from the lesson's own or the file's as saved. */
+gboolean        gradlens_window_is_modified        (GradlensWindow *self);
 gboolean        gradlens_window_open_weights       (GradlensWindow *self, GFile *file,
                                                     GError **error);
 gboolean        gradlens_window_save_weights       (GradlensWindow *self, GFile *file,
