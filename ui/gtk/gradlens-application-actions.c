@@ -6,6 +6,7 @@
 
 #include "cpu.h"
 #include "gradlens-application-private.h"
+#include "gradlens-window.h"
 
 #include <glib/gi18n.h>
 
@@ -16,14 +17,24 @@ gradlens_application_quit (GSimpleAction *action,
 {
   GtkApplication *app = GTK_APPLICATION (user_data);
   g_autoptr (GList) windows = NULL;
+  gboolean asking = FALSE;
 
   /* Destroy the windows first so that they tear down in order (and take
-   * their dialogs with them) rather than being dropped at exit. */
+   * their dialogs with them) rather than being dropped at exit. A window
+   * whose program has unsaved edits is closed instead: it asks first, and the
+   * application ends with its last window. */
   windows = g_list_copy (gtk_application_get_windows (app));
   for (const GList *l = windows; l != NULL; l = l->next)
-    gtk_window_destroy (GTK_WINDOW (l->data));
+    if (GRADLENS_IS_WINDOW (l->data) && gradlens_window_is_modified (l->data))
+      {
+        gtk_window_close (GTK_WINDOW (l->data));
+        asking = TRUE;
+      }
+    else
+      gtk_window_destroy (GTK_WINDOW (l->data));
 
-  g_application_quit (G_APPLICATION (app));
+  if (!asking)
+    g_application_quit (G_APPLICATION (app));
 }
 
 static void

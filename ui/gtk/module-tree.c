@@ -830,29 +830,36 @@ gradlens_module_tree_dup_frozen_names (GradlensModuleTree *self)
 }
 
 
-/* Into view. GTK 4.8's column view has no scroll_to, its inner list view has the
- * action; and it needs the row laid out: rows just expanded have no allocation
- * until the next layout (GTK then refuses, with a warning). So from the second
- * frame on, when the rows are laid out. */
+/* Into view. GTK 4.8's column view has no scroll_to, and its inner list view's
+ * scroll-to-item refuses (with a warning) a row not laid out yet, which rows
+ * just expanded are until a later frame — how much later, a loaded machine
+ * decides. So the scroller is moved instead, from the second frame on, when
+ * the list knows its height: rows are of one height, upper / n each (the
+ * column titles' row counted as one more). */
 static gboolean
 scroll_tick (GtkWidget     *widget,
              GdkFrameClock *clock,
              gpointer       user_data)
 {
   GradlensModuleTree *self = GRADLENS_MODULE_TREE (widget);
+  GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (self->scroller);
+  guint n;
+  double row, top, page;
 
   if (++self->scroll_frames < 2)
     return G_SOURCE_CONTINUE;
   self->scroll_id = 0;
   /* A hidden tree (a lesson without resnet18) has no rows laid out to scroll to. */
-  if (gtk_widget_get_mapped (GTK_WIDGET (self->column_view))
-      && gtk_widget_get_height (GTK_WIDGET (self->column_view)) > 0
-      && self->selection != NULL
-      && self->scroll_position < g_list_model_get_n_items (G_LIST_MODEL (self->selection)))
-    for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->column_view));
-         child != NULL; child = gtk_widget_get_next_sibling (child))
-      if (GTK_IS_LIST_VIEW (child))
-        gtk_widget_activate_action (child, "list.scroll-to-item", "u", self->scroll_position);
+  n = self->selection != NULL ? g_list_model_get_n_items (G_LIST_MODEL (self->selection)) : 0;
+  if (!gtk_widget_get_mapped (GTK_WIDGET (self->column_view)) || self->scroll_position >= n)
+    return G_SOURCE_REMOVE;
+  row = gtk_adjustment_get_upper (adj) / (n + 1);
+  top = row * (self->scroll_position + 1);
+  page = gtk_adjustment_get_page_size (adj);
+  /* Only if it is not in view already: then a third of the way down. */
+  if (top < gtk_adjustment_get_value (adj) + row
+      || top + row > gtk_adjustment_get_value (adj) + page)
+    gtk_adjustment_set_value (adj, top - page / 3);
   return G_SOURCE_REMOVE;
 }
 
