@@ -464,6 +464,32 @@ script_editing (GradlensWindow *window)
   g_assert_true (gradlens_window_is_modified (window));
   command (window, "step-op");
   g_assert_false (gradlens_window_get_lesson (window)->builtin);
+  /* Quit asks first; Cancel keeps the window and the edit. */
+  g_action_group_activate_action (G_ACTION_GROUP (gtk_window_get_application (GTK_WINDOW (window))),
+                                  "quit", NULL);
+  {
+    GtkWidget *question = NULL;
+    gint64 deadline = g_get_monotonic_time () + WAIT_SECONDS * G_TIME_SPAN_SECOND;
+
+    while (question == NULL && g_get_monotonic_time () < deadline)
+      {
+        GListModel *toplevels = gtk_window_get_toplevels ();   /* borrowed */
+
+        g_main_context_iteration (NULL, FALSE);
+        for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+          {
+            g_autoptr (GObject) w = g_list_model_get_item (toplevels, i);
+
+            if (GTK_IS_MESSAGE_DIALOG (w) && gtk_widget_get_visible (GTK_WIDGET (w)))
+              question = GTK_WIDGET (w);
+          }
+      }
+    g_assert_nonnull (question);
+    gtk_dialog_response (GTK_DIALOG (question), GTK_RESPONSE_CANCEL);
+  }
+  g_assert_true (gradlens_window_is_modified (window));
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (window)));
+
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.revert-program", NULL));
   g_assert_true (gradlens_window_get_lesson (window)->builtin);
   g_assert_false (gradlens_window_is_modified (window));
@@ -556,6 +582,9 @@ script_tracebacks (GradlensWindow *window)
   g_assert_cmpint (gradlens_code_view_get_error_column (code), ==, 0);
   gradlens_code_view_show_error (code, NULL, 0);
   g_assert_null (gradlens_code_view_get_error (code));
+  /* The texts above went in behind the window's back: the lesson's again. */
+  select_lesson (window, "autograd");
+  g_assert_false (gradlens_window_is_modified (window));
 }
 
 int

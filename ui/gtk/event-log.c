@@ -27,7 +27,6 @@ struct _GradlensEventLog
   GPtrArray *entries;             /* char *: the sentences, oldest first */
   GArray    *entry_lines;         /* guint: buffer lines of each entry */
   guint      first;               /* entries[first] is the oldest kept */
-  GtkTextMark *end_mark;
   gboolean   follow;              /* keep the newest entry in view */
   guint      scroll_id;
 };
@@ -87,16 +86,24 @@ at_bottom (GradlensEventLog *self)
          >= gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj) - 8;
 }
 
-/* Scroll to the newest entry once the appends of this main-loop turn are done. */
+/* To the bottom, once this main-loop turn's appends (and allocation) are done. */
 static gboolean
 scroll_to_newest (gpointer user_data)
 {
   GradlensEventLog *self = user_data;
+  GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (self->scroller);
 
   self->scroll_id = 0;
   if (self->follow && gtk_widget_get_mapped (GTK_WIDGET (self)))
-    gtk_text_view_scroll_to_mark (self->text_view, self->end_mark, 0.0, TRUE, 0.0, 1.0);
+    gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj));
   return G_SOURCE_REMOVE;
+}
+
+static void
+queue_scroll_to_newest (GradlensEventLog *self)
+{
+  if (self->scroll_id == 0 && self->follow)
+    self->scroll_id = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, scroll_to_newest, self, NULL);
 }
 
 /* The student scrolls up to read: stop following; back at the bottom: follow. */
@@ -120,18 +127,18 @@ on_value_changed (GtkAdjustment    *adjustment,
 }
 
 /* The text view measures its lines lazily: the height it estimated for lines
- * not yet shown grows once they are laid out. Stay at the bottom meanwhile.
- * Not while the log is hidden behind another tab: a scrolled window moved
- * while unmapped leaves its scrollbars' fade animation half set up (GTK 4.8
- * then disconnects handler 0 from the frame clock when it unmaps them);
- * gradlens_event_log_map scrolls once it shows. */
+ * not yet shown grows once they are laid out, during its allocation. Back to
+ * the bottom after it (not in it: a scrollbar moved while GTK allocates is
+ * drawn unallocated). Not while the log is hidden behind another tab: a
+ * scrolled window moved while unmapped leaves its scrollbars' fade half set up
+ * (GTK 4.8 then disconnects handler 0 from the frame clock when it unmaps
+ * them); mapping scrolls. */
 static void
 on_range_changed (GtkAdjustment    *adjustment,
                   GradlensEventLog *self)
 {
-  if (self->follow && gtk_widget_get_mapped (GTK_WIDGET (self)))
-    gtk_adjustment_set_value (adjustment, gtk_adjustment_get_upper (adjustment)
-                                          - gtk_adjustment_get_page_size (adjustment));
+  if (gtk_widget_get_mapped (GTK_WIDGET (self)))
+    queue_scroll_to_newest (self);
 }
 
 static void
@@ -140,8 +147,7 @@ gradlens_event_log_map (GtkWidget *widget)
   GradlensEventLog *self = GRADLENS_EVENT_LOG (widget);
 
   GTK_WIDGET_CLASS (gradlens_event_log_parent_class)->map (widget);
-  if (self->scroll_id == 0 && self->follow)
-    self->scroll_id = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, scroll_to_newest, self, NULL);
+  queue_scroll_to_newest (self);
 }
 
 static void
@@ -179,17 +185,11 @@ static void
 gradlens_event_log_init (GradlensEventLog *self)
 {
   GtkEventController *scroll;
-  GtkTextBuffer *buffer;
-  GtkTextIter end;
-
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->entries = g_ptr_array_new_with_free_func (g_free);
   self->entry_lines = g_array_new (FALSE, FALSE, sizeof (guint));
-  buffer = gtk_text_view_get_buffer (self->text_view);
   create_tags (self);
-  gtk_text_buffer_get_end_iter (buffer, &end);
-  self->end_mark = gtk_text_buffer_create_mark (buffer, "end", &end, FALSE);
 
   self->follow = TRUE;
   scroll = gtk_event_controller_scroll_new (GTK_EVENT_CONTROLLER_SCROLL_VERTICAL);
@@ -249,8 +249,7 @@ gradlens_event_log_append (GradlensEventLog *self,
     drop_oldest (self, GRADLENS_EVENT_LOG_LIMIT / 10);   /* a tenth in one go */
 
   /* Follow the newest entry unless the student scrolled up to read. */
-  if (self->scroll_id == 0 && self->follow)
-    self->scroll_id = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, scroll_to_newest, self, NULL);
+  queue_scroll_to_newest (self);
 
   buffer = gtk_text_view_get_buffer (self->text_view);
   gtk_text_buffer_get_end_iter (buffer, &end);
