@@ -681,7 +681,14 @@ _gradlens_window_sync (GradlensWindow *self)
           g_autofree char *message = g_strdup_printf (_("The lesson “%s” stopped: %s"),
                                                       self->lesson->builtin ? _(self->lesson->title) : self->lesson->title,
                                                       error->message);
-          gradlens_window_show_error (self, message);
+
+          /* A Python exception's traceback is over the code, on its line: the
+           * log keeps it; the window's banner is for what has no line. */
+          if (g_error_matches (error, LESSON_ERROR, LESSON_ERROR_PROGRAM)
+              && gradlens_code_view_get_error (self->code_view) != NULL)
+            gradlens_event_log_append (self->event_log, "error", message);
+          else
+            gradlens_window_show_error (self, message);
         }
     }
 
