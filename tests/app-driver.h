@@ -17,6 +17,9 @@
  */
 #pragma once
 
+#include <stdio.h>
+#include <string.h>
+
 #include <glib/gstdio.h>
 #include <gtk/gtk.h>
 
@@ -297,6 +300,31 @@ give_up (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* GTK names a widget it cannot draw ("Trying to snapshot GtkGizmo 0x… without
+ * a current allocation") by its type alone; a GtkGizmo is part of many
+ * widgets. Say whose before the warning ends the test. */
+static gboolean
+name_widget_of_warning (const char     *log_domain,
+                        GLogLevelFlags  log_level,
+                        const char     *message,
+                        gpointer        user_data)
+{
+  const char *at = strstr (message, " 0x");
+  gpointer widget = NULL;
+
+  if (g_strcmp0 (log_domain, "Gtk") == 0 && at != NULL
+      && strstr (message, "without a current allocation") != NULL
+      && sscanf (at + 1, "%p", &widget) == 1 && GTK_IS_WIDGET (widget))
+    for (GtkWidget *w = widget; w != NULL; w = gtk_widget_get_parent (w))
+      {
+        g_auto (GStrv) classes = gtk_widget_get_css_classes (w);
+        g_autofree char *joined = g_strjoinv (".", classes);
+
+        g_printerr ("  in %s %s.%s\n", G_OBJECT_TYPE_NAME (w), gtk_widget_get_css_name (w), joined);
+      }
+  return TRUE;
+}
+
 /* For g_test_add_data_func: data is the Script. */
 G_GNUC_UNUSED static void
 run_in_app (gconstpointer data)
@@ -305,6 +333,7 @@ run_in_app (gconstpointer data)
   guint give_up_id;
 
   current = &fx;
+  g_test_log_set_fatal_handler (name_widget_of_warning, NULL);
   fx.app = gradlens_application_new ();
   g_application_set_flags (G_APPLICATION (fx.app), G_APPLICATION_NON_UNIQUE);
   g_signal_connect_after (fx.app, "activate", G_CALLBACK (on_activate), &fx);
