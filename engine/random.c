@@ -48,11 +48,21 @@ generator_next_u32 (Generator *gen)
 {
   if (gen->index >= 624)
     {
-      for (int i = 0; i < 624; i++)
-        {
-          uint32_t y = (gen->mt[i] & 0x80000000u) | (gen->mt[(i + 1) % 624] & 0x7fffffffu);
-          gen->mt[i] = gen->mt[(i + 397) % 624] ^ (y >> 1) ^ ((y & 1u) ? 0x9908b0dfu : 0u);
-        }
+      /* The twist, the standard recurrence mt[i] = mt[i + 397] ^ twist (mt[i],
+       * mt[i + 1]), indices mod 624, in three runs so that none needs the modulo
+       * (it was most of the cost of resnet18()'s 23 million draws). */
+#define MT_TWIST(i, next, far)                                                       \
+      do {                                                                        \
+        uint32_t y = (gen->mt[i] & 0x80000000u) | (gen->mt[next] & 0x7fffffffu);  \
+        gen->mt[i] = gen->mt[far] ^ (y >> 1) ^ ((y & 1u) ? 0x9908b0dfu : 0u);      \
+      } while (0)
+      int i = 0;
+      for (; i < 624 - 397; i++)
+        MT_TWIST (i, i + 1, i + 397);
+      for (; i < 623; i++)
+        MT_TWIST (i, i + 1, i + 397 - 624);
+      MT_TWIST (623, 0, 396);
+#undef MT_TWIST
       gen->index = 0;
     }
   uint32_t y = gen->mt[gen->index++];

@@ -45,6 +45,7 @@
 
 #define GIVE_UP_SECONDS 1800
 #define PROGRESS_US (10 * G_TIME_SPAN_SECOND)   /* a progress line this often */
+#define APP_DRIVER_OWN_LOG_WRITER
 #include "app-driver.h"
 #include "code-view.h"
 #include "graph-layout.h"
@@ -909,7 +910,10 @@ static GLogWriterOutput
 stress_log_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields,
                    gpointer user_data)
 {
-  GLogWriterOutput out = g_log_writer_default (level, fields, n_fields, user_data);
+  GLogWriterOutput out;
+
+  name_widget_of_warning (fields, n_fields);
+  out = g_log_writer_default (level, fields, n_fields, user_data);
   if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING))
     {
       const char *message = NULL;

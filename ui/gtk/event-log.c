@@ -94,7 +94,9 @@ scroll_to_newest (gpointer user_data)
   GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (self->scroller);
 
   self->scroll_id = 0;
-  if (self->follow && gtk_widget_get_mapped (GTK_WIDGET (self)))
+  /* Only when there is somewhere to go (a log shorter than its pane stays). */
+  if (self->follow && gtk_widget_get_mapped (GTK_WIDGET (self))
+      && gtk_adjustment_get_value (adj) < gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj))
     gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj));
   return G_SOURCE_REMOVE;
 }

@@ -32,13 +32,13 @@ struct _GradlensModuleTree
   GtkLabel           *note_label;  /* what a change does here, or why it cannot */
 
   /* The view to bring back once a swapped model's rows are laid out. */
+  gint64              rows_changed_frame; /* the frame clock's count when rows last changed */
   double              restore_scroll;
   guint               restore_frames;
   guint               restore_id;
 
   /* The row to bring into view once it is laid out (scroll_to_row). */
   guint               scroll_position;
-  guint               scroll_frames;
   guint               scroll_id;
 };
 
@@ -559,6 +559,29 @@ view_state_save (GradlensModuleTree *self,
     }
 }
 
+/* Rows that changed (a model set, a row expanded) have no allocation until a
+ * layout phase after the change, and GTK 4.8 warns when the list is scrolled
+ * to where no allocated row is. A tick (the update phase, before the layout)
+ * of the frame after the next one comes after such a layout. */
+static void
+on_rows_changed (GListModel         *rows,
+                 guint               position,
+                 guint               removed,
+                 guint               added,
+                 GradlensModuleTree *self)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (self));
+
+  self->rows_changed_frame = clock != NULL ? gdk_frame_clock_get_frame_counter (clock) : 0;
+}
+
+static gboolean
+rows_laid_out (GradlensModuleTree *self,
+               GdkFrameClock      *clock)
+{
+  return gdk_frame_clock_get_frame_counter (clock) >= self->rows_changed_frame + 2;
+}
+
 static gboolean
 restore_scroll (GtkWidget     *widget,
                 GdkFrameClock *clock,
@@ -569,7 +592,11 @@ restore_scroll (GtkWidget     *widget,
 
   /* The list lays itself out from its own anchor (the top, for a new model)
    * after this tick and sets the adjustment then: set the value until a few
-   * frames have kept it (then as far as it goes). */
+   * frames have kept it (then as far as it goes). Not before the new rows
+   * were laid out once: GTK 4.8 looks for the row at the new value among
+   * those laid out, and warns when it finds none. */
+  if (!rows_laid_out (self, clock))
+    return G_SOURCE_CONTINUE;
   self->restore_frames++;
   if ((self->restore_frames > 3 && fabs (gtk_adjustment_get_value (adj) - self->restore_scroll) < 0.5)
       || self->restore_frames > 30)
@@ -652,6 +679,8 @@ gradlens_module_tree_set_model (GradlensModuleTree *self,
   gtk_single_selection_set_can_unselect (self->selection, TRUE);
   gtk_single_selection_set_selected (self->selection, GTK_INVALID_LIST_POSITION);
   g_signal_connect (self->selection, "notify::selected-item", G_CALLBACK (on_selection_changed), self);
+  g_signal_connect (self->selection, "items-changed", G_CALLBACK (on_rows_changed), self);
+  on_rows_changed (G_LIST_MODEL (self->selection), 0, 0, 0, self);
   gtk_column_view_set_model (self->column_view, GTK_SELECTION_MODEL (self->selection));
 
   /* The model's top-level modules in view from the start; after a swap,
@@ -833,9 +862,9 @@ gradlens_module_tree_dup_frozen_names (GradlensModuleTree *self)
 /* Into view. GTK 4.8's column view has no scroll_to, and its inner list view's
  * scroll-to-item refuses (with a warning) a row not laid out yet, which rows
  * just expanded are until a later frame — how much later, a loaded machine
- * decides. So the scroller is moved instead, from the second frame on, when
- * the list knows its height: rows are of one height, upper / n each (the
- * column titles' row counted as one more). */
+ * decides. So the scroller is moved instead, once the rows are laid out
+ * (rows_laid_out) and the list knows its height: rows are of one height,
+ * upper / n each (the column titles' row counted as one more). */
 static gboolean
 scroll_tick (GtkWidget     *widget,
              GdkFrameClock *clock,
@@ -846,7 +875,7 @@ scroll_tick (GtkWidget     *widget,
   guint n;
   double row, top, page;
 
-  if (++self->scroll_frames < 2)
+  if (!rows_laid_out (self, clock))
     return G_SOURCE_CONTINUE;
   self->scroll_id = 0;
   /* A hidden tree (a lesson without resnet18) has no rows laid out to scroll to. */
@@ -868,7 +897,6 @@ scroll_to_row (GradlensModuleTree *self,
                guint               position)
 {
   self->scroll_position = position;
-  self->scroll_frames = 0;
   if (self->scroll_id == 0)
     self->scroll_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), scroll_tick, NULL, NULL);
 }
