@@ -23,7 +23,6 @@ struct _GradlensEventLog
 
   GtkScrolledWindow *scroller;
   GtkTextView       *text_view;
-  GtkScrollbar      *scrollbar;
 
   GPtrArray *entries;             /* char *: the sentences, oldest first */
   GArray    *entry_lines;         /* guint: buffer lines of each entry */
@@ -179,9 +178,8 @@ gradlens_event_log_class_init (GradlensEventLogClass *klass)
                                                "/io/github/gradlens/GradLens/ui/event-log.ui");
   gtk_widget_class_bind_template_child (widget_class, GradlensEventLog, scroller);
   gtk_widget_class_bind_template_child (widget_class, GradlensEventLog, text_view);
-  gtk_widget_class_bind_template_child (widget_class, GradlensEventLog, scrollbar);
 
-  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BOX_LAYOUT);
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "eventlog");
 }
 
@@ -194,7 +192,6 @@ gradlens_event_log_init (GradlensEventLog *self)
   self->entries = g_ptr_array_new_with_free_func (g_free);
   self->entry_lines = g_array_new (FALSE, FALSE, sizeof (guint));
   create_tags (self);
-  gtk_scrollbar_set_adjustment (self->scrollbar, gtk_scrolled_window_get_vadjustment (self->scroller));
 
   self->follow = TRUE;
   scroll = gtk_event_controller_scroll_new (GTK_EVENT_CONTROLLER_SCROLL_VERTICAL);
