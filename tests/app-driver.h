@@ -300,12 +300,15 @@ give_up (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* GTK names a widget it cannot draw ("Trying to snapshot GtkGizmo 0x… without
- * a current allocation") by its type alone; a GtkGizmo is part of many
- * widgets. Says whose, on stderr. */
-G_GNUC_UNUSED static void
-name_widget_of_warning (const GLogField *fields,
-                        gsize            n_fields)
+/* GTK 4.8 itself warns "Trying to snapshot GtkGizmo 0x… without a current
+ * allocation" now and then: a scrollbar's trough whose adjustment a wrapping
+ * text view (the event log) changed after the scrollbar was allocated, or a
+ * popover's arrow; the next frame allocates it, nothing is drawn wrong (also
+ * seen in other GTK 4 applications). The ui tests let that one message
+ * through, saying whose gizmo it was; every other warning or critical aborts. */
+G_GNUC_UNUSED static gboolean
+is_gtk_unallocated_gizmo (const GLogField *fields,
+                          gsize            n_fields)
 {
   for (gsize i = 0; i < n_fields; i++)
     if (g_str_equal (fields[i].key, "MESSAGE") && fields[i].length < 0)
@@ -314,8 +317,10 @@ name_widget_of_warning (const GLogField *fields,
         const char *at = strstr (message, " 0x");
         gpointer widget = NULL;
 
-        if (strstr (message, "without a current allocation") != NULL && at != NULL
-            && sscanf (at + 1, "%p", &widget) == 1 && GTK_IS_WIDGET (widget))
+        if (!g_str_has_prefix (message, "Trying to snapshot GtkGizmo")
+            || strstr (message, "without a current allocation") == NULL)
+          return FALSE;
+        if (at != NULL && sscanf (at + 1, "%p", &widget) == 1 && GTK_IS_WIDGET (widget))
           for (GtkWidget *w = widget; w != NULL; w = gtk_widget_get_parent (w))
             {
               g_auto (GStrv) classes = gtk_widget_get_css_classes (w);
@@ -324,12 +329,14 @@ name_widget_of_warning (const GLogField *fields,
               g_printerr ("  in %s %s.%s\n", G_OBJECT_TYPE_NAME (w), gtk_widget_get_css_name (w),
                           joined);
             }
+        return TRUE;
       }
+  return FALSE;
 }
 
-/* A test with a log writer of its own defines APP_DRIVER_OWN_LOG_WRITER (and
- * calls name_widget_of_warning itself). A writer must be set before the first
- * message: this one is installed before main. */
+/* A test with a log writer of its own defines APP_DRIVER_OWN_LOG_WRITER. A
+ * writer must be set before the first message: this one is installed before
+ * main; run_in_app makes warnings its to judge (g_log_set_always_fatal). */
 #ifndef APP_DRIVER_OWN_LOG_WRITER
 static GLogWriterOutput
 app_driver_log_writer (GLogLevelFlags   log_level,
@@ -337,8 +344,12 @@ app_driver_log_writer (GLogLevelFlags   log_level,
                        gsize            n_fields,
                        gpointer         user_data)
 {
-  name_widget_of_warning (fields, n_fields);
-  return g_log_writer_default (log_level, fields, n_fields, user_data);
+  GLogWriterOutput out = g_log_writer_default (log_level, fields, n_fields, user_data);
+
+  if ((log_level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING))
+      && !((log_level & G_LOG_LEVEL_WARNING) && is_gtk_unallocated_gizmo (fields, n_fields)))
+    G_BREAKPOINT ();
+  return out;
 }
 
 __attribute__ ((constructor)) static void
@@ -356,6 +367,10 @@ run_in_app (gconstpointer data)
   guint give_up_id;
 
   current = &fx;
+#ifndef APP_DRIVER_OWN_LOG_WRITER
+  /* Warnings and criticals stay fatal: app_driver_log_writer says which. */
+  g_log_set_always_fatal (G_LOG_FATAL_MASK);
+#endif
   fx.app = gradlens_application_new ();
   g_application_set_flags (G_APPLICATION (fx.app), G_APPLICATION_NON_UNIQUE);
   g_signal_connect_after (fx.app, "activate", G_CALLBACK (on_activate), &fx);
