@@ -86,14 +86,16 @@ typedef gboolean (*LessonFn) (LessonRun *run, GError **error);
 typedef struct
 {
   const char *name;             /* "autograd": the command line's NAME, the file's base name */
-  /* A built-in lesson's title and summary are English marked with N_(): show them
-   * through _() (a program's own come from its header, and _() leaves them). */
+  /* A bundled lesson's or example's title and summary are English marked with
+   * N_(): show them through _() (a program's own come from its header). */
   const char *title;            /* "Autograd basics" */
   const char *summary;          /* one line, for --list and the lesson picker */
   const char *source;           /* the program as written */
   const char *graph_variable;   /* the variable whose grad_fn is "the graph": "Q", "loss" */
   bool uses_resnet;             /* calls resnet18(): the module tree, the optimizer, the loss */
   bool builtin;                 /* one of the six: parameters are written into its text */
+  bool bundled;                 /* shipped with GradLens: a built-in lesson or an example
+                                 * (python/lessons.h); its title is translated */
   LessonFn run;
   const char *filename;         /* the file its tracebacks name: "autograd.py", a path */
 } Lesson;

@@ -7,6 +7,7 @@
  */
 #include "lessons.h"
 #include "json.h"
+#include "program.h"
 #include "module.h"
 #include "sgd.h"
 #include "stepper.h"
@@ -95,6 +96,51 @@ test_list (void)
   g_assert_error (error, LESSON_ERROR, LESSON_ERROR_UNKNOWN);
   g_assert_nonnull (strstr (error->message, "resnet50"));
   g_assert_nonnull (strstr (error->message, "dynamic"));
+}
+
+/* The examples: bundled programs that run as written, whose headers say what the
+ * table translates; example_new gives a copy of its own each time. */
+static void
+test_examples (void)
+{
+  guint n;
+  const Lesson *const *examples = example_list (&n);
+  g_assert_cmpuint (n, >=, 8);
+  for (guint i = 0; i < n; i++)
+    {
+      const Lesson *example = examples[i];
+      g_autofree char *file = g_strconcat (example->name, ".py", NULL);
+      g_assert_cmpstr (example->filename, ==, file);
+      g_assert_true (example->bundled);
+      g_assert_false (example->builtin);
+      g_assert_false (example->uses_resnet);
+      g_assert_null (strchr (example->summary, '\n'));
+      /* The header (for whoever reads the file) and the table (translated) agree. */
+      Lesson *as_file = program_lesson_new (example->filename, example->source);
+      g_assert_cmpstr (as_file->title, ==, example->title);
+      g_assert_cmpstr (as_file->summary, ==, example->summary);
+      g_assert_cmpstr (as_file->graph_variable, ==, example->graph_variable);
+      lesson_free (as_file);
+      /* Runs as written: no parameters are written into it. */
+      LessonParams params;
+      lesson_params_init (&params);
+      params.seed = 42;
+      g_autofree char *source = lesson_source (example, &params);
+      g_assert_cmpstr (source, ==, example->source);
+
+      Lesson *copy = example_new (example->name, NULL);
+      g_assert_nonnull (copy);
+      g_assert_true (copy != example);
+      g_assert_cmpstr (copy->source, ==, example->source);
+      g_assert_cmpstr (copy->title, ==, example->title);
+      g_assert_true (copy->bundled);
+      lesson_free (copy);
+    }
+
+  g_autoptr (GError) error = NULL;
+  g_assert_null (example_new ("resnet50", &error));
+  g_assert_error (error, LESSON_ERROR, LESSON_ERROR_UNKNOWN);
+  g_assert_nonnull (strstr (error->message, "resnet50"));
 }
 
 /* The program text carries the parameters, and nothing else is left to fill. */
@@ -750,6 +796,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/engine/lessons/list", test_list);
+  g_test_add_func ("/engine/lessons/examples", test_examples);
   g_test_add_func ("/engine/lessons/graph-none-slots", test_graph_none_slots);
   g_test_add_func ("/engine/lessons/source-params", test_source_params);
   g_test_add_func ("/engine/lessons/autograd-output", test_autograd_output);

@@ -1,7 +1,8 @@
 /* test-programs.c — real Python programs on the engine, against real PyTorch.
  *
- * Every tests/programs/NAME.py runs in GradLens's embedded Python and must print
- * exactly NAME.out, the output PyTorch 1.13 gave (pytorch-run.py writes them, and
+ * Every tests/programs/NAME.py (and each lesson and example, whose fixtures are in
+ * tests/programs/lessons/ and examples/) runs in GradLens's embedded Python and
+ * must print exactly NAME.out, the output PyTorch 1.13 gave (pytorch-run.py writes them, and
  * the `programs-pytorch` test checks them against the PyTorch on the machine); a
  * program that ends in an exception must end in NAME.err's `Type: message`.
  * Then the stepper: lines, variables, stops and an endless loop stopped in time.
@@ -12,8 +13,9 @@
 
 #include <string.h>
 
-/* A program of the corpus ("accumulate") or a lesson ("lessons/autograd"): its
- * text, and the fixtures PyTorch's run of it made. */
+/* A program of the corpus ("accumulate"), a lesson ("lessons/autograd") or an
+ * example ("examples/tensor-hooks"): its text, and the fixtures PyTorch's run of
+ * it made. */
 static char *
 fixture_path (const char *name, const char *ext)
 {
@@ -24,10 +26,10 @@ fixture_path (const char *name, const char *ext)
 static char *
 program_path (const char *name)
 {
-  if (g_str_has_prefix (name, "lessons/"))
+  if (g_str_has_prefix (name, "lessons/") || g_str_has_prefix (name, "examples/"))
     {
-      g_autofree char *file = g_strconcat (name + strlen ("lessons/"), ".py", NULL);
-      return g_test_build_filename (G_TEST_DIST, "..", "resources", "lessons", file, NULL);
+      g_autofree char *file = g_strconcat (name, ".py", NULL);
+      return g_test_build_filename (G_TEST_DIST, "..", "resources", file, NULL);
     }
   return fixture_path (name, ".py");
 }
@@ -96,11 +98,14 @@ test_program (gconstpointer data)
   g_autofree char *graph_path = fixture_path (name, ".graph");
   g_autoptr (GError) error = NULL;
 
-  /* A lesson as the window and the command line have it (its graph from the table
-   * of python/lessons.c); any other program from its file. */
+  /* A lesson or an example as the window and the command line have it (bundled,
+   * a lesson's graph from the table of python/lessons.c); any other program from
+   * its file. */
   Lesson *program = NULL;
   const Lesson *lesson = g_str_has_prefix (name, "lessons/")
                            ? lesson_find (name + strlen ("lessons/"), &error)
+                         : g_str_has_prefix (name, "examples/")
+                           ? (program = example_new (name + strlen ("examples/"), &error))
                            : (program = program_lesson_new_from_file (py, &error));
   g_assert_no_error (error);
   g_assert_nonnull (lesson);
@@ -364,6 +369,7 @@ main (int argc, char *argv[])
   g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
   const struct { const char *dir, *prefix; } folders[] = {
     { "programs", "" }, { "../resources/lessons", "lessons/" },
+    { "../resources/examples", "examples/" },
   };
   for (guint f = 0; f < G_N_ELEMENTS (folders); f++)
     {

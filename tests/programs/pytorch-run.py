@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""Runs the corpus (tests/programs/*.py) and the lessons (resources/lessons/*.py, whose
-fixtures go to tests/programs/lessons/) under real PyTorch (Debian's python3-torch,
+"""Runs the corpus (tests/programs/*.py), the lessons (resources/lessons/*.py, whose
+fixtures go to tests/programs/lessons/) and the examples (resources/examples/*.py, to
+tests/programs/examples/) under real PyTorch (Debian's python3-torch,
 1.13) and writes, or checks, what each program prints: NAME.out (stdout) and, for a
 program that ends in an uncaught exception, NAME.err (the traceback's last line,
 `Type: message`), and for a program whose header names its graph (`# graph: loss`)
@@ -28,7 +29,9 @@ except ImportError:
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LESSONS = os.path.join(HERE, "..", "..", "resources", "lessons")
-FOLDERS = [(HERE, HERE), (LESSONS, os.path.join(HERE, "lessons"))]
+EXAMPLES = os.path.join(HERE, "..", "..", "resources", "examples")
+FOLDERS = [(HERE, HERE), (LESSONS, os.path.join(HERE, "lessons")),
+           (EXAMPLES, os.path.join(HERE, "examples"))]
 DEFAULT_SEED = 67280421310721  # a fresh process's torch.initial_seed()
 # The variable each lesson draws, as python/lessons.c's table has it.
 LESSON_GRAPHS = {"autograd": "Q", "requires-grad": "b", "resnet18-step": "loss",
