@@ -18,11 +18,15 @@
  *   the edited text is what runs, the window says it is modified), set a
  *   breakpoint and run to it, break the program and see it fail on its line,
  *   fix it, run to the end (the Output tab's badge), save, revert, new
- *   (editor-edited.png).
+ *   (editor-edited.png);
+ * - the Examples menu: each example opens from win.open-example as a program
+ *   without a file, its title in the picker, runs to the end and prints
+ *   what PyTorch printed (tests/programs/examples/NAME.out); editor-example.png.
  */
 
 #include <string.h>
 
+#include <glib/gi18n.h>
 #include <gtk/gtk.h>
 #include <gtksourceview/gtksource.h>
 
@@ -31,6 +35,7 @@
 #include "tmp-dir.h"
 #include "code-view.h"
 #include "event-log.h"
+#include "lessons.h"
 #include "program.h"
 #include "theme.h"
 
@@ -587,6 +592,120 @@ script_tracebacks (GradlensWindow *window)
   g_assert_false (gradlens_window_is_modified (window));
 }
 
+/* The win.open-example items of a menu and its submenus, as "target label" lines. */
+static void
+collect_examples (GMenuModel *menu,
+                  GString    *items)
+{
+  for (int i = 0; i < g_menu_model_get_n_items (menu); i++)
+    {
+      g_autofree char *action = NULL;
+      g_autofree char *label = NULL;
+      g_autoptr (GVariant) target = NULL;
+      g_autoptr (GMenuLinkIter) links = g_menu_model_iterate_item_links (menu, i);
+      GMenuModel *link;
+
+      if (g_menu_model_get_item_attribute (menu, i, G_MENU_ATTRIBUTE_ACTION, "s", &action)
+          && g_str_equal (action, "win.open-example"))
+        {
+          g_menu_model_get_item_attribute (menu, i, G_MENU_ATTRIBUTE_LABEL, "s", &label);
+          target = g_menu_model_get_item_attribute_value (menu, i, G_MENU_ATTRIBUTE_TARGET,
+                                                          G_VARIANT_TYPE_STRING);
+          g_assert_nonnull (target);
+          g_string_append_printf (items, "%s %s\n", g_variant_get_string (target, NULL), label);
+        }
+      while (g_menu_link_iter_get_next (links, NULL, &link))
+        {
+          collect_examples (link, items);
+          g_object_unref (link);
+        }
+    }
+}
+
+static void
+script_examples (GradlensWindow *window)
+{
+  guint n;
+  const Lesson *const *examples = example_list (&n);
+  GtkDropDown *picker = GTK_DROP_DOWN (panel (window, "lesson-dropdown"));
+  g_autoptr (GString) expected_menu = g_string_new (NULL);
+  g_autoptr (GString) menu = g_string_new (NULL);
+  g_autoptr (GError) error = NULL;
+  GtkWidget *titlebar = gtk_window_get_titlebar (GTK_WINDOW (window));
+
+  /* The primary menu lists them all, by title ("no__grad": not a mnemonic). */
+  for (guint i = 0; i < n; i++)
+    {
+      g_auto (GStrv) parts = g_strsplit (_(examples[i]->title), "_", -1);
+      g_autofree char *label = g_strjoinv ("__", parts);
+
+      g_string_append_printf (expected_menu, "%s %s\n", examples[i]->name, label);
+    }
+  {
+    g_autoptr (GPtrArray) stack = g_ptr_array_new ();
+
+    g_ptr_array_add (stack, titlebar);
+    while (stack->len > 0)
+      {
+        GtkWidget *w = g_ptr_array_steal_index (stack, stack->len - 1);
+
+        if (GTK_IS_MENU_BUTTON (w) && gtk_menu_button_get_menu_model (GTK_MENU_BUTTON (w)))
+          collect_examples (gtk_menu_button_get_menu_model (GTK_MENU_BUTTON (w)), menu);
+        for (GtkWidget *c = gtk_widget_get_first_child (w); c; c = gtk_widget_get_next_sibling (c))
+          g_ptr_array_add (stack, c);
+      }
+  }
+  g_assert_cmpstr (menu->str, ==, expected_menu->str);
+
+  /* No such example: refused, and the lesson stays. */
+  select_lesson (window, "autograd");
+  g_assert_false (gradlens_window_open_example (window, "resnet50", &error));
+  g_assert_error (error, LESSON_ERROR, LESSON_ERROR_UNKNOWN);
+  g_assert_cmpstr (gradlens_window_get_lesson (window)->name, ==, "autograd");
+  gradlens_window_show_error (window, NULL);
+
+  for (guint i = 0; i < n; i++)
+    {
+      const char *name = examples[i]->name;
+      const char *title = _(examples[i]->title);
+      g_autofree char *file = g_strconcat (name, ".out", NULL);
+      g_autofree char *fixture = g_test_build_filename (G_TEST_DIST, "programs", "examples", file,
+                                                        NULL);
+      g_autofree char *expected = NULL;
+      g_autofree char *output = NULL;
+      guint before = current->synced;
+
+      g_test_message ("example %s", name);
+      g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.open-example", "s", name));
+      wait_synced (before);
+      g_assert_cmpstr (gradlens_window_get_lesson (window)->name, ==, name);
+      g_assert_true (gradlens_window_get_lesson (window) != examples[i]);   /* a copy */
+      /* Not a file yet: Save would ask where, under the example's file name. */
+      {
+        g_autofree char *file_name = g_strconcat (name, ".py", NULL);
+
+        g_assert_nonnull (strstr (gtk_window_get_title (GTK_WINDOW (window)), file_name));
+      }
+      g_assert_false (gradlens_window_is_modified (window));
+      g_assert_cmpstr (gtk_string_object_get_string (gtk_drop_down_get_selected_item (picker)), ==,
+                       title);
+      g_assert_cmpint (status_of (window), ==, STEPPER_READY);
+
+      command (window, "run-to-end");
+      g_assert_cmpint (status_of (window), ==, STEPPER_FINISHED);
+      g_assert_null (gradlens_window_get_error (window));
+      g_assert_true (g_file_get_contents (fixture, &expected, NULL, NULL));
+      output = output_of (window);
+      g_assert_cmpstr (output, ==, expected);
+      if (g_str_equal (name, "cross-entropy"))
+        screenshot (window, "example");
+    }
+
+  /* Back to a lesson from the picker. */
+  select_lesson (window, "requires-grad");
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (window)), ==, "GradLens");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -601,6 +720,7 @@ main (int   argc,
   g_test_add_data_func ("/ui/editor/backward-failure", script_backward_failure, run_in_app);
   g_test_add_data_func ("/ui/editor/tracebacks", script_tracebacks, run_in_app);
   g_test_add_data_func ("/ui/editor/editing", script_editing, run_in_app);
+  g_test_add_data_func ("/ui/editor/examples", script_examples, run_in_app);
 
   return g_test_run ();
 }

@@ -116,6 +116,21 @@ action_revert_program (GtkWidget *widget, const char *name, GVariant *param)
 }
 
 static void
+open_example (GradlensWindow *self, gpointer data)
+{
+  g_autofree char *name = data;
+
+  gradlens_window_open_example (self, name, NULL);
+}
+
+static void
+action_open_example (GtkWidget *widget, const char *name, GVariant *param)
+{
+  _gradlens_window_confirm_discard (GRADLENS_WINDOW (widget), open_example,
+                                    g_variant_dup_string (param, NULL));
+}
+
+static void
 action_open_weights (GtkWidget *widget, const char *name, GVariant *param)
 {
   _gradlens_window_choose_weights_to_open (GRADLENS_WINDOW (widget));
@@ -179,6 +194,7 @@ static const struct
   { "win.save-program", NULL, action_save_program, { "<Control>s", NULL } },
   { "win.save-program-as", NULL, action_save_program_as, { "<Shift><Control>s", NULL } },
   { "win.revert-program", NULL, action_revert_program, { NULL } },
+  { "win.open-example", "s", action_open_example, { NULL } },
   { "win.open-weights", NULL, action_open_weights, { "<Shift><Control>o", NULL } },
   { "win.save-weights", NULL, action_save_weights, { "<Control><Alt>s", NULL } },
   { "win.export-graph", "s", action_export_graph, { NULL } },
@@ -480,6 +496,7 @@ _gradlens_window_update_actions (GradlensWindow *self)
 
   set_enabled (self, "win.open-program", !busy);
   set_enabled (self, "win.revert-program", _gradlens_window_is_modified (self));
+  set_enabled (self, "win.open-example", !busy);
   set_enabled (self, "win.open-weights", resnet && !busy);
   set_enabled (self, "win.save-weights",
                                  !busy && !self->playing && _gradlens_window_has_model (self));

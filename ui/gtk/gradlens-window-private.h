@@ -53,6 +53,7 @@ struct _GradlensWindow
   GtkMenuButton           *speed_button;
   GtkAdjustment           *speed_adjustment;
   GtkMenuButton           *primary_menu_button;
+  GMenu                   *examples_menu;         /* the primary menu's Examples */
   GtkMenuButton           *settings_button;
   GradlensSettingsPopover *settings_popover;
   GtkBox                  *optimizer_box;

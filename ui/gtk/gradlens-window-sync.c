@@ -679,7 +679,7 @@ _gradlens_window_sync (GradlensWindow *self)
           && !g_error_matches (error, LESSON_ERROR, LESSON_ERROR_CANCELLED))
         {
           g_autofree char *message = g_strdup_printf (_("The lesson “%s” stopped: %s"),
-                                                      self->lesson->builtin ? _(self->lesson->title) : self->lesson->title,
+                                                      self->lesson->bundled ? _(self->lesson->title) : self->lesson->title,
                                                       error->message);
 
           /* A Python exception's traceback is over the code, on its line: the

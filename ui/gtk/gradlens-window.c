@@ -215,10 +215,11 @@ restart (GradlensWindow *self)
     _gradlens_window_set_origin (self, lesson_run_get_source (run), self->lesson, NULL);
   _gradlens_window_push_breakpoints (self);
   gradlens_event_log_clear (self->event_log);
-  /* A built-in lesson's summary is translated; a program's own is its header's. */
+  /* A bundled lesson's or example's summary is translated; a program's own is its
+   * header's. */
   if (self->lesson->summary[0] != '\0')
     gradlens_event_log_append (self->event_log, "info",
-                               self->lesson->builtin ? _(self->lesson->summary)
+                               self->lesson->bundled ? _(self->lesson->summary)
                                                      : self->lesson->summary);
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->output_view), "", 0);
   gradlens_loss_plot_clear (self->loss_plot);
@@ -295,6 +296,40 @@ gradlens_window_select_lesson (GradlensWindow *self,
   return FALSE;
 }
 
+/* What opening a program does, a file's or an example's: it runs from its first
+ * line in place of what ran, the picker calls it label, Revert returns to its
+ * text (and Save writes to file, if it has one), and the log says what was
+ * opened. A program that could not be made (NULL) is refused with failure, its
+ * reason, and what was shown stays. */
+static gboolean
+run_opened (GradlensWindow *self,
+            Lesson         *program,
+            GError         *failure,
+            const char     *label,
+            GFile          *file,
+            const char     *opened,
+            GError        **error)
+{
+  if (program == NULL)
+    {
+      gradlens_window_show_error (self, failure->message);
+      g_propagate_error (error, failure);
+      return FALSE;
+    }
+
+  _gradlens_window_run_program (self, program, label);
+  _gradlens_window_set_origin (self, program->source, NULL, file);
+  if (file != NULL)
+    _gradlens_window_remember_recent (self, file);
+  {
+    /* Translators: %s is a Python file the student opened, or an example's title. */
+    g_autofree char *message = g_strdup_printf (_("Opened %s: it runs as written, from its "
+                                                  "first line"), opened);
+    gradlens_event_log_append (self->event_log, "info", message);
+  }
+  return TRUE;
+}
+
 /* A program of the student's own: it runs as written, step by step, as a lesson
  * does. A file that cannot be read, or is not UTF-8, is refused with its reason
  * and the lesson shown stays; a syntax error is marked before anything runs. */
@@ -304,7 +339,7 @@ gradlens_window_open_program (GradlensWindow *self,
                               GError        **error)
 {
   g_autofree char *path = NULL;
-  g_autoptr (GError) local = NULL;
+  GError *local = NULL;
   Lesson *program = NULL;
 
   g_return_val_if_fail (GRADLENS_IS_WINDOW (self), FALSE);
@@ -319,25 +354,28 @@ gradlens_window_open_program (GradlensWindow *self,
     }
   else
     program = program_lesson_new_from_file (path, &local);
-  if (program == NULL)
-    {
-      gradlens_window_show_error (self, local->message);
-      g_propagate_error (error, g_steal_pointer (&local));
-      return FALSE;
-    }
-
-  _gradlens_window_run_program (self, program, path);
-  _gradlens_window_set_origin (self, program->source, NULL, file);
-  _gradlens_window_remember_recent (self, file);
-  {
-    /* Translators: %s is a Python file the student opened. */
-    g_autofree char *message = g_strdup_printf (_("Opened %s: it runs as written, from its "
-                                                  "first line"), path);
-    gradlens_event_log_append (self->event_log, "info", message);
-  }
-  return TRUE;
+  return run_opened (self, program, local, path, file, path, error);
 }
 
+/* An example is a program without a file yet: the picker calls it by its title
+ * (which has no "/" for the picker's base name to cut), Save asks where to
+ * write it, under its own file name. */
+gboolean
+gradlens_window_open_example (GradlensWindow *self,
+                              const char     *name,
+                              GError        **error)
+{
+  GError *local = NULL;
+  Lesson *program;
+  const char *title;
+
+  g_return_val_if_fail (GRADLENS_IS_WINDOW (self), FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+
+  program = example_new (name, &local);
+  title = program != NULL ? _(program->title) : NULL;
+  return run_opened (self, program, local, title, NULL, title, error);
+}
 
 /* The picker shows a program after the lessons, by its file's name (NULL: no
  * program entry; the picker keeps the lesson it shows). Not a choice of the
@@ -989,6 +1027,7 @@ gradlens_window_class_init (GradlensWindowClass *klass)
   BIND (speed_button);
   BIND (speed_adjustment);
   BIND (primary_menu_button);
+  BIND (examples_menu);
   BIND (settings_button);
   BIND (settings_popover);
   BIND (optimizer_box);
@@ -1123,6 +1162,25 @@ gradlens_window_init (GradlensWindow *self)
   }
   gtk_drop_down_set_model (self->lesson_dropdown, G_LIST_MODEL (titles));
   gtk_drop_down_set_selected (self->lesson_dropdown, selected);
+
+  /* The examples, by title: each opens as a program (win.open-example). */
+  {
+    const Lesson *const *examples;
+    guint n_examples;
+
+    examples = example_list (&n_examples);
+    for (guint i = 0; i < n_examples; i++)
+      {
+        /* A menu's label reads "_" as the mnemonic: no_grad needs it doubled. */
+        g_auto (GStrv) parts = g_strsplit (_(examples[i]->title), "_", -1);
+        g_autofree char *label = g_strjoinv ("__", parts);
+        g_autoptr (GMenuItem) item = g_menu_item_new (label, NULL);
+
+        g_menu_item_set_action_and_target_value (item, "win.open-example",
+                                                 g_variant_new_string (examples[i]->name));
+        g_menu_append_item (self->examples_menu, item);
+      }
+  }
 
   g_signal_connect (self->lesson_dropdown, "notify::selected", G_CALLBACK (on_lesson_selected), self);
   g_signal_connect (self->settings_popover, "apply", G_CALLBACK (on_settings_apply), self);

@@ -74,6 +74,10 @@ gboolean        gradlens_window_save_program       (GradlensWindow *self, GFile 
                                                     GError **error);
 /* The program's text differs from the lesson's own or the file's as saved. */
 gboolean        gradlens_window_is_modified        (GradlensWindow *self);
+/* Opens a copy of the example NAME (python/lessons.h) in place of the lesson, as
+ * a program without a file: the student may change it, and save it elsewhere. */
+gboolean        gradlens_window_open_example       (GradlensWindow *self, const char *name,
+                                                    GError **error);
 gboolean        gradlens_window_open_weights       (GradlensWindow *self, GFile *file,
                                                     GError **error);
 gboolean        gradlens_window_save_weights       (GradlensWindow *self, GFile *file,
