@@ -109,7 +109,11 @@ static void
 check_widget_tree (Fixture *fx)
 {
   static const char *const menu_actions[] = {
-    "win.new-program", "win.open-program", "win.save-program", "win.save-program-as",
+    "win.new-program", "win.open-program",
+    /* Examples: one item per example (python/lessons.h's example_list) */
+    "win.open-example", "win.open-example", "win.open-example", "win.open-example",
+    "win.open-example", "win.open-example", "win.open-example", "win.open-example",
+    "win.save-program", "win.save-program-as",
     "win.open-weights", "win.save-weights",
     "win.export-graph", "win.export-graph", "win.export-graph",
     "app.shortcuts", "app.about", "app.quit",
