@@ -115,6 +115,8 @@ test_examples (void)
       g_assert_false (example->builtin);
       g_assert_false (example->uses_resnet);
       g_assert_null (strchr (example->summary, '\n'));
+      /* The picker shows it by its title as it shows a file by its base name. */
+      g_assert_null (strchr (example->title, '/'));
       /* The header (for whoever reads the file) and the table (translated) agree. */
       Lesson *as_file = program_lesson_new (example->filename, example->source);
       g_assert_cmpstr (as_file->title, ==, example->title);
