@@ -651,6 +651,16 @@ gradlens_module_tree_set_model (GradlensModuleTree *self,
 
   had_model = self->model != NULL;
   view_state_save (self, &state);
+  /* To the top while the old rows are there: the adjustment clamps its value
+   * when the rows go, and GTK 4.8 then looks for a row at the clamped value
+   * in a list that has none and warns. view_state_restore scrolls back. */
+  if (self->restore_id != 0)
+    gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->restore_id);
+  self->restore_id = 0;
+  if (self->scroll_id != 0)
+    gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->scroll_id);
+  self->scroll_id = 0;
+  gtk_adjustment_set_value (gtk_scrolled_window_get_vadjustment (self->scroller), 0);
   gtk_column_view_set_model (self->column_view, NULL);
   g_clear_object (&self->selection);
   g_clear_object (&self->tree_model);
