@@ -72,7 +72,7 @@ choose_program_to_open (GradlensWindow *self, gpointer data)
 static void
 action_open_program (GtkWidget *widget, const char *name, GVariant *param)
 {
-  _gradlens_window_confirm_discard (GRADLENS_WINDOW (widget), choose_program_to_open, NULL);
+  _gradlens_window_confirm_discard (GRADLENS_WINDOW (widget), choose_program_to_open, NULL, NULL);
 }
 
 static void
@@ -80,7 +80,6 @@ open_recent (GradlensWindow *self, gpointer data)
 {
   g_autoptr (GFile) file = g_file_new_for_uri (data);
 
-  g_free (data);
   gradlens_window_open_program (self, file, NULL);
 }
 
@@ -88,7 +87,7 @@ static void
 action_open_recent (GtkWidget *widget, const char *name, GVariant *param)
 {
   _gradlens_window_confirm_discard (GRADLENS_WINDOW (widget), open_recent,
-                                    g_variant_dup_string (param, NULL));
+                                    g_variant_dup_string (param, NULL), g_free);
 }
 
 static void
@@ -118,16 +117,14 @@ action_revert_program (GtkWidget *widget, const char *name, GVariant *param)
 static void
 open_example (GradlensWindow *self, gpointer data)
 {
-  g_autofree char *name = data;
-
-  gradlens_window_open_example (self, name, NULL);
+  gradlens_window_open_example (self, data, NULL);
 }
 
 static void
 action_open_example (GtkWidget *widget, const char *name, GVariant *param)
 {
   _gradlens_window_confirm_discard (GRADLENS_WINDOW (widget), open_example,
-                                    g_variant_dup_string (param, NULL));
+                                    g_variant_dup_string (param, NULL), g_free);
 }
 
 static void

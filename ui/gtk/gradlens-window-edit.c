@@ -231,11 +231,22 @@ gradlens_window_is_modified (GradlensWindow *self)
   return _gradlens_window_is_modified (self);
 }
 
+/* What to do once the edits are saved or may go: then (self, data); data is
+ * the continuation's, freed with it whether then ran or the student cancelled. */
 typedef struct
 {
-  void   (*then) (GradlensWindow *self, gpointer data);
-  gpointer data;
+  void         (*then) (GradlensWindow *self, gpointer data);
+  gpointer       data;
+  GDestroyNotify data_free;
 } Continuation;
+
+static void
+continuation_free (Continuation *next)
+{
+  if (next->data_free != NULL)
+    next->data_free (next->data);
+  g_free (next);
+}
 
 static void
 on_save_response (GtkNativeDialog *dialog,
@@ -275,7 +286,7 @@ choose_file_to_save (GradlensWindow *self,
   else
     gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), base);
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
-  g_object_set_data_full (G_OBJECT (chooser), "then", next, g_free);
+  g_object_set_data_full (G_OBJECT (chooser), "then", next, (GDestroyNotify) continuation_free);
   g_signal_connect (chooser, "response", G_CALLBACK (on_save_response), self);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }
@@ -320,13 +331,14 @@ on_discard_response (GtkDialog      *dialog,
           return;
         }
     }
-  g_free (next);
+  continuation_free (next);
 }
 
 void
 _gradlens_window_confirm_discard (GradlensWindow *self,
                                   void          (*then) (GradlensWindow *self, gpointer data),
-                                  gpointer        data)
+                                  gpointer        data,
+                                  GDestroyNotify  data_free)
 {
   GtkWidget *dialog;
   Continuation *next;
@@ -336,6 +348,8 @@ _gradlens_window_confirm_discard (GradlensWindow *self,
   if (!_gradlens_window_is_modified (self))
     {
       then (self, data);
+      if (data_free != NULL)
+        data_free (data);
       return;
     }
   path = program_path (self);
@@ -355,7 +369,8 @@ _gradlens_window_confirm_discard (GradlensWindow *self,
   next = g_new0 (Continuation, 1);
   next->then = then;
   next->data = data;
-  g_object_set_data_full (G_OBJECT (dialog), "then", next, g_free);
+  next->data_free = data_free;
+  g_object_set_data_full (G_OBJECT (dialog), "then", next, (GDestroyNotify) continuation_free);
   g_signal_connect (dialog, "response", G_CALLBACK (on_discard_response), self);
   gtk_window_present (GTK_WINDOW (dialog));
 }
@@ -374,7 +389,7 @@ on_close_request (GtkWindow      *window,
 {
   if (self->closing || !_gradlens_window_is_modified (self))
     return FALSE;
-  _gradlens_window_confirm_discard (self, close_now, NULL);
+  _gradlens_window_confirm_discard (self, close_now, NULL, NULL);
   return TRUE;   /* not yet */
 }
 
@@ -393,7 +408,7 @@ new_program_now (GradlensWindow *self,
 void
 _gradlens_window_new_program (GradlensWindow *self)
 {
-  _gradlens_window_confirm_discard (self, new_program_now, NULL);
+  _gradlens_window_confirm_discard (self, new_program_now, NULL, NULL);
 }
 
 void
@@ -477,9 +492,7 @@ static void
 open_dropped (GradlensWindow *self,
               gpointer        data)
 {
-  g_autoptr (GFile) file = data;
-
-  gradlens_window_open_program (self, file, NULL);
+  gradlens_window_open_program (self, data, NULL);
 }
 
 static gboolean
@@ -496,7 +509,7 @@ on_drop (GtkDropTarget  *target,
     return FALSE;
   name = g_file_get_basename (file);
   if (name != NULL && g_str_has_suffix (name, ".py"))
-    _gradlens_window_confirm_discard (self, open_dropped, g_object_ref (file));
+    _gradlens_window_confirm_discard (self, open_dropped, g_object_ref (file), g_object_unref);
   else
     /* Weights, or anything else: open_weights says what it cannot read. */
     gradlens_window_open_weights (self, file, NULL);

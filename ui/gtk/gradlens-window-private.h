@@ -181,10 +181,11 @@ gboolean  _gradlens_window_is_modified     (GradlensWindow *self);
 /* Runs the edited text now if it waits for a pause in typing (before a command). */
 void      _gradlens_window_apply_edit      (GradlensWindow *self);
 /* Calls then (self, data) at once if nothing is modified, else once the student
- * saved or discarded the edits (never if they cancel). */
+ * saved or discarded the edits (never if they cancel); data_free (may be NULL)
+ * frees data afterwards either way. */
 void      _gradlens_window_confirm_discard (GradlensWindow *self,
                                             void (*then) (GradlensWindow *self, gpointer data),
-                                            gpointer data);
+                                            gpointer data, GDestroyNotify data_free);
 void      _gradlens_window_remember_recent (GradlensWindow *self, GFile *file);
 void      _gradlens_window_new_program     (GradlensWindow *self);
 void      _gradlens_window_save_program    (GradlensWindow *self);

@@ -492,7 +492,7 @@ on_lesson_selected (GtkDropDown    *dropdown,
       g_signal_handlers_block_by_func (dropdown, on_lesson_selected, self);
       gtk_drop_down_set_selected (dropdown, picker_index (self));
       g_signal_handlers_unblock_by_func (dropdown, on_lesson_selected, self);
-      _gradlens_window_confirm_discard (self, run_picked, GUINT_TO_POINTER (i));
+      _gradlens_window_confirm_discard (self, run_picked, GUINT_TO_POINTER (i), NULL);
       return;
     }
   run_picked (self, GUINT_TO_POINTER (i));

@@ -378,17 +378,24 @@ on_selection_changed (GtkSingleSelection *selection,
   g_object_unref (item);
 }
 
+/* Drops a pending restore_scroll or scroll_tick. */
 static void
-gradlens_module_tree_dispose (GObject *object)
+stop_scrolling (GradlensModuleTree *self)
 {
-  GradlensModuleTree *self = GRADLENS_MODULE_TREE (object);
-
   if (self->restore_id != 0)
     gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->restore_id);
   self->restore_id = 0;
   if (self->scroll_id != 0)
     gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->scroll_id);
   self->scroll_id = 0;
+}
+
+static void
+gradlens_module_tree_dispose (GObject *object)
+{
+  GradlensModuleTree *self = GRADLENS_MODULE_TREE (object);
+
+  stop_scrolling (self);
   gtk_widget_dispose_template (GTK_WIDGET (self), GRADLENS_TYPE_MODULE_TREE);
   g_clear_object (&self->selection);
   g_clear_object (&self->tree_model);
@@ -654,12 +661,7 @@ gradlens_module_tree_set_model (GradlensModuleTree *self,
   /* To the top while the old rows are there: the adjustment clamps its value
    * when the rows go, and GTK 4.8 then looks for a row at the clamped value
    * in a list that has none and warns. view_state_restore scrolls back. */
-  if (self->restore_id != 0)
-    gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->restore_id);
-  self->restore_id = 0;
-  if (self->scroll_id != 0)
-    gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->scroll_id);
-  self->scroll_id = 0;
+  stop_scrolling (self);
   gtk_adjustment_set_value (gtk_scrolled_window_get_vadjustment (self->scroller), 0);
   gtk_column_view_set_model (self->column_view, NULL);
   g_clear_object (&self->selection);
