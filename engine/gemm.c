@@ -580,6 +580,29 @@ dot_gemm (int m, int n, int k, float alpha, const float *a, int64_t lda, const f
   parallel_for_each (job.parts, dot_range, &job);
 }
 
+/* Σ c² over C (m, n), rows ldc apart, each row in double over 16 lanes. */
+static inline __attribute__ ((always_inline)) double
+sum_squares_c_body (const float *c, int m, int n, int ldc)
+{
+  double total = 0;
+  for (int i = 0; i < m; i++)
+    {
+      const float *row = c + (int64_t) i * ldc;
+      double s[16] = { 0 };
+      int j = 0;
+      for (; j + 16 <= n; j += 16)
+        for (int l = 0; l < 16; l++)
+          s[l] += (double) row[j + l] * row[j + l];
+      for (; j < n; j++)
+        s[0] += (double) row[j] * row[j];
+      for (int l = 0; l < 16; l++)
+        total += s[l];
+    }
+  return total;
+}
+
+VEC_CLONES_RETURN (double, sum_squares_c, (const float *c, int m, int n, int ldc), (c, m, n, ldc))
+
 /* --- OpenBLAS, one call per thread ---------------------------------------------------------- */
 
 typedef struct
@@ -595,6 +618,7 @@ typedef struct
   int ldc;
   bool split_columns;
   int parts;
+  double *part_sumsq;          /* NULL, or Σ c² of each part's block, measured while hot */
 } BlasJob;
 
 static void
@@ -614,18 +638,28 @@ blas_range (gpointer data, int64_t begin, int64_t end)
   for (int64_t t = begin; t < end; t++)
     {
       int r0, r1, c0, c1;
-      if (c_block (j->m, j->n, j->split_columns, j->parts, t, 16, 16, &r0, &r1, &c0, &c1))
-        blas_call (j, r0, r1, c0, c1);
+      if (!c_block (j->m, j->n, j->split_columns, j->parts, t, 16, 16, &r0, &r1, &c0, &c1))
+        continue;
+      blas_call (j, r0, r1, c0, c1);
+      if (j->part_sumsq)
+        j->part_sumsq[t] = sum_squares_c (j->c + (int64_t) r0 * j->ldc + c0, r1 - r0, c1 - c0,
+                                          j->ldc);
     }
 }
 
 #define BLAS_PARTS 4
 
+/* sumsq: NULL, or where to put Σ c²: each block measured by its own thread just after
+ * OpenBLAS wrote it (what is still in cache is read from there, and both threads read),
+ * summed in block order: the same bits on any number of threads, as the blocks do not
+ * depend on it. */
 static void
 blas_gemm (bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float *a,
-           int lda, const float *b, int ldb, float beta, float *c, int ldc)
+           int lda, const float *b, int ldb, float beta, float *c, int ldc, double *sumsq)
 {
-  BlasJob job = { trans_a, trans_b, m, n, k, alpha, beta, a, lda, b, ldb, c, ldc, n >= m, 0 };
+  double part_sumsq[BLAS_PARTS] = { 0 };
+  BlasJob job = { trans_a, trans_b, m, n, k, alpha, beta, a, lda, b, ldb, c, ldc, n >= m, 0,
+                  sumsq ? part_sumsq : NULL };
   /* A fixed number of blocks, never the thread count: OpenBLAS's kernels may round an
    * element differently in blocks of another width (its Haswell kernels do), and the
    * same product must give the same bits on 1 or 2 threads. Four is two blocks per
@@ -633,6 +667,12 @@ blas_gemm (bool trans_a, bool trans_b, int m, int n, int k, float alpha, const f
    * starts late leaves less to wait for. */
   job.parts = c_parts ((double) m * n * k, 8 * SMALL_FLOPS, MIN (BLAS_PARTS, MAX (m, n) / 64));
   parallel_for_each (job.parts, blas_range, &job);
+  if (sumsq)
+    {
+      *sumsq = 0;
+      for (int t = 0; t < job.parts; t++)
+        *sumsq += part_sumsq[t];
+    }
 }
 
 /* --- The entry point ------------------------------------------------------------------------ */
@@ -660,28 +700,52 @@ gemm_path (bool trans_a, bool trans_b, int m, int n, int k)
   return names[choose_path (trans_a, trans_b, m, n, k)];
 }
 
-/* Σ c² over C (m, n), rows ldc apart, each row in double over 16 lanes. */
-static inline __attribute__ ((always_inline)) double
-sum_squares_c_body (const float *c, int m, int n, int ldc)
+/* ‖A·B‖² for a short inner dimension, without reading C. With A (m, k) and B (k, n),
+ *   ‖A·B‖²_F = tr(Bᵀ Aᵀ A B) = Σ_pq (AᵀA)_pq (B Bᵀ)_pq,
+ * two k×k Gram matrices: k²/2·(m + n) products instead of a pass over m·n floats. A
+ * weight gradient with a small inner dimension (resnet18's layer4 at 64×64: P = 4, C
+ * 512×4608) is 9 MB that the pass would read back from memory; the Gram matrices are
+ * 40 KB of operands still in cache. It is the norm of the exact product (C holds it
+ * rounded to float): the same to about 1e-7, for a picture's edge. */
+#define GRAM_MAX_K 16
+
+static bool
+gram_is_cheaper (int m, int n, int k)
 {
-  double total = 0;
-  for (int i = 0; i < m; i++)
-    {
-      const float *row = c + (int64_t) i * ldc;
-      double s[16] = { 0 };
-      int j = 0;
-      for (; j + 16 <= n; j += 16)
-        for (int l = 0; l < 16; l++)
-          s[l] += (double) row[j + l] * row[j + l];
-      for (; j < n; j++)
-        s[0] += (double) row[j] * row[j];
-      for (int l = 0; l < 16; l++)
-        total += s[l];
-    }
-  return total;
+  return k <= GRAM_MAX_K && (double) k * k * (m + n) <= 0.25 * m * n;
 }
 
-VEC_CLONES_RETURN (double, sum_squares_c, (const float *c, int m, int n, int ldc), (c, m, n, ldc))
+static double
+gram_sum_squares (int m, int n, int k, const float *a, int64_t as_i, int64_t as_k,
+                  const float *b, int64_t bs_k, int64_t bs_j)
+{
+  double ga[GRAM_MAX_K][GRAM_MAX_K] = { { 0 } }, gb[GRAM_MAX_K][GRAM_MAX_K] = { { 0 } };
+  double v[GRAM_MAX_K];
+  for (int i = 0; i < m; i++)
+    {
+      for (int p = 0; p < k; p++)
+        v[p] = a[i * as_i + p * as_k];
+      for (int p = 0; p < k; p++)
+        for (int q = p; q < k; q++)
+          ga[p][q] += v[p] * v[q];
+    }
+  for (int j = 0; j < n; j++)
+    {
+      for (int p = 0; p < k; p++)
+        v[p] = b[p * bs_k + j * bs_j];
+      for (int p = 0; p < k; p++)
+        for (int q = p; q < k; q++)
+          gb[p][q] += v[p] * v[q];
+    }
+  double s = 0;
+  for (int p = 0; p < k; p++)
+    {
+      s += ga[p][p] * gb[p][p];
+      for (int q = p + 1; q < k; q++)
+        s += 2 * ga[p][q] * gb[p][q];
+    }
+  return MAX (s, 0);   /* rounding may leave a zero product a hair below 0 */
+}
 
 /* sumsq: NULL, or where to put Σ c² of the final C: measured by the direct kernel as
  * it stores C, or by a pass over C (still in cache) after the other paths. */
@@ -697,6 +761,13 @@ gemm_any (bool trans_a, bool trans_b, int m, int n, int k, float alpha, const fl
       return;
     }
   int64_t as_i = trans_a ? 1 : lda, as_k = trans_a ? lda : 1;
+  if (sumsq && beta == 0 && k > 0 && gram_is_cheaper (m, n, k))
+    {
+      *sumsq = (double) alpha * alpha
+               * gram_sum_squares (m, n, k, a, as_i, as_k, b, trans_b ? 1 : ldb,
+                                   trans_b ? ldb : 1);
+      sumsq = NULL;
+    }
   GemmPath path = k <= 0 || alpha == 0 ? PATH_BLAS : choose_path (trans_a, trans_b, m, n, k);
   if (k <= 0 || alpha == 0)
     for (int i = 0; i < m; i++)
@@ -706,8 +777,8 @@ gemm_any (bool trans_a, bool trans_b, int m, int n, int k, float alpha, const fl
     switch (path)
       {
       case PATH_BLAS:
-        blas_gemm (trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-        break;
+        blas_gemm (trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, sumsq);
+        return;
 
       case PATH_DOT:
         {

@@ -416,6 +416,44 @@ test_winograd (void)
       }
 }
 
+/* Σ c² as gemm_stream_c_sumsq measures it — from the Gram matrices for a short inner
+ * dimension, block by block after OpenBLAS, in the direct kernel — is a pass over C in
+ * double, for either operand stored transposed, with and without the direct kernels. */
+static void
+test_sumsq (void)
+{
+  static const int shapes[][3] = { { 512, 4608, 4 }, { 300, 500, 3 }, { 64, 1000, 16 },
+                                   { 256, 2304, 16 }, { 64, 576, 256 }, { 40, 30, 2 } };
+  Generator gen;
+  generator_init (&gen, 9);
+  for (int direct = 1; direct >= 0; direct--)
+    for (guint i = 0; i < G_N_ELEMENTS (shapes); i++)
+      for (int t = 0; t < 4; t++)
+        {
+          bool ta = t & 1, tb = t & 2;
+          int m = shapes[i][0], n = shapes[i][1], k = shapes[i][2];
+          float *a = g_new (float, (size_t) m * k), *b = g_new (float, (size_t) k * n);
+          float *c = g_aligned_alloc ((size_t) m * n, sizeof (float), 64);
+          fill (a, m * k, &gen);
+          fill (b, k * n, &gen);
+          gemm_set_direct_enabled (direct);
+          double got = gemm_stream_c_sumsq (ta, tb, m, n, k, 0.5f, a, ta ? m : k, b,
+                                            tb ? k : n, 0, c, n);
+          gemm_set_direct_enabled (true);
+          double want = 0;
+          for (int64_t e = 0; e < (int64_t) m * n; e++)
+            want += (double) c[e] * c[e];
+          if (!(fabs (got - want) <= 1e-6 * want))
+            g_error ("sum of c^2 of A (%d, %d)%s times B (%d, %d)%s (%s): %.9g, a pass over C "
+                     "%.9g", m, k, ta ? " stored transposed" : "", k, n,
+                     tb ? " stored transposed" : "", direct ? "direct on" : "OpenBLAS only", got,
+                     want);
+          g_free (a);
+          g_free (b);
+          g_aligned_free (c);
+        }
+}
+
 /* With an observer, a convolution's weight gradient is measured as it is written
  * (gemm_stream_c_sumsq): its edge norm is that of the .grad it becomes. */
 static gboolean
@@ -427,7 +465,9 @@ observe_nothing (const Event *event, gpointer data)
 static void
 test_weight_grad_norm (void)
 {
-  static const int shapes[][4] = { { 64, 4, 128, 3 }, { 16, 8, 32, 1 }, { 8, 20, 8, 3 } };
+  /* c, h = w, o, kernel: the last is layer4's at 64×64 (an inner dimension of 4) */
+  static const int shapes[][4] = { { 64, 4, 128, 3 }, { 16, 8, 32, 1 }, { 8, 20, 8, 3 },
+                                   { 256, 2, 512, 3 } };
   Generator gen;
   generator_init (&gen, 8);
   for (guint i = 0; i < G_N_ELEMENTS (shapes); i++)
@@ -463,6 +503,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/gemm/sgd-kernel", test_sgd_kernel);
   g_test_add_func ("/engine/gemm/winograd", test_winograd);
   g_test_add_func ("/engine/gemm/transpose", test_transpose);
+  g_test_add_func ("/engine/gemm/sumsq", test_sumsq);
   g_test_add_func ("/engine/gemm/weight-grad-norm", test_weight_grad_norm);
   return g_test_run ();
 }
