@@ -42,6 +42,7 @@
 
 #include <cblas.h>
 #include <locale.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,7 @@ static const char *const phase_names[N_PHASES] = { "forward", "backward", "optim
 static int opt_threads = 0;
 static int opt_steps = 20;
 static int opt_warmup = 3;
+static int opt_rounds = 1;
 static char *opt_cases = NULL;
 static char *opt_child = NULL;
 static gboolean opt_json = FALSE;
@@ -84,6 +86,9 @@ static GOptionEntry entries[] = {
     "Threads for OpenBLAS and the engine (default: OPENBLAS_NUM_THREADS, else 2)", "N" },
   { "steps", 's', 0, G_OPTION_ARG_INT, &opt_steps, "Timed steps per case (default 20)", "N" },
   { "warmup", 'w', 0, G_OPTION_ARG_INT, &opt_warmup, "Untimed steps first (default 3)", "N" },
+  { "rounds", 'r', 0, G_OPTION_ARG_INT, &opt_rounds,
+    "Run the cases in turn this many times, each in a new process; print the median of "
+    "their medians, and the lesson's ratio to b1-64 round by round (default 1)", "N" },
   { "json", 'j', 0, G_OPTION_ARG_NONE, &opt_json, "One JSON object per case", NULL },
   { "no-peak", 0, 0, G_OPTION_ARG_NONE, &opt_no_peak, "Do not measure the sgemm peak", NULL },
   { "profile", 'p', 0, G_OPTION_ARG_NONE, &opt_profile,
@@ -679,8 +684,11 @@ print_table_header (double peak, int threads)
 {
   g_autofree char *kernels = cpu_describe ();
   g_print ("%s\n", kernels);
-  g_print ("gradlens-bench: %d thread%s, %d warm-up + %d timed steps per case, ", threads,
+  g_print ("gradlens-bench: %d thread%s, %d warm-up + %d timed steps per case", threads,
            threads == 1 ? "" : "s", opt_warmup, opt_steps);
+  if (opt_rounds > 1)
+    g_print (" in each of %d rounds (medians of the rounds' medians)", opt_rounds);
+  g_print (", ");
   if (peak > 0)
     g_print ("sgemm peak %.1f GFLOP/s\n\n", peak);
   else
@@ -724,6 +732,134 @@ find_case (const char *name)
   return NULL;
 }
 
+/* Runs one case in a new process (its own heap, its own OpenBLAS state). In --json
+ * mode prints the child's line; otherwise reads it into r. FALSE: the case failed. */
+static gboolean
+run_child (const BenchCase *bc, CaseResult *r)
+{
+  g_autofree char *threads = g_strdup_printf ("%d", opt_threads);
+  g_autofree char *steps = g_strdup_printf ("%d", opt_steps);
+  g_autofree char *warmup = g_strdup_printf ("%d", opt_warmup);
+  const char *child_argv[] = { "/proc/self/exe", "--child", bc->name, "--threads", threads,
+                               "--steps", steps, "--warmup", warmup,
+                               opt_profile ? "--profile" : NULL,
+                               opt_profile_layers ? "--profile-layers" : NULL, NULL };
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int wait_status = 0;
+  g_autoptr (GError) spawn_error = NULL;
+  if (!g_spawn_sync (NULL, (char **) child_argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
+                     &wait_status, &spawn_error)
+      || !g_spawn_check_wait_status (wait_status, &spawn_error))
+    {
+      g_printerr ("gradlens-bench: %s: %s%s%s\n", bc->name,
+                  spawn_error ? spawn_error->message : "failed",
+                  err && *err ? "\n" : "", err ? err : "");
+      return FALSE;
+    }
+  if (opt_profile && err)
+    g_printerr ("%s", err);
+  if (opt_json)
+    {
+      g_print ("%s", out);
+      return TRUE;
+    }
+  if (!parse_json_result (out, r))
+    {
+      g_printerr ("gradlens-bench: %s: unreadable result: %s\n", bc->name, out);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static int
+compare_doubles (gconstpointer a, gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return (x > y) - (x < y);
+}
+
+static double
+median_of (double *v, int n)
+{
+  qsort (v, n, sizeof *v, compare_doubles);
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* One case over the rounds (its results every `stride` entries): the median of the
+ * rounds' medians, the least minimum, the median faults and the largest RSS. */
+static gboolean
+summarize_rounds (const CaseResult *results, const gboolean *have, int stride,
+                  CaseResult *summary)
+{
+  g_autofree double *v = g_new (double, opt_rounds);
+  int n = 0;
+  *summary = (CaseResult){ 0 };
+  for (int p = 0; p < N_PHASES; p++)
+    summary->min[p] = INFINITY;
+  for (int round = 0; round < opt_rounds; round++)
+    {
+      const CaseResult *r = &results[round * stride];
+      if (!have[round * stride])
+        continue;
+      summary->flops = r->flops;
+      summary->rss_mb = MAX (summary->rss_mb, r->rss_mb);
+      for (int p = 0; p < N_PHASES; p++)
+        summary->min[p] = MIN (summary->min[p], r->min[p]);
+      n++;
+    }
+  if (n == 0)
+    return FALSE;
+  for (int p = 0; p <= N_PHASES; p++)
+    {
+      int k = 0;
+      for (int round = 0; round < opt_rounds; round++)
+        if (have[round * stride])
+          v[k++] = p < N_PHASES ? results[round * stride].median[p]
+                                : results[round * stride].faults_per_step;
+      if (p < N_PHASES)
+        summary->median[p] = median_of (v, k);
+      else
+        summary->faults_per_step = median_of (v, k);
+    }
+  return TRUE;
+}
+
+/* The lesson's step over the engine's (b1-64: the same model, input and optimizer),
+ * round by round: each ratio's two cases ran one after the other, so a slow spell of a
+ * shared machine touches both more often than a comparison of separate runs. */
+static void
+print_lesson_ratio (char **names, const CaseResult *results, const gboolean *have,
+                    int n_cases)
+{
+  int engine = -1, lesson = -1;
+  for (int i = 0; i < n_cases; i++)
+    if (g_str_equal (names[i], "b1-64"))
+      engine = i;
+    else if (g_str_equal (names[i], "lesson"))
+      lesson = i;
+  if (engine < 0 || lesson < 0)
+    return;
+  g_autofree double *ratio = g_new (double, opt_rounds);
+  int n = 0;
+  g_autoptr (GString) list = g_string_new (NULL);
+  for (int round = 0; round < opt_rounds; round++)
+    {
+      const CaseResult *e = &results[round * n_cases + engine];
+      const CaseResult *l = &results[round * n_cases + lesson];
+      if (!have[round * n_cases + engine] || !have[round * n_cases + lesson])
+        continue;
+      ratio[n] = l->median[PHASE_STEP] / e->median[PHASE_STEP];
+      g_string_append_printf (list, "%s%.3f", n ? " " : "", ratio[n]);
+      n++;
+    }
+  if (n == 0)
+    return;
+  g_print ("\nlesson / b1-64 step, round by round: %s\n", list->str);
+  g_print ("lesson / b1-64 step, median of %d round%s: %.3f\n", n, n == 1 ? "" : "s",
+           median_of (ratio, n));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -748,9 +884,10 @@ main (int argc, char **argv)
       if (opt_threads <= 0)
         opt_threads = 2;
     }
-  if (opt_steps < 1 || opt_warmup < 0)
+  if (opt_steps < 1 || opt_warmup < 0 || opt_rounds < 1)
     {
-      g_printerr ("gradlens-bench: --steps must be at least 1 and --warmup not negative\n");
+      g_printerr ("gradlens-bench: --steps and --rounds must be at least 1 and --warmup not "
+                  "negative\n");
       return 2;
     }
   openblas_set_num_threads (opt_threads);
@@ -799,46 +936,30 @@ main (int argc, char **argv)
   else
     print_table_header (peak, opt_threads);
 
+  int n_cases = g_strv_length (names);
+  /* results[round · n_cases + case]; a case that failed in a round is left out of it. */
+  g_autofree CaseResult *results = g_new0 (CaseResult, (gsize) opt_rounds * n_cases);
+  g_autofree gboolean *have = g_new0 (gboolean, (gsize) opt_rounds * n_cases);
   int status = 0;
-  for (int i = 0; names[i]; i++)
+  for (int round = 0; round < opt_rounds; round++)
+    for (int i = 0; i < n_cases; i++)
+      {
+        const BenchCase *bc = find_case (names[i]);
+        CaseResult *r = &results[round * n_cases + i];
+        if (!run_child (bc, r))
+          status = 1;
+        else
+          have[round * n_cases + i] = !opt_json;
+      }
+  if (opt_json)
+    return status;
+
+  for (int i = 0; i < n_cases; i++)
     {
-      const BenchCase *bc = find_case (names[i]);
-      g_autofree char *threads = g_strdup_printf ("%d", opt_threads);
-      g_autofree char *steps = g_strdup_printf ("%d", opt_steps);
-      g_autofree char *warmup = g_strdup_printf ("%d", opt_warmup);
-      const char *child_argv[] = { "/proc/self/exe", "--child", bc->name, "--threads", threads,
-                                   "--steps", steps, "--warmup", warmup,
-                                   opt_profile ? "--profile" : NULL,
-                                   opt_profile_layers ? "--profile-layers" : NULL, NULL };
-      g_autofree char *out = NULL;
-      g_autofree char *err = NULL;
-      int wait_status = 0;
-      g_autoptr (GError) spawn_error = NULL;
-      if (!g_spawn_sync (NULL, (char **) child_argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
-                         &wait_status, &spawn_error)
-          || !g_spawn_check_wait_status (wait_status, &spawn_error))
-        {
-          g_printerr ("gradlens-bench: %s: %s%s%s\n", bc->name,
-                      spawn_error ? spawn_error->message : "failed",
-                      err && *err ? "\n" : "", err ? err : "");
-          status = 1;
-          continue;
-        }
-      if (opt_profile && err)
-        g_printerr ("%s", err);
-      if (opt_json)
-        {
-          g_print ("%s", out);
-          continue;
-        }
-      CaseResult r;
-      if (!parse_json_result (out, &r))
-        {
-          g_printerr ("gradlens-bench: %s: unreadable result: %s\n", bc->name, out);
-          status = 1;
-          continue;
-        }
-      print_table_case (bc, &r, peak);
+      CaseResult summary;
+      if (summarize_rounds (results + i, have + i, n_cases, &summary))
+        print_table_case (find_case (names[i]), &summary, peak);
     }
+  print_lesson_ratio (names, results, have, n_cases);
   return status;
 }
