@@ -175,6 +175,7 @@ count_module (Module *m, int64_t *n, int64_t *c, int64_t *h, int64_t *w, bool *g
       *h = *w = 1;
       return;
     case MODULE_RELU:
+    case MODULE_PROGRAM:     /* never in the bench's resnet18 */
     case MODULE_KIND_COUNT:
       return;
     }

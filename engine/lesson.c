@@ -70,6 +70,9 @@ lesson_new_program (const char *name, const char *title, const char *summary,
   lesson->graph_variable = g_strdup (graph_variable);
   lesson->run = run;
   lesson->uses_resnet = strstr (source, "resnet18(") != NULL;
+  /* A program that builds modules (nn.Linear, class Net(nn.Module)) shows its model
+   * once it has one; decided from the text, so the tree does not come and go. */
+  lesson->uses_modules = lesson->uses_resnet || strstr (source, "nn.") != NULL;
   return lesson;
 }
 
@@ -302,10 +305,41 @@ first_of_kind (LessonRun *run, LessonVarKind kind)
   return NULL;
 }
 
+/* The program's model: of its modules, the one with the most parameters (a loss
+ * function or an activation has none), the first of equals. */
+static const LessonVar *
+model_variable (LessonRun *run)
+{
+  const LessonVar *model = NULL;
+  int64_t most = -1;
+  for (guint i = 0; i < run->variables->len; i++)
+    {
+      const LessonVar *var = g_ptr_array_index (run->variables, i);
+      if (var->kind != LESSON_VAR_MODULE)
+        continue;
+      ParamCounts counts;
+      module_count_parameters (var->value, &counts);
+      if (counts.total > most)
+        {
+          model = var;
+          most = counts.total;
+        }
+    }
+  return model;
+}
+
 gpointer
 lesson_run_get_model (LessonRun *run)
 {
-  return first_of_kind (run, LESSON_VAR_MODULE);
+  const LessonVar *var = model_variable (run);
+  return var ? var->value : NULL;
+}
+
+const char *
+lesson_run_get_model_name (LessonRun *run)
+{
+  const LessonVar *var = model_variable (run);
+  return var ? var->name : NULL;
 }
 
 gpointer
@@ -329,7 +363,7 @@ lesson_run_module_kind (LessonRun *run, const char *path)
   if (model == NULL || path == NULL)
     return NULL;
   Module *m = module_find (model, path);
-  return m ? module_kind_name (m->kind) : NULL;
+  return m ? module_type_name (m) : NULL;
 }
 
 const char *

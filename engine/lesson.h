@@ -93,6 +93,7 @@ typedef struct
   const char *source;           /* the program as written */
   const char *graph_variable;   /* the variable whose grad_fn is "the graph": "Q", "loss" */
   bool uses_resnet;             /* calls resnet18(): the module tree, the optimizer, the loss */
+  bool uses_modules;            /* resnet18() or torch.nn: the module tree */
   bool builtin;                 /* one of the six: parameters are written into its text */
   bool bundled;                 /* shipped with GradLens: a built-in lesson or an example
                                  * (python/lessons.h); its title is translated */
@@ -179,6 +180,7 @@ GPtrArray   *lesson_run_get_variables  (LessonRun *run);
 const LessonVar *lesson_run_lookup     (LessonRun *run, const char *name);
 Tensor      *lesson_run_get_tensor     (LessonRun *run, const char *name);  /* borrowed */
 gpointer     lesson_run_get_model      (LessonRun *run);   /* Module *, or NULL */
+const char  *lesson_run_get_model_name (LessonRun *run);   /* its variable's name, or NULL */
 gpointer     lesson_run_get_optimizer  (LessonRun *run);   /* Sgd *, or NULL */
 /* The lesson's graph: graph_variable's grad_fn (borrowed), or NULL. */
 Node        *lesson_run_get_graph_root (LessonRun *run);

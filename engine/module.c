@@ -23,6 +23,7 @@ static const char *const kind_names[] = {
   [MODULE_LINEAR]              = "Linear",
   [MODULE_BASIC_BLOCK]         = "BasicBlock",
   [MODULE_RESNET]              = "ResNet",
+  [MODULE_PROGRAM]             = "Module",
 };
 _Static_assert (G_N_ELEMENTS (kind_names) == MODULE_KIND_COUNT,
                 "kind_names needs one row per ModuleKind");
@@ -32,6 +33,13 @@ module_kind_name (ModuleKind kind)
 {
   g_return_val_if_fail (kind >= 0 && kind < MODULE_KIND_COUNT, NULL);
   return kind_names[kind];
+}
+
+const char *
+module_type_name (const Module *m)
+{
+  g_return_val_if_fail (m != NULL, NULL);
+  return m->type_name ? m->type_name : module_kind_name (m->kind);
 }
 
 /* --- Lifetime ------------------------------------------------------------- */
@@ -85,6 +93,7 @@ module_unref (Module *m)
   g_array_unref (m->buffers);
   g_free (m->name);
   g_free (m->path);
+  g_free (m->type_name);
   g_free (m);
 }
 
@@ -314,6 +323,35 @@ sequential_new (void)
   return module_new (MODULE_SEQUENTIAL);
 }
 
+Module *
+module_program_new (const char *type_name)
+{
+  g_return_val_if_fail (type_name != NULL, NULL);
+  Module *m = module_new (MODULE_PROGRAM);
+  m->type_name = g_strdup (type_name);
+  return m;
+}
+
+void
+module_set_param (Module *m, const char *name, Tensor *t)
+{
+  g_return_if_fail (m != NULL && m->kind == MODULE_PROGRAM && name != NULL && t != NULL);
+  tensor_ref (t);
+  for (guint i = 0; i < m->params->len; i++)
+    {
+      NamedTensor *nt = &g_array_index (m->params, NamedTensor, i);
+      if (g_str_equal (nt->name, name))
+        {
+          tensor_unref (nt->tensor);
+          nt->tensor = t;
+          g_autofree char *full = join_path (m->path, name);
+          tensor_set_name (t, full);
+          return;
+        }
+    }
+  add_param (m, m->params, name, t);
+}
+
 /* --- Forward ---------------------------------------------------------------- */
 
 static Tensor *
@@ -432,6 +470,12 @@ module_forward_kind (Module *m, Tensor *x, GError **error)
       return basic_block_forward (m, x, error);
     case MODULE_RESNET:
       return resnet_forward (m, x, error);
+    case MODULE_PROGRAM:
+      /* torch.nn never asks: a program's module runs its own forward in Python. */
+      g_set_error (error, AUTOGRAD_ERROR, AUTOGRAD_ERROR_SHAPE,
+                   _("%s “%s”: its forward is the program’s, not the engine’s"), m->type_name,
+                   m->path);
+      return NULL;
     case MODULE_KIND_COUNT:
       break;
     }

@@ -30,6 +30,9 @@ typedef enum
   MODULE_LINEAR,
   MODULE_BASIC_BLOCK,   /* conv1 bn1 relu conv2 bn2 (+ downsample), out += identity, relu */
   MODULE_RESNET,        /* conv1 bn1 relu maxpool layer1..4 avgpool flatten fc */
+  MODULE_PROGRAM,       /* a program's own nn.Module subclass (or torch's Python-only
+                         * ones: Sigmoid, MSELoss...): its forward is Python's; here it
+                         * holds its children and own parameters, for the module tree */
   MODULE_KIND_COUNT
 } ModuleKind;
 
@@ -54,6 +57,8 @@ struct _Module
   int64_t num_batches_tracked;  /* BatchNorm2d's int64 buffer */
   bool training;
 
+  char *type_name;      /* MODULE_PROGRAM: the class's name ("Net"); NULL otherwise */
+
   /* Hyper-parameters by kind. */
   int in_channels, out_channels, kernel, stride, padding;
   float eps, momentum;  /* batch norm */
@@ -64,6 +69,14 @@ void        module_unref               (Module *m);
 
 Tensor     *module_forward             (Module *m, Tensor *x, GError **error);
 const char *module_kind_name           (ModuleKind kind);   /* "Conv2d", "BasicBlock", ... */
+/* What print(model) calls it: its kind's name, or a program module's class name. */
+const char *module_type_name           (const Module *m);
+
+/* A program's own module (class type_name): children and parameters as the program
+ * assigns them (module_add_child, module_set_param); module_forward refuses it. */
+Module     *module_program_new         (const char *type_name);
+/* `m.name = nn.Parameter(t)` on a program module: added, or replacing the old one. */
+void        module_set_param           (Module *m, const char *name, Tensor *t);
 
 Module     *module_get_child           (Module *m, const char *name);
 /* Looks up "layer1.0.conv1" from m. */

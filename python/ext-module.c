@@ -94,6 +94,59 @@ ext_new_module (PyObject *module, PyObject *args)
   return ext_module_wrap (m);
 }
 
+/* new_program_module(class name): the engine's side of a program's own module. */
+static PyObject *
+ext_new_program_module (PyObject *module, PyObject *arg)
+{
+  const char *name = PyUnicode_Check (arg) ? PyUnicode_AsUTF8 (arg) : NULL;
+  if (name == NULL)
+    {
+      PyErr_SetString (PyExc_TypeError, "new_program_module: expected a class name");
+      return NULL;
+    }
+  return ext_module_wrap (module_program_new (name));
+}
+
+/* module_set_param(m, name, parameter): a program module's `self.name = Parameter`. */
+static PyObject *
+ext_module_set_param (PyObject *module, PyObject *args)
+{
+  PyObject *m_obj, *t_obj;
+  const char *name;
+  if (!PyArg_ParseTuple (args, "OsO:module_set_param", &m_obj, &name, &t_obj))
+    return NULL;
+  Module *m = ext_module_get (m_obj);
+  Tensor *t = m ? ext_tensor_get (t_obj, "parameter") : NULL;
+  if (t == NULL)
+    return NULL;
+  if (m->kind == MODULE_PROGRAM)
+    module_set_param (m, name, t);
+  Py_RETURN_NONE;
+}
+
+/* module_enter(m), module_leave(): a program module's forward, announced as the
+ * engine announces its own layers' (the stepper may pause: without the GIL). */
+static PyObject *
+ext_module_enter (PyObject *module, PyObject *arg)
+{
+  Module *m = ext_module_get (arg);
+  if (m == NULL)
+    return NULL;
+  Py_BEGIN_ALLOW_THREADS
+  autograd_module_push (m->path);
+  Py_END_ALLOW_THREADS
+  Py_RETURN_NONE;
+}
+
+static PyObject *
+ext_module_leave (PyObject *module, PyObject *unused)
+{
+  Py_BEGIN_ALLOW_THREADS
+  autograd_module_pop ();
+  Py_END_ALLOW_THREADS
+  Py_RETURN_NONE;
+}
+
 /* module_info(m): (kind name, path, training, [(name, child)], [(name, param)],
  * [(name, buffer)], num_batches_tracked, (in, out, kernel, stride, padding)). */
 static PyObject *
@@ -121,7 +174,7 @@ ext_module_info (PyObject *module, PyObject *arg)
         PyList_Append (outs[l], item);
         Py_XDECREF (item);
       }
-  return Py_BuildValue ("(ssONNNL(iiiii))", module_kind_name (m->kind), m->path,
+  return Py_BuildValue ("(ssONNNL(iiiii))", module_type_name (m), m->path,
                         m->training ? Py_True : Py_False, children, params, buffers,
                         (long long) m->num_batches_tracked, m->in_channels, m->out_channels,
                         m->kernel, m->stride, m->padding);
@@ -157,8 +210,16 @@ ext_module_set_child (PyObject *module, PyObject *args)
   Module *parent = ext_module_get (p_obj), *child = parent ? ext_module_get (c_obj) : NULL;
   if (child == NULL)
     return NULL;
+  if (child->parent == parent && module_get_child (parent, name) == child)
+    Py_RETURN_NONE;
+  if (child->parent && parent->kind == MODULE_PROGRAM)
+    /* PyTorch lets a program hold one layer under two names: the engine's tree, which
+     * only pictures a program's modules, shows it at its first place. */
+    Py_RETURN_NONE;
   if (child->parent)
     {
+      /* An engine container runs its children itself: a layer in two places would
+       * run once. */
       PyErr_SetString (PyExc_RuntimeError,
                        "GradLens's torch: a layer can have only one parent module");
       return NULL;
@@ -391,6 +452,10 @@ PyMethodDef ext_module_methods[] = {
   { "module_info", ext_module_info, METH_O, NULL },
   { "module_forward", ext_module_forward, METH_VARARGS, NULL },
   { "module_set_child", ext_module_set_child, METH_VARARGS, NULL },
+  { "new_program_module", ext_new_program_module, METH_O, NULL },
+  { "module_set_param", ext_module_set_param, METH_VARARGS, NULL },
+  { "module_enter", ext_module_enter, METH_O, NULL },
+  { "module_leave", ext_module_leave, METH_NOARGS, NULL },
   { "module_train", ext_module_train, METH_VARARGS, NULL },
   { "module_batches", ext_module_batches, METH_VARARGS, NULL },
   { "sgd_new", ext_sgd_new, METH_VARARGS, NULL },

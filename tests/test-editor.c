@@ -36,6 +36,7 @@
 #include "code-view.h"
 #include "event-log.h"
 #include "lessons.h"
+#include "module-tree.h"
 #include "program.h"
 #include "theme.h"
 
@@ -699,6 +700,22 @@ script_examples (GradlensWindow *window)
       g_assert_cmpstr (output, ==, expected);
       if (g_str_equal (name, "cross-entropy"))
         screenshot (window, "example");
+      if (g_str_equal (name, "custom-module"))
+        {
+          /* The program's own model in the module tree: its class, its layers. */
+          GradlensModuleTree *tree = GRADLENS_MODULE_TREE (panel (window, "module-tree"));
+          Module *model = gradlens_module_tree_get_model (tree);
+          ParamCounts counts;
+
+          g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (tree)));
+          g_assert_nonnull (model);
+          g_assert_cmpstr (module_type_name (model), ==, "TwoLayer");
+          g_assert_true (gradlens_module_tree_select (tree, "hidden.weight"));
+          gradlens_module_tree_get_counts (tree, &counts);
+          g_assert_cmpint (counts.total, ==, 3 * 4 + 4 + 4 * 1 + 1);
+          g_assert_cmpint (counts.trainable, ==, counts.total);
+          screenshot (window, "custom-module");
+        }
     }
 
   /* Back to a lesson from the picker. */

@@ -8,6 +8,7 @@
  * Then the stepper: lines, variables, stops and an endless loop stopped in time.
  */
 #include "lessons.h"
+#include "module.h"
 #include "program.h"
 #include "stepper.h"
 
@@ -184,6 +185,63 @@ test_lines_and_variables (void)
   /* y was f's local: gone once f returned. */
   g_assert_null (lesson_run_get_tensor (run, "y"));
   g_assert_cmpstr (node_name (lesson_run_get_graph_root (run)), ==, "SumBackward0");
+  stepper_free (s);
+  lesson_free (lesson);
+}
+
+/* A program's own model is the run's model (not the loss module before it): its
+ * class's name, its children and own parameters in PyTorch's order, a layer held
+ * under two names shown once; its forward announces each module's path. */
+static void
+test_program_model (void)
+{
+  Lesson *lesson = lesson_of ("import torch\n"
+                              "from torch import nn\n"
+                              "loss_fn = nn.MSELoss()\n"
+                              "class Block(nn.Module):\n"
+                              "    def __init__(self):\n"
+                              "        super().__init__()\n"
+                              "        self.lin = nn.Linear(2, 2)\n"
+                              "        self.gain = nn.Parameter(torch.ones(2))\n"
+                              "    def forward(self, x):\n"
+                              "        return self.lin(x) * self.gain\n"
+                              "class Net(nn.Module):\n"
+                              "    def __init__(self):\n"
+                              "        super().__init__()\n"
+                              "        self.block = Block()\n"
+                              "        self.head = nn.Linear(2, 1)\n"
+                              "        self.also_head = self.head\n"
+                              "    def forward(self, x):\n"
+                              "        return self.head(self.block(x))\n"
+                              "model = Net()\n"
+                              "loss = loss_fn(model(torch.ones(3, 2)), torch.zeros(3, 1))\n"
+                              "loss.backward()\n");
+  g_assert_true (lesson->uses_modules);
+  Stepper *s = stepper_new (lesson, NULL, STEPPER_STOP_MODULE, NULL, NULL, NULL);
+  g_autoptr (GString) entered = g_string_new (NULL);
+  while (stepper_step_sync (s) == STEPPER_PAUSED)
+    if (stepper_get_event (s)->kind == EVENT_MODULE_ENTER)
+      g_string_append_printf (entered, "[%s]", stepper_get_event (s)->module);
+  g_assert_true (stepper_get_result (s, NULL));
+  /* model, its block, the block's Linear, the head; then loss_fn (a root of its own). */
+  g_assert_cmpstr (entered->str, ==, "[][block][block.lin][head][]");
+
+  LessonRun *run = stepper_get_run (s);
+  Module *model = lesson_run_get_model (run);
+  g_assert_nonnull (model);
+  g_assert_cmpstr (module_type_name (model), ==, "Net");
+  g_assert_cmpstr (module_type_name (module_find (model, "block")), ==, "Block");
+  g_assert_cmpstr (module_type_name (module_find (model, "block.lin")), ==, "Linear");
+  g_assert_cmpint (model->children->len, ==, 2);   /* also_head is head */
+  g_autoptr (GPtrArray) params = module_named_parameters (model);
+  g_autoptr (GString) names = g_string_new (NULL);
+  for (guint i = 0; i < params->len; i++)
+    g_string_append_printf (names, "%s ", ((ModuleTensor *) g_ptr_array_index (params, i))->name);
+  g_assert_cmpstr (names->str, ==, "block.gain block.lin.weight block.lin.bias head.weight head.bias ");
+  /* The engine's parameters are the program's: its backward filled their .grad. */
+  Tensor *gain = ((ModuleTensor *) g_ptr_array_index (params, 0))->tensor;
+  g_assert_nonnull (gain->grad);
+  g_assert_cmpstr (lesson_run_module_kind (run, "block"), ==, "Block");
   stepper_free (s);
   lesson_free (lesson);
 }
@@ -390,6 +448,7 @@ main (int argc, char *argv[])
     }
   g_test_add_func ("/python/stepper/lines-and-variables", test_lines_and_variables);
   g_test_add_func ("/python/stepper/locals-while-paused", test_locals_while_paused);
+  g_test_add_func ("/python/stepper/program-model", test_program_model);
   g_test_add_func ("/python/stepper/phases", test_phases);
   g_test_add_func ("/python/stepper/endless-loop-stops", test_endless_loop_stops);
   g_test_add_func ("/python/syntax-error", test_syntax_error);

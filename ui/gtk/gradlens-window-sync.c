@@ -407,8 +407,8 @@ update_module_tree (GradlensWindow *self,
 {
   Module *model = lesson_run_get_model (run);
 
-  gtk_widget_set_visible (GTK_WIDGET (self->module_tree), self->lesson->uses_resnet);
-  if (!self->lesson->uses_resnet)
+  gtk_widget_set_visible (GTK_WIDGET (self->module_tree), self->lesson->uses_modules);
+  if (!self->lesson->uses_modules)
     return;
 
   /* Until the program builds its own (model = resnet18()), the one it will
@@ -416,7 +416,7 @@ update_module_tree (GradlensWindow *self,
   if (model == NULL && self->lesson == lesson_find ("freeze", NULL))
     model = preview_model (self);
   /* Whether the student may edit it: _gradlens_window_update_actions (). */
-  gradlens_module_tree_set_model (self->module_tree, model);
+  gradlens_module_tree_set_model (self->module_tree, model, lesson_run_get_model_name (run));
 }
 
 static void

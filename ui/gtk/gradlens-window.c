@@ -269,7 +269,7 @@ set_lesson (GradlensWindow *self,
           save_settings (self);
         }
       gradlens_window_show_error (self, NULL);
-      gradlens_module_tree_set_model (self->module_tree, NULL);
+      gradlens_module_tree_set_model (self->module_tree, NULL, NULL);
       fold_blocks (self, lesson->uses_resnet);
     }
   restart (self);

@@ -22,6 +22,8 @@ struct _GradlensModuleTree
   GtkScrolledWindow *scroller;
   GtkColumnView     *column_view;
 
+  char              *model_name;   /* the program's name for the model: its root row */
+
   Module             *model;
   GradlensModuleItem *root;
   GHashTable         *by_name;     /* full name → GradlensModuleItem (borrowed) */
@@ -101,9 +103,9 @@ item_new_module (GradlensModuleTree *self,
   GradlensModuleItem *item = g_object_new (GRADLENS_TYPE_MODULE_ITEM, NULL);
 
   item->module = module_ref (m);
-  item->name = g_strdup (*m->path ? m->name : "model");
+  item->name = g_strdup (m == self->model ? self->model_name : m->name);
   item->full_name = g_strdup (m->path);
-  item->detail = g_strdup (module_kind_name (m->kind));
+  item->detail = g_strdup (module_type_name (m));
   item->children = g_list_store_new (GRADLENS_TYPE_MODULE_ITEM);
   g_hash_table_insert (self->by_name, item->full_name, item);
 
@@ -314,7 +316,7 @@ bind_check (GtkSignalListItemFactory *factory,
   g_object_set_data (G_OBJECT (list_item), "binding-inconsistent", b2);
 
   gtk_widget_set_visible (check, item->n_params > 0);
-  tip = g_strdup_printf ("%s.requires_grad", *item->full_name ? item->full_name : "model");
+  tip = g_strdup_printf ("%s.requires_grad", *item->full_name ? item->full_name : item->name);
   gtk_widget_set_tooltip_text (check, tip);
   gtk_accessible_update_property (GTK_ACCESSIBLE (check), GTK_ACCESSIBLE_PROPERTY_LABEL, tip, -1);
 }
@@ -412,6 +414,7 @@ gradlens_module_tree_finalize (GObject *object)
 
   g_clear_pointer (&self->by_name, g_hash_table_unref);
   g_free (self->totals_text);
+  g_free (self->model_name);
 
   G_OBJECT_CLASS (gradlens_module_tree_parent_class)->finalize (object);
 }
@@ -523,7 +526,7 @@ gradlens_module_tree_init (GradlensModuleTree *self)
                             G_CALLBACK (gradlens_module_tree_freeze_all_but_fc), self);
   g_signal_connect_swapped (self->unfreeze_button, "clicked",
                             G_CALLBACK (gradlens_module_tree_unfreeze_all), self);
-  gradlens_module_tree_set_model (self, NULL);
+  gradlens_module_tree_set_model (self, NULL, NULL);
 }
 
 GtkWidget *
@@ -642,7 +645,8 @@ view_state_restore (GradlensModuleTree *self,
 
 void
 gradlens_module_tree_set_model (GradlensModuleTree *self,
-                                Module             *model)
+                                Module             *model,
+                                const char         *name)
 {
   GListStore *roots;
   ViewState state;
@@ -671,6 +675,10 @@ gradlens_module_tree_set_model (GradlensModuleTree *self,
   g_clear_pointer (&self->model, module_unref);
 
   gtk_widget_set_sensitive (GTK_WIDGET (self->button_box), model != NULL);
+  /* Fine-tuning's freeze keeps a classifier head named fc (resnet18's); a program's
+   * own model may have none. */
+  gtk_widget_set_visible (GTK_WIDGET (self->freeze_button),
+                          model == NULL || module_get_child (model, "fc") != NULL);
   if (model == NULL)
     {
       g_hash_table_unref (state.expanded);
@@ -680,6 +688,8 @@ gradlens_module_tree_set_model (GradlensModuleTree *self,
     }
 
   self->model = module_ref (model);
+  g_free (self->model_name);
+  self->model_name = g_strdup (name != NULL ? name : "model");
   self->root = item_new_module (self, model);
 
   roots = g_list_store_new (GRADLENS_TYPE_MODULE_ITEM);

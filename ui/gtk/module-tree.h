@@ -14,7 +14,7 @@
  * reports the row picked (a module path, or a parameter's full name and
  * tensor).
  *
- *   gradlens_module_tree_set_model (tree, model);
+ *   gradlens_module_tree_set_model (tree, model, "model");
  *   gradlens_module_tree_set_trainable (tree, "layer1", FALSE);
  *   gradlens_module_tree_get_counts (tree, &counts);   // trainable, frozen, total
  */
@@ -31,8 +31,10 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (GradlensModuleTree, gradlens_module_tree, GRADLENS, MODULE_TREE, GtkWidget)
 
 GtkWidget *gradlens_module_tree_new           (void);
-/* model may be NULL (no model in this lesson, or not built yet). A reference is kept. */
-void       gradlens_module_tree_set_model     (GradlensModuleTree *self, Module *model);
+/* model may be NULL (no model in this lesson, or not built yet). A reference is kept.
+ * name: the program's variable for it, its root row's name (NULL: "model"). */
+void       gradlens_module_tree_set_model     (GradlensModuleTree *self, Module *model,
+                                               const char *name);
 Module    *gradlens_module_tree_get_model     (GradlensModuleTree *self);
 /* Re-read requires_grad from the model (after the engine changed it). */
 void       gradlens_module_tree_refresh       (GradlensModuleTree *self);

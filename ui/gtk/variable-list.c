@@ -71,7 +71,7 @@ gradlens_variable_summary (const LessonVar *var)
 
         module_count_parameters (m, &counts);
         total = gradlens_format_count (counts.total);
-        return g_strdup_printf ("%s · %s parameters", module_kind_name (m->kind), total);
+        return g_strdup_printf ("%s · %s parameters", module_type_name (m), total);
       }
 
     case LESSON_VAR_OPTIMIZER:

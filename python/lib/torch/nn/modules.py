@@ -5,7 +5,11 @@ registration order; attribute assignment registers them). The built-in layers ar
 the engine's modules (module.h): made by the engine's builders from torch's default
 generator, so a seed gives PyTorch's initial weights, and run by the engine's
 forward, which announces each module to the stepper. A layer's engine module is its
-`_engine`; the run shows a model through it.
+`_engine`; the run shows a model through it. A program's own module (and torch's
+Python-only ones: Sigmoid, MSELoss...) has an engine module too, of the engine's kind
+"program", holding its children and own parameters as the program assigns them: the
+window's module tree shows a program's model, and its forward is announced with the
+module's path as the engine's layers are.
 """
 
 from collections import OrderedDict
@@ -46,6 +50,8 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
+        if not isinstance(self, _EngineModule):
+            object.__setattr__(self, "_engine", _gradlens.new_program_module(type(self).__name__))
 
     # --- registration ---------------------------------------------------------------
 
@@ -56,6 +62,8 @@ class Module:
             d.pop(name, None)
         if isinstance(value, Parameter):
             self._parameters[name] = value
+            if self._engine is not None:
+                _gradlens.module_set_param(self._engine, name, value)
         elif isinstance(value, Module):
             self._modules[name] = value
             if self._engine is not None and value._engine is not None:
@@ -98,7 +106,13 @@ class Module:
                                   '"forward" function')
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        if self._engine is None or (isinstance(self, _EngineModule) and self._all_engine()):
+            return self.forward(*args, **kwargs)   # the engine announces its own layers
+        _gradlens.module_enter(self._engine)
+        try:
+            return self.forward(*args, **kwargs)
+        finally:
+            _gradlens.module_leave()
 
     # --- walking ---------------------------------------------------------------------
 
@@ -280,8 +294,11 @@ class _EngineModule(Module):
         """The layer's own settings, as the engine module holds them."""
 
     def _all_engine(self):
-        """Whether the engine can run the whole subtree (no layer of a program's own)."""
-        return all(m._engine is not None for m in self.modules())
+        """Whether the engine can run the whole subtree: built-in layers only, none of a
+        program's own classes (a subclass of a built-in may have its own forward)."""
+        return all(isinstance(m, _EngineModule)
+                   and type(m).__module__.partition(".")[0] in ("torch", "torchvision")
+                   for m in self.modules())
 
     def forward(self, x):
         return _gradlens.module_forward(self._engine, x)
