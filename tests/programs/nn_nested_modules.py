@@ -46,3 +46,8 @@ print(model.block.gain.grad)
 print(model.head[0].weight.grad)
 model.block.gain = nn.Parameter(torch.ones(3))
 print([name for name, _ in model.named_parameters()][:2], model.block.gain)
+# A layer of one's own added after the engine ran the Sequential by itself: it runs.
+seq = nn.Sequential(nn.Linear(3, 2), nn.ReLU())
+print(seq(x).sum())
+seq.add_module("2", Doubled(2, 2))
+print(seq(x).sum())
