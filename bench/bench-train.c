@@ -453,6 +453,11 @@ train_step (Module *model, Sgd *optim, Tensor *data, Tensor *labels, double t[N_
   double t2 = now_ms ();
   sgd_step (optim);
   sgd_zero_grad (optim);
+  /* The step's graph goes within the step, as a program's goes when its names are
+   * bound to the next step's tensors: the lesson case pays for it too. */
+  g_clear_pointer (&loss, tensor_unref);
+  g_clear_pointer (&diff, tensor_unref);
+  g_clear_pointer (&pred, tensor_unref);
   double t3 = now_ms ();
   t[PHASE_FORWARD] = t1 - t0;
   t[PHASE_BACKWARD] = t2 - t1;
