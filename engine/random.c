@@ -25,8 +25,10 @@
  *     plain a*b + c here is two roundings, as written).
  */
 #include "tensor.h"
+#include "vec.h"
 
 #include <float.h>
+#include <immintrin.h>
 #include <math.h>
 #include <string.h>
 
@@ -250,6 +252,105 @@ normal_fill_16 (float *data, float mean, float std)   /* data: (16) */
     }
 }
 
+/* The same, eight lanes at once with AVX2 and FMA, as ATen runs it: each line below
+ * is the lane-wise operation of the scalar code above, an fmaf one FMA, every other
+ * product and sum rounded on its own. GCC would fuse a product into the sum that
+ * takes it (its default -ffp-contract=fast, with FMA in the target): off here, so
+ * the lanes give the scalar code's bits (test-random compares them on every float
+ * the uniform draws can give). clang fuses only within one expression, which the
+ * intrinsics never are. resnet18()'s 11 million normals: 4× faster than the scalar
+ * code and its libm fmaf calls. */
+#if defined(__clang__)
+#define NO_FP_CONTRACT
+#else
+#define NO_FP_CONTRACT __attribute__ ((optimize ("fp-contract=off")))
+#endif
+#define SET1 _mm256_set1_ps
+__attribute__ ((target ("avx2,fma"))) NO_FP_CONTRACT static void
+normal_fill_16_avx2 (float *data, float mean, float std)   /* data: (16) */
+{
+  const __m256 one = SET1 (1.0f);
+  const __m256i sign_bit = _mm256_set1_epi32 ((int) 0x80000000u);
+
+  /* log(u1), u1 = 1 − data[0..8): cephes_logf */
+  __m256 x = _mm256_max_ps (_mm256_sub_ps (one, _mm256_loadu_ps (data)), SET1 (FLT_MIN));
+  __m256i bits = _mm256_castps_si256 (x);
+  __m256 e = _mm256_cvtepi32_ps (_mm256_sub_epi32 (_mm256_srli_epi32 (bits, 23),
+                                                   _mm256_set1_epi32 (0x7f)));
+  __m256 m = _mm256_castsi256_ps (
+    _mm256_or_si256 (_mm256_and_si256 (bits, _mm256_set1_epi32 ((int) ~0x7f800000u)),
+                     _mm256_castps_si256 (SET1 (0.5f))));
+  e = _mm256_add_ps (e, one);
+  __m256 below = _mm256_cmp_ps (m, SET1 ((float) 0.707106781186547524), _CMP_LT_OQ);
+  __m256 extra = _mm256_and_ps (below, m);
+  m = _mm256_sub_ps (m, one);
+  e = _mm256_sub_ps (e, _mm256_and_ps (below, one));
+  m = _mm256_add_ps (m, extra);
+  __m256 z = _mm256_mul_ps (m, m);
+  __m256 y = _mm256_fmadd_ps (SET1 ((float) 7.0376836292E-2), m, SET1 (-(float) 1.1514610310E-1));
+  y = _mm256_fmadd_ps (y, m, SET1 ((float) 1.1676998740E-1));
+  y = _mm256_fmadd_ps (y, m, SET1 (-(float) 1.2420140846E-1));
+  y = _mm256_fmadd_ps (y, m, SET1 ((float) 1.4249322787E-1));
+  y = _mm256_fmadd_ps (y, m, SET1 (-(float) 1.6668057665E-1));
+  y = _mm256_fmadd_ps (y, m, SET1 ((float) 2.0000714765E-1));
+  y = _mm256_fmadd_ps (y, m, SET1 (-(float) 2.4999993993E-1));
+  y = _mm256_fmadd_ps (y, m, SET1 ((float) 3.3333331174E-1));
+  y = _mm256_mul_ps (y, m);
+  y = _mm256_fmadd_ps (y, z, _mm256_mul_ps (e, SET1 (-(float) 2.12194440e-4)));
+  y = _mm256_fmadd_ps (_mm256_xor_ps (z, _mm256_castsi256_ps (sign_bit)), SET1 (0.5f), y);
+  __m256 log_u1 = _mm256_fmadd_ps (e, SET1 ((float) 0.693359375), _mm256_add_ps (m, y));
+  __m256 radius = _mm256_sqrt_ps (_mm256_mul_ps (SET1 (-2.0f), log_u1));
+
+  /* sin θ, cos θ, θ = 2π·data[8..16): cephes_sincosf */
+  x = _mm256_mul_ps (SET1 ((float) (2.0f * G_PI)), _mm256_loadu_ps (data + 8));
+  __m256i sign_sin = _mm256_and_si256 (_mm256_castps_si256 (x), sign_bit);
+  x = _mm256_andnot_ps (_mm256_castsi256_ps (sign_bit), x);
+  __m256i j = _mm256_cvttps_epi32 (_mm256_mul_ps (x, SET1 ((float) 1.27323954473516)));
+  j = _mm256_and_si256 (_mm256_add_epi32 (j, _mm256_set1_epi32 (1)), _mm256_set1_epi32 (~1));
+  y = _mm256_cvtepi32_ps (j);
+  sign_sin = _mm256_xor_si256 (sign_sin,
+                               _mm256_slli_epi32 (_mm256_and_si256 (j, _mm256_set1_epi32 (4)), 29));
+  __m256 sin_poly = _mm256_castsi256_ps (
+    _mm256_cmpeq_epi32 (_mm256_and_si256 (j, _mm256_set1_epi32 (2)), _mm256_setzero_si256 ()));
+  __m256i sign_cos = _mm256_slli_epi32 (
+    _mm256_andnot_si256 (_mm256_sub_epi32 (j, _mm256_set1_epi32 (2)), _mm256_set1_epi32 (4)), 29);
+  x = _mm256_fmadd_ps (y, SET1 (-(float) 0.78515625), x);
+  x = _mm256_fmadd_ps (y, SET1 (-(float) 2.4187564849853515625e-4), x);
+  x = _mm256_fmadd_ps (y, SET1 (-(float) 3.77489497744594108e-8), x);
+  z = _mm256_mul_ps (x, x);
+  __m256 c = _mm256_fmadd_ps (SET1 ((float) 2.443315711809948E-005), z,
+                              SET1 (-(float) 1.388731625493765E-003));
+  c = _mm256_fmadd_ps (c, z, SET1 ((float) 4.166664568298827E-002));
+  c = _mm256_mul_ps (c, z);
+  c = _mm256_fmadd_ps (c, z, _mm256_xor_ps (_mm256_mul_ps (z, SET1 (0.5f)),
+                                            _mm256_castsi256_ps (sign_bit)));
+  c = _mm256_add_ps (c, one);
+  __m256 s = _mm256_fmadd_ps (SET1 (-(float) 1.9515295891E-4), z, SET1 ((float) 8.3321608736E-3));
+  s = _mm256_fmadd_ps (s, z, SET1 (-(float) 1.6666654611E-1));
+  s = _mm256_mul_ps (s, z);
+  s = _mm256_fmadd_ps (s, x, x);
+  __m256 s_part = _mm256_and_ps (sin_poly, s);
+  __m256 c_part = _mm256_andnot_ps (sin_poly, c);
+  __m256 sin_t = _mm256_xor_ps (_mm256_add_ps (c_part, s_part), _mm256_castsi256_ps (sign_sin));
+  __m256 cos_t = _mm256_xor_ps (_mm256_add_ps (_mm256_sub_ps (c, c_part), _mm256_sub_ps (s, s_part)),
+                                _mm256_castsi256_ps (sign_cos));
+
+  _mm256_storeu_ps (data, _mm256_fmadd_ps (_mm256_mul_ps (radius, cos_t), SET1 (std), SET1 (mean)));
+  _mm256_storeu_ps (data + 8,
+                    _mm256_fmadd_ps (_mm256_mul_ps (radius, sin_t), SET1 (std), SET1 (mean)));
+}
+#undef SET1
+#undef NO_FP_CONTRACT
+
+void
+normal_fill_16_for_test (float *data, float mean, float std, bool vector)
+{
+  if (vector)
+    normal_fill_16_avx2 (data, mean, std);
+  else
+    normal_fill_16 (data, mean, std);
+}
+
 /* --- Tensor.normal_ -------------------------------------------------------------- */
 
 void
@@ -266,16 +367,18 @@ tensor_fill_normal (Tensor *t, Generator *gen, double mean, double std)
         data[i] = (float) fma (generator_normal (gen), std, mean);
       return;
     }
+  void (*fill_16) (float *, float, float) = vec_level () >= VEC_AVX2 ? normal_fill_16_avx2
+                                                                       : normal_fill_16;
   for (int64_t i = 0; i < n; i++)
     data[i] = generator_uniform_float (gen);
   for (int64_t i = 0; i + 16 <= n; i += 16)
-    normal_fill_16 (data + i, (float) mean, (float) std);
+    fill_16 (data + i, (float) mean, (float) std);
   if (n % 16 != 0)
     {
       float *tail = data + n - 16;  /* (16): overlaps the last full block */
       for (int i = 0; i < 16; i++)
         tail[i] = generator_uniform_float (gen);
-      normal_fill_16 (tail, (float) mean, (float) std);
+      fill_16 (tail, (float) mean, (float) std);
     }
 }
 

@@ -161,6 +161,9 @@ void     tensor_fill_uniform       (Tensor *t, Generator *gen, double from, doub
  * then Box–Muller 16 at a time with its float log/sin/cos, the last 16 redrawn
  * when the size is not a multiple of 16). */
 void     tensor_fill_normal        (Tensor *t, Generator *gen, double mean, double std);
+/* For tests: that kernel's 16-element Box–Muller step, its scalar code or (on a CPU
+ * with AVX2 and FMA) its eight-lane one, which must agree bit for bit. */
+void     normal_fill_16_for_test   (float *data, float mean, float std, bool vector);
 Tensor  *tensor_new_rand           (int ndim, const int64_t *shape, Generator *gen);  /* torch.rand */
 Tensor  *tensor_new_randn          (int ndim, const int64_t *shape, Generator *gen);  /* torch.randn */
 
