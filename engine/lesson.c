@@ -73,6 +73,7 @@ lesson_new_program (const char *name, const char *title, const char *summary,
   /* A program that builds modules (nn.Linear, class Net(nn.Module)) shows its model
    * once it has one; decided from the text, so the tree does not come and go. */
   lesson->uses_modules = lesson->uses_resnet || strstr (source, "nn.") != NULL;
+  lesson->uses_optimizer = lesson->uses_resnet || strstr (source, "optim.") != NULL;
   return lesson;
 }
 

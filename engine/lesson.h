@@ -94,6 +94,7 @@ typedef struct
   const char *graph_variable;   /* the variable whose grad_fn is "the graph": "Q", "loss" */
   bool uses_resnet;             /* calls resnet18(): the module tree, the optimizer, the loss */
   bool uses_modules;            /* resnet18() or torch.nn: the module tree */
+  bool uses_optimizer;          /* resnet18() or torch.optim: the loss and layer plots */
   bool builtin;                 /* one of the six: parameters are written into its text */
   bool bundled;                 /* shipped with GradLens: a built-in lesson or an example
                                  * (python/lessons.h); its title is translated */

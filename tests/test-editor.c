@@ -700,6 +700,16 @@ script_examples (GradlensWindow *window)
       g_assert_cmpstr (output, ==, expected);
       if (g_str_equal (name, "cross-entropy"))
         screenshot (window, "example");
+      /* A training program's loss per step and its layers, beside the log. */
+      g_assert_true (gtk_widget_get_visible (panel (window, "plot-notebook"))
+                     == (strstr (examples[i]->source, "optim.") != NULL));
+      if (g_str_equal (name, "mlp-regression"))
+        {
+          gtk_notebook_set_current_page (GTK_NOTEBOOK (panel (window, "plot-notebook")), 1);
+          screenshot (window, "mlp-regression-layers");
+          gtk_notebook_set_current_page (GTK_NOTEBOOK (panel (window, "plot-notebook")), 0);
+          screenshot (window, "mlp-regression");
+        }
       if (g_str_equal (name, "custom-module"))
         {
           /* The program's own model in the module tree: its class, its layers. */

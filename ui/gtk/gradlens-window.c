@@ -227,9 +227,9 @@ restart (GradlensWindow *self)
   gradlens_inspector_clear (self->inspector);
   graph_view_set_nodes (self->graph_view, NULL);
   gtk_widget_set_visible (GTK_WIDGET (self->optimizer_box), self->lesson->uses_resnet);
-  /* The loss and the layers are the resnet lessons' (the others have no loss
-   * and no layers): an empty plot would only say so; the log takes its room. */
-  gtk_widget_set_visible (GTK_WIDGET (self->plot_notebook), self->lesson->uses_resnet);
+  /* The loss and the layers are a training program's (an optimizer's): without
+   * one an empty plot would only say so; the log takes its room. */
+  gtk_widget_set_visible (GTK_WIDGET (self->plot_notebook), self->lesson->uses_optimizer);
 
   _gradlens_window_sync (self);
 }
