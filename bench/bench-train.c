@@ -778,20 +778,6 @@ run_child (const BenchCase *bc, CaseResult *r)
   return TRUE;
 }
 
-static int
-compare_doubles (gconstpointer a, gconstpointer b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return (x > y) - (x < y);
-}
-
-static double
-median_of (double *v, int n)
-{
-  qsort (v, n, sizeof *v, compare_doubles);
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /* One case over the rounds (its results every `stride` entries): the median of the
  * rounds' medians, the least minimum, the median faults and the largest RSS. */
 static gboolean
@@ -824,9 +810,9 @@ summarize_rounds (const CaseResult *results, const gboolean *have, int stride,
           v[k++] = p < N_PHASES ? results[round * stride].median[p]
                                 : results[round * stride].faults_per_step;
       if (p < N_PHASES)
-        summary->median[p] = median_of (v, k);
+        summary->median[p] = median (v, k);
       else
-        summary->faults_per_step = median_of (v, k);
+        summary->faults_per_step = median (v, k);
     }
   return TRUE;
 }
@@ -867,7 +853,7 @@ print_lesson_ratio (char **names, const CaseResult *results, const gboolean *hav
     return;
   g_print ("\nlesson / b1-64 step, round by round: %s\n", list->str);
   g_print ("lesson / b1-64 step, median of %d round%s: %.3f (of the fastest steps: %.3f)\n", n,
-           n == 1 ? "" : "s", median_of (ratio, n), median_of (ratio_min, n));
+           n == 1 ? "" : "s", median (ratio, n), median (ratio_min, n));
 }
 
 int
