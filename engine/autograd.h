@@ -42,6 +42,7 @@ typedef enum
   AUTOGRAD_ERROR_CANCELLED,       /* the observer asked to stop */
   AUTOGRAD_ERROR_HOOK,            /* a gradient hook failed (its caller knows why) */
   AUTOGRAD_ERROR_UNUSED,          /* autograd_grad: an input the outputs do not reach */
+  AUTOGRAD_ERROR_VALUE,           /* an argument PyTorch refuses with ValueError */
 } AutogradError;
 
 /* One op, one row: op_info[] holds each op's grad_fn name, its symbol and its

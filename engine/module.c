@@ -161,6 +161,24 @@ module_replace_child (Module *m, const char *name, Module *child)
   module_unref (child);
 }
 
+bool
+module_remove_child (Module *m, const char *name)
+{
+  g_return_val_if_fail (m != NULL && name != NULL, false);
+  for (guint i = 0; i < m->children->len; i++)
+    {
+      Module *old = g_ptr_array_index (m->children, i);
+      if (!g_str_equal (old->name, name))
+        continue;
+      g_ptr_array_remove_index (m->children, i);
+      old->parent = NULL;
+      module_repath (old);
+      module_unref (old);
+      return true;
+    }
+  return false;
+}
+
 Module *
 module_get_child (Module *m, const char *name)
 {

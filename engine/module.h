@@ -86,6 +86,9 @@ Module     *module_find                (Module *m, const char *path);
 void        module_replace_child       (Module *m, const char *name, Module *child);
 /* Appends child under name (setattr in __init__). Takes the reference to child. */
 void        module_add_child           (Module *m, const char *name, Module *child);
+/* `del m.name` (or m.name = None): the child leaves, a tree of its own if it lives on.
+ * FALSE: m has no such child. */
+bool        module_remove_child        (Module *m, const char *name);
 
 /* Every parameter below m as (full name, tensor), in torchvision's order
  * (model.named_parameters()); names are relative to m, as PyTorch's. Free with

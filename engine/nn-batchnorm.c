@@ -73,7 +73,7 @@ batch_norm_check (const Tensor *x, const Tensor *weight, const Tensor *bias,
     {
       /* PyTorch's words, its torch.Size spelling included. */
       g_autofree char *size = shape_to_size_list (x->ndim, x->shape);
-      g_set_error (error, AUTOGRAD_ERROR, AUTOGRAD_ERROR_SHAPE,
+      g_set_error (error, AUTOGRAD_ERROR, AUTOGRAD_ERROR_VALUE,
                    "Expected more than 1 value per channel when training, got input size "
                    "torch.Size(%s)", size);
       return FALSE;

@@ -124,6 +124,21 @@ ext_module_set_param (PyObject *module, PyObject *args)
   Py_RETURN_NONE;
 }
 
+/* module_remove_child(parent, name): `del parent.name`, or a module replaced by None. */
+static PyObject *
+ext_module_remove_child (PyObject *module, PyObject *args)
+{
+  PyObject *p_obj;
+  const char *name;
+  if (!PyArg_ParseTuple (args, "Os:module_remove_child", &p_obj, &name))
+    return NULL;
+  Module *parent = ext_module_get (p_obj);
+  if (parent == NULL)
+    return NULL;
+  module_remove_child (parent, name);
+  Py_RETURN_NONE;
+}
+
 /* module_enter(m), module_leave(): a program module's forward, announced as the
  * engine announces its own layers' (the stepper may pause: without the GIL). */
 static PyObject *
@@ -454,6 +469,7 @@ PyMethodDef ext_module_methods[] = {
   { "module_set_child", ext_module_set_child, METH_VARARGS, NULL },
   { "new_program_module", ext_new_program_module, METH_O, NULL },
   { "module_set_param", ext_module_set_param, METH_VARARGS, NULL },
+  { "module_remove_child", ext_module_remove_child, METH_VARARGS, NULL },
   { "module_enter", ext_module_enter, METH_O, NULL },
   { "module_leave", ext_module_leave, METH_NOARGS, NULL },
   { "module_train", ext_module_train, METH_VARARGS, NULL },

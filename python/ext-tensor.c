@@ -13,7 +13,9 @@ static PyTypeObject *tensor_class;   /* torch.Tensor, once torch is imported */
 PyObject *
 ext_raise_gerror (GError *error)
 {
-  PyErr_SetString (PyExc_RuntimeError, error ? error->message : "the engine failed");
+  PyErr_SetString (g_error_matches (error, AUTOGRAD_ERROR, AUTOGRAD_ERROR_VALUE)
+                     ? PyExc_ValueError : PyExc_RuntimeError,
+                   error ? error->message : "the engine failed");
   g_clear_error (&error);
   return NULL;
 }

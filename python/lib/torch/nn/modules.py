@@ -63,8 +63,11 @@ class Module:
     def __setattr__(self, name, value):
         if "_modules" not in self.__dict__:
             raise AttributeError("cannot assign before Module.__init__() call")
-        if name in self._modules or isinstance(value, Module):
+        was_module = name in self._modules
+        if was_module or isinstance(value, Module):
             _tree_changes[0] += 1
+        if was_module and not isinstance(value, Module) and self._engine is not None:
+            _gradlens.module_remove_child(self._engine, name)
         for d in (self._parameters, self._buffers, self._modules):
             d.pop(name, None)
         if isinstance(value, Parameter):
@@ -75,6 +78,8 @@ class Module:
             self._modules[name] = value
             if self._engine is not None and value._engine is not None:
                 _gradlens.module_set_child(self._engine, name, value._engine)
+        elif value is None and was_module:
+            self._modules[name] = None      # PyTorch keeps the name: "(fc): None"
         else:
             object.__setattr__(self, name, value)
             return
@@ -90,6 +95,8 @@ class Module:
     def __delattr__(self, name):
         if name in self._modules:
             _tree_changes[0] += 1
+            if self._engine is not None:
+                _gradlens.module_remove_child(self._engine, name)
         for d in (self._parameters, self._buffers, self._modules):
             if name in d:
                 del d[name]
@@ -288,6 +295,11 @@ class _IncompatibleKeys:
 class _EngineModule(Module):
     """A built-in layer: its parameters, buffers and children are the engine module's."""
 
+    # A block whose forward names its children (torchvision's ResNet, BasicBlock):
+    # the children the engine's forward runs. Without one of them it is Python's
+    # forward that runs, and fails as PyTorch's does.
+    _engine_children = None
+
     def _adopt(self, engine):
         object.__setattr__(self, "_engine", engine)
         kind, path, training, children, params, buffers, _, hyper = _gradlens.module_info(engine)
@@ -313,6 +325,8 @@ class _EngineModule(Module):
             return known[1]
         answer = all(isinstance(m, _EngineModule)
                      and type(m).__module__.partition(".")[0] in ("torch", "torchvision")
+                     and m._engine_children in (None, tuple(k for k, c in m._modules.items()
+                                                            if c is not None))
                      for m in self.modules())
         object.__setattr__(self, "_all_engine_known", (_tree_changes[0], answer))
         return answer

@@ -46,6 +46,8 @@ def _wrap(engine):
     _m.Module.__init__(m)
     for name, child in m._adopt(engine):
         m._modules[name] = _wrap(child)
+    if cls in (BasicBlock, ResNet):
+        object.__setattr__(m, "_engine_children", tuple(m._modules))
     return m
 
 
