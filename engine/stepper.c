@@ -324,7 +324,8 @@ stepper_describe_event (const Event *ev, LessonRun *run)
     case EVENT_MODULE_LEAVE:
       {
         const char *kind = run ? lesson_run_module_kind (run, ev->module) : NULL;
-        const char *path = ev->module && *ev->module ? ev->module : "model";
+        const char *model = run ? lesson_run_get_model_name (run) : NULL;
+        const char *path = ev->module && *ev->module ? ev->module : model ? model : "model";
         gboolean enter = ev->kind == EVENT_MODULE_ENTER;
 
         if (kind)

@@ -139,18 +139,25 @@ ext_module_remove_child (PyObject *module, PyObject *args)
   Py_RETURN_NONE;
 }
 
-/* module_enter(m), module_leave(): a program module's forward, announced as the
- * engine announces its own layers' (the stepper may pause: without the GIL). */
+/* module_enter(m) → whether it entered; module_leave() after one that did: a program
+ * module's forward, announced as the engine announces its own layers' (the stepper
+ * may pause: without the GIL). Not a loss or an activation called on its own (a root
+ * without parameters): its path, "", is the model's. */
 static PyObject *
 ext_module_enter (PyObject *module, PyObject *arg)
 {
   Module *m = ext_module_get (arg);
   if (m == NULL)
     return NULL;
+  ParamCounts counts = { 0 };
+  if (m->parent == NULL)
+    module_count_parameters (m, &counts);
+  if (m->parent == NULL && counts.total == 0)
+    Py_RETURN_FALSE;
   Py_BEGIN_ALLOW_THREADS
   autograd_module_push (m->path);
   Py_END_ALLOW_THREADS
-  Py_RETURN_NONE;
+  Py_RETURN_TRUE;
 }
 
 static PyObject *

@@ -213,18 +213,26 @@ test_program_model (void)
                               "        self.also_head = self.head\n"
                               "    def forward(self, x):\n"
                               "        return self.head(self.block(x))\n"
-                              "model = Net()\n"
-                              "loss = loss_fn(model(torch.ones(3, 2)), torch.zeros(3, 1))\n"
+                              "net = Net()\n"
+                              "loss = loss_fn(net(torch.ones(3, 2)), torch.zeros(3, 1))\n"
                               "loss.backward()\n");
   g_assert_true (lesson->uses_modules);
   Stepper *s = stepper_new (lesson, NULL, STEPPER_STOP_MODULE, NULL, NULL, NULL);
   g_autoptr (GString) entered = g_string_new (NULL);
+  g_autofree char *first = NULL;
   while (stepper_step_sync (s) == STEPPER_PAUSED)
     if (stepper_get_event (s)->kind == EVENT_MODULE_ENTER)
-      g_string_append_printf (entered, "[%s]", stepper_get_event (s)->module);
+      {
+        g_string_append_printf (entered, "[%s]", stepper_get_event (s)->module);
+        if (first == NULL)
+          first = g_strdup (stepper_get_event (s)->sentence);
+      }
+  /* The model by the program's name for it. */
+  g_assert_cmpstr (first, ==, "Entering net (Net)");
   g_assert_true (stepper_get_result (s, NULL));
-  /* model, its block, the block's Linear, the head; then loss_fn (a root of its own). */
-  g_assert_cmpstr (entered->str, ==, "[][block][block.lin][head][]");
+  /* model, its block, the block's Linear, the head; not loss_fn (a root without
+   * parameters, whose path "" would name the model). */
+  g_assert_cmpstr (entered->str, ==, "[][block][block.lin][head]");
 
   LessonRun *run = stepper_get_run (s);
   Module *model = lesson_run_get_model (run);

@@ -124,7 +124,8 @@ class Module:
     def __call__(self, *args, **kwargs):
         if self._engine is None or (isinstance(self, _EngineModule) and self._all_engine()):
             return self.forward(*args, **kwargs)   # the engine announces its own layers
-        _gradlens.module_enter(self._engine)
+        if not _gradlens.module_enter(self._engine):
+            return self.forward(*args, **kwargs)
         try:
             return self.forward(*args, **kwargs)
         finally:
