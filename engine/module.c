@@ -353,21 +353,27 @@ module_program_new (const char *type_name)
 void
 module_set_param (Module *m, const char *name, Tensor *t)
 {
-  g_return_if_fail (m != NULL && m->kind == MODULE_PROGRAM && name != NULL && t != NULL);
-  tensor_ref (t);
+  g_return_if_fail (m != NULL && name != NULL);
+  g_return_if_fail (t != NULL || m->kind == MODULE_PROGRAM);   /* a layer's forward needs it */
   for (guint i = 0; i < m->params->len; i++)
     {
       NamedTensor *nt = &g_array_index (m->params, NamedTensor, i);
-      if (g_str_equal (nt->name, name))
+      if (!g_str_equal (nt->name, name))
+        continue;
+      if (t == NULL)
         {
-          tensor_unref (nt->tensor);
-          nt->tensor = t;
-          g_autofree char *full = join_path (m->path, name);
-          tensor_set_name (t, full);
+          g_array_remove_index (m->params, i);
           return;
         }
+      tensor_ref (t);
+      tensor_unref (nt->tensor);
+      nt->tensor = t;
+      g_autofree char *full = join_path (m->path, name);
+      tensor_set_name (t, full);
+      return;
     }
-  add_param (m, m->params, name, t);
+  if (t != NULL)
+    add_param (m, m->params, name, tensor_ref (t));
 }
 
 /* --- Forward ---------------------------------------------------------------- */

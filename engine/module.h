@@ -75,7 +75,8 @@ const char *module_type_name           (const Module *m);
 /* A program's own module (class type_name): children and parameters as the program
  * assigns them (module_add_child, module_set_param); module_forward refuses it. */
 Module     *module_program_new         (const char *type_name);
-/* `m.name = nn.Parameter(t)` on a program module: added, or replacing the old one. */
+/* `m.name = nn.Parameter(t)`: added, or replacing the one of that name in its place
+ * (a layer's forward then uses t). t NULL, on a program module only: removed. */
 void        module_set_param           (Module *m, const char *name, Tensor *t);
 
 Module     *module_get_child           (Module *m, const char *name);

@@ -107,7 +107,8 @@ ext_new_program_module (PyObject *module, PyObject *arg)
   return ext_module_wrap (module_program_new (name));
 }
 
-/* module_set_param(m, name, parameter): a program module's `self.name = Parameter`. */
+/* module_set_param(m, name, parameter or None): `m.name = Parameter(...)` — on a
+ * built-in layer too, whose forward then uses it, as PyTorch's does. */
 static PyObject *
 ext_module_set_param (PyObject *module, PyObject *args)
 {
@@ -116,11 +117,12 @@ ext_module_set_param (PyObject *module, PyObject *args)
   if (!PyArg_ParseTuple (args, "OsO:module_set_param", &m_obj, &name, &t_obj))
     return NULL;
   Module *m = ext_module_get (m_obj);
-  Tensor *t = m ? ext_tensor_get (t_obj, "parameter") : NULL;
-  if (t == NULL)
+  if (m == NULL)
     return NULL;
-  if (m->kind == MODULE_PROGRAM)
-    module_set_param (m, name, t);
+  Tensor *t = NULL;
+  if (t_obj != Py_None && (t = ext_tensor_get (t_obj, "parameter")) == NULL)
+    return NULL;
+  module_set_param (m, name, t);
   Py_RETURN_NONE;
 }
 

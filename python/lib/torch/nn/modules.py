@@ -41,6 +41,21 @@ class Parameter(Tensor):
 _tree_changes = [0]
 
 
+def _typename(o):
+    """torch.typename: a tensor's type(), else the object's module and class."""
+    if isinstance(o, Tensor):
+        return o.type()
+    module = getattr(o, "__module__", None)
+    prefix = module + "." if module not in (None, "builtins", "__builtin__") else ""
+    name = getattr(o, "__qualname__", None) or getattr(o, "__name__", None)
+    return prefix + (name or type(o).__name__)
+
+
+def _drop(name, *tables):
+    for table in tables:
+        table.pop(name, None)
+
+
 def _as_parameter(t):
     return t if isinstance(t, Parameter) else _gradlens.rewrap(Parameter, t)
 
@@ -61,6 +76,9 @@ class Module:
     # --- registration ---------------------------------------------------------------
 
     def __setattr__(self, name, value):
+        # PyTorch's rules: a Parameter or a Module is registered (a name it had keeps
+        # its place in the order), anything else is a plain attribute; a parameter
+        # takes only a Parameter or None, a submodule's None keeps its name.
         if "_modules" not in self.__dict__:
             raise AttributeError("cannot assign before Module.__init__() call")
         was_module = name in self._modules
@@ -68,19 +86,29 @@ class Module:
             _tree_changes[0] += 1
         if was_module and not isinstance(value, Module) and self._engine is not None:
             _gradlens.module_remove_child(self._engine, name)
-        for d in (self._parameters, self._buffers, self._modules):
-            d.pop(name, None)
         if isinstance(value, Parameter):
+            _drop(name, self._buffers, self._modules)
             self._parameters[name] = value
             if self._engine is not None:
                 _gradlens.module_set_param(self._engine, name, value)
+        elif name in self._parameters and value is not None:
+            raise TypeError(f"cannot assign '{_typename(value)}' as parameter '{name}' "
+                            "(torch.nn.Parameter or None expected)")
+        elif name in self._parameters:
+            if isinstance(self, _EngineModule):
+                from .. import _unsupported
+                raise _unsupported(f"a built-in layer's parameter set to None ('{name}')")
+            self._parameters[name] = None
+            _gradlens.module_set_param(self._engine, name, None)
         elif isinstance(value, Module):
+            _drop(name, self._parameters, self._buffers)
             self._modules[name] = value
             if self._engine is not None and value._engine is not None:
                 _gradlens.module_set_child(self._engine, name, value._engine)
         elif value is None and was_module:
-            self._modules[name] = None      # PyTorch keeps the name: "(fc): None"
+            self._modules[name] = None
         else:
+            _drop(name, self._buffers, self._modules)
             object.__setattr__(self, name, value)
             return
         self.__dict__.pop(name, None)
