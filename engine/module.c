@@ -350,19 +350,19 @@ module_program_new (const char *type_name)
   return m;
 }
 
-void
-module_set_param (Module *m, const char *name, Tensor *t)
+/* Replaces the tensor named name in list in its place (t NULL: removes it), or
+ * appends t. */
+static void
+set_named (Module *m, GArray *list, const char *name, Tensor *t)
 {
-  g_return_if_fail (m != NULL && name != NULL);
-  g_return_if_fail (t != NULL || m->kind == MODULE_PROGRAM);   /* a layer's forward needs it */
-  for (guint i = 0; i < m->params->len; i++)
+  for (guint i = 0; i < list->len; i++)
     {
-      NamedTensor *nt = &g_array_index (m->params, NamedTensor, i);
+      NamedTensor *nt = &g_array_index (list, NamedTensor, i);
       if (!g_str_equal (nt->name, name))
         continue;
       if (t == NULL)
         {
-          g_array_remove_index (m->params, i);
+          g_array_remove_index (list, i);
           return;
         }
       tensor_ref (t);
@@ -373,7 +373,23 @@ module_set_param (Module *m, const char *name, Tensor *t)
       return;
     }
   if (t != NULL)
-    add_param (m, m->params, name, tensor_ref (t));
+    add_param (m, list, name, tensor_ref (t));
+}
+
+void
+module_set_param (Module *m, const char *name, Tensor *t)
+{
+  g_return_if_fail (m != NULL && name != NULL);
+  g_return_if_fail (t != NULL || m->kind == MODULE_PROGRAM);   /* a layer's forward needs it */
+  set_named (m, m->params, name, t);
+}
+
+void
+module_set_buffer (Module *m, const char *name, Tensor *t)
+{
+  g_return_if_fail (m != NULL && name != NULL);
+  g_return_if_fail (t != NULL || m->kind == MODULE_PROGRAM);
+  set_named (m, m->buffers, name, t);
 }
 
 /* --- Forward ---------------------------------------------------------------- */

@@ -78,6 +78,8 @@ Module     *module_program_new         (const char *type_name);
 /* `m.name = nn.Parameter(t)`: added, or replacing the one of that name in its place
  * (a layer's forward then uses t). t NULL, on a program module only: removed. */
 void        module_set_param           (Module *m, const char *name, Tensor *t);
+/* The same for a buffer (`bn.running_mean = t`: BatchNorm's forward then uses t). */
+void        module_set_buffer          (Module *m, const char *name, Tensor *t);
 
 Module     *module_get_child           (Module *m, const char *name);
 /* Looks up "layer1.0.conv1" from m. */

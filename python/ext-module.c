@@ -107,14 +107,16 @@ ext_new_program_module (PyObject *module, PyObject *arg)
   return ext_module_wrap (module_program_new (name));
 }
 
-/* module_set_param(m, name, parameter or None): `m.name = Parameter(...)` — on a
- * built-in layer too, whose forward then uses it, as PyTorch's does. */
+/* module_set_param(m, name, parameter or None, buffer=False): `m.name = Parameter(...)`
+ * (or a buffer's tensor) — on a built-in layer too, whose forward then uses it, as
+ * PyTorch's does. */
 static PyObject *
 ext_module_set_param (PyObject *module, PyObject *args)
 {
   PyObject *m_obj, *t_obj;
   const char *name;
-  if (!PyArg_ParseTuple (args, "OsO:module_set_param", &m_obj, &name, &t_obj))
+  int buffer = 0;
+  if (!PyArg_ParseTuple (args, "OsO|p:module_set_param", &m_obj, &name, &t_obj, &buffer))
     return NULL;
   Module *m = ext_module_get (m_obj);
   if (m == NULL)
@@ -122,7 +124,7 @@ ext_module_set_param (PyObject *module, PyObject *args)
   Tensor *t = NULL;
   if (t_obj != Py_None && (t = ext_tensor_get (t_obj, "parameter")) == NULL)
     return NULL;
-  module_set_param (m, name, t);
+  (buffer ? module_set_buffer : module_set_param) (m, name, t);
   Py_RETURN_NONE;
 }
 

@@ -41,3 +41,21 @@ try:
     s.w = 3
 except TypeError as e:
     print("TypeError:", e)
+
+# A buffer assigned: BatchNorm's forward uses it; a module's own buffer.
+bn = nn.BatchNorm2d(2)
+bn.running_mean = torch.tensor([1.0, -1.0])
+bn.eval()
+print(bn(torch.ones(1, 2, 1, 1)))
+print(list(bn.state_dict()))
+class M(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("count", torch.zeros(1))
+        self.lin = nn.Linear(1, 1)
+    def forward(self, x):
+        self.count += 1
+        return self.lin(x)
+m = M()
+m(torch.ones(1, 1)); m(torch.ones(1, 1))
+print(m.count, list(m.state_dict()), [n for n, _ in m.named_buffers()])

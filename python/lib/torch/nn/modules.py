@@ -100,6 +100,12 @@ class Module:
                 raise _unsupported(f"a built-in layer's parameter set to None ('{name}')")
             self._parameters[name] = None
             _gradlens.module_set_param(self._engine, name, None)
+        elif name in self._buffers and (value is None or isinstance(value, Tensor)):
+            if value is None and isinstance(self, _EngineModule):
+                from .. import _unsupported
+                raise _unsupported(f"a built-in layer's buffer set to None ('{name}')")
+            self._buffers[name] = value
+            _gradlens.module_set_param(self._engine, name, value, True)
         elif isinstance(value, Module):
             _drop(name, self._parameters, self._buffers)
             self._modules[name] = value
@@ -139,6 +145,8 @@ class Module:
 
     def register_buffer(self, name, tensor):
         self._buffers[name] = tensor
+        if tensor is not None and self._engine is not None:
+            _gradlens.module_set_param(self._engine, name, tensor, True)
 
     def add_module(self, name, module):
         setattr(self, name, module)
