@@ -397,6 +397,28 @@ tensor_detach_py (PyObject *self, PyObject *unused)
   return ext_tensor_wrap (d, NULL);
 }
 
+/* x._cast(dtype code): a new leaf of that dtype, as PyTorch converts: to int64 toward
+ * zero, to bool whether it is not 0 (the engine holds every dtype's values as floats). */
+static PyObject *
+tensor_cast_py (PyObject *self, PyObject *arg)
+{
+  long code = PyLong_AsLong (arg);
+  if (code < TENSOR_FLOAT32 || code > TENSOR_BOOL)
+    {
+      if (!PyErr_Occurred ())
+        PyErr_SetString (PyExc_ValueError, "unknown dtype code");
+      return NULL;
+    }
+  Tensor *out = tensor_copy (SELF (self));
+  out->dtype = (TensorDType) code;
+  for (int64_t i = 0; i < out->numel; i++)
+    if (code == TENSOR_INT64)
+      out->data[i] = truncf (out->data[i]);
+    else if (code == TENSOR_BOOL)
+      out->data[i] = out->data[i] != 0;
+  return ext_tensor_wrap (out, NULL);
+}
+
 /* x.detach_(): x itself becomes a leaf that does not require grad. */
 static PyObject *
 tensor_detach_inplace (PyObject *self, PyObject *unused)
@@ -440,6 +462,7 @@ static PyMethodDef tensor_methods[] = {
     METH_VARARGS | METH_KEYWORDS, NULL },
   { "retain_grad", tensor_retain_grad_py, METH_NOARGS, NULL },
   { "detach", tensor_detach_py, METH_NOARGS, NULL },
+  { "_cast", tensor_cast_py, METH_O, NULL },
   { "detach_", tensor_detach_inplace, METH_NOARGS, NULL },
   { "_assign_values", tensor_assign_values, METH_O, NULL },
   { NULL },

@@ -123,6 +123,37 @@ class Tensor(_gradlens.TensorBase):
         return {"float32": "torch.FloatTensor", "int64": "torch.LongTensor",
                 "bool": "torch.BoolTensor"}[self.dtype._name]
 
+    # --- dtype and device ------------------------------------------------------------
+
+    def to(self, *args, dtype=None, device=None, **kwargs):
+        """x.to(dtype), x.to("cpu"), x.to(device, dtype), x.to(other): x itself when
+        nothing changes, else a new tensor of that dtype (as PyTorch converts)."""
+        for a in args:
+            if isinstance(a, _dtype.dtype):
+                dtype = a
+            elif isinstance(a, Tensor):
+                dtype = a.dtype
+            else:
+                device = a
+        if device is not None:
+            from . import device as _device
+            _device(device)            # anything but the CPU: its RuntimeError
+        if dtype is None or dtype is self.dtype:
+            return self
+        return self._cast(dtype._code)
+
+    def float(self):
+        return self.to(_dtype.float32)
+
+    def long(self):
+        return self.to(_dtype.int64)
+
+    def bool(self):
+        return self.to(_dtype.bool)
+
+    def cpu(self):
+        return self
+
     # --- arithmetic: one engine op each ------------------------------------------
 
     def _binary(self, other, name, reverse=False):

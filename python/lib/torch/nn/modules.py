@@ -230,6 +230,27 @@ class Module:
     def eval(self):
         return self.train(False)
 
+    def to(self, *args, dtype=None, device=None, **kwargs):
+        """model.to("cpu"), model.to(torch.float32): the model itself (it is both
+        already); another device or dtype: the error torch.device or torch's gives."""
+        from .. import device as _device, float32, _unsupported
+        for a in args:
+            if getattr(a, "is_floating_point", None) is not None:
+                dtype = a
+            else:
+                device = a
+        if device is not None:
+            _device(device)
+        if dtype is not None and dtype is not float32:
+            raise _unsupported(f"modules of dtype {dtype}")
+        return self
+
+    def cpu(self):
+        return self
+
+    def float(self):
+        return self
+
     def requires_grad_(self, requires_grad=True):
         for p in self.parameters():
             p.requires_grad_(requires_grad)
