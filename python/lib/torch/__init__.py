@@ -71,6 +71,13 @@ def initial_seed():
     return _gradlens.initial_seed()
 
 
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """|input − other| ≤ atol + rtol·|other| everywhere (broadcast), as a Python bool."""
+    if equal_nan:
+        raise _unsupported("allclose(equal_nan=True)")
+    return ((input - other).abs() <= atol + rtol * other.abs()).all().item()
+
+
 def set_printoptions(**kwargs):
     raise _unsupported("set_printoptions")
 

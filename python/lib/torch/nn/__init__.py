@@ -5,7 +5,7 @@ from .modules import (
     Module, Parameter, Linear, Conv2d, BatchNorm2d, ReLU, MaxPool2d, AdaptiveAvgPool2d,
     Sequential, Flatten, Sigmoid, Tanh, Softmax, MSELoss, CrossEntropyLoss, NLLLoss,
 )
-from . import functional
+from . import functional, init
 
 
 def __getattr__(name):

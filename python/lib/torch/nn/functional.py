@@ -49,3 +49,33 @@ def nll_loss(input, target, reduction="mean"):
 
 def cross_entropy(input, target, reduction="mean"):
     return _gradlens.loss("cross_entropy", input, target, reduction)
+
+
+def one_hot(tensor, num_classes=-1):
+    """Class indices (int64) to rows of 0s and a 1: int64, never recorded."""
+    from .. import int64, zeros
+    if tensor.dtype is not int64:
+        raise RuntimeError("one_hot is only applicable to index tensor.")
+    values = tensor.tolist() if tensor.dim() > 0 else [tensor.item()]
+    flat = list(_flatten(values))
+    if num_classes == -1:
+        num_classes = max(flat) + 1 if flat else 0
+    if flat and (min(flat) < 0 or max(flat) >= num_classes):
+        raise RuntimeError("Class values must be smaller than num_classes." if flat and max(flat)
+                           >= num_classes else "Class values must be non-negative.")
+    out = zeros(len(flat), num_classes, dtype=int64)
+    for row, c in enumerate(flat):
+        out[row, c] = 1
+    return out.reshape(*tensor.shape, num_classes)
+
+
+def _flatten(values):
+    for v in values:
+        if isinstance(v, list):
+            yield from _flatten(v)
+        else:
+            yield v
+
+
+def __getattr__(name):
+    raise _unsupported(f"'torch.nn.functional.{name}'", AttributeError)

@@ -1,7 +1,7 @@
-"""torch.utils: only its hooks' handle (torch.utils.hooks.RemovableHandle)."""
+"""torch.utils: its hooks' handle (torch.utils.hooks.RemovableHandle) and torch.utils.data."""
 
 from .. import _unsupported
-from . import hooks
+from . import data, hooks
 
 
 def __getattr__(name):
