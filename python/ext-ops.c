@@ -172,6 +172,25 @@ ext_random (PyObject *module, PyObject *args)
   return ext_tensor_wrap (t, NULL);
 }
 
+/* bernoulli(shape, p): 1 with probability p, else 0, as ATen's CPU kernel without MKL
+ * draws them (Debian's PyTorch): one uniform double each, in order, 1 where u < p. */
+static PyObject *
+ext_bernoulli (PyObject *module, PyObject *args)
+{
+  PyObject *shape_obj;
+  double p;
+  if (!PyArg_ParseTuple (args, "Od:bernoulli", &shape_obj, &p))
+    return NULL;
+  int ndim;
+  int64_t shape[TENSOR_MAX_DIMS];
+  if (!parse_shape (shape_obj, &ndim, shape))
+    return NULL;
+  Tensor *t = tensor_new_empty (ndim, shape);
+  for (int64_t i = 0; i < t->numel; i++)
+    t->data[i] = generator_uniform_double (&default_generator) < p ? 1.0f : 0.0f;
+  return ext_tensor_wrap (t, NULL);
+}
+
 /* randint(low, high, shape): int64 values in [low, high), as ATen's random_from_to:
  * a 32-bit draw modulo the range (a 64-bit one for ranges of 2^32 or more). */
 static PyObject *
@@ -490,6 +509,7 @@ PyMethodDef ext_ops_methods[] = {
   { "initial_seed", ext_initial_seed, METH_NOARGS, NULL },
   { "random", ext_random, METH_VARARGS, "random(shape, normal)" },
   { "randint", ext_randint, METH_VARARGS, "randint(low, high, shape)" },
+  { "bernoulli", ext_bernoulli, METH_VARARGS, "bernoulli(shape, p)" },
   { "unary", ext_unary, METH_VARARGS, "unary(name, x)" },
   { "scalar", ext_scalar, METH_VARARGS, "scalar(name, x, s)" },
   { "binary", ext_binary, METH_VARARGS, "binary(name, a, b)" },

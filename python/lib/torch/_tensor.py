@@ -280,6 +280,14 @@ class Tensor(_gradlens.TensorBase):
         self._assign_values(noise * (b - a) + a if (a, b) != (0.0, 1.0) else noise)
         return self
 
+    def bernoulli_(self, p=0.5):
+        """Each element 1 with probability p (a float), else 0: PyTorch's draws."""
+        if isinstance(p, Tensor):
+            from . import _unsupported
+            raise _unsupported("bernoulli_ with a tensor of probabilities")
+        self._assign_values(_gradlens.bernoulli(tuple(self.shape), float(p)))
+        return self
+
     def register_hook(self, hook):
         """hook(grad) runs when the gradient reaches this tensor in backward; what it
         returns (a tensor of the same shape) replaces the gradient. The engine calls

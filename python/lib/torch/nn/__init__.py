@@ -3,7 +3,7 @@
 from .. import _unsupported
 from .modules import (
     Module, Parameter, Linear, Conv2d, BatchNorm2d, ReLU, MaxPool2d, AdaptiveAvgPool2d,
-    Sequential, Flatten, Sigmoid, Tanh, Softmax, MSELoss, CrossEntropyLoss, NLLLoss,
+    Sequential, Flatten, Dropout, Sigmoid, Tanh, Softmax, MSELoss, CrossEntropyLoss, NLLLoss,
 )
 from . import functional, init
 

@@ -51,6 +51,23 @@ def cross_entropy(input, target, reduction="mean"):
     return _gradlens.loss("cross_entropy", input, target, reduction)
 
 
+def dropout(input, p=0.5, training=True, inplace=False):
+    """ATen's CPU dropout: the input itself when not training (or p is 0), else
+    input · noise, noise = bernoulli(1 − p) / (1 − p): MulBackward0."""
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if inplace:
+        raise _unsupported("dropout(inplace=True)")
+    if p == 0 or not training or input.numel() == 0:
+        return input
+    from .. import zeros, zeros_like
+    if p == 1:
+        return input * zeros(())
+    noise = zeros_like(input).bernoulli_(1 - p)
+    noise.div_(1 - p)
+    return input * noise
+
+
 def one_hot(tensor, num_classes=-1):
     """Class indices (int64) to rows of 0s and a 1: int64, never recorded."""
     from .. import int64, zeros
