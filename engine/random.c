@@ -128,6 +128,16 @@ tensor_fill_uniform (Tensor *t, Generator *gen, double from, double to)
     t->data[i] = fmaf (generator_uniform_float (gen), range, lo);
 }
 
+void
+tensor_fill_bernoulli (Tensor *t, Generator *gen, double p)
+{
+  g_return_if_fail (t != NULL && gen != NULL);
+  /* ATen's CPU kernel without MKL (Debian's build): bernoulli_distribution<double>,
+   * one uniform double per element in order, 1 where it is below p. */
+  for (int64_t i = 0; i < t->numel; i++)
+    t->data[i] = generator_uniform_double (gen) < p ? 1.0f : 0.0f;
+}
+
 Tensor *
 tensor_new_rand (int ndim, const int64_t *shape, Generator *gen)
 {

@@ -156,6 +156,8 @@ double   generator_normal          (Generator *gen);
 /* Tensor.uniform_(from, to): bounds rounded to float, then u·(to − from) + from
  * per element in float (fused multiply-add, as torch's kernel is compiled). */
 void     tensor_fill_uniform       (Tensor *t, Generator *gen, double from, double to);
+/* Tensor.bernoulli_(p): 1 with probability p, else 0, one uniform double each. */
+void     tensor_fill_bernoulli     (Tensor *t, Generator *gen, double p);
 /* Tensor.normal_(mean, std): below 16 elements one generator_normal per element
  * (·std + mean in double); from 16 on, torch's vectorised kernel (uniform floats,
  * then Box–Muller 16 at a time with its float log/sin/cos, the last 16 redrawn

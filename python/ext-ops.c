@@ -152,42 +152,35 @@ ext_initial_seed (PyObject *module, PyObject *unused)
   return PyLong_FromUnsignedLongLong (default_seed);
 }
 
-/* rand(shape) / randn(shape): U[0, 1) and N(0, 1) drawn as torch draws them. */
+static PyObject *unknown_op (const char *kind, const char *name);
+
+/* random(shape, kind, a, b): a new tensor drawn as torch draws it, by the engine's
+ * fills with their own parameters (PyTorch scales inside the kernel: scaling a
+ * standard draw afterwards rounds differently): "uniform" on [a, b) (rand,
+ * uniform_), "normal" with mean a and std b (randn, normal_), "bernoulli" with
+ * probability a (bernoulli_, dropout). */
 static PyObject *
 ext_random (PyObject *module, PyObject *args)
 {
   PyObject *shape_obj;
-  int normal;
-  if (!PyArg_ParseTuple (args, "Op:random", &shape_obj, &normal))
+  const char *kind;
+  double a = 0, b = 1;
+  if (!PyArg_ParseTuple (args, "Os|dd:random", &shape_obj, &kind, &a, &b))
     return NULL;
   int ndim;
   int64_t shape[TENSOR_MAX_DIMS];
   if (!parse_shape (shape_obj, &ndim, shape))
     return NULL;
+  if (!g_str_equal (kind, "uniform") && !g_str_equal (kind, "normal")
+      && !g_str_equal (kind, "bernoulli"))
+    return unknown_op ("random", kind);
   Tensor *t = tensor_new_empty (ndim, shape);
-  if (normal)
-    tensor_fill_normal (t, &default_generator, 0.0f, 1.0f);
+  if (g_str_equal (kind, "uniform"))
+    tensor_fill_uniform (t, &default_generator, a, b);
+  else if (g_str_equal (kind, "normal"))
+    tensor_fill_normal (t, &default_generator, a, b);
   else
-    tensor_fill_uniform (t, &default_generator, 0.0f, 1.0f);
-  return ext_tensor_wrap (t, NULL);
-}
-
-/* bernoulli(shape, p): 1 with probability p, else 0, as ATen's CPU kernel without MKL
- * draws them (Debian's PyTorch): one uniform double each, in order, 1 where u < p. */
-static PyObject *
-ext_bernoulli (PyObject *module, PyObject *args)
-{
-  PyObject *shape_obj;
-  double p;
-  if (!PyArg_ParseTuple (args, "Od:bernoulli", &shape_obj, &p))
-    return NULL;
-  int ndim;
-  int64_t shape[TENSOR_MAX_DIMS];
-  if (!parse_shape (shape_obj, &ndim, shape))
-    return NULL;
-  Tensor *t = tensor_new_empty (ndim, shape);
-  for (int64_t i = 0; i < t->numel; i++)
-    t->data[i] = generator_uniform_double (&default_generator) < p ? 1.0f : 0.0f;
+    tensor_fill_bernoulli (t, &default_generator, a);
   return ext_tensor_wrap (t, NULL);
 }
 
@@ -507,9 +500,8 @@ PyMethodDef ext_ops_methods[] = {
   { "full", ext_full, METH_VARARGS, "full(shape, value, dtype)" },
   { "manual_seed", ext_manual_seed, METH_O, NULL },
   { "initial_seed", ext_initial_seed, METH_NOARGS, NULL },
-  { "random", ext_random, METH_VARARGS, "random(shape, normal)" },
+  { "random", ext_random, METH_VARARGS, "random(shape, kind, a, b)" },
   { "randint", ext_randint, METH_VARARGS, "randint(low, high, shape)" },
-  { "bernoulli", ext_bernoulli, METH_VARARGS, "bernoulli(shape, p)" },
   { "unary", ext_unary, METH_VARARGS, "unary(name, x)" },
   { "scalar", ext_scalar, METH_VARARGS, "scalar(name, x, s)" },
   { "binary", ext_binary, METH_VARARGS, "binary(name, a, b)" },

@@ -98,11 +98,11 @@ def empty(*size, dtype=None, requires_grad=False, device=None):
 
 
 def rand(*size, requires_grad=False, dtype=None, generator=None, device=None):
-    return _finish(_gradlens.random(_size_args(size), False), None, requires_grad)
+    return _finish(_gradlens.random(_size_args(size), "uniform"), None, requires_grad)
 
 
 def randn(*size, requires_grad=False, dtype=None, generator=None, device=None):
-    return _finish(_gradlens.random(_size_args(size), True), None, requires_grad)
+    return _finish(_gradlens.random(_size_args(size), "normal"), None, requires_grad)
 
 
 def randint(low, high=None, size=None, dtype=None, requires_grad=False, device=None):

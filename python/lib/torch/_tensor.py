@@ -271,13 +271,11 @@ class Tensor(_gradlens.TensorBase):
         return self
 
     def normal_(self, mean=0.0, std=1.0):
-        noise = _gradlens.random(tuple(self.shape), True)
-        self._assign_values(noise * std + mean if (std, mean) != (1.0, 0.0) else noise)
+        self._assign_values(_gradlens.random(tuple(self.shape), "normal", mean, std))
         return self
 
     def uniform_(self, a=0.0, b=1.0):
-        noise = _gradlens.random(tuple(self.shape), False)
-        self._assign_values(noise * (b - a) + a if (a, b) != (0.0, 1.0) else noise)
+        self._assign_values(_gradlens.random(tuple(self.shape), "uniform", a, b))
         return self
 
     def bernoulli_(self, p=0.5):
@@ -285,7 +283,7 @@ class Tensor(_gradlens.TensorBase):
         if isinstance(p, Tensor):
             from . import _unsupported
             raise _unsupported("bernoulli_ with a tensor of probabilities")
-        self._assign_values(_gradlens.bernoulli(tuple(self.shape), float(p)))
+        self._assign_values(_gradlens.random(tuple(self.shape), "bernoulli", float(p)))
         return self
 
     def register_hook(self, hook):
