@@ -72,8 +72,10 @@ lesson_new_program (const char *name, const char *title, const char *summary,
   lesson->uses_resnet = strstr (source, "resnet18(") != NULL;
   /* A program that builds modules (nn.Linear, class Net(nn.Module)) shows its model
    * once it has one; decided from the text, so the tree does not come and go. */
-  lesson->uses_modules = lesson->uses_resnet || strstr (source, "nn.") != NULL;
-  lesson->uses_optimizer = lesson->uses_resnet || strstr (source, "optim.") != NULL;
+  lesson->uses_modules = lesson->uses_resnet || strstr (source, "torch.nn") != NULL
+                         || strstr (source, "nn.") != NULL;
+  lesson->uses_optimizer = lesson->uses_resnet || strstr (source, "torch.optim") != NULL
+                           || strstr (source, "optim.") != NULL;
   return lesson;
 }
 

@@ -217,6 +217,14 @@ test_program_model (void)
                               "loss = loss_fn(net(torch.ones(3, 2)), torch.zeros(3, 1))\n"
                               "loss.backward()\n");
   g_assert_true (lesson->uses_modules);
+  g_assert_false (lesson->uses_optimizer);
+  {
+    /* Imported by name: still a program with modules and an optimizer. */
+    Lesson *named = lesson_of ("from torch.nn import Linear\nfrom torch.optim import SGD\n");
+    g_assert_true (named->uses_modules);
+    g_assert_true (named->uses_optimizer);
+    lesson_free (named);
+  }
   Stepper *s = stepper_new (lesson, NULL, STEPPER_STOP_MODULE, NULL, NULL, NULL);
   g_autoptr (GString) entered = g_string_new (NULL);
   g_autofree char *first = NULL;
